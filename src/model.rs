@@ -137,3 +137,50 @@ pub struct DocumentMeta {
     pub scan_time: String,
     pub title: String,
 }
+
+/// One page of a batch as reported by `sohoa process --json` and stored in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageReport {
+    /// 0-based page number in the input.
+    pub index: usize,
+    pub kind: PageKind,
+    pub barcode: Option<String>,
+    pub skew_deg: f32,
+    pub rotation: u16,
+    pub ocr_confidence: Option<f32>,
+    pub warnings: Vec<String>,
+}
+
+/// One stored document (one searchable PDF).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentReport {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub doc_type: Option<String>,
+    /// Input indexes of the pages that make up the document, in order.
+    pub source_pages: Vec<usize>,
+    pub page_count: usize,
+    pub blake3: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub object_key: String,
+    /// Full OCR text (kept in the catalog for search; not printed in the JSON report).
+    #[serde(skip_serializing, default)]
+    pub ocr_text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DossierReport {
+    pub code: Option<String>,
+    pub documents: Vec<DocumentReport>,
+}
+
+/// The outcome of one batch: the object printed per batch by `sohoa process --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub batch_id: String,
+    pub source: String,
+    pub pages: Vec<PageReport>,
+    pub dossiers: Vec<DossierReport>,
+    pub warnings: Vec<String>,
+}
