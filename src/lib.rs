@@ -10,3 +10,6 @@
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
 pub mod model;
+pub mod barcode;
+pub mod ocr;
+pub mod split;

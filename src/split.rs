@@ -1,0 +1,404 @@
+//! The split plan: cuts the page stream of a batch into dossiers and documents.
+//!
+//! Owns the separator convention (what a barcode asks for) and the rules that turn a
+//! sequence of [`PageSignal`]s into dossiers and documents. Everything here is pure: the
+//! pipeline feeds pages one at a time into a [`Splitter`] (so documents can be finished
+//! and stored while later pages are still being scanned), and [`plan_split`] is the same
+//! fold over a whole batch, used by tests and reports.
+//!
+//! Rules (see the README's "Separator convention"):
+//! - `HS:<dossier code>` starts a new dossier; `TP:<type>` starts a new document of that
+//!   type; `PATCHT` starts a new untyped document.
+//! - Pages before any cover sheet go to a dossier with code `None`; pages before any
+//!   document separator within a dossier form an untyped document.
+//! - Blank pages belong to no document. Consecutive separators never create an empty
+//!   document: a document exists only once it has a content page.
+//! - Separator sheets are dropped unless `keep_separators`, in which case the sheets seen
+//!   since the last content page become the first pages of the next document.
+//! - Dossier codes are checked against Circular 01/2018/TT-VPCP Art. 19; an invalid code
+//!   is kept as read, with a warning.
+
+use crate::model::{PageKind, PageSignal, SeparatorAction};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Circular 01/2018/TT-VPCP Art. 19: `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX`.
+static DOSSIER_CODE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$").unwrap());
+
+/// True if `code` has the shape of a dossier code (Circular 01/2018/TT-VPCP Art. 19).
+pub fn is_valid_dossier_code(code: &str) -> bool {
+    DOSSIER_CODE.is_match(code)
+}
+
+/// What a decoded barcode text asks for under the default convention, or `None` if it is
+/// not a separator (a QR printed on a form must not split anything).
+pub fn classify_barcode(text: &str) -> Option<SeparatorAction> {
+    let text = text.trim();
+    if let Some(code) = text.strip_prefix("HS:") {
+        let code = code.trim();
+        return (!code.is_empty()).then(|| SeparatorAction::NewDossier(code.to_string()));
+    }
+    if let Some(ty) = text.strip_prefix("TP:") {
+        let ty = ty.trim();
+        return (!ty.is_empty()).then(|| SeparatorAction::NewDocument(ty.to_string()));
+    }
+    (text == "PATCHT").then_some(SeparatorAction::Plain)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SplitOptions {
+    pub keep_separators: bool,
+}
+
+/// A document as planned: its type and the input page indexes in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDocument {
+    /// Index of the dossier (in [`SplitPlan::dossiers`]) this document belongs to.
+    pub dossier: usize,
+    pub doc_type: Option<String>,
+    pub pages: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedDossier {
+    pub code: Option<String>,
+    pub code_valid: bool,
+    pub documents: Vec<PlannedDocument>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SplitPlan {
+    pub dossiers: Vec<PlannedDossier>,
+    pub warnings: Vec<String>,
+}
+
+/// Something the splitter reports as pages arrive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SplitEvent {
+    /// A dossier was opened (cover sheet read, or first page before any cover sheet).
+    DossierOpened { dossier: usize, code: Option<String>, code_valid: bool },
+    /// A document is complete: no later page can join it.
+    DocumentClosed(PlannedDocument),
+    Warning(String),
+}
+
+/// Incremental form of the split plan. Feed pages in input order with [`Splitter::push`],
+/// then call [`Splitter::finish`].
+#[derive(Debug, Default)]
+pub struct Splitter {
+    opts: SplitOptions,
+    dossiers: usize,
+    /// The open dossier, if any.
+    dossier: Option<usize>,
+    /// The open document (has at least one page).
+    document: Option<PlannedDocument>,
+    /// Type announced by the last document separator, waiting for its first content page.
+    pending_type: Option<(Option<String>, usize)>,
+    /// Separator sheets kept for the next document (`keep_separators`).
+    pending_sheets: Vec<usize>,
+}
+
+impl Splitter {
+    pub fn new(opts: SplitOptions) -> Self {
+        Splitter { opts, ..Default::default() }
+    }
+
+    pub fn push(&mut self, page: &PageSignal) -> Vec<SplitEvent> {
+        let mut events = Vec::new();
+        match (page.kind, &page.action) {
+            (PageKind::Blank, _) => {}
+            (PageKind::Separator, Some(action)) => {
+                self.close_document(&mut events);
+                self.warn_unused_type(&mut events);
+                match action {
+                    SeparatorAction::NewDossier(code) => {
+                        let code_valid = is_valid_dossier_code(code);
+                        if !code_valid {
+                            events.push(SplitEvent::Warning(format!(
+                                "page {}: dossier code {code:?} does not match Circular 01/2018 \
+                                 Art. 19 (e.g. 000.00.15.H40-250301-0007); kept as read",
+                                page.index
+                            )));
+                        }
+                        // Sheets kept from the previous dossier do not move into this one.
+                        self.pending_sheets.clear();
+                        self.open_dossier(Some(code.clone()), code_valid, &mut events);
+                    }
+                    SeparatorAction::NewDocument(ty) => {
+                        self.pending_type = Some((Some(ty.clone()), page.index));
+                    }
+                    SeparatorAction::Plain => self.pending_type = Some((None, page.index)),
+                }
+                if self.opts.keep_separators {
+                    self.pending_sheets.push(page.index);
+                }
+            }
+            // A separator without an action is treated as content (defensive: the
+            // pipeline never produces it).
+            (PageKind::Separator, None) | (PageKind::Content, _) => {
+                if self.dossier.is_none() {
+                    self.open_dossier(None, false, &mut events);
+                }
+                let dossier = self.dossier.expect("a dossier is open");
+                let document = self.document.get_or_insert_with(|| PlannedDocument {
+                    dossier,
+                    doc_type: self.pending_type.take().and_then(|(ty, _)| ty),
+                    pages: std::mem::take(&mut self.pending_sheets),
+                });
+                document.pages.push(page.index);
+            }
+        }
+        events
+    }
+
+    /// Closes the last document. The splitter is then empty.
+    pub fn finish(&mut self) -> Vec<SplitEvent> {
+        let mut events = Vec::new();
+        self.close_document(&mut events);
+        self.warn_unused_type(&mut events);
+        self.pending_sheets.clear();
+        events
+    }
+
+    fn open_dossier(&mut self, code: Option<String>, code_valid: bool, events: &mut Vec<SplitEvent>) {
+        let dossier = self.dossiers;
+        self.dossiers += 1;
+        self.dossier = Some(dossier);
+        events.push(SplitEvent::DossierOpened { dossier, code, code_valid });
+    }
+
+    fn close_document(&mut self, events: &mut Vec<SplitEvent>) {
+        if let Some(doc) = self.document.take() {
+            events.push(SplitEvent::DocumentClosed(doc));
+        }
+    }
+
+    fn warn_unused_type(&mut self, events: &mut Vec<SplitEvent>) {
+        if let Some((ty, index)) = self.pending_type.take() {
+            let what = ty.map_or_else(|| "plain separator".to_string(), |t| format!("document separator {t:?}"));
+            events.push(SplitEvent::Warning(format!(
+                "page {index}: {what} is followed by no content page; no document created"
+            )));
+        }
+    }
+}
+
+/// The whole split plan of a batch: [`Splitter`] folded over `pages`.
+pub fn plan_split(pages: &[PageSignal], opts: SplitOptions) -> SplitPlan {
+    let mut splitter = Splitter::new(opts);
+    let mut plan = SplitPlan::default();
+    let events = pages.iter().flat_map(|p| splitter.push(p)).collect::<Vec<_>>();
+    for event in events.into_iter().chain(splitter.finish()) {
+        match event {
+            SplitEvent::DossierOpened { code, code_valid, .. } => {
+                plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new() })
+            }
+            SplitEvent::DocumentClosed(doc) => plan.dossiers[doc.dossier].documents.push(doc),
+            SplitEvent::Warning(w) => plan.warnings.push(w),
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CODE: &str = "000.00.15.H40-250301-0007";
+
+    fn content(i: usize) -> PageSignal {
+        PageSignal { index: i, kind: PageKind::Content, action: None }
+    }
+    fn blank(i: usize) -> PageSignal {
+        PageSignal { index: i, kind: PageKind::Blank, action: None }
+    }
+    fn sep(i: usize, text: &str) -> PageSignal {
+        let action = classify_barcode(text).expect("a separator");
+        PageSignal { index: i, kind: PageKind::Separator, action: Some(action) }
+    }
+    /// Compact view: per dossier, (code, [(type, pages)]).
+    fn view(plan: &SplitPlan) -> Vec<(Option<&str>, Vec<(Option<&str>, Vec<usize>)>)> {
+        plan.dossiers
+            .iter()
+            .map(|d| {
+                (
+                    d.code.as_deref(),
+                    d.documents.iter().map(|doc| (doc.doc_type.as_deref(), doc.pages.clone())).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn classifies_the_convention() {
+        assert_eq!(classify_barcode("HS:000.00.15.H40-250301-0007"), Some(SeparatorAction::NewDossier(CODE.into())));
+        assert_eq!(classify_barcode(" TP:CCCD "), Some(SeparatorAction::NewDocument("CCCD".into())));
+        assert_eq!(classify_barcode("PATCHT"), Some(SeparatorAction::Plain));
+        assert_eq!(classify_barcode("HS:"), None);
+        assert_eq!(classify_barcode("TP:"), None);
+        assert_eq!(classify_barcode("https://dichvucong.gov.vn/?ma=123"), None);
+        assert_eq!(classify_barcode("patcht"), None);
+    }
+
+    #[test]
+    fn validates_dossier_codes() {
+        assert!(is_valid_dossier_code(CODE));
+        assert!(!is_valid_dossier_code("000.00.15.h40-250301-0007"));
+        assert!(!is_valid_dossier_code("000.00.15.H40-25030-0007"));
+        assert!(!is_valid_dossier_code(" 000.00.15.H40-250301-0007"));
+    }
+
+    #[test]
+    fn typical_batch() {
+        let pages = [
+            sep(0, &format!("HS:{CODE}")),
+            sep(1, "TP:DON"),
+            content(2),
+            blank(3),
+            content(4),
+            sep(5, "TP:CCCD"),
+            content(6),
+            sep(7, "HS:000.00.15.H40-250301-0008"),
+            sep(8, "PATCHT"),
+            content(9),
+        ];
+        let plan = plan_split(&pages, SplitOptions::default());
+        assert_eq!(
+            view(&plan),
+            vec![
+                (Some(CODE), vec![(Some("DON"), vec![2, 4]), (Some("CCCD"), vec![6])]),
+                (Some("000.00.15.H40-250301-0008"), vec![(None, vec![9])]),
+            ]
+        );
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
+    }
+
+    #[test]
+    fn pages_before_any_separator_form_a_null_dossier_and_untyped_document() {
+        let plan = plan_split(&[content(0), content(1), sep(2, "TP:QD"), content(3)], SplitOptions::default());
+        assert_eq!(view(&plan), vec![(None, vec![(None, vec![0, 1]), (Some("QD"), vec![3])])]);
+    }
+
+    #[test]
+    fn pages_after_cover_before_document_separator_are_untyped() {
+        let plan = plan_split(&[sep(0, &format!("HS:{CODE}")), content(1), sep(2, "TP:QD"), content(3)], SplitOptions::default());
+        assert_eq!(view(&plan), vec![(Some(CODE), vec![(None, vec![1]), (Some("QD"), vec![3])])]);
+    }
+
+    #[test]
+    fn consecutive_separators_never_make_empty_documents() {
+        let plan = plan_split(
+            &[sep(0, "TP:A"), sep(1, "TP:B"), content(2), sep(3, "PATCHT"), sep(4, "PATCHT"), content(5), sep(6, "TP:C")],
+            SplitOptions::default(),
+        );
+        assert_eq!(view(&plan), vec![(None, vec![(Some("B"), vec![2]), (None, vec![5])])]);
+        assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
+    }
+
+    #[test]
+    fn blank_pages_belong_to_no_document() {
+        let plan = plan_split(&[blank(0), content(1), blank(2), sep(3, "TP:A"), blank(4), content(5), blank(6)], SplitOptions::default());
+        assert_eq!(view(&plan), vec![(None, vec![(None, vec![1]), (Some("A"), vec![5])])]);
+        // A batch of only blanks has no dossier at all.
+        assert!(plan_split(&[blank(0), blank(1)], SplitOptions::default()).dossiers.is_empty());
+    }
+
+    #[test]
+    fn a_cover_sheet_with_nothing_after_it_is_an_empty_dossier() {
+        let plan = plan_split(&[sep(0, &format!("HS:{CODE}")), sep(1, "HS:000.00.15.H40-250301-0008"), content(2)], SplitOptions::default());
+        assert_eq!(view(&plan), vec![(Some(CODE), vec![]), (Some("000.00.15.H40-250301-0008"), vec![(None, vec![2])])]);
+    }
+
+    #[test]
+    fn invalid_dossier_codes_are_kept_with_a_warning() {
+        let plan = plan_split(&[sep(0, "HS:ABC-1"), content(1)], SplitOptions::default());
+        assert_eq!(view(&plan), vec![(Some("ABC-1"), vec![(None, vec![1])])]);
+        assert!(!plan.dossiers[0].code_valid);
+        assert_eq!(plan.warnings.len(), 1);
+        assert!(plan.warnings[0].contains("ABC-1"));
+    }
+
+    #[test]
+    fn a_new_dossier_cancels_a_pending_document_type() {
+        let plan = plan_split(&[sep(0, "TP:A"), sep(1, &format!("HS:{CODE}")), content(2)], SplitOptions::default());
+        assert_eq!(view(&plan), vec![(Some(CODE), vec![(None, vec![2])])]);
+    }
+
+    #[test]
+    fn keep_separators_puts_the_sheets_first() {
+        let opts = SplitOptions { keep_separators: true };
+        let plan = plan_split(
+            &[sep(0, &format!("HS:{CODE}")), sep(1, "TP:A"), content(2), blank(3), sep(4, "TP:B"), content(5), sep(6, "TP:C")],
+            opts,
+        );
+        assert_eq!(view(&plan), vec![(Some(CODE), vec![(Some("A"), vec![0, 1, 2]), (Some("B"), vec![4, 5])])]);
+    }
+
+    #[test]
+    fn streaming_closes_documents_as_soon_as_possible() {
+        let mut s = Splitter::new(SplitOptions::default());
+        assert!(matches!(s.push(&content(0))[..], [SplitEvent::DossierOpened { dossier: 0, code: None, .. }]));
+        assert!(s.push(&content(1)).is_empty());
+        let events = s.push(&sep(2, "TP:A"));
+        assert_eq!(events, vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: None, pages: vec![0, 1] })]);
+        assert!(s.push(&content(3)).is_empty());
+        assert_eq!(
+            s.finish(),
+            vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: Some("A".into()), pages: vec![3] })]
+        );
+    }
+
+    /// Exhaustive check over every sequence of up to 7 pages drawn from 6 page kinds
+    /// (6^7 = 279,936 batches): the invariants every plan must keep.
+    #[test]
+    fn invariants_hold_for_every_short_sequence() {
+        let kinds = 6usize;
+        for len in 0..=7u32 {
+            for mut n in 0..kinds.pow(len) {
+                let mut pages = Vec::new();
+                for i in 0..len as usize {
+                    pages.push(match n % kinds {
+                        0 => content(i),
+                        1 => blank(i),
+                        2 => sep(i, &format!("HS:{CODE}")),
+                        3 => sep(i, "TP:A"),
+                        4 => sep(i, "PATCHT"),
+                        _ => sep(i, "TP:B"),
+                    });
+                    n /= kinds;
+                }
+                for keep in [false, true] {
+                    check_invariants(&pages, &plan_split(&pages, SplitOptions { keep_separators: keep }), keep);
+                }
+            }
+        }
+    }
+
+    fn check_invariants(pages: &[PageSignal], plan: &SplitPlan, keep: bool) {
+        let placed: Vec<usize> = plan.dossiers.iter().flat_map(|d| &d.documents).flat_map(|doc| doc.pages.clone()).collect();
+        // Pages appear at most once, in input order.
+        assert!(placed.windows(2).all(|w| w[0] < w[1]), "{pages:?} -> {plan:?}");
+        for p in pages {
+            let is_placed = placed.contains(&p.index);
+            match p.kind {
+                // Every content page is in exactly one document.
+                PageKind::Content => assert!(is_placed, "{pages:?} -> {plan:?}"),
+                PageKind::Blank => assert!(!is_placed, "{pages:?} -> {plan:?}"),
+                PageKind::Separator => assert!(keep || !is_placed, "{pages:?} -> {plan:?}"),
+            }
+        }
+        for (d, dossier) in plan.dossiers.iter().enumerate() {
+            for doc in &dossier.documents {
+                assert_eq!(doc.dossier, d);
+                // No document without content.
+                assert!(doc.pages.iter().any(|&i| pages[i].kind == PageKind::Content), "{pages:?} -> {plan:?}");
+            }
+        }
+        // One dossier per cover sheet, plus a null one only if content precedes any cover.
+        let covers = pages.iter().filter(|p| matches!(p.action, Some(SeparatorAction::NewDossier(_)))).count();
+        let first_cover = pages.iter().position(|p| matches!(p.action, Some(SeparatorAction::NewDossier(_))));
+        let content_before = pages[..first_cover.unwrap_or(pages.len())].iter().any(|p| p.kind == PageKind::Content);
+        assert_eq!(plan.dossiers.len(), covers + content_before as usize, "{pages:?} -> {plan:?}");
+    }
+}
