@@ -14,3 +14,5 @@ pub mod barcode;
 pub mod ocr;
 pub mod split;
 pub mod store;
+#[doc(hidden)]
+pub mod testsupport;
