@@ -16,3 +16,4 @@ pub mod split;
 pub mod store;
 #[doc(hidden)]
 pub mod testsupport;
+pub mod catalog;

@@ -49,7 +49,10 @@ pub enum StoreError {
     #[error("Object {key} is corrupt: {detail}")]
     Corrupt { key: String, detail: String },
     #[error("Object store refused access to {key}: {source}")]
-    Denied { key: String, source: object_store::Error },
+    Denied {
+        key: String,
+        source: object_store::Error,
+    },
     #[error("Object store operation on {key} failed: {source}")]
     Backend {
         key: String,
@@ -57,7 +60,10 @@ pub enum StoreError {
         source: object_store::Error,
     },
     #[error("Cannot read local file {path}: {source}")]
-    LocalIo { path: PathBuf, source: std::io::Error },
+    LocalIo {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 impl StoreError {
@@ -69,15 +75,25 @@ impl StoreError {
             StoreError::NotFound { .. } => "store-not-found",
             StoreError::Corrupt { .. } => "store-corrupt",
             StoreError::Denied { .. } => "store-denied",
-            StoreError::Backend { retryable: true, .. } => "store-unavailable",
-            StoreError::Backend { retryable: false, .. } => "store-failed",
+            StoreError::Backend {
+                retryable: true, ..
+            } => "store-unavailable",
+            StoreError::Backend {
+                retryable: false, ..
+            } => "store-failed",
             StoreError::LocalIo { .. } => "store-local-io",
         }
     }
 
     /// True for failures that may go away on their own (network errors, 5xx, throttling).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Backend { retryable: true, .. })
+        matches!(
+            self,
+            StoreError::Backend {
+                retryable: true,
+                ..
+            }
+        )
     }
 
     /// Maps an `object_store` error on `key` to a [`StoreError`].
@@ -167,7 +183,9 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store").field("location", &self.location).finish()
+        f.debug_struct("Store")
+            .field("location", &self.location)
+            .finish()
     }
 }
 
@@ -195,7 +213,10 @@ impl Store {
         match parsed.scheme() {
             "file" => {
                 let path = parsed.to_file_path().map_err(|()| {
-                    bad("a file URL needs an absolute path and no host (file:///data/objects)".into())
+                    bad(
+                        "a file URL needs an absolute path and no host (file:///data/objects)"
+                            .into(),
+                    )
                 })?;
                 Self::open_local(&path, raw)
             }
@@ -432,7 +453,12 @@ impl Store {
     ) -> Result<(), StoreError> {
         let (n, h) = self.stream_hash(path, key).await?;
         if n != size || h != hash {
-            tracing::error!(key, expected_bytes = size, actual_bytes = n, "Object read back differs from what was written");
+            tracing::error!(
+                key,
+                expected_bytes = size,
+                actual_bytes = n,
+                "Object read back differs from what was written"
+            );
             return Err(StoreError::Corrupt {
                 key: key.to_string(),
                 detail: format!(
@@ -515,7 +541,10 @@ mod tests {
     fn keys_are_sharded_by_hash() {
         let h = "ab".to_string() + &"0".repeat(62);
         assert_eq!(Store::document_key(&h), format!("documents/ab/{h}.pdf"));
-        assert_eq!(Store::original_key(&h, ".TIF"), format!("originals/ab/{h}.tif"));
+        assert_eq!(
+            Store::original_key(&h, ".TIF"),
+            format!("originals/ab/{h}.tif")
+        );
         // Bad input never panics.
         assert_eq!(Store::document_key("a"), "documents/__/a.pdf");
     }
@@ -523,7 +552,12 @@ mod tests {
     #[test]
     fn open_rejects_bad_urls() {
         let dir = tempfile::tempdir().unwrap();
-        for url in ["not a url", "file://host/x", "s3:///prefix", "nosuchscheme://x/y"] {
+        for url in [
+            "not a url",
+            "file://host/x",
+            "s3:///prefix",
+            "nosuchscheme://x/y",
+        ] {
             let err = Store::open(Some(url), dir.path()).unwrap_err();
             assert_eq!(err.code(), "store-config", "{url}: {err}");
         }
@@ -535,19 +569,32 @@ mod tests {
             store: "S3",
             source: Box::new(HttpError::new(kind, std::io::Error::other("x"))),
         };
-        assert!(is_retryable_object_store_error(&http(HttpErrorKind::Connect)));
-        assert!(is_retryable_object_store_error(&http(HttpErrorKind::Timeout)));
-        assert!(!is_retryable_object_store_error(&http(HttpErrorKind::Decode)));
+        assert!(is_retryable_object_store_error(&http(
+            HttpErrorKind::Connect
+        )));
+        assert!(is_retryable_object_store_error(&http(
+            HttpErrorKind::Timeout
+        )));
+        assert!(!is_retryable_object_store_error(&http(
+            HttpErrorKind::Decode
+        )));
         let msg = |store, m: &str| object_store::Error::Generic {
             store,
             source: m.to_string().into(),
         };
         let e503 = "Error performing PUT in 1s - Server returned non-2xx status code: 503 Service Unavailable: ";
-        let e400 = "Error performing PUT in 1s - Server returned non-2xx status code: 400 Bad Request: ";
+        let e400 =
+            "Error performing PUT in 1s - Server returned non-2xx status code: 400 Bad Request: ";
         assert!(is_retryable_object_store_error(&msg("S3", e503)));
         assert!(!is_retryable_object_store_error(&msg("S3", e400)));
-        assert!(is_retryable_object_store_error(&msg("S3", "connection reset")));
-        assert!(!is_retryable_object_store_error(&msg("LocalFileSystem", "disk full")));
+        assert!(is_retryable_object_store_error(&msg(
+            "S3",
+            "connection reset"
+        )));
+        assert!(!is_retryable_object_store_error(&msg(
+            "LocalFileSystem",
+            "disk full"
+        )));
         let nf = object_store::Error::NotFound {
             path: "x".into(),
             source: "gone".into(),

@@ -17,6 +17,7 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -42,12 +43,34 @@ pub fn skip_requested() -> bool {
 pub fn start_or_skip() -> Option<PgServer> {
     match PgServer::start() {
         Ok(s) => Some(s),
-        Err(e) if skip_requested() => {
-            eprintln!("Skipping PostgreSQL test: {e}");
-            None
-        }
-        Err(e) => panic!("cannot start a test PostgreSQL (set SOHOA_SKIP_POSTGRES=1 to skip): {e}"),
+        Err(e) => skip_or_panic(e),
     }
+}
+
+/// A fresh, empty database on the server shared by all tests of this process (started on
+/// first use, stopped and deleted when the process exits), or `None` when PostgreSQL cannot
+/// start and the user asked to skip. Panics with the reason otherwise. Much cheaper than a
+/// server per test; use [`start_or_skip`] when a test needs a server of its own (to stop
+/// it, say).
+pub fn shared_database_or_skip(prefix: &str) -> Option<String> {
+    static SHARED: OnceLock<Result<PgServer, String>> = OnceLock::new();
+    let server = match SHARED.get_or_init(PgServer::start) {
+        Ok(s) => s,
+        Err(e) => return skip_or_panic(e.clone()),
+    };
+    let name = format!("{prefix}_{}", SEQ.fetch_add(1, Ordering::Relaxed));
+    match server.create_database(&name) {
+        Ok(url) => Some(url),
+        Err(e) => panic!("cannot create test database {name}: {e}"),
+    }
+}
+
+fn skip_or_panic<T>(e: String) -> Option<T> {
+    if skip_requested() {
+        eprintln!("Skipping PostgreSQL test: {e}");
+        return None;
+    }
+    panic!("cannot start a test PostgreSQL (set SOHOA_SKIP_POSTGRES=1 to skip): {e}")
 }
 
 fn find_bin_dir() -> Result<PathBuf, String> {
@@ -70,11 +93,15 @@ fn find_bin_dir() -> Result<PathBuf, String> {
     }
     std::env::var_os("PATH")
         .and_then(|p| std::env::split_paths(&p).find(|d| d.join("initdb").is_file()))
-        .ok_or_else(|| "no PostgreSQL binaries (initdb, postgres) found in /usr/lib/postgresql/*/bin or PATH".to_string())
+        .ok_or_else(|| {
+            "no PostgreSQL binaries (initdb, postgres) found in /usr/lib/postgresql/*/bin or PATH"
+                .to_string()
+        })
 }
 
 fn free_port() -> Result<u16, String> {
-    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("no free port: {e}"))?;
+    let l =
+        TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).map_err(|e| format!("no free port: {e}"))?;
     Ok(l.local_addr().map_err(|e| e.to_string())?.port())
 }
 
@@ -87,11 +114,15 @@ fn as_server_user(as_root: bool, script: &str, args: &[&str]) -> Command {
     }
     if Path::new("/usr/sbin/runuser").exists() || Path::new("/sbin/runuser").exists() {
         let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", "sh", "-c", script, "sh"]).args(args);
+        c.args(["-u", "postgres", "--", "sh", "-c", script, "sh"])
+            .args(args);
         c
     } else {
         // su joins the arguments into one command line: quote them.
-        let quoted: Vec<String> = args.iter().map(|a| format!("'{}'", a.replace('\'', "'\\''"))).collect();
+        let quoted: Vec<String> = args
+            .iter()
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect();
         let mut c = Command::new("su");
         c.args(["postgres", "-s", "/bin/sh", "-c"])
             .arg(format!("set -- {}; {script}", quoted.join(" ")));
@@ -112,8 +143,11 @@ impl PgServer {
                 .map(|d| d.subsec_nanos())
                 .unwrap_or(0)
         ));
-        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let as_root = std::fs::metadata(&dir).map(|m| m.uid() == 0).unwrap_or(false);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let as_root = std::fs::metadata(&dir)
+            .map(|m| m.uid() == 0)
+            .unwrap_or(false);
         let cleanup = |msg: String| {
             let _ = std::fs::remove_dir_all(&dir);
             msg
@@ -125,11 +159,19 @@ impl PgServer {
                 .map(|s| s.success())
                 .unwrap_or(false);
             if !ok {
-                return Err(cleanup("running as root and cannot chown the test directory to user postgres".into()));
+                return Err(cleanup(
+                    "running as root and cannot chown the test directory to user postgres".into(),
+                ));
             }
         }
-        let dir_s = dir.to_str().ok_or_else(|| "non-UTF-8 temp dir".to_string())?.to_string();
-        let bin_s = bin.to_str().ok_or_else(|| "non-UTF-8 bin dir".to_string())?.to_string();
+        let dir_s = dir
+            .to_str()
+            .ok_or_else(|| "non-UTF-8 temp dir".to_string())?
+            .to_string();
+        let bin_s = bin
+            .to_str()
+            .ok_or_else(|| "non-UTF-8 bin dir".to_string())?
+            .to_string();
 
         let port = free_port().map_err(&cleanup)?;
         // The watchdog: initdb, start the server, wait until stdin closes, stop the server
@@ -179,7 +221,15 @@ rm -rf "$1"
                 }
             }
             let ok = Command::new(self.bin.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres"])
+                .args([
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &self.port.to_string(),
+                    "-U",
+                    "postgres",
+                ])
                 .status()
                 .map(|s| s.success())
                 .unwrap_or(false);
@@ -188,7 +238,9 @@ rm -rf "$1"
             }
             if start.elapsed() > timeout {
                 let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
-                return Err(format!("postgres did not become ready in {timeout:?}: {log}"));
+                return Err(format!(
+                    "postgres did not become ready in {timeout:?}: {log}"
+                ));
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -207,11 +259,22 @@ rm -rf "$1"
     /// Creates database `name` and returns its URL.
     pub fn create_database(&self, name: &str) -> Result<String, String> {
         let out = Command::new(self.bin.join("createdb"))
-            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-U", "postgres", name])
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                name,
+            ])
             .output()
             .map_err(|e| format!("cannot run createdb: {e}"))?;
         if !out.status.success() {
-            return Err(format!("createdb {name} failed: {}", String::from_utf8_lossy(&out.stderr)));
+            return Err(format!(
+                "createdb {name} failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
         Ok(self.url(name))
     }
@@ -242,12 +305,21 @@ mod tests {
 
     #[test]
     fn starts_creates_databases_and_cleans_up() {
-        let Some(server) = start_or_skip() else { return };
+        let Some(server) = start_or_skip() else {
+            return;
+        };
         let url = server.create_database("probe").unwrap();
         assert!(url.ends_with("/probe"), "{url}");
         let dir = server.dir.clone();
         assert!(dir.join("data").is_dir());
         drop(server);
         assert!(!dir.exists(), "server directory left behind");
+    }
+
+    #[test]
+    fn shared_server_hands_out_distinct_databases() {
+        let Some(a) = shared_database_or_skip("probe") else { return };
+        let b = shared_database_or_skip("probe").unwrap();
+        assert_ne!(a, b);
     }
 }
