@@ -356,6 +356,19 @@ impl Catalog {
         })
     }
 
+    /// Starts a read-only transaction that sees one snapshot throughout, so a report is
+    /// never assembled from rows of two different completions.
+    pub(crate) async fn begin_read(&self) -> Result<Transaction<'static, Any>, CatalogError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
+    }
+
     /// Records a new batch (state "queued") and its job in one transaction, unless the
     /// same original is already recorded.
     pub async fn create_batch(&self, b: &NewBatch) -> Result<CreateOutcome, CatalogError> {
@@ -414,7 +427,7 @@ impl Catalog {
     /// The report of a finished batch, rebuilt from its rows in stored order; `None` if the
     /// batch does not exist or is not done.
     pub async fn batch_report(&self, batch_id: &str) -> Result<Option<BatchReport>, CatalogError> {
-        let mut conn = self.pool.acquire().await?;
+        let mut conn = self.begin_read().await?;
         let Some(batch) =
             sqlx::query("SELECT source, state, warnings_json FROM batches WHERE id = $1")
                 .bind(batch_id)

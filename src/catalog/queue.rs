@@ -329,6 +329,34 @@ impl Catalog {
         Ok(())
     }
 
+    /// Puts a failed batch back in the queue with a fresh set of attempts (an operator's
+    /// retry; re-ingesting the same original only reports a duplicate). The last error is
+    /// kept until the next attempt. `false` if the batch has no failed job.
+    pub async fn requeue_failed(&self, batch_id: &str) -> Result<bool, CatalogError> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE jobs SET status = 'queued', attempts = 0, worker_id = NULL, heartbeat_at = NULL, run_after = $1
+             WHERE batch_id = $2 AND status = 'failed'",
+        )
+        .bind(now)
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("UPDATE batches SET state = 'queued', finished_at = NULL WHERE id = $1")
+            .bind(batch_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(batch_id, "Failed batch requeued");
+        Ok(true)
+    }
+
     /// How many jobs are queued, running, done and failed.
     pub async fn queue_counts(&self) -> Result<QueueCounts, CatalogError> {
         let rows = sqlx::query("SELECT status, COUNT(*) FROM jobs GROUP BY status")

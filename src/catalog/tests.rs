@@ -376,6 +376,20 @@ async fn fail_with_backoff_then_permanently(cats: [Catalog; 2]) {
         (1, Some("unreadable TIFF"))
     );
     assert_eq!(cat.batch_report(&nb2.id).await.unwrap(), None);
+
+    // An operator retry gives the batch a fresh set of attempts.
+    assert!(other.requeue_failed(&nb2.id).await.unwrap());
+    assert!(
+        !other.requeue_failed(&nb2.id).await.unwrap(),
+        "not failed any more"
+    );
+    assert_eq!(
+        cat.batch_state(&nb2.id).await.unwrap().as_deref(),
+        Some("queued")
+    );
+    let job = cat.claim_job("w", STALE).await.unwrap().unwrap();
+    assert_eq!((job.batch_id.as_str(), job.attempts), (nb2.id.as_str(), 1));
+    assert!(!cat.requeue_failed("no-such-batch").await.unwrap());
 }
 
 async fn stale_heartbeat_reclaim(cats: [Catalog; 2]) {
@@ -529,6 +543,73 @@ on_both_backends!(
     stale_heartbeat_reclaim,
     concurrent_claims_never_share_a_job,
 );
+
+/// Run by `sqlite_claims_are_exclusive_across_processes` in child processes (a no-op
+/// otherwise): claims and completes jobs until none is left, printing each job id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claimer_child_process() {
+    let Ok(dir) = std::env::var("SOHOA_TEST_CLAIMER_DIR") else { return };
+    let worker = std::env::var("SOHOA_TEST_CLAIMER_ID").unwrap();
+    let cat = Catalog::open(None, std::path::Path::new(&dir)).await.unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..2 {
+        let (cat, worker) = (cat.clone(), format!("{worker}-{t}"));
+        tasks.push(tokio::spawn(async move {
+            while let Some(job) = cat.claim_job(&worker, Duration::from_secs(3600)).await.unwrap() {
+                let report = small_report(&job.batch_id, &job.source);
+                cat.complete_job(&job.id, &worker, &report).await.unwrap();
+                println!("CLAIMED {}", job.id);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_claims_are_exclusive_across_processes() {
+    const JOBS: usize = 40;
+    let dir = tempfile::tempdir().unwrap();
+    let cat = Catalog::open(None, dir.path()).await.unwrap();
+    for n in 0..JOBS {
+        cat.create_batch(&new_batch(n)).await.unwrap();
+    }
+    let exe = std::env::current_exe().unwrap();
+    let children: Vec<_> = (0..3)
+        .map(|p| {
+            std::process::Command::new(&exe)
+                .args(["--exact", "catalog::tests::claimer_child_process", "--nocapture", "--test-threads=1"])
+                .env("SOHOA_TEST_CLAIMER_DIR", dir.path())
+                .env("SOHOA_TEST_CLAIMER_ID", format!("proc-{p}"))
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    let mut per_process = Vec::new();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        // libtest prints "test <name> ... " without a newline before the test runs.
+        let ids: Vec<String> = stdout
+            .split("CLAIMED ")
+            .skip(1)
+            .filter_map(|rest| rest.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        per_process.push(ids.len());
+        claimed.extend(ids);
+    }
+    let distinct: HashSet<&String> = claimed.iter().collect();
+    let counts = cat.queue_counts().await.unwrap();
+    assert_eq!(claimed.len(), JOBS, "claims per process: {per_process:?}, {counts:?}");
+    assert_eq!(distinct.len(), JOBS, "a job was claimed twice");
+    assert_eq!(cat.queue_counts().await.unwrap().done, JOBS as u64);
+}
 
 #[tokio::test]
 async fn default_catalog_is_a_wal_sqlite_file_and_reopens() {
