@@ -548,14 +548,22 @@ on_both_backends!(
 /// otherwise): claims and completes jobs until none is left, printing each job id.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claimer_child_process() {
-    let Ok(dir) = std::env::var("SOHOA_TEST_CLAIMER_DIR") else { return };
+    let Ok(dir) = std::env::var("SOHOA_TEST_CLAIMER_DIR") else {
+        return;
+    };
     let worker = std::env::var("SOHOA_TEST_CLAIMER_ID").unwrap();
-    let cat = Catalog::open(None, std::path::Path::new(&dir)).await.unwrap();
+    let cat = Catalog::open(None, std::path::Path::new(&dir))
+        .await
+        .unwrap();
     let mut tasks = Vec::new();
     for t in 0..2 {
         let (cat, worker) = (cat.clone(), format!("{worker}-{t}"));
         tasks.push(tokio::spawn(async move {
-            while let Some(job) = cat.claim_job(&worker, Duration::from_secs(3600)).await.unwrap() {
+            while let Some(job) = cat
+                .claim_job(&worker, Duration::from_secs(3600))
+                .await
+                .unwrap()
+            {
                 let report = small_report(&job.batch_id, &job.source);
                 cat.complete_job(&job.id, &worker, &report).await.unwrap();
                 println!("CLAIMED {}", job.id);
@@ -579,7 +587,12 @@ async fn sqlite_claims_are_exclusive_across_processes() {
     let children: Vec<_> = (0..3)
         .map(|p| {
             std::process::Command::new(&exe)
-                .args(["--exact", "catalog::tests::claimer_child_process", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "catalog::tests::claimer_child_process",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env("SOHOA_TEST_CLAIMER_DIR", dir.path())
                 .env("SOHOA_TEST_CLAIMER_ID", format!("proc-{p}"))
                 .stdout(std::process::Stdio::piped())
@@ -593,7 +606,11 @@ async fn sqlite_claims_are_exclusive_across_processes() {
     for child in children {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "child failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // libtest prints "test <name> ... " without a newline before the test runs.
         let ids: Vec<String> = stdout
             .split("CLAIMED ")
@@ -606,7 +623,11 @@ async fn sqlite_claims_are_exclusive_across_processes() {
     }
     let distinct: HashSet<&String> = claimed.iter().collect();
     let counts = cat.queue_counts().await.unwrap();
-    assert_eq!(claimed.len(), JOBS, "claims per process: {per_process:?}, {counts:?}");
+    assert_eq!(
+        claimed.len(),
+        JOBS,
+        "claims per process: {per_process:?}, {counts:?}"
+    );
     assert_eq!(distinct.len(), JOBS, "a job was claimed twice");
     assert_eq!(cat.queue_counts().await.unwrap().done, JOBS as u64);
 }

@@ -318,7 +318,9 @@ mod tests {
 
     #[test]
     fn shared_server_hands_out_distinct_databases() {
-        let Some(a) = shared_database_or_skip("probe") else { return };
+        let Some(a) = shared_database_or_skip("probe") else {
+            return;
+        };
         let b = shared_database_or_skip("probe").unwrap();
         assert_ne!(a, b);
     }
