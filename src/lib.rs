@@ -10,3 +10,4 @@
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
 pub mod model;
+pub mod samples;
