@@ -24,6 +24,7 @@ use std::sync::OnceLock;
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
 use image::{GrayImage, Luma};
 use rand::Rng;
+use rayon::prelude::*;
 use rxing::{BarcodeFormat, EncodeHints, MultiFormatWriter, Writer};
 
 use super::text::{BodySource, DocContent, Para, ParaStyle};
@@ -54,7 +55,10 @@ const BARCODE_INK: u8 = 0;
 
 /// Page size in pixels at `dpi`.
 pub fn page_size_px(dpi: f32) -> (u32, u32) {
-    (mm_to_px(PAGE_W_MM, dpi).round() as u32, mm_to_px(PAGE_H_MM, dpi).round() as u32)
+    (
+        mm_to_px(PAGE_W_MM, dpi).round() as u32,
+        mm_to_px(PAGE_H_MM, dpi).round() as u32,
+    )
 }
 
 fn mm_to_px(mm: f32, dpi: f32) -> f32 {
@@ -75,19 +79,29 @@ struct Fonts {
     italic: FontRef<'static>,
 }
 
-static REGULAR_TTF: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/fonts/LiberationSerif-Regular.ttf"));
-static BOLD_TTF: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/fonts/LiberationSerif-Bold.ttf"));
-static ITALIC_TTF: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/fonts/LiberationSerif-Italic.ttf"));
+static REGULAR_TTF: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/fonts/LiberationSerif-Regular.ttf"
+));
+static BOLD_TTF: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/fonts/LiberationSerif-Bold.ttf"
+));
+static ITALIC_TTF: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/samples/fonts/LiberationSerif-Italic.ttf"
+));
 
 fn font(style: Style) -> &'static FontRef<'static> {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
     let fonts = FONTS.get_or_init(|| {
         // The fonts are compiled in and checked by the tests; failing here is a build defect.
         let load = |b: &'static [u8]| FontRef::try_from_slice(b).expect("embedded font parses");
-        Fonts { regular: load(REGULAR_TTF), bold: load(BOLD_TTF), italic: load(ITALIC_TTF) }
+        Fonts {
+            regular: load(REGULAR_TTF),
+            bold: load(BOLD_TTF),
+            italic: load(ITALIC_TTF),
+        }
     });
     match style {
         Style::Regular => &fonts.regular,
@@ -99,7 +113,8 @@ fn font(style: Style) -> &'static FontRef<'static> {
 /// True if every character of `text` has a glyph in the face.
 pub fn has_glyphs(text: &str, style: Style) -> bool {
     let f = font(style);
-    text.chars().all(|c| c == ' ' || f.glyph_id(c) != GlyphId(0))
+    text.chars()
+        .all(|c| c == ' ' || f.glyph_id(c) != GlyphId(0))
 }
 
 /// Advance width of `text` in millimetres (with kerning).
@@ -121,11 +136,21 @@ pub fn text_width_mm(text: &str, style: Style, size_pt: f32) -> f32 {
 
 /// Greedy word wrap to `width_mm`; the first line is `first_indent_mm` narrower. A word
 /// longer than the width gets a line of its own.
-pub fn wrap(text: &str, style: Style, size_pt: f32, width_mm: f32, first_indent_mm: f32) -> Vec<String> {
+pub fn wrap(
+    text: &str,
+    style: Style,
+    size_pt: f32,
+    width_mm: f32,
+    first_indent_mm: f32,
+) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
-        let avail = if lines.is_empty() { width_mm - first_indent_mm } else { width_mm };
+        let avail = if lines.is_empty() {
+            width_mm - first_indent_mm
+        } else {
+            width_mm
+        };
         if cur.is_empty() {
             cur.push_str(word);
             continue;
@@ -174,7 +199,12 @@ pub struct BarcodeItem {
 pub enum Item {
     Text(TextItem),
     /// A horizontal rule.
-    Rule { x0_mm: f32, x1_mm: f32, y_mm: f32, thickness_mm: f32 },
+    Rule {
+        x0_mm: f32,
+        x1_mm: f32,
+        y_mm: f32,
+        thickness_mm: f32,
+    },
     Barcode(BarcodeItem),
 }
 
@@ -198,7 +228,14 @@ impl PageLayout {
         lines.join("\n")
     }
 
-    fn text_at(&mut self, text: impl Into<String>, style: Style, size_pt: f32, x_mm: f32, baseline_mm: f32) {
+    fn text_at(
+        &mut self,
+        text: impl Into<String>,
+        style: Style,
+        size_pt: f32,
+        x_mm: f32,
+        baseline_mm: f32,
+    ) {
         self.items.push(Item::Text(TextItem {
             text: text.into(),
             style,
@@ -209,14 +246,29 @@ impl PageLayout {
         }));
     }
 
-    fn centered(&mut self, text: impl Into<String>, style: Style, size_pt: f32, cx_mm: f32, baseline_mm: f32) {
+    fn centered(
+        &mut self,
+        text: impl Into<String>,
+        style: Style,
+        size_pt: f32,
+        cx_mm: f32,
+        baseline_mm: f32,
+    ) {
         let text = text.into();
         let w = text_width_mm(&text, style, size_pt);
         self.text_at(text, style, size_pt, cx_mm - w / 2.0, baseline_mm);
     }
 
     /// Wraps `text` to `width_mm`, centres each line on `cx_mm`; returns the next baseline.
-    fn centered_wrapped(&mut self, text: &str, style: Style, size_pt: f32, cx_mm: f32, width_mm: f32, mut y: f32) -> f32 {
+    fn centered_wrapped(
+        &mut self,
+        text: &str,
+        style: Style,
+        size_pt: f32,
+        cx_mm: f32,
+        width_mm: f32,
+        mut y: f32,
+    ) -> f32 {
         for line in wrap(text, style, size_pt, width_mm, 0.0) {
             self.centered(line, style, size_pt, cx_mm, y);
             y += line_h(size_pt);
@@ -249,7 +301,10 @@ fn header_columns() -> ((f32, f32), (f32, f32)) {
     let right_cx = TEXT_R_MM + 2.0 - right_w / 2.0;
     let left_x0 = MARGIN_L_MM - 12.0;
     let left_x1 = TEXT_R_MM + 2.0 - right_w - 3.0;
-    (((left_x0 + left_x1) / 2.0, left_x1 - left_x0), (right_cx, right_w))
+    (
+        ((left_x0 + left_x1) / 2.0, left_x1 - left_x0),
+        (right_cx, right_w),
+    )
 }
 
 /// A line of a paragraph ready to place.
@@ -274,7 +329,11 @@ fn para_lines(p: &Para) -> Vec<Line> {
         .into_iter()
         .enumerate()
         .map(|(i, text)| {
-            let (x, w) = if i == 0 { (MARGIN_L_MM + indent, TEXT_W_MM - indent) } else { (MARGIN_L_MM, TEXT_W_MM) };
+            let (x, w) = if i == 0 {
+                (MARGIN_L_MM + indent, TEXT_W_MM - indent)
+            } else {
+                (MARGIN_L_MM, TEXT_W_MM)
+            };
             Line {
                 text,
                 style,
@@ -357,9 +416,17 @@ fn layout_title(page: &mut PageLayout, c: &DocContent, mut y: f32) -> f32 {
         page.centered(title, Style::Bold, TITLE_PT, TEXT_CX_MM, y);
         y += line_h(TITLE_PT);
         if let Some(summary) = &c.summary {
-            y = page.centered_wrapped(summary, Style::Bold, TITLE_PT, TEXT_CX_MM, TEXT_W_MM - 20.0, y);
+            y = page.centered_wrapped(
+                summary,
+                Style::Bold,
+                TITLE_PT,
+                TEXT_CX_MM,
+                TEXT_W_MM - 20.0,
+                y,
+            );
         }
-        page.rule(TEXT_CX_MM, 40.0, y - line_h(TITLE_PT) + 2.0);
+        page.rule(TEXT_CX_MM, 40.0, y - line_h(TITLE_PT) + 3.0);
+        y += 2.0;
         y += 5.0;
     }
     if let Some(to) = &c.addressee {
@@ -384,11 +451,15 @@ fn layout_signature(page: &mut PageLayout, c: &DocContent, y0: f32) -> f32 {
     }
     let mut right = PageLayout::default();
     let s = &c.signature;
-    let widest = [s.authority.as_deref(), Some(s.position.as_str()), Some(s.name.as_str())]
-        .into_iter()
-        .flatten()
-        .map(|t| text_width_mm(t, Style::Bold, BODY_PT))
-        .fold(0.0f32, f32::max);
+    let widest = [
+        s.authority.as_deref(),
+        Some(s.position.as_str()),
+        Some(s.name.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|t| text_width_mm(t, Style::Bold, BODY_PT))
+    .fold(0.0f32, f32::max);
     let cx = (TEXT_R_MM - 35.0).min(TEXT_R_MM - widest / 2.0);
     let mut yr = y0;
     if let Some(a) = &s.authority {
@@ -419,7 +490,12 @@ fn signature_height(c: &DocContent) -> f32 {
 /// pages (continuation pages carry the page number at the top), the signature band on the
 /// last page. Paragraphs may break across pages; on the last page only paragraphs that
 /// fit above the signature are set.
-pub fn layout_document(c: &DocContent, body: &mut BodySource, rng: &mut impl Rng, pages: usize) -> Vec<PageLayout> {
+pub fn layout_document(
+    c: &DocContent,
+    body: &mut BodySource,
+    rng: &mut impl Rng,
+    pages: usize,
+) -> Vec<PageLayout> {
     let pages = pages.max(1);
     let lh = line_h(BODY_PT);
     let sig_h = signature_height(c);
@@ -433,7 +509,13 @@ pub fn layout_document(c: &DocContent, body: &mut BodySource, rng: &mut impl Rng
             let y = layout_header(&mut page, c);
             layout_title(&mut page, c, y)
         } else {
-            page.centered((p + 1).to_string(), Style::Regular, BODY_PT, TEXT_CX_MM, MARGIN_T_MM - 5.0);
+            page.centered(
+                (p + 1).to_string(),
+                Style::Regular,
+                BODY_PT,
+                TEXT_CX_MM,
+                MARGIN_T_MM - 5.0,
+            );
             MARGIN_T_MM + 8.0
         };
         loop {
@@ -450,7 +532,9 @@ pub fn layout_document(c: &DocContent, body: &mut BodySource, rng: &mut impl Rng
                 pending.extend(lines);
             }
             while y <= BOTTOM_MM {
-                let Some(line) = pending.pop_front() else { break };
+                let Some(line) = pending.pop_front() else {
+                    break;
+                };
                 place_line(&mut page, line, y);
                 y += lh;
             }
@@ -485,11 +569,16 @@ fn encode(payload: &str, sym: Symbology) -> Option<(u32, u32, Vec<bool>)> {
     let (format, hints) = match sym {
         Symbology::Qr => (
             BarcodeFormat::QR_CODE,
-            EncodeHints { ErrorCorrection: Some("M".to_string()), ..Default::default() },
+            EncodeHints {
+                ErrorCorrection: Some("M".to_string()),
+                ..Default::default()
+            },
         ),
         Symbology::Code128 => (BarcodeFormat::CODE_128, EncodeHints::default()),
     };
-    let m = MultiFormatWriter.encode_with_hints(payload, &format, 0, 0, &hints).ok()?;
+    let m = MultiFormatWriter
+        .encode_with_hints(payload, &format, 0, 0, &hints)
+        .ok()?;
     let [left, top, width, height] = m.getEnclosingRectangle()?;
     let mut bits = Vec::with_capacity((width * height) as usize);
     for y in top..top + height {
@@ -501,15 +590,36 @@ fn encode(payload: &str, sym: Symbology) -> Option<(u32, u32, Vec<bool>)> {
 }
 
 /// A barcode item with its top-left corner at (x_mm, y_mm), plus its size in mm.
-fn barcode(payload: &str, sym: Symbology, dpi: f32, x_mm: f32, y_mm: f32) -> Option<(BarcodeItem, f32, f32)> {
+fn barcode(
+    payload: &str,
+    sym: Symbology,
+    dpi: f32,
+    x_mm: f32,
+    y_mm: f32,
+) -> Option<(BarcodeItem, f32, f32)> {
     let (cols, rows, bits) = encode(payload, sym)?;
     let (module_px, bar_height_px) = match sym {
-        Symbology::Qr => (module_px(0.6, dpi), None),
-        Symbology::Code128 => (module_px(0.4, dpi), Some(mm_to_px(16.0, dpi).round() as u32)),
+        Symbology::Qr => (module_px(0.8, dpi), None),
+        Symbology::Code128 => (
+            module_px(0.4, dpi),
+            Some(mm_to_px(16.0, dpi).round() as u32),
+        ),
     };
     let w_mm = (cols * module_px) as f32 * 25.4 / dpi;
     let h_mm = bar_height_px.unwrap_or(rows * module_px) as f32 * 25.4 / dpi;
-    Some((BarcodeItem { x_mm, y_mm, module_px, cols, rows, bits, bar_height_px }, w_mm, h_mm))
+    Some((
+        BarcodeItem {
+            x_mm,
+            y_mm,
+            module_px,
+            cols,
+            rows,
+            bits,
+            bar_height_px,
+        },
+        w_mm,
+        h_mm,
+    ))
 }
 
 /// Dossier cover sheet: QR code with `payload` at the top left (after its quiet zone),
@@ -527,7 +637,12 @@ pub fn layout_cover(payload: &str, code: &str, dpi: f32) -> Option<PageLayout> {
 
 /// Document separator sheet: the barcode centred near the top, its payload in small text
 /// below it, then `label` (the type's name) in large text.
-pub fn layout_separator(payload: &str, sym: Symbology, label: &str, dpi: f32) -> Option<PageLayout> {
+pub fn layout_separator(
+    payload: &str,
+    sym: Symbology,
+    label: &str,
+    dpi: f32,
+) -> Option<PageLayout> {
     let mut page = PageLayout::default();
     let (mut item, w, h) = barcode(payload, sym, dpi, 0.0, 30.0)?;
     item.x_mm = (PAGE_W_MM - w) / 2.0;
@@ -546,7 +661,12 @@ pub fn render(layout: &PageLayout, dpi: f32) -> GrayImage {
     for item in &layout.items {
         match item {
             Item::Text(t) => draw_text(&mut img, t, dpi),
-            Item::Rule { x0_mm, x1_mm, y_mm, thickness_mm } => {
+            Item::Rule {
+                x0_mm,
+                x1_mm,
+                y_mm,
+                thickness_mm,
+            } => {
                 let x0 = mm_to_px(*x0_mm, dpi).round().max(0.0) as u32;
                 let x1 = (mm_to_px(*x1_mm, dpi).round() as u32).min(w);
                 let t = mm_to_px(*thickness_mm, dpi).round().max(1.0) as u32;
@@ -633,8 +753,9 @@ fn draw_text(img: &mut GrayImage, t: &TextItem, dpi: f32) {
 
 /// Rotates `img` about its centre by `deg` degrees, positive = counter-clockwise on
 /// screen, with bilinear interpolation; uncovered corners are white. Same size out.
+/// Rows are computed in parallel (the result does not depend on the scheduling).
 pub fn rotate(img: &GrayImage, deg: f32) -> GrayImage {
-    if deg == 0.0 {
+    if deg == 0.0 || img.width() == 0 || img.height() == 0 {
         return img.clone();
     }
     let (w, h) = img.dimensions();
@@ -642,56 +763,87 @@ pub fn rotate(img: &GrayImage, deg: f32) -> GrayImage {
     let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
     let src = img.as_raw();
     let stride = w as usize;
-    let mut out = vec![255u8; src.len()];
-    let sample = |x: i64, y: i64| -> f64 {
-        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
+    let (wi, hi) = (w as i64, h as i64);
+    let sample = |x: i64, y: i64| -> f32 {
+        if x < 0 || y < 0 || x >= wi || y >= hi {
             255.0
         } else {
-            src[y as usize * stride + x as usize] as f64
+            src[y as usize * stride + x as usize] as f32
         }
     };
-    for (oy, row) in out.chunks_mut(stride).enumerate() {
-        let dy = oy as f64 - cy;
-        for (ox, px) in row.iter_mut().enumerate() {
-            let dx = ox as f64 - cx;
-            // Inverse of the on-screen CCW rotation (y down): source = R(-deg) * dest.
-            let sx = dx * c - dy * s + cx;
-            let sy = dx * s + dy * c + cy;
-            let x0 = sx.floor();
-            let y0 = sy.floor();
-            let (fx, fy) = (sx - x0, sy - y0);
-            let (x0, y0) = (x0 as i64, y0 as i64);
-            if x0 < -1 || y0 < -1 || x0 >= w as i64 || y0 >= h as i64 {
-                continue;
+    let mut out = vec![255u8; src.len()];
+    out.par_chunks_mut(stride)
+        .enumerate()
+        .for_each(|(oy, row)| {
+            let dy = oy as f64 - cy;
+            // Inverse of the on-screen CCW rotation (y down): source = R(-deg) * destination,
+            // stepped along the row.
+            let mut sx = -cx * c - dy * s + cx;
+            let mut sy = -cx * s + dy * c + cy;
+            for px in row.iter_mut() {
+                let (x0f, y0f) = (sx.floor(), sy.floor());
+                let (x0, y0) = (x0f as i64, y0f as i64);
+                let (fx, fy) = ((sx - x0f) as f32, (sy - y0f) as f32);
+                sx += c;
+                sy += s;
+                if x0 < -1 || y0 < -1 || x0 >= wi || y0 >= hi {
+                    continue;
+                }
+                let (a, b, cc, d) = if x0 >= 0 && y0 >= 0 && x0 + 1 < wi && y0 + 1 < hi {
+                    let i = y0 as usize * stride + x0 as usize;
+                    let (a, b, cc, d) = (src[i], src[i + 1], src[i + stride], src[i + stride + 1]);
+                    if a == b && a == cc && a == d {
+                        *px = a; // flat area (most of a page): no interpolation needed
+                        continue;
+                    }
+                    (a as f32, b as f32, cc as f32, d as f32)
+                } else {
+                    (
+                        sample(x0, y0),
+                        sample(x0 + 1, y0),
+                        sample(x0, y0 + 1),
+                        sample(x0 + 1, y0 + 1),
+                    )
+                };
+                let top = a + (b - a) * fx;
+                let bottom = cc + (d - cc) * fx;
+                *px = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
             }
-            let top = sample(x0, y0) * (1.0 - fx) + sample(x0 + 1, y0) * fx;
-            let bottom = sample(x0, y0 + 1) * (1.0 - fx) + sample(x0 + 1, y0 + 1) * fx;
-            *px = (top * (1.0 - fy) + bottom * fy).round().clamp(0.0, 255.0) as u8;
-        }
-    }
+        });
     GrayImage::from_raw(w, h, out).unwrap_or_else(|| img.clone())
 }
 
-/// Adds zero-mean gaussian noise of standard deviation `sigma` (gray levels), clamped.
+/// Adds zero-mean, approximately gaussian noise of standard deviation `sigma` (gray
+/// levels), clamped to 0..=255. Each sample is the sum of four uniform bytes (Irwin-Hall,
+/// tails cut at about 3.5 sigma); the bytes come from a SplitMix64 stream seeded from
+/// `rng`, which is cheap enough for 300 dpi pages.
 pub fn add_noise(img: &mut GrayImage, sigma: f32, rng: &mut impl Rng) {
     if sigma <= 0.0 {
         return;
     }
-    let mut spare: Option<f32> = None;
-    for p in img.iter_mut() {
-        let n = match spare.take() {
-            Some(n) => n,
-            None => {
-                // Box-Muller: two independent normals per pair of uniforms.
-                let u1: f32 = rng.random::<f32>().max(1e-7);
-                let u2: f32 = rng.random::<f32>();
-                let r = (-2.0 * u1.ln()).sqrt();
-                let (s, c) = (std::f32::consts::TAU * u2).sin_cos();
-                spare = Some(r * s);
-                r * c
-            }
-        };
-        *p = (*p as f32 + n * sigma).round().clamp(0.0, 255.0) as u8;
+    let mut state = rng.next_u64();
+    let mut next_u64 = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    // Sum of 4 uniform bytes: mean 4 * 127.5, variance 4 * (256^2 - 1) / 12.
+    const MEAN: f32 = 510.0;
+    let scale = sigma / (4.0 * (65536.0f32 - 1.0) / 12.0).sqrt();
+    let mut pixels = img.chunks_exact_mut(2);
+    for pair in &mut pixels {
+        let r = next_u64().to_le_bytes();
+        let n0 = (r[0] as u32 + r[1] as u32 + r[2] as u32 + r[3] as u32) as f32 - MEAN;
+        let n1 = (r[4] as u32 + r[5] as u32 + r[6] as u32 + r[7] as u32) as f32 - MEAN;
+        pair[0] = (pair[0] as f32 + n0 * scale).round().clamp(0.0, 255.0) as u8;
+        pair[1] = (pair[1] as f32 + n1 * scale).round().clamp(0.0, 255.0) as u8;
+    }
+    for p in pixels.into_remainder() {
+        let r = (next_u64() as u32).to_le_bytes();
+        let n = r.iter().map(|&b| b as u32).sum::<u32>() as f32 - MEAN;
+        *p = (*p as f32 + n * scale).round().clamp(0.0, 255.0) as u8;
     }
 }
 
@@ -704,8 +856,14 @@ pub fn add_specks(img: &mut GrayImage, count: usize, dpi: f32, rng: &mut impl Rn
         let cy = rng.random_range(0.0..h as f32);
         let r = rng.random_range(0.5..=r_max);
         let v: u8 = rng.random_range(120..200);
-        let (x0, x1) = ((cx - r).floor().max(0.0) as u32, ((cx + r).ceil() as u32).min(w));
-        let (y0, y1) = ((cy - r).floor().max(0.0) as u32, ((cy + r).ceil() as u32).min(h));
+        let (x0, x1) = (
+            (cx - r).floor().max(0.0) as u32,
+            ((cx + r).ceil() as u32).min(w),
+        );
+        let (y0, y1) = (
+            (cy - r).floor().max(0.0) as u32,
+            ((cy + r).ceil() as u32).min(h),
+        );
         for y in y0..y1 {
             for x in x0..x1 {
                 let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
@@ -737,7 +895,10 @@ mod tests {
         let s = "ĂÂĐÊÔƠƯăâđêôơư ÀẢÃÁẠ ẰẲẴẮẶ ẦẨẪẤẬ ÈẺẼÉẸ ỀỂỄẾỆ ÌỈĨÍỊ ÒỎÕÓỌ ỒỔỖỐỘ ỜỞỠỚỢ ÙỦŨÚỤ ỪỬỮỨỰ ỲỶỸÝỴ \
                  àảãáạ ằẳẵắặ ầẩẫấậ èẻẽéẹ ềểễếệ ìỉĩíị òỏõóọ ồổỗốộ ờởỡớợ ùủũúụ ừửữứự ỳỷỹýỵ";
         for style in [Style::Regular, Style::Bold, Style::Italic] {
-            let missing: String = s.chars().filter(|&c| !has_glyphs(&c.to_string(), style)).collect();
+            let missing: String = s
+                .chars()
+                .filter(|&c| !has_glyphs(&c.to_string(), style))
+                .collect();
             assert!(missing.is_empty(), "{style:?} lacks {missing:?}");
         }
     }
@@ -764,12 +925,36 @@ mod tests {
                 assert_eq!(laid.len(), pages);
                 for (i, p) in laid.iter().enumerate() {
                     let ts = texts(p);
-                    assert!(ts.len() >= 3, "{} page {i} has {} lines", kind.code, ts.len());
+                    assert!(
+                        ts.len() >= 3,
+                        "{} page {i} has {} lines",
+                        kind.code,
+                        ts.len()
+                    );
                     for t in ts {
-                        let w = t.justify_mm.unwrap_or_else(|| text_width_mm(&t.text, t.style, t.size_pt));
-                        assert!(t.x_mm >= MARGIN_L_MM - 12.5, "{}: {:?} starts at {}", kind.code, t.text, t.x_mm);
-                        assert!(t.x_mm + w <= TEXT_R_MM + 2.5, "{}: {:?} ends at {}", kind.code, t.text, t.x_mm + w);
-                        assert!(t.baseline_mm <= BOTTOM_MM + 0.01 && t.baseline_mm >= 10.0, "{:?} at {}", t.text, t.baseline_mm);
+                        let w = t
+                            .justify_mm
+                            .unwrap_or_else(|| text_width_mm(&t.text, t.style, t.size_pt));
+                        assert!(
+                            t.x_mm >= MARGIN_L_MM - 12.5,
+                            "{}: {:?} starts at {}",
+                            kind.code,
+                            t.text,
+                            t.x_mm
+                        );
+                        assert!(
+                            t.x_mm + w <= TEXT_R_MM + 2.5,
+                            "{}: {:?} ends at {}",
+                            kind.code,
+                            t.text,
+                            t.x_mm + w
+                        );
+                        assert!(
+                            t.baseline_mm <= BOTTOM_MM + 0.01 && t.baseline_mm >= 10.0,
+                            "{:?} at {}",
+                            t.text,
+                            t.baseline_mm
+                        );
                         assert!(!t.text.is_empty() && t.text.trim() == t.text);
                     }
                 }
@@ -791,8 +976,15 @@ mod tests {
         let mut img = GrayImage::from_pixel(400, 200, Luma([255]));
         fill_rect(&mut img, 50, 99, 300, 3, 0);
         let r = rotate(&img, 5.0);
-        let dark_y = |x: u32| (0..200).filter(|&y| r.get_pixel(x, y).0[0] < 128).sum::<u32>() as f32
-            / (0..200).filter(|&y| r.get_pixel(x, y).0[0] < 128).count().max(1) as f32;
+        let dark_y = |x: u32| {
+            (0..200)
+                .filter(|&y| r.get_pixel(x, y).0[0] < 128)
+                .sum::<u32>() as f32
+                / (0..200)
+                    .filter(|&y| r.get_pixel(x, y).0[0] < 128)
+                    .count()
+                    .max(1) as f32
+        };
         let (yl, yr) = (dark_y(80), dark_y(320));
         // CCW on screen: the right end goes up (smaller y).
         let expected = (320.0 - 80.0) * 5f32.to_radians().tan();
@@ -816,7 +1008,8 @@ mod tests {
         for dpi in [150.0, 200.0, 300.0] {
             let (b, _, _) = barcode("TP:CCCD", Symbology::Code128, dpi, 0.0, 0.0).unwrap();
             assert!(b.module_px >= 3 && b.rows == 1 && b.bar_height_px.is_some());
-            let (q, w, h) = barcode("HS:000.00.15.H40-250301-0007", Symbology::Qr, dpi, 0.0, 0.0).unwrap();
+            let (q, w, h) =
+                barcode("HS:000.00.15.H40-250301-0007", Symbology::Qr, dpi, 0.0, 0.0).unwrap();
             assert!(q.module_px >= 3 && q.rows == q.cols && q.cols >= 21);
             assert!((w - h).abs() < 1e-3);
         }

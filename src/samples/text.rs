@@ -12,7 +12,7 @@
 //! is not taken from real documents. Everything is a function of the RNG passed in.
 
 use rand::Rng;
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 
 /// How a document type's content pages are composed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,17 +44,83 @@ pub struct DocKind {
 
 /// Document types used in generated dossiers.
 pub const DOC_KINDS: &[DocKind] = &[
-    DocKind { code: "CCCD", name: "Căn cước công dân", title: "CĂN CƯỚC CÔNG DÂN", abbrev: None, genre: Genre::Form },
-    DocKind { code: "GKS", name: "Giấy khai sinh", title: "GIẤY KHAI SINH", abbrev: None, genre: Genre::Form },
-    DocKind { code: "DON", name: "Đơn đề nghị", title: "ĐƠN ĐỀ NGHỊ", abbrev: None, genre: Genre::Form },
-    DocKind { code: "TK", name: "Tờ khai", title: "TỜ KHAI", abbrev: None, genre: Genre::Form },
-    DocKind { code: "GUQ", name: "Giấy ủy quyền", title: "GIẤY ỦY QUYỀN", abbrev: Some("GUQ"), genre: Genre::Form },
-    DocKind { code: "QD", name: "Quyết định", title: "QUYẾT ĐỊNH", abbrev: Some("QĐ"), genre: Genre::Decision },
-    DocKind { code: "GXN", name: "Giấy xác nhận", title: "GIẤY XÁC NHẬN", abbrev: Some("GXN"), genre: Genre::Notice },
-    DocKind { code: "TB", name: "Thông báo", title: "THÔNG BÁO", abbrev: Some("TB"), genre: Genre::Notice },
-    DocKind { code: "BB", name: "Biên bản", title: "BIÊN BẢN", abbrev: Some("BB"), genre: Genre::Notice },
-    DocKind { code: "BC", name: "Báo cáo", title: "BÁO CÁO", abbrev: Some("BC"), genre: Genre::Notice },
-    DocKind { code: "CV", name: "Công văn", title: "", abbrev: None, genre: Genre::Letter },
+    DocKind {
+        code: "CCCD",
+        name: "Căn cước công dân",
+        title: "CĂN CƯỚC CÔNG DÂN",
+        abbrev: None,
+        genre: Genre::Form,
+    },
+    DocKind {
+        code: "GKS",
+        name: "Giấy khai sinh",
+        title: "GIẤY KHAI SINH",
+        abbrev: None,
+        genre: Genre::Form,
+    },
+    DocKind {
+        code: "DON",
+        name: "Đơn đề nghị",
+        title: "ĐƠN ĐỀ NGHỊ",
+        abbrev: None,
+        genre: Genre::Form,
+    },
+    DocKind {
+        code: "TK",
+        name: "Tờ khai",
+        title: "TỜ KHAI",
+        abbrev: None,
+        genre: Genre::Form,
+    },
+    DocKind {
+        code: "GUQ",
+        name: "Giấy ủy quyền",
+        title: "GIẤY ỦY QUYỀN",
+        abbrev: Some("GUQ"),
+        genre: Genre::Form,
+    },
+    DocKind {
+        code: "QD",
+        name: "Quyết định",
+        title: "QUYẾT ĐỊNH",
+        abbrev: Some("QĐ"),
+        genre: Genre::Decision,
+    },
+    DocKind {
+        code: "GXN",
+        name: "Giấy xác nhận",
+        title: "GIẤY XÁC NHẬN",
+        abbrev: Some("GXN"),
+        genre: Genre::Notice,
+    },
+    DocKind {
+        code: "TB",
+        name: "Thông báo",
+        title: "THÔNG BÁO",
+        abbrev: Some("TB"),
+        genre: Genre::Notice,
+    },
+    DocKind {
+        code: "BB",
+        name: "Biên bản",
+        title: "BIÊN BẢN",
+        abbrev: Some("BB"),
+        genre: Genre::Notice,
+    },
+    DocKind {
+        code: "BC",
+        name: "Báo cáo",
+        title: "BÁO CÁO",
+        abbrev: Some("BC"),
+        genre: Genre::Notice,
+    },
+    DocKind {
+        code: "CV",
+        name: "Công văn",
+        title: "",
+        abbrev: None,
+        genre: Genre::Letter,
+    },
 ];
 
 /// Looks a document type up by its barcode code.
@@ -73,26 +139,87 @@ struct Province {
 }
 
 const PROVINCES: &[Province] = &[
-    Province { parent: "UBND TỈNH BÌNH ĐỊNH", place: "Quy Nhơn", name: "tỉnh Bình Định", id_prefix: "052" },
-    Province { parent: "UBND THÀNH PHỐ HÀ NỘI", place: "Hà Nội", name: "thành phố Hà Nội", id_prefix: "001" },
-    Province { parent: "UBND THÀNH PHỐ ĐÀ NẴNG", place: "Đà Nẵng", name: "thành phố Đà Nẵng", id_prefix: "048" },
-    Province { parent: "UBND TỈNH KHÁNH HÒA", place: "Nha Trang", name: "tỉnh Khánh Hòa", id_prefix: "056" },
-    Province { parent: "UBND TỈNH NGHỆ AN", place: "Vinh", name: "tỉnh Nghệ An", id_prefix: "040" },
-    Province { parent: "UBND THÀNH PHỐ CẦN THƠ", place: "Cần Thơ", name: "thành phố Cần Thơ", id_prefix: "092" },
-    Province { parent: "UBND TỈNH LÂM ĐỒNG", place: "Đà Lạt", name: "tỉnh Lâm Đồng", id_prefix: "068" },
-    Province { parent: "UBND TỈNH QUẢNG NINH", place: "Hạ Long", name: "tỉnh Quảng Ninh", id_prefix: "022" },
-    Province { parent: "UBND THÀNH PHỐ HỒ CHÍ MINH", place: "Thành phố Hồ Chí Minh", name: "Thành phố Hồ Chí Minh", id_prefix: "079" },
+    Province {
+        parent: "UBND TỈNH BÌNH ĐỊNH",
+        place: "Quy Nhơn",
+        name: "tỉnh Bình Định",
+        id_prefix: "052",
+    },
+    Province {
+        parent: "UBND THÀNH PHỐ HÀ NỘI",
+        place: "Hà Nội",
+        name: "thành phố Hà Nội",
+        id_prefix: "001",
+    },
+    Province {
+        parent: "UBND THÀNH PHỐ ĐÀ NẴNG",
+        place: "Đà Nẵng",
+        name: "thành phố Đà Nẵng",
+        id_prefix: "048",
+    },
+    Province {
+        parent: "UBND TỈNH KHÁNH HÒA",
+        place: "Nha Trang",
+        name: "tỉnh Khánh Hòa",
+        id_prefix: "056",
+    },
+    Province {
+        parent: "UBND TỈNH NGHỆ AN",
+        place: "Vinh",
+        name: "tỉnh Nghệ An",
+        id_prefix: "040",
+    },
+    Province {
+        parent: "UBND THÀNH PHỐ CẦN THƠ",
+        place: "Cần Thơ",
+        name: "thành phố Cần Thơ",
+        id_prefix: "092",
+    },
+    Province {
+        parent: "UBND TỈNH LÂM ĐỒNG",
+        place: "Đà Lạt",
+        name: "tỉnh Lâm Đồng",
+        id_prefix: "068",
+    },
+    Province {
+        parent: "UBND TỈNH QUẢNG NINH",
+        place: "Hạ Long",
+        name: "tỉnh Quảng Ninh",
+        id_prefix: "022",
+    },
+    Province {
+        parent: "UBND THÀNH PHỐ HỒ CHÍ MINH",
+        place: "Thành phố Hồ Chí Minh",
+        name: "Thành phố Hồ Chí Minh",
+        id_prefix: "079",
+    },
 ];
 
 /// Issuing bodies below the province: (name in capitals, symbol used in numbers, name in prose).
 const BODIES: &[(&str, &str, &str)] = &[
     ("SỞ NỘI VỤ", "SNV", "Sở Nội vụ"),
     ("SỞ TƯ PHÁP", "STP", "Sở Tư pháp"),
-    ("SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG", "STNMT", "Sở Tài nguyên và Môi trường"),
+    (
+        "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG",
+        "STNMT",
+        "Sở Tài nguyên và Môi trường",
+    ),
     ("SỞ XÂY DỰNG", "SXD", "Sở Xây dựng"),
-    ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "STTTT", "Sở Thông tin và Truyền thông"),
-    ("VĂN PHÒNG UBND TỈNH", "VP", "Văn phòng Ủy ban nhân dân tỉnh"),
-    ("TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG", "TTPVHCC", "Trung tâm Phục vụ hành chính công"),
+    (
+        "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
+        "STTTT",
+        "Sở Thông tin và Truyền thông",
+    ),
+    (
+        "VĂN PHÒNG UBND TỈNH",
+        "VP",
+        "Văn phòng Ủy ban nhân dân tỉnh",
+    ),
+    (
+        "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
+        "TTPVHCC",
+        "Trung tâm Phục vụ hành chính công",
+    ),
     ("BƯU ĐIỆN TỈNH", "BĐT", "Bưu điện tỉnh"),
 ];
 
@@ -106,18 +233,18 @@ const COMMUNES: &[&str] = &[
 ];
 
 const SURNAMES: &[&str] = &[
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi",
-    "Đỗ", "Hồ", "Ngô", "Dương", "Lý",
+    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
+    "Hồ", "Ngô", "Dương", "Lý",
 ];
 const MIDDLE_M: &[&str] = &["Văn", "Hữu", "Minh", "Đức", "Quốc", "Thanh", "Công", "Xuân"];
 const MIDDLE_F: &[&str] = &["Thị", "Ngọc", "Thu", "Minh", "Thanh", "Kim", "Mỹ", "Hồng"];
 const GIVEN_M: &[&str] = &[
-    "An", "Bình", "Cường", "Dũng", "Hải", "Khánh", "Long", "Nam", "Phúc", "Quang", "Sơn",
-    "Tuấn", "Việt", "Thắng", "Hiếu", "Trung",
+    "An", "Bình", "Cường", "Dũng", "Hải", "Khánh", "Long", "Nam", "Phúc", "Quang", "Sơn", "Tuấn",
+    "Việt", "Thắng", "Hiếu", "Trung",
 ];
 const GIVEN_F: &[&str] = &[
-    "Hà", "Hạnh", "Hương", "Lan", "Mai", "Tâm", "Thảo", "Trang", "Yến", "Nhung", "Loan",
-    "Phương", "Oanh", "Giang",
+    "Hà", "Hạnh", "Hương", "Lan", "Mai", "Tâm", "Thảo", "Trang", "Yến", "Nhung", "Loan", "Phương",
+    "Oanh", "Giang",
 ];
 
 /// Administrative procedures (thủ tục hành chính) named in the prose.
@@ -137,8 +264,16 @@ const PROCEDURES: &[&str] = &[
 ];
 
 const STREETS: &[&str] = &[
-    "Trần Hưng Đạo", "Lê Lợi", "Nguyễn Huệ", "Hai Bà Trưng", "Phan Bội Châu", "Quang Trung",
-    "Lý Thường Kiệt", "Hùng Vương", "Ngô Mây", "Bạch Đằng",
+    "Trần Hưng Đạo",
+    "Lê Lợi",
+    "Nguyễn Huệ",
+    "Hai Bà Trưng",
+    "Phan Bội Châu",
+    "Quang Trung",
+    "Lý Thường Kiệt",
+    "Hùng Vương",
+    "Ngô Mây",
+    "Bạch Đằng",
 ];
 
 const LAWS: &[&str] = &[
@@ -192,13 +327,22 @@ impl Date {
 
 /// A dossier code per Circular 01/2018/TT-VPCP, Art. 19, e.g. `000.00.15.H40-250301-0007`.
 pub fn dossier_code(rng: &mut impl Rng, received: Date) -> String {
-    let level = ["000", "000", "000", "001", "002", "010"].choose(rng).copied().unwrap_or("000");
+    let level = ["000", "000", "000", "001", "002", "010"]
+        .choose(rng)
+        .copied()
+        .unwrap_or("000");
     let z: u8 = rng.random_range(0..=30);
     let y: u8 = rng.random_range(0..=40);
-    let letter = ['H', 'H', 'H', 'G', 'A'].choose(rng).copied().unwrap_or('H');
+    let letter = ['H', 'H', 'H', 'G', 'A']
+        .choose(rng)
+        .copied()
+        .unwrap_or('H');
     let x: u8 = rng.random_range(1..=99);
     let seq: u16 = rng.random_range(1..=300);
-    format!("{level}.{z:02}.{y:02}.{letter}{x:02}-{}-{seq:04}", received.yymmdd())
+    format!(
+        "{level}.{z:02}.{y:02}.{letter}{x:02}-{}-{seq:04}",
+        received.yymmdd()
+    )
 }
 
 /// How a paragraph is set.
@@ -272,9 +416,15 @@ fn person_name(rng: &mut impl Rng) -> (String, bool) {
     let female = rng.random_bool(0.5);
     let surname = SURNAMES.choose(rng).copied().unwrap_or("Nguyễn");
     let (middle, given) = if female {
-        (MIDDLE_F.choose(rng).copied().unwrap_or("Thị"), GIVEN_F.choose(rng).copied().unwrap_or("Lan"))
+        (
+            MIDDLE_F.choose(rng).copied().unwrap_or("Thị"),
+            GIVEN_F.choose(rng).copied().unwrap_or("Lan"),
+        )
     } else {
-        (MIDDLE_M.choose(rng).copied().unwrap_or("Văn"), GIVEN_M.choose(rng).copied().unwrap_or("An"))
+        (
+            MIDDLE_M.choose(rng).copied().unwrap_or("Văn"),
+            GIVEN_M.choose(rng).copied().unwrap_or("An"),
+        )
     };
     (format!("{surname} {middle} {given}"), female)
 }
@@ -288,7 +438,11 @@ fn personal_id(rng: &mut impl Rng, prefix: &str, female: bool, birth_year: u16) 
         (true, false) => 2,
         (true, true) => 3,
     };
-    format!("{prefix}{century_sex}{:02}{:06}", birth_year % 100, rng.random_range(0..1_000_000u32))
+    format!(
+        "{prefix}{century_sex}{:02}{:06}",
+        birth_year % 100,
+        rng.random_range(0..1_000_000u32)
+    )
 }
 
 fn address(rng: &mut impl Rng, province: &Province) -> String {
@@ -300,8 +454,11 @@ fn address(rng: &mut impl Rng, province: &Province) -> String {
     )
 }
 
-/// One sentence of administrative prose about the context.
-fn sentence(rng: &mut impl Rng, c: &Ctx) -> String {
+/// Number of sentence templates in [`sentence`].
+const SENTENCES: u8 = 24;
+
+/// Sentence template `which` (0..SENTENCES) of administrative prose about the context.
+fn sentence(rng: &mut impl Rng, c: &Ctx, which: u8) -> String {
     let n_days = rng.random_range(3..=15);
     let n_docs = rng.random_range(2..=9);
     let pct = rng.random_range(60..=98);
@@ -312,42 +469,81 @@ fn sentence(rng: &mut impl Rng, c: &Ctx) -> String {
     let org = c.body_prose;
     let prov = c.province.name;
     let d = c.date.short_form();
-    match rng.random_range(0..24) {
-        0 => format!("{org} đã tiếp nhận hồ sơ đề nghị {p} của ông (bà) {who} qua dịch vụ bưu chính công ích vào ngày {d}."),
-        1 => format!("Hồ sơ gồm {n_docs} thành phần, đã được kiểm tra đầy đủ, hợp lệ theo quy định và được số hóa ngay khi tiếp nhận."),
-        2 => format!("Nhân viên bưu điện có trách nhiệm kiểm tra tính đầy đủ của hồ sơ, hướng dẫn công dân bổ sung giấy tờ còn thiếu trong một lần duy nhất."),
-        3 => format!("Thời hạn giải quyết là {n_days} ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ; kết quả được trả qua dịch vụ bưu chính công ích theo địa chỉ công dân đã đăng ký."),
-        4 => format!("Các thành phần hồ sơ giấy sau khi số hóa được ký số bởi người thực hiện và lưu trữ trong kho dữ liệu điện tử của tổ chức, cá nhân trên Cổng dịch vụ công."),
-        5 => format!("Trong kỳ báo cáo, toàn {prov} tiếp nhận {count} hồ sơ thủ tục {other} qua dịch vụ bưu chính công ích, tỷ lệ hồ sơ được số hóa đạt {pct}%."),
-        6 => format!("Đề nghị các cơ quan, đơn vị khẩn trương rà soát quy trình nội bộ, bảo đảm việc tiếp nhận và trả kết quả được thực hiện đúng thời hạn."),
-        7 => format!("Trường hợp hồ sơ chưa đầy đủ, cán bộ tiếp nhận phải thông báo bằng văn bản cho công dân trong thời hạn không quá {n_days} ngày làm việc."),
-        8 => format!("Ông (bà) {who}, số định danh cá nhân {}, có nhu cầu thực hiện thủ tục {p} tại {org}.", c.person_id),
-        9 => format!("Kết quả giải quyết thủ tục hành chính được gửi kèm bản điện tử có giá trị pháp lý như bản giấy theo quy định của pháp luật."),
-        10 => format!("Việc số hóa hồ sơ được thực hiện bằng máy quét với độ phân giải không thấp hơn 200 dpi, bảo đảm hình ảnh rõ nét, đầy đủ nội dung."),
-        11 => format!("Bưu điện tỉnh phối hợp với {org} bố trí nhân sự tại bộ phận một cửa, hỗ trợ người dân nộp hồ sơ trực tuyến và thanh toán phí, lệ phí."),
-        12 => format!("Mọi vướng mắc phát sinh trong quá trình thực hiện, đề nghị phản ánh về {org} để được hướng dẫn, giải quyết kịp thời."),
-        13 => format!("Dữ liệu đã được số hóa được tái sử dụng cho các lần giải quyết thủ tục sau, công dân không phải nộp lại giấy tờ đã có trong cơ sở dữ liệu."),
-        14 => format!("Tổng số hồ sơ tồn đọng đến ngày {d} là {count} hồ sơ, trong đó có {n_docs} hồ sơ quá hạn do chưa bổ sung đủ thành phần."),
-        15 => format!("Cán bộ tiếp nhận ghi mã hồ sơ vào phiếu bìa và dán phiếu phân tách trước mỗi thành phần hồ sơ để phục vụ việc quét theo lô."),
-        16 => format!("Ông (bà) {who} cam kết những thông tin kê khai trên là đúng sự thật và chịu trách nhiệm trước pháp luật về nội dung đã kê khai."),
-        17 => format!("Hồ sơ đề nghị {p} được chuyển đến cơ quan có thẩm quyền giải quyết trong ngày làm việc tiếp theo."),
-        18 => format!("Chi phí chuyển phát hồ sơ và kết quả do tổ chức, cá nhân chi trả theo giá cước dịch vụ bưu chính công ích hiện hành."),
-        19 => format!("Đến nay, {pct}% thủ tục hành chính thuộc thẩm quyền giải quyết của {org} đã được cung cấp trực tuyến toàn trình."),
-        20 => format!("Bản sao điện tử được chứng thực từ bản chính có giá trị sử dụng thay cho bản chính trong các giao dịch theo quy định."),
-        21 => format!("Thủ trưởng các cơ quan, đơn vị chịu trách nhiệm tổ chức triển khai, theo dõi và báo cáo kết quả thực hiện trước ngày {d}."),
-        22 => format!("Người đến nhận kết quả thay phải xuất trình giấy ủy quyền hợp lệ và căn cước của người được ủy quyền."),
-        _ => format!("Quá trình lưu trữ hồ sơ điện tử phải bảo đảm tính toàn vẹn, an toàn và khả năng truy cập lâu dài theo quy định về lưu trữ."),
+    match which {
+        0 => format!(
+            "{org} đã tiếp nhận hồ sơ đề nghị {p} của ông (bà) {who} qua dịch vụ bưu chính công ích vào ngày {d}."
+        ),
+        1 => format!(
+            "Hồ sơ gồm {n_docs} thành phần, đã được kiểm tra đầy đủ, hợp lệ theo quy định và được số hóa ngay khi tiếp nhận."
+        ),
+        2 => format!(
+            "Nhân viên bưu điện có trách nhiệm kiểm tra tính đầy đủ của hồ sơ, hướng dẫn công dân bổ sung giấy tờ còn thiếu trong một lần duy nhất."
+        ),
+        3 => format!(
+            "Thời hạn giải quyết là {n_days} ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ; kết quả được trả qua dịch vụ bưu chính công ích theo địa chỉ công dân đã đăng ký."
+        ),
+        4 => format!(
+            "Các thành phần hồ sơ giấy sau khi số hóa được ký số bởi người thực hiện và lưu trữ trong kho dữ liệu điện tử của tổ chức, cá nhân trên Cổng dịch vụ công."
+        ),
+        5 => format!(
+            "Trong kỳ báo cáo, toàn {prov} tiếp nhận {count} hồ sơ thủ tục {other} qua dịch vụ bưu chính công ích, tỷ lệ hồ sơ được số hóa đạt {pct}%."
+        ),
+        6 => format!(
+            "Đề nghị các cơ quan, đơn vị khẩn trương rà soát quy trình nội bộ, bảo đảm việc tiếp nhận và trả kết quả được thực hiện đúng thời hạn."
+        ),
+        7 => format!(
+            "Trường hợp hồ sơ chưa đầy đủ, cán bộ tiếp nhận phải thông báo bằng văn bản cho công dân trong thời hạn không quá {n_days} ngày làm việc."
+        ),
+        8 => format!(
+            "Ông (bà) {who}, số định danh cá nhân {}, có nhu cầu thực hiện thủ tục {p} tại {org}.",
+            c.person_id
+        ),
+        9 => format!(
+            "Kết quả giải quyết thủ tục hành chính được gửi kèm bản điện tử có giá trị pháp lý như bản giấy theo quy định của pháp luật."
+        ),
+        10 => format!(
+            "Việc số hóa hồ sơ được thực hiện bằng máy quét với độ phân giải không thấp hơn 200 dpi, bảo đảm hình ảnh rõ nét, đầy đủ nội dung."
+        ),
+        11 => format!(
+            "Bưu điện tỉnh phối hợp với {org} bố trí nhân sự tại bộ phận một cửa, hỗ trợ người dân nộp hồ sơ trực tuyến và thanh toán phí, lệ phí."
+        ),
+        12 => format!(
+            "Mọi vướng mắc phát sinh trong quá trình thực hiện, đề nghị phản ánh về {org} để được hướng dẫn, giải quyết kịp thời."
+        ),
+        13 => format!(
+            "Dữ liệu đã được số hóa được tái sử dụng cho các lần giải quyết thủ tục sau, công dân không phải nộp lại giấy tờ đã có trong cơ sở dữ liệu."
+        ),
+        14 => format!(
+            "Tổng số hồ sơ tồn đọng đến ngày {d} là {count} hồ sơ, trong đó có {n_docs} hồ sơ quá hạn do chưa bổ sung đủ thành phần."
+        ),
+        15 => format!(
+            "Cán bộ tiếp nhận ghi mã hồ sơ vào phiếu bìa và dán phiếu phân tách trước mỗi thành phần hồ sơ để phục vụ việc quét theo lô."
+        ),
+        16 => format!(
+            "Ông (bà) {who} cam kết những thông tin kê khai trên là đúng sự thật và chịu trách nhiệm trước pháp luật về nội dung đã kê khai."
+        ),
+        17 => format!(
+            "Hồ sơ đề nghị {p} được chuyển đến cơ quan có thẩm quyền giải quyết trong ngày làm việc tiếp theo."
+        ),
+        18 => format!(
+            "Chi phí chuyển phát hồ sơ và kết quả do tổ chức, cá nhân chi trả theo giá cước dịch vụ bưu chính công ích hiện hành."
+        ),
+        19 => format!(
+            "Đến nay, {pct}% thủ tục hành chính thuộc thẩm quyền giải quyết của {org} đã được cung cấp trực tuyến toàn trình."
+        ),
+        20 => format!(
+            "Bản sao điện tử được chứng thực từ bản chính có giá trị sử dụng thay cho bản chính trong các giao dịch theo quy định."
+        ),
+        21 => format!(
+            "Thủ trưởng các cơ quan, đơn vị chịu trách nhiệm tổ chức triển khai, theo dõi và báo cáo kết quả thực hiện trước ngày {d}."
+        ),
+        22 => format!(
+            "Người đến nhận kết quả thay phải xuất trình giấy ủy quyền hợp lệ và căn cước của người được ủy quyền."
+        ),
+        _ => format!(
+            "Quá trình lưu trữ hồ sơ điện tử phải bảo đảm tính toàn vẹn, an toàn và khả năng truy cập lâu dài theo quy định về lưu trữ."
+        ),
     }
-}
-
-/// A prose paragraph of 2-4 sentences.
-fn prose(rng: &mut impl Rng, c: &Ctx) -> String {
-    let n = rng.random_range(2..=4);
-    let mut s = Vec::with_capacity(n);
-    for _ in 0..n {
-        s.push(sentence(rng, c));
-    }
-    s.join(" ")
 }
 
 /// Writes one document of `kind` and returns its content plus an endless source of further
@@ -360,9 +556,20 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
     let person_id = personal_id(rng, province.id_prefix, female, birth_year);
     let procedure = PROCEDURES.choose(rng).copied().unwrap_or(PROCEDURES[0]);
     let date = Date::random(rng);
-    let ctx = Ctx { province, body_prose: body.2, person: person.clone(), person_id: person_id.clone(), procedure, date };
+    let ctx = Ctx {
+        province,
+        body_prose: body.2,
+        person: person.clone(),
+        person_id: person_id.clone(),
+        procedure,
+        date,
+    };
     let number_n: u32 = rng.random_range(1..=999);
-    let number_n = if number_n < 10 { format!("{number_n:02}") } else { number_n.to_string() };
+    let number_n = if number_n < 10 {
+        format!("{number_n:02}")
+    } else {
+        number_n.to_string()
+    };
     let place_date = format!("{}, {}", province.place, date.long_form());
     let signer = person_name(rng).0;
 
@@ -385,7 +592,18 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
     };
     let recipients = vec![
         "- Như trên;".to_string(),
-        format!("- {};", ["UBND tỉnh", "Bưu điện tỉnh", "Sở Nội vụ", "Văn phòng UBND tỉnh"].choose(rng).copied().unwrap_or("UBND tỉnh")),
+        format!(
+            "- {};",
+            [
+                "UBND tỉnh",
+                "Bưu điện tỉnh",
+                "Sở Nội vụ",
+                "Văn phòng UBND tỉnh"
+            ]
+            .choose(rng)
+            .copied()
+            .unwrap_or("UBND tỉnh")
+        ),
         "- Lưu: VT.".to_string(),
     ];
 
@@ -421,13 +639,22 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
             let mut laws: Vec<&str> = LAWS.choose_multiple(rng, k).copied().collect();
             laws.sort_unstable();
             for l in laws {
-                content.opening.push(Para { text: l.to_string(), style: ParaStyle::Recital });
+                content.opening.push(Para {
+                    text: l.to_string(),
+                    style: ParaStyle::Recital,
+                });
             }
             content.opening.push(Para {
-                text: format!("Theo đề nghị của Trưởng phòng Hành chính - Tổng hợp, {}.", body.2),
+                text: format!(
+                    "Theo đề nghị của Trưởng phòng Hành chính - Tổng hợp, {}.",
+                    body.2
+                ),
                 style: ParaStyle::Recital,
             });
-            content.opening.push(Para { text: "QUYẾT ĐỊNH:".to_string(), style: ParaStyle::CenteredBold });
+            content.opening.push(Para {
+                text: "QUYẾT ĐỊNH:".to_string(),
+                style: ParaStyle::CenteredBold,
+            });
             return (content, BodySource::new(ctx, Some(1)));
         }
         Genre::Letter => {
@@ -446,10 +673,15 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
             ));
             content.addressee = Some(format!(
                 "Kính gửi: {}",
-                ["Bưu điện tỉnh", "Các sở, ban, ngành thuộc tỉnh", "UBND các xã, phường", "Trung tâm Phục vụ hành chính công"]
-                    .choose(rng)
-                    .copied()
-                    .unwrap_or("Bưu điện tỉnh")
+                [
+                    "Bưu điện tỉnh",
+                    "Các sở, ban, ngành thuộc tỉnh",
+                    "UBND các xã, phường",
+                    "Trung tâm Phục vụ hành chính công"
+                ]
+                .choose(rng)
+                .copied()
+                .unwrap_or("Bưu điện tỉnh")
             ));
         }
         Genre::Notice => {
@@ -457,14 +689,32 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
             content.number = Some(format!("Số: {number_n}/{abbrev}-{}", body.1));
             content.summary = Some(match kind.code {
                 "BB" => "Giao nhận hồ sơ qua dịch vụ bưu chính công ích".to_string(),
-                "BC" => format!("Kết quả tiếp nhận và số hóa hồ sơ thủ tục hành chính năm {}", date.year),
+                "BC" => format!(
+                    "Kết quả tiếp nhận và số hóa hồ sơ thủ tục hành chính năm {}",
+                    date.year
+                ),
                 "GXN" => format!("Xác nhận đã tiếp nhận hồ sơ của ông (bà) {person}"),
-                _ => format!("Về việc {} hồ sơ {procedure}", ["tiếp nhận", "bổ sung", "trả kết quả"].choose(rng).copied().unwrap_or("tiếp nhận")),
+                _ => format!(
+                    "Về việc {} hồ sơ {procedure}",
+                    ["tiếp nhận", "bổ sung", "trả kết quả"]
+                        .choose(rng)
+                        .copied()
+                        .unwrap_or("tiếp nhận")
+                ),
             });
             if kind.code == "GXN" || kind.code == "BB" {
-                content.opening.push(Para { text: format!("Họ và tên: {person}"), style: ParaStyle::Field });
-                content.opening.push(Para { text: format!("Số định danh cá nhân: {person_id}"), style: ParaStyle::Field });
-                content.opening.push(Para { text: format!("Địa chỉ: {}", address(rng, province)), style: ParaStyle::Field });
+                content.opening.push(Para {
+                    text: format!("Họ và tên: {person}"),
+                    style: ParaStyle::Field,
+                });
+                content.opening.push(Para {
+                    text: format!("Số định danh cá nhân: {person_id}"),
+                    style: ParaStyle::Field,
+                });
+                content.opening.push(Para {
+                    text: format!("Địa chỉ: {}", address(rng, province)),
+                    style: ParaStyle::Field,
+                });
             }
         }
         Genre::Form => {
@@ -488,7 +738,10 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
                     content.opening.extend(fields(&[
                         format!("Họ, chữ đệm, tên: {}", child.to_uppercase()),
                         format!("Ngày, tháng, năm sinh: {}", birth.short_form()),
-                        format!("Giới tính: {}", if rng.random_bool(0.5) { "Nam" } else { "Nữ" }),
+                        format!(
+                            "Giới tính: {}",
+                            if rng.random_bool(0.5) { "Nam" } else { "Nữ" }
+                        ),
                         "Dân tộc: Kinh".to_string(),
                         "Quốc tịch: Việt Nam".to_string(),
                         format!("Nơi sinh: Bệnh viện đa khoa {}", province.name),
@@ -509,12 +762,21 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
                     content.opening.extend(fields(&[
                         format!("Số định danh cá nhân: {person_id}"),
                         format!("Họ và tên: {}", person.to_uppercase()),
-                        format!("Ngày sinh: {:02}/{:02}/{birth_year}", rng.random_range(1..=28), rng.random_range(1..=12)),
+                        format!(
+                            "Ngày sinh: {:02}/{:02}/{birth_year}",
+                            rng.random_range(1..=28),
+                            rng.random_range(1..=12)
+                        ),
                         format!("Giới tính: {}", if female { "Nữ" } else { "Nam" }),
                         "Quốc tịch: Việt Nam".to_string(),
                         format!("Quê quán: {}", province.name),
                         format!("Nơi thường trú: {}", address(rng, province)),
-                        format!("Có giá trị đến: {:02}/{:02}/{}", rng.random_range(1..=28), rng.random_range(1..=12), birth_year + 60),
+                        format!(
+                            "Có giá trị đến: {:02}/{:02}/{}",
+                            rng.random_range(1..=28),
+                            rng.random_range(1..=12),
+                            birth_year + 60
+                        ),
                     ]));
                     content.opening.push(Para {
                         text: format!(
@@ -543,7 +805,10 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
                         format!("Họ và tên: {person}"),
                         format!("Số định danh cá nhân: {person_id}"),
                         format!("Nơi cư trú: {}", address(rng, province)),
-                        format!("Số điện thoại: 09{:08}", rng.random_range(0..100_000_000u32)),
+                        format!(
+                            "Số điện thoại: 09{:08}",
+                            rng.random_range(0..100_000_000u32)
+                        ),
                     ]));
                     if kind.code == "GUQ" {
                         let (agent, _) = person_name(rng);
@@ -560,24 +825,56 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
 }
 
 fn fields(lines: &[String]) -> Vec<Para> {
-    lines.iter().map(|t| Para { text: t.clone(), style: ParaStyle::Field }).collect()
+    lines
+        .iter()
+        .map(|t| Para {
+            text: t.clone(),
+            style: ParaStyle::Field,
+        })
+        .collect()
 }
 
-/// An endless source of body paragraphs for one document.
+/// An endless source of body paragraphs for one document. Sentence templates are dealt
+/// from a shuffled deck, so a document repeats a template only after using them all.
 pub struct BodySource {
     ctx: Ctx,
     /// Decisions number their paragraphs "Điều 1.", "Điều 2." ...
     next_article: Option<u32>,
+    deck: Vec<u8>,
 }
 
 impl BodySource {
     fn new(ctx: Ctx, next_article: Option<u32>) -> Self {
-        BodySource { ctx, next_article }
+        BodySource {
+            ctx,
+            next_article,
+            deck: Vec::new(),
+        }
+    }
+
+    /// A prose paragraph of 2-4 sentences.
+    fn prose(&mut self, rng: &mut impl Rng) -> String {
+        let n = rng.random_range(2..=4);
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            let which = self.deal(rng);
+            out.push(sentence(rng, &self.ctx, which));
+        }
+        out.join(" ")
+    }
+
+    /// The next sentence template from the deck, reshuffled when empty.
+    fn deal(&mut self, rng: &mut impl Rng) -> u8 {
+        if self.deck.is_empty() {
+            self.deck = (0..SENTENCES).collect();
+            self.deck.shuffle(rng);
+        }
+        self.deck.pop().unwrap_or(0)
     }
 
     /// The next body paragraph.
     pub fn next_para(&mut self, rng: &mut impl Rng) -> Para {
-        let text = prose(rng, &self.ctx);
+        let text = self.prose(rng);
         let text = match self.next_article.as_mut() {
             Some(n) => {
                 let t = format!("Điều {n}. {text}");
@@ -586,7 +883,10 @@ impl BodySource {
             }
             None => text,
         };
-        Para { text, style: ParaStyle::Body }
+        Para {
+            text,
+            style: ParaStyle::Body,
+        }
     }
 }
 
@@ -598,9 +898,33 @@ mod tests {
 
     #[test]
     fn date_padding_follows_decree_30() {
-        assert_eq!(Date { year: 2026, month: 1, day: 5 }.long_form(), "ngày 05 tháng 01 năm 2026");
-        assert_eq!(Date { year: 2025, month: 3, day: 12 }.long_form(), "ngày 12 tháng 3 năm 2025");
-        assert_eq!(Date { year: 2025, month: 12, day: 9 }.long_form(), "ngày 09 tháng 12 năm 2025");
+        assert_eq!(
+            Date {
+                year: 2026,
+                month: 1,
+                day: 5
+            }
+            .long_form(),
+            "ngày 05 tháng 01 năm 2026"
+        );
+        assert_eq!(
+            Date {
+                year: 2025,
+                month: 3,
+                day: 12
+            }
+            .long_form(),
+            "ngày 12 tháng 3 năm 2025"
+        );
+        assert_eq!(
+            Date {
+                year: 2025,
+                month: 12,
+                day: 9
+            }
+            .long_form(),
+            "ngày 09 tháng 12 năm 2025"
+        );
     }
 
     #[test]
@@ -646,9 +970,27 @@ mod tests {
                 all.push(src.next_para(&mut rng).text);
             }
             for s in all {
-                assert!(!s.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)), "combining mark in {s}");
+                assert!(
+                    !s.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)),
+                    "combining mark in {s}"
+                );
                 assert!(!s.contains("  ") && s.trim() == s, "spacing in {s:?}");
             }
+        }
+    }
+
+    #[test]
+    fn sentence_templates_are_dealt_without_repeats() {
+        let mut rng = StdRng::seed_from_u64(8);
+        let (_, mut src) = compose(&mut rng, doc_kind("TB").unwrap());
+        for _round in 0..2 {
+            let mut dealt: Vec<u8> = (0..SENTENCES).map(|_| src.deal(&mut rng)).collect();
+            dealt.sort_unstable();
+            assert_eq!(dealt, (0..SENTENCES).collect::<Vec<_>>());
+        }
+        for w in 0..SENTENCES {
+            let s = sentence(&mut rng, &src.ctx, w);
+            assert!(s.ends_with('.') && s.chars().count() > 40, "{w}: {s}");
         }
     }
 
