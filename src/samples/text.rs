@@ -476,21 +476,15 @@ fn sentence(rng: &mut impl Rng, c: &Ctx, which: u8) -> String {
         1 => format!(
             "Hồ sơ gồm {n_docs} thành phần, đã được kiểm tra đầy đủ, hợp lệ theo quy định và được số hóa ngay khi tiếp nhận."
         ),
-        2 => format!(
-            "Nhân viên bưu điện có trách nhiệm kiểm tra tính đầy đủ của hồ sơ, hướng dẫn công dân bổ sung giấy tờ còn thiếu trong một lần duy nhất."
-        ),
+        2 => "Nhân viên bưu điện có trách nhiệm kiểm tra tính đầy đủ của hồ sơ, hướng dẫn công dân bổ sung giấy tờ còn thiếu trong một lần duy nhất.".to_string(),
         3 => format!(
             "Thời hạn giải quyết là {n_days} ngày làm việc kể từ ngày nhận đủ hồ sơ hợp lệ; kết quả được trả qua dịch vụ bưu chính công ích theo địa chỉ công dân đã đăng ký."
         ),
-        4 => format!(
-            "Các thành phần hồ sơ giấy sau khi số hóa được ký số bởi người thực hiện và lưu trữ trong kho dữ liệu điện tử của tổ chức, cá nhân trên Cổng dịch vụ công."
-        ),
+        4 => "Các thành phần hồ sơ giấy sau khi số hóa được ký số bởi người thực hiện và lưu trữ trong kho dữ liệu điện tử của tổ chức, cá nhân trên Cổng dịch vụ công.".to_string(),
         5 => format!(
             "Trong kỳ báo cáo, toàn {prov} tiếp nhận {count} hồ sơ thủ tục {other} qua dịch vụ bưu chính công ích, tỷ lệ hồ sơ được số hóa đạt {pct}%."
         ),
-        6 => format!(
-            "Đề nghị các cơ quan, đơn vị khẩn trương rà soát quy trình nội bộ, bảo đảm việc tiếp nhận và trả kết quả được thực hiện đúng thời hạn."
-        ),
+        6 => "Đề nghị các cơ quan, đơn vị khẩn trương rà soát quy trình nội bộ, bảo đảm việc tiếp nhận và trả kết quả được thực hiện đúng thời hạn.".to_string(),
         7 => format!(
             "Trường hợp hồ sơ chưa đầy đủ, cán bộ tiếp nhận phải thông báo bằng văn bản cho công dân trong thời hạn không quá {n_days} ngày làm việc."
         ),
@@ -498,51 +492,35 @@ fn sentence(rng: &mut impl Rng, c: &Ctx, which: u8) -> String {
             "Ông (bà) {who}, số định danh cá nhân {}, có nhu cầu thực hiện thủ tục {p} tại {org}.",
             c.person_id
         ),
-        9 => format!(
-            "Kết quả giải quyết thủ tục hành chính được gửi kèm bản điện tử có giá trị pháp lý như bản giấy theo quy định của pháp luật."
-        ),
-        10 => format!(
-            "Việc số hóa hồ sơ được thực hiện bằng máy quét với độ phân giải không thấp hơn 200 dpi, bảo đảm hình ảnh rõ nét, đầy đủ nội dung."
-        ),
+        9 => "Kết quả giải quyết thủ tục hành chính được gửi kèm bản điện tử có giá trị pháp lý như bản giấy theo quy định của pháp luật.".to_string(),
+        10 => "Việc số hóa hồ sơ được thực hiện bằng máy quét với độ phân giải không thấp hơn 200 dpi, bảo đảm hình ảnh rõ nét, đầy đủ nội dung.".to_string(),
         11 => format!(
             "Bưu điện tỉnh phối hợp với {org} bố trí nhân sự tại bộ phận một cửa, hỗ trợ người dân nộp hồ sơ trực tuyến và thanh toán phí, lệ phí."
         ),
         12 => format!(
             "Mọi vướng mắc phát sinh trong quá trình thực hiện, đề nghị phản ánh về {org} để được hướng dẫn, giải quyết kịp thời."
         ),
-        13 => format!(
-            "Dữ liệu đã được số hóa được tái sử dụng cho các lần giải quyết thủ tục sau, công dân không phải nộp lại giấy tờ đã có trong cơ sở dữ liệu."
-        ),
+        13 => "Dữ liệu đã được số hóa được tái sử dụng cho các lần giải quyết thủ tục sau, công dân không phải nộp lại giấy tờ đã có trong cơ sở dữ liệu.".to_string(),
         14 => format!(
             "Tổng số hồ sơ tồn đọng đến ngày {d} là {count} hồ sơ, trong đó có {n_docs} hồ sơ quá hạn do chưa bổ sung đủ thành phần."
         ),
-        15 => format!(
-            "Cán bộ tiếp nhận ghi mã hồ sơ vào phiếu bìa và dán phiếu phân tách trước mỗi thành phần hồ sơ để phục vụ việc quét theo lô."
-        ),
+        15 => "Cán bộ tiếp nhận ghi mã hồ sơ vào phiếu bìa và dán phiếu phân tách trước mỗi thành phần hồ sơ để phục vụ việc quét theo lô.".to_string(),
         16 => format!(
             "Ông (bà) {who} cam kết những thông tin kê khai trên là đúng sự thật và chịu trách nhiệm trước pháp luật về nội dung đã kê khai."
         ),
         17 => format!(
             "Hồ sơ đề nghị {p} được chuyển đến cơ quan có thẩm quyền giải quyết trong ngày làm việc tiếp theo."
         ),
-        18 => format!(
-            "Chi phí chuyển phát hồ sơ và kết quả do tổ chức, cá nhân chi trả theo giá cước dịch vụ bưu chính công ích hiện hành."
-        ),
+        18 => "Chi phí chuyển phát hồ sơ và kết quả do tổ chức, cá nhân chi trả theo giá cước dịch vụ bưu chính công ích hiện hành.".to_string(),
         19 => format!(
             "Đến nay, {pct}% thủ tục hành chính thuộc thẩm quyền giải quyết của {org} đã được cung cấp trực tuyến toàn trình."
         ),
-        20 => format!(
-            "Bản sao điện tử được chứng thực từ bản chính có giá trị sử dụng thay cho bản chính trong các giao dịch theo quy định."
-        ),
+        20 => "Bản sao điện tử được chứng thực từ bản chính có giá trị sử dụng thay cho bản chính trong các giao dịch theo quy định.".to_string(),
         21 => format!(
             "Thủ trưởng các cơ quan, đơn vị chịu trách nhiệm tổ chức triển khai, theo dõi và báo cáo kết quả thực hiện trước ngày {d}."
         ),
-        22 => format!(
-            "Người đến nhận kết quả thay phải xuất trình giấy ủy quyền hợp lệ và căn cước của người được ủy quyền."
-        ),
-        _ => format!(
-            "Quá trình lưu trữ hồ sơ điện tử phải bảo đảm tính toàn vẹn, an toàn và khả năng truy cập lâu dài theo quy định về lưu trữ."
-        ),
+        22 => "Người đến nhận kết quả thay phải xuất trình giấy ủy quyền hợp lệ và căn cước của người được ủy quyền.".to_string(),
+        _ => "Quá trình lưu trữ hồ sơ điện tử phải bảo đảm tính toàn vẹn, an toàn và khả năng truy cập lâu dài theo quy định về lưu trữ.".to_string(),
     }
 }
 
