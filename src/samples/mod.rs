@@ -23,7 +23,7 @@
 //! Pages are planned sequentially from one seeded RNG, then rendered in parallel, each
 //! from its own seed, so rayon's scheduling cannot change the output.
 //!
-//! Called by the tests, the benchmarks and the CLI's sample command. Submodules: `text`
+//! Called by the tests, the benchmarks and (later) a CLI sample command. Submodules: `text`
 //! (Vietnamese content), `layout` (geometry and rendering), `cer` (character error rate).
 
 pub mod cer;
