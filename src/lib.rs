@@ -13,3 +13,4 @@ pub mod model;
 pub mod barcode;
 pub mod ocr;
 pub mod split;
+pub mod samples;
