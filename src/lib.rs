@@ -14,3 +14,4 @@ pub mod barcode;
 pub mod ocr;
 pub mod split;
 pub mod samples;
+pub mod pdf;
