@@ -9,6 +9,7 @@
 //! objects, `catalog` records batches, pages, dossiers and documents and holds the
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
+pub mod intake;
 pub mod model;
 pub mod barcode;
 pub mod ocr;
