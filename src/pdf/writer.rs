@@ -26,6 +26,13 @@ pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Ve
     for (i, page) in pages.iter().enumerate() {
         validate_page(i, page)?;
     }
+    if meta.page_count != pages.len() {
+        tracing::warn!(
+            meta_pages = meta.page_count,
+            pages = pages.len(),
+            "Document metadata page count differs from the pages written"
+        );
+    }
 
     let mut doc = Document::with_version("1.7");
     let pages_id = doc.new_object_id();
