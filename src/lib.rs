@@ -9,4 +9,6 @@
 //! objects, `catalog` records batches, pages, dossiers and documents and holds the
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
+pub mod imaging;
 pub mod model;
+pub mod synth;
