@@ -3,8 +3,9 @@
 //! The measure ignores a margin band along every edge (scanner shadows, punch holes,
 //! paper edges) and reasons on connected components, not on a global ink count:
 //! - candidate ink is anything darker than the loose threshold, and a component only
-//!   counts if it also reaches the strong threshold somewhere (hysteresis), so faint
-//!   show-through and shading never count, however large;
+//!   counts if a fifth of its pixels (and at least two) also pass the strong threshold
+//!   (hysteresis), so faint show-through and shading never count, however large, even
+//!   where a dark speck happens to touch them;
 //! - components that touch the margin band and are long and thin along it are edge
 //!   shadows or paper edges;
 //! - glyph-sized components count as text only when at least three of them sit side by
@@ -52,7 +53,7 @@ pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
         y1: h - margin,
     };
     let area = ((rect.x1 - rect.x0) * (rect.y1 - rect.y0)) as f32;
-    let comps = label(&a.small, a.levels.weak, rect);
+    let comps = label(&a.small, a.levels.weak, a.levels.strong, rect);
     let glyph_min_h = (0.04 * d).max(3.0) as u32;
     let glyph_max_h = (0.6 * d) as u32;
     let glyph_max_w = (2.0 * d) as u32;
@@ -62,7 +63,7 @@ pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
     let mut ink = 0u64;
     let mut mark = false;
     for c in &comps.comps {
-        if c.min >= a.levels.strong {
+        if c.dark < 2 || c.dark * 5 < c.area {
             continue; // faint: show-through, shading
         }
         let (cw, ch) = (c.w(), c.h());

@@ -95,7 +95,7 @@ pub(crate) fn asymmetry(p: &[f64]) -> (f64, f64, usize) {
             i += 1;
         }
     }
-    merge_fragments(&mut bands);
+    merge_fragments(p, &mut bands);
     let (mut above, mut below, mut lines) = (0.0, 0.0, 0);
     for &(s, e) in &bands {
         if e - s < 3 {
@@ -114,15 +114,29 @@ pub(crate) fn asymmetry(p: &[f64]) -> (f64, f64, usize) {
 }
 
 /// Joins thin bands (a row of marks split off from its line by a gap) to the nearest
-/// neighbouring band when the gap is small compared with a typical line.
-fn merge_fragments(bands: &mut Vec<(usize, usize)>) {
+/// neighbouring band when the gap is small compared with a typical line. The typical
+/// line height is the ink-weighted median band height, so that on an all-capitals page,
+/// where split-off mark rows outnumber the lines, it is still the height of a line.
+fn merge_fragments(p: &[f64], bands: &mut Vec<(usize, usize)>) {
     loop {
-        let mut heights: Vec<usize> = bands.iter().map(|b| b.1 - b.0 + 1).collect();
-        if heights.len() < 2 {
+        if bands.len() < 2 {
             return;
         }
-        heights.sort_unstable();
-        let typical = heights[heights.len() / 2] as f64;
+        let mut by_height: Vec<(usize, f64)> = bands
+            .iter()
+            .map(|&(s, e)| (e - s + 1, p[s..=e].iter().sum::<f64>()))
+            .collect();
+        by_height.sort_unstable_by_key(|&(h, _)| h);
+        let total: f64 = by_height.iter().map(|&(_, m)| m).sum();
+        let mut acc = 0.0;
+        let mut typical = by_height[by_height.len() - 1].0 as f64;
+        for &(h, m) in &by_height {
+            acc += m;
+            if acc >= total / 2.0 {
+                typical = h as f64;
+                break;
+            }
+        }
         let gap = |a: (usize, usize), b: (usize, usize)| (b.0 - a.1) as f64;
         let mut merged = false;
         for i in 0..bands.len() {
@@ -175,8 +189,28 @@ mod tests {
 
     #[test]
     fn detached_mark_rows_rejoin_their_line() {
+        let mut p = vec![0.0; 60];
+        for (s, e, v) in [(0, 1, 2.0), (3, 12, 20.0), (20, 30, 20.0), (40, 50, 20.0)] {
+            p[s..=e].iter_mut().for_each(|x| *x = v);
+        }
         let mut bands = vec![(0, 1), (3, 12), (20, 30), (40, 50)];
-        merge_fragments(&mut bands);
+        merge_fragments(&p, &mut bands);
         assert_eq!(bands, vec![(0, 12), (20, 30), (40, 50)]);
+        // All-capitals lines: a mark row above and below each line outnumber the lines.
+        let mut p = vec![0.0; 80];
+        let mut bands = Vec::new();
+        for k in 0..3 {
+            let o = k * 25;
+            for (s, e, v) in [
+                (o, o + 2, 1.0),
+                (o + 4, o + 15, 20.0),
+                (o + 17, o + 18, 1.0),
+            ] {
+                p[s..=e].iter_mut().for_each(|x| *x = v);
+                bands.push((s, e));
+            }
+        }
+        merge_fragments(&p, &mut bands);
+        assert_eq!(bands, vec![(0, 18), (25, 43), (50, 68)]);
     }
 }

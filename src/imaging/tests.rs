@@ -155,7 +155,8 @@ fn blank_verdicts() {
         let d = dpi as f32;
         let noisy = blank_sheet(dpi, 1);
         let mut bleed = blank_sheet(dpi, 2);
-        synth::add_bleed_through(&mut bleed, &base(dpi, 1), 0.22);
+        // Show-through darkening paper by up to 30 % of the back's ink (243 -> ~175).
+        synth::add_bleed_through(&mut bleed, &base(dpi, 1), 0.3);
         let mut shadow = blank_sheet(dpi, 3);
         synth::add_edge_shadow(&mut shadow, Edge::Left, (0.5 * d) as u32, 90);
         synth::add_edge_shadow(&mut shadow, Edge::Bottom, (0.3 * d) as u32, 120);
@@ -337,4 +338,102 @@ fn odd_input_does_not_panic() {
         out.gray.pixels().all(|p| p.0[0] == 0),
         "a black page is not a border"
     );
+}
+
+/// Min-of-N one-core-friendly timing of the stage parts (run with --ignored --nocapture).
+#[test]
+#[ignore]
+fn timing_report() {
+    let img = scanned(300, 0, 3.3, 9);
+    let min_of = |f: &dyn Fn()| {
+        (0..12)
+            .map(|_| {
+                let t = std::time::Instant::now();
+                f();
+                t.elapsed()
+            })
+            .min()
+            .unwrap_or_default()
+    };
+    let (w, h) = img.dimensions();
+    for q in [0u16, 90] {
+        let d = min_of(&|| {
+            let _ = super::transform::rotate::<1>(img.as_raw(), w, h, q, 3.3, [240]);
+        });
+        println!("rotate quarter {q}: {d:?}");
+    }
+    let d = min_of(&|| {
+        let _ = super::transform::rotate::<1>(img.as_raw(), w, h, 90, 0.0, [240]);
+    });
+    println!("exact quarter turn: {d:?}");
+    let d = min_of(&|| {
+        let _ = super::analysis::downscale::<1>(img.as_raw(), w, h, 3);
+    });
+    println!("downscale: {d:?}");
+    let small = super::analysis::downscale::<1>(img.as_raw(), w, h, 3);
+    let d = min_of(&|| {
+        let _ = Analysis::from_small(small.clone(), 3, 300.0);
+    });
+    println!("analysis: {d:?}");
+    let (a, _) = Analysis::from_small(small.clone(), 3, 300.0);
+    println!(
+        "blank: {:?}",
+        min_of(&|| {
+            let _ = blank::verdict(&a);
+        })
+    );
+    println!(
+        "fit_lines: {:?}",
+        min_of(&|| {
+            let _ = deskew::fit_lines(&a);
+        })
+    );
+    let fit = deskew::fit_lines(&a);
+    println!(
+        "orientation: {:?}",
+        min_of(&|| {
+            let _ = orientation::detect(&a, &fit);
+        })
+    );
+    for (name, q) in [("upright", 0u32), ("turned 90", 1)] {
+        let turned = synth::rotate_quarter(&img, q);
+        let p = page(turned, ColorMode::Gray, 300.0);
+        let d = min_of(&|| {
+            let _ = clean_page(p.clone());
+        });
+        println!("clean_page gray 300 dpi {name}: {d:?}");
+    }
+    let rgb = PageImage {
+        index: 0,
+        image: DynamicImage::ImageRgb8(synth::to_warm_rgb(&img)),
+        color: ColorMode::Rgb,
+        dpi: 300.0,
+        warnings: vec![],
+    };
+    println!(
+        "clean_page rgb 300 dpi: {:?}",
+        min_of(&|| {
+            let _ = clean_page(rgb.clone());
+        })
+    );
+}
+
+/// Regression: on an all-capitals page the mark rows above and below the lines split off
+/// as separate bands and outnumber the lines; they must still rejoin their lines.
+#[test]
+fn orientation_of_all_capitals_page() {
+    let d = 200.0;
+    let spec = PageSpec::a4(d, synth::pt_to_px(13.0, d));
+    let caps: Vec<String> = synth::BODY_PARAGRAPHS
+        .iter()
+        .map(|p| p.to_uppercase())
+        .collect();
+    let lines: Vec<Line> = caps.iter().map(|s| Line::left(s)).collect();
+    let mut img = synth::render_page(&spec, &lines);
+    synth::add_noise(&mut img, 21, 8.0);
+    for q in 0..4 {
+        let o = detect_orientation(&synth::rotate_quarter(&img, q), d);
+        assert_eq!(o.rotation, (q * 90) as u16, "{o:?}");
+        assert!(o.confidence >= orientation::MIN_CONFIDENCE, "{o:?}");
+    }
 }

@@ -98,24 +98,47 @@ impl Geometry<'_> {
         let (lo2, hi2) = inside_span(fy, dy, self.h - 1, n);
         let (lo, hi) = (lo.max(lo2), hi.min(hi2).max(lo.max(lo2)));
         let stride = self.w as usize * N;
-        let (head, rest) = line.split_at_mut(lo * N);
+        // Source coordinates are linear in the step, so if the first and last pixel of the
+        // span have all four neighbours inside the source, every pixel between does.
+        let fits = |k: usize| {
+            let (x, y) = (fx + k as i64 * dx, fy + k as i64 * dy);
+            let (ix, iy) = (x >> 32, y >> 32);
+            ix >= 0 && iy >= 0 && ix + 1 < self.w && iy + 1 < self.h
+        };
+        let (lo, hi) = if hi > lo && fits(lo) && fits(hi - 1) {
+            (lo, hi)
+        } else {
+            (n, n)
+        };
+        let (head, rest) = line.split_at_mut(lo.min(n) * N);
         let (mid, tail) = rest.split_at_mut((hi - lo) * N);
         for px in head.chunks_exact_mut(N) {
             self.edge_pixel::<N>(fx, fy, px, fill);
             fx += dx;
             fy += dy;
         }
+        let src = self.src.as_ptr();
         for px in mid.chunks_exact_mut(N) {
             let ix = (fx >> 32) as usize;
             let iy = (fy >> 32) as usize;
             let ax = ((fx >> 24) & 0xFF) as u32;
             let ay = ((fy >> 24) & 0xFF) as u32;
             let i = iy * stride + ix * N;
-            let top = &self.src[i..i + 2 * N];
-            let bot = &self.src[i + stride..i + stride + 2 * N];
             for ch in 0..N {
-                let t = top[ch] as u32 * (256 - ax) + top[N + ch] as u32 * ax;
-                let b = bot[ch] as u32 * (256 - ax) + bot[N + ch] as u32 * ax;
+                // SAFETY: `fits` checked the span ends, so `ix + 1 < w` and `iy + 1 < h`
+                // for every pixel here, and `src` holds `w * h * N` bytes (checked by
+                // `rotate`); the largest index read is `i + stride + N + ch < w * h * N`.
+                let (p00, p01, p10, p11) = unsafe {
+                    (
+                        *src.add(i + ch) as u32,
+                        *src.add(i + N + ch) as u32,
+                        *src.add(i + stride + ch) as u32,
+                        *src.add(i + stride + N + ch) as u32,
+                    )
+                };
+                // Both rows interpolated in one multiply: top in the low 16 bits.
+                let tb = (p00 | p10 << 16) * (256 - ax) + (p01 | p11 << 16) * ax;
+                let (t, b) = (tb & 0xFFFF, tb >> 16);
                 px[ch] = ((t * (256 - ay) + b * ay + 32768) >> 16) as u8;
             }
             fx += dx;
@@ -182,18 +205,29 @@ fn quarter_turn<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16) -> Vec
     let (w, h) = (w as usize, h as usize);
     let (ow, _oh) = if quarter == 180 { (w, h) } else { (h, w) };
     let mut out = vec![0u8; w * h * N];
-    out.par_chunks_mut(ow * N)
+    // Bands of 64 output rows, tiles of 64 columns: both walks stay within a few pages.
+    const B: usize = 64;
+    out.par_chunks_mut(ow * N * B)
         .enumerate()
-        .for_each(|(oy, row)| {
-            for (ox, px) in row.chunks_exact_mut(N).enumerate() {
-                // Source pixel shown at (ox, oy) after turning clockwise by `quarter`.
-                let (sx, sy) = match quarter {
-                    90 => (oy, h - 1 - ox),
-                    180 => (w - 1 - ox, h - 1 - oy),
-                    _ => (w - 1 - oy, ox),
-                };
-                let i = (sy * w + sx) * N;
-                px.copy_from_slice(&src[i..i + N]);
+        .for_each(|(band, chunk)| {
+            let rows = chunk.len() / (ow * N);
+            for x0 in (0..ow).step_by(B) {
+                let x1 = (x0 + B).min(ow);
+                for r in 0..rows {
+                    let oy = band * B + r;
+                    let line = &mut chunk[(r * ow + x0) * N..(r * ow + x1) * N];
+                    for (k, px) in line.chunks_exact_mut(N).enumerate() {
+                        let ox = x0 + k;
+                        // Source pixel shown at (ox, oy) after turning clockwise by `quarter`.
+                        let (sx, sy) = match quarter {
+                            90 => (oy, h - 1 - ox),
+                            180 => (w - 1 - ox, h - 1 - oy),
+                            _ => (w - 1 - oy, ox),
+                        };
+                        let i = (sy * w + sx) * N;
+                        px.copy_from_slice(&src[i..i + N]);
+                    }
+                }
             }
         });
     out
