@@ -437,3 +437,48 @@ fn orientation_of_all_capitals_page() {
         assert!(o.confidence >= orientation::MIN_CONFIDENCE, "{o:?}");
     }
 }
+
+/// Longer accuracy run (about a minute in release): many pages, sizes 10-14 pt,
+/// 150-400 dpi, heavier noise and blur, sparse pages, all four turns.
+/// `cargo test --release --lib imaging::tests::stress -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn stress() {
+    let mut rng = StdRng::seed_from_u64(77);
+    let (mut n, mut wrong, mut errs) = (0, Vec::new(), Vec::new());
+    for i in 0..40u64 {
+        let dpi = [150u32, 200, 300, 400][i as usize % 4];
+        let d = dpi as f32;
+        let pt = rng.random_range(10.0..14.0);
+        let mut lines = synth::admin_document_lines(i);
+        if i % 5 == 0 {
+            lines.truncate(8); // sparse: header and one paragraph
+        }
+        let mut img = synth::render_page(&PageSpec::a4(d, synth::pt_to_px(pt, d)), &lines);
+        let deg: f32 = rng.random_range(-15.0..15.0);
+        img = synth::box_blur(&img, rng.random_range(0..=dpi / 100));
+        img = synth::rotate_gray(&img, deg, if rng.random_bool(0.5) { 30 } else { 255 });
+        synth::tint(&mut img, rng.random_range(0.85..1.0));
+        synth::add_noise(&mut img, i, rng.random_range(5.0..22.0));
+        synth::add_specks(&mut img, i + 1000, 600, d / 80.0);
+        for q in 0..4u32 {
+            let t = synth::rotate_quarter(&img, q);
+            let (a, _) = Analysis::new(&t, d);
+            let fit = deskew::fit_lines(&a);
+            let o = orientation::detect(&a, &fit);
+            n += 1;
+            errs.push((fit.estimate().angle_deg - deg).abs());
+            if o.rotation != (q * 90) as u16 || o.confidence < orientation::MIN_CONFIDENCE {
+                wrong.push((i, dpi, pt, q * 90, o));
+            }
+        }
+    }
+    let mae = errs.iter().sum::<f32>() / errs.len() as f32;
+    let max = errs.iter().cloned().fold(0.0, f32::max);
+    println!(
+        "orientation {}/{n} right; skew MAE {mae:.4} max {max:.4}",
+        n - wrong.len()
+    );
+    println!("wrong: {wrong:?}");
+    assert!(wrong.is_empty());
+}
