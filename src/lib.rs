@@ -16,3 +16,6 @@ pub mod ocr;
 pub mod split;
 pub mod samples;
 pub mod pdf;
+pub mod imaging;
+pub mod model;
+pub mod synth;
