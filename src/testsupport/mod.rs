@@ -1,0 +1,4 @@
+//! Helpers shared by unit and integration tests (real services, no mocks). Not part of
+//! the product API.
+
+pub mod postgres;
