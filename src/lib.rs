@@ -9,11 +9,16 @@
 //! objects, `catalog` records batches, pages, dossiers and documents and holds the
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
-pub mod model;
 pub mod barcode;
+pub mod imaging;
+pub mod intake;
+pub mod model;
 pub mod ocr;
+pub mod pdf;
+pub mod samples;
 pub mod split;
 pub mod store;
+pub mod synth;
 #[doc(hidden)]
 pub mod testsupport;
 pub mod catalog;

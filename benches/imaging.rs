@@ -1,0 +1,94 @@
+//! Per-stage timings of the image-cleaning stage on rendered A4 pages.
+//!
+//! `cargo bench --bench imaging` (add `RAYON_NUM_THREADS=1` for one-core numbers, the
+//! figure the ≤ 60 ms per A4 300 dpi page target refers to).
+
+use criterion::{BatchSize, Criterion, black_box, criterion_group, criterion_main};
+use image::{DynamicImage, GrayImage};
+use sohoa::imaging;
+use sohoa::model::{ColorMode, PageImage};
+use sohoa::synth;
+
+fn scanned(dpi: f32, deg: f32, quarter: u32) -> GrayImage {
+    let img = synth::render_admin_page(dpi, synth::pt_to_px(13.0, dpi), 0);
+    let mut img = synth::rotate_gray(&img, deg, 255);
+    synth::add_noise(&mut img, 1, 8.0);
+    synth::add_specks(&mut img, 2, 300, dpi / 100.0);
+    synth::rotate_quarter(&img, quarter)
+}
+
+fn page(img: &GrayImage, color: ColorMode, dpi: f32) -> PageImage {
+    let image = match color {
+        ColorMode::Rgb => DynamicImage::ImageRgb8(synth::to_warm_rgb(img)),
+        _ => DynamicImage::ImageLuma8(img.clone()),
+    };
+    PageImage {
+        index: 0,
+        image,
+        color,
+        dpi,
+        warnings: Vec::new(),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let a4_300 = scanned(300.0, 3.3, 0);
+    let a4_300_turned = scanned(300.0, -2.0, 1);
+    let a4_200 = scanned(200.0, 3.3, 0);
+    let mut blank = GrayImage::from_pixel(a4_300.width(), a4_300.height(), image::Luma([243]));
+    synth::add_noise(&mut blank, 3, 8.0);
+
+    let mut g = c.benchmark_group("imaging");
+    g.sample_size(20);
+    g.bench_function("estimate_skew/a4_300dpi", |b| {
+        b.iter(|| imaging::estimate_skew(black_box(&a4_300), 300.0))
+    });
+    g.bench_function("detect_orientation/a4_300dpi", |b| {
+        b.iter(|| imaging::detect_orientation(black_box(&a4_300), 300.0))
+    });
+    g.bench_function("blank_verdict/a4_300dpi", |b| {
+        b.iter(|| imaging::blank_verdict(black_box(&a4_300), 300.0))
+    });
+    let cases = [
+        (
+            "clean_page/gray_a4_300dpi_skewed",
+            &a4_300,
+            ColorMode::Gray,
+            300.0,
+        ),
+        (
+            "clean_page/gray_a4_300dpi_turned90_skewed",
+            &a4_300_turned,
+            ColorMode::Gray,
+            300.0,
+        ),
+        (
+            "clean_page/gray_a4_200dpi_skewed",
+            &a4_200,
+            ColorMode::Gray,
+            200.0,
+        ),
+        (
+            "clean_page/gray_a4_300dpi_blank",
+            &blank,
+            ColorMode::Gray,
+            300.0,
+        ),
+        (
+            "clean_page/rgb_a4_300dpi_skewed",
+            &a4_300,
+            ColorMode::Rgb,
+            300.0,
+        ),
+    ];
+    for (name, img, color, dpi) in cases {
+        let input = page(img, color, dpi);
+        g.bench_function(name, |b| {
+            b.iter_batched(|| input.clone(), imaging::clean_page, BatchSize::LargeInput)
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

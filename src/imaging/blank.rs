@@ -1,0 +1,139 @@
+//! Blank page detection (duplex backs, empty sheets).
+//!
+//! The measure ignores a margin band along every edge (scanner shadows, punch holes,
+//! paper edges) and reasons on connected components, not on a global ink count:
+//! - candidate ink is anything darker than the loose threshold, and a component only
+//!   counts if a fifth of its pixels (and at least two) also pass the strong threshold
+//!   (hysteresis), so faint show-through and shading never count, however large, even
+//!   where a dark speck happens to touch them;
+//! - components that touch the margin band and are long and thin along it are edge
+//!   shadows or paper edges;
+//! - glyph-sized components count as text only when at least three of them sit side by
+//!   side on one line (a word), so isolated specks and dust never make a page non-blank;
+//! - a large compact mark (stamp, signature, photo) makes the page non-blank.
+//!
+//! `ink_fraction` is the area of the counted components over the inspected area.
+
+use image::GrayImage;
+
+use super::analysis::{Analysis, Rect, label};
+
+/// Whether a page is blank and how much counted ink it has.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BlankVerdict {
+    pub blank: bool,
+    /// Counted ink area / inspected area (the page minus its margin band), 0..1.
+    pub ink_fraction: f32,
+}
+
+/// Above this counted ink fraction a page is never blank.
+const MAX_BLANK_INK: f32 = 0.003;
+
+/// Decides whether a grayscale page scanned at `dpi` is blank.
+pub fn blank_verdict(gray: &GrayImage, dpi: f32) -> BlankVerdict {
+    let (a, _) = Analysis::new(gray, dpi);
+    verdict(&a)
+}
+
+/// Blank verdict from an analysed page.
+pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
+    let (w, h) = a.small.dimensions();
+    let d = a.dpi;
+    let margin = (0.4 * d).min(0.06 * w.min(h) as f32).round() as u32;
+    if w <= 2 * margin + 2 || h <= 2 * margin + 2 {
+        return BlankVerdict {
+            blank: true,
+            ink_fraction: 0.0,
+        };
+    }
+    let rect = Rect {
+        x0: margin,
+        y0: margin,
+        x1: w - margin,
+        y1: h - margin,
+    };
+    let area = ((rect.x1 - rect.x0) * (rect.y1 - rect.y0)) as f32;
+    let comps = label(&a.small, a.levels.weak, a.levels.strong, rect);
+    let glyph_min_h = (0.04 * d).max(3.0) as u32;
+    let glyph_max_h = (0.6 * d) as u32;
+    let glyph_max_w = (2.0 * d) as u32;
+    let mark_long = (0.5 * d) as u32;
+    let mark_short = (0.2 * d) as u32;
+    let mut glyphs: Vec<(f32, f32, f32, f32)> = Vec::new(); // x0, x1, centre y, height
+    let mut ink = 0u64;
+    let mut mark = false;
+    for c in &comps.comps {
+        if c.dark < 2 || c.dark * 5 < c.area {
+            continue; // faint: show-through, shading
+        }
+        let (cw, ch) = (c.w(), c.h());
+        let touches = c.x0 as u32 == rect.x0
+            || c.y0 as u32 == rect.y0
+            || c.x1 as u32 == rect.x1
+            || c.y1 as u32 == rect.y1;
+        if touches && cw.max(ch) >= 6 * cw.min(ch).max(1) {
+            continue; // edge shadow or paper edge reaching in from the margin
+        }
+        if (glyph_min_h..=glyph_max_h).contains(&ch) && cw <= glyph_max_w {
+            glyphs.push((
+                c.x0 as f32,
+                c.x1 as f32,
+                (c.y0 + c.y1) as f32 / 2.0,
+                ch as f32,
+            ));
+            ink += c.area as u64;
+        } else if cw.max(ch) >= mark_long && cw.min(ch) >= mark_short && !touches {
+            mark = true;
+            ink += c.area as u64;
+        }
+    }
+    let ink_fraction = ink as f32 / area;
+    let text = has_word(&mut glyphs);
+    BlankVerdict {
+        blank: !(text || mark || ink_fraction > MAX_BLANK_INK),
+        ink_fraction,
+    }
+}
+
+/// True if some glyph has two neighbours on its line (three glyphs in a row, gaps no
+/// wider than twice their height).
+fn has_word(glyphs: &mut [(f32, f32, f32, f32)]) -> bool {
+    if glyphs.len() >= 200 {
+        return true;
+    }
+    glyphs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    glyphs.iter().enumerate().any(|(i, g)| {
+        let near = glyphs
+            .iter()
+            .enumerate()
+            .filter(|&(j, o)| {
+                let hmax = g.3.max(o.3);
+                let gap = (o.0 - g.1).max(g.0 - o.1);
+                j != i && (o.2 - g.2).abs() <= 0.5 * hmax && gap <= 2.0 * hmax
+            })
+            .count();
+        near >= 2
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_glyphs_in_a_row_make_a_word() {
+        let mut g = vec![
+            (10.0, 16.0, 50.0, 8.0),
+            (18.0, 24.0, 50.5, 8.0),
+            (26.0, 31.0, 49.0, 7.0),
+        ];
+        assert!(has_word(&mut g));
+        // The same three specks scattered over the page do not.
+        let mut g = vec![
+            (10.0, 16.0, 50.0, 8.0),
+            (200.0, 206.0, 50.5, 8.0),
+            (26.0, 31.0, 300.0, 7.0),
+        ];
+        assert!(!has_word(&mut g));
+    }
+}

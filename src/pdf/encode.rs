@@ -1,0 +1,162 @@
+//! Page image encoding for the PDF: JPEG for gray and colour pages, 1-bit packed Flate
+//! for bilevel pages. Pure, no I/O.
+
+use std::io::Write;
+
+use flate2::{Compression, write::ZlibEncoder};
+use image::{DynamicImage, ExtendedColorType, codecs::jpeg::JpegEncoder};
+
+use crate::model::{ColorMode, EncodedImage, ImageFilter};
+
+/// JPEG quality for gray and colour pages: visually lossless for scanned paper at
+/// 200-300 dpi, a quarter of the size of quality 95.
+pub const JPEG_QUALITY: u8 = 85;
+
+/// Encodes a page image the way the PDF stores it.
+///
+/// - `Gray` / `Rgb`: baseline JPEG, quality [`JPEG_QUALITY`], 1 or 3 components (the image
+///   is converted to Luma8 / Rgb8 first if it is not already).
+/// - `Bilevel`: pixels `>= 128` are white; rows packed MSB first, 1 = white (DeviceGray's
+///   default decode), zlib-compressed.
+///
+/// Never fails: if the JPEG encoder refuses the image (for example a zero-sized one), the
+/// samples are stored 8-bit Flate-compressed instead, which the writer also accepts.
+pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
+    let (width, height) = (img.width(), img.height());
+    match color {
+        ColorMode::Bilevel => {
+            let gray = img.to_luma8();
+            EncodedImage {
+                width,
+                height,
+                color,
+                filter: ImageFilter::Flate,
+                data: zlib(&pack_bilevel(gray.as_raw(), width as usize)),
+            }
+        }
+        ColorMode::Gray | ColorMode::Rgb => {
+            let converted: DynamicImage = match (color, img) {
+                (ColorMode::Gray, DynamicImage::ImageLuma8(_))
+                | (ColorMode::Rgb, DynamicImage::ImageRgb8(_)) => img.clone(),
+                (ColorMode::Gray, _) => DynamicImage::ImageLuma8(img.to_luma8()),
+                _ => DynamicImage::ImageRgb8(img.to_rgb8()),
+            };
+            let mut jpeg = Vec::new();
+            let color_type = if color == ColorMode::Gray {
+                ExtendedColorType::L8
+            } else {
+                ExtendedColorType::Rgb8
+            };
+            let encoded = JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY).encode(
+                converted.as_bytes(),
+                width,
+                height,
+                color_type,
+            );
+            match encoded {
+                Ok(()) => EncodedImage {
+                    width,
+                    height,
+                    color,
+                    filter: ImageFilter::Dct,
+                    data: jpeg,
+                },
+                Err(error) => {
+                    tracing::warn!(%error, width, height, "JPEG encoding failed, storing Flate samples");
+                    EncodedImage {
+                        width,
+                        height,
+                        color,
+                        filter: ImageFilter::Flate,
+                        data: zlib(converted.as_bytes()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Packs 8-bit samples (row-major, `width` per row) into 1 bit per pixel, MSB first,
+/// each row padded to a whole byte; bit 1 = white (sample >= 128).
+pub(crate) fn pack_bilevel(samples: &[u8], width: usize) -> Vec<u8> {
+    if width == 0 {
+        return Vec::new();
+    }
+    let stride = width.div_ceil(8);
+    let rows = samples.len() / width;
+    let mut out = vec![0u8; stride * rows];
+    for (row, dst) in samples
+        .chunks_exact(width)
+        .zip(out.chunks_exact_mut(stride))
+    {
+        for (x, &v) in row.iter().enumerate() {
+            if v >= 128 {
+                dst[x / 8] |= 0x80 >> (x % 8);
+            }
+        }
+    }
+    out
+}
+
+fn zlib(data: &[u8]) -> Vec<u8> {
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(data.len() / 8 + 64), Compression::new(6));
+    // Writing into a Vec cannot fail.
+    let _ = enc.write_all(data);
+    enc.finish().unwrap_or_default()
+}
+
+/// Expected length of the decoded samples of an encoded image (for Flate checks).
+pub(crate) fn expected_sample_len(img: &EncodedImage) -> usize {
+    let (w, h) = (img.width as usize, img.height as usize);
+    match img.color {
+        ColorMode::Bilevel => w.div_ceil(8) * h,
+        ColorMode::Gray => w * h,
+        ColorMode::Rgb => w * h * 3,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pack_bilevel_msb_first_white_is_one() {
+        // 10 px wide: W B W B W B W B | W W ; second row all black.
+        let mut s = vec![255, 0, 255, 0, 255, 0, 255, 0, 255, 255];
+        s.extend([0u8; 10]);
+        let packed = pack_bilevel(&s, 10);
+        assert_eq!(packed, vec![0b1010_1010, 0b1100_0000, 0, 0]);
+    }
+
+    #[test]
+    fn gray_and_rgb_encode_to_jpeg_of_right_kind() {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
+            20,
+            10,
+            image::Rgb([200, 30, 30]),
+        ));
+        let rgb = encode_page_image(&img, ColorMode::Rgb);
+        assert_eq!(rgb.filter, ImageFilter::Dct);
+        assert_eq!((rgb.width, rgb.height), (20, 10));
+        let back = image::load_from_memory(&rgb.data).unwrap();
+        assert_eq!(back.color(), image::ColorType::Rgb8);
+        let gray = encode_page_image(&img, ColorMode::Gray);
+        let back = image::load_from_memory(&gray.data).unwrap();
+        assert_eq!(back.color(), image::ColorType::L8);
+    }
+
+    #[test]
+    fn bilevel_round_trips_through_flate() {
+        let mut g = image::GrayImage::from_pixel(13, 3, image::Luma([255]));
+        g.put_pixel(0, 0, image::Luma([0]));
+        g.put_pixel(12, 2, image::Luma([10]));
+        let enc = encode_page_image(&DynamicImage::ImageLuma8(g), ColorMode::Bilevel);
+        assert_eq!(enc.filter, ImageFilter::Flate);
+        let mut raw = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&enc.data[..]), &mut raw)
+            .unwrap();
+        assert_eq!(raw.len(), expected_sample_len(&enc));
+        assert_eq!(raw[0], 0x7F);
+        assert_eq!(raw[5] & 0x08, 0, "last pixel of last row is black");
+    }
+}
