@@ -10,6 +10,7 @@
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
 pub mod barcode;
+pub mod catalog;
 pub mod imaging;
 pub mod intake;
 pub mod model;
@@ -21,4 +22,3 @@ pub mod store;
 pub mod synth;
 #[doc(hidden)]
 pub mod testsupport;
-pub mod catalog;
