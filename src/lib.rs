@@ -11,14 +11,17 @@
 
 pub mod barcode;
 pub mod catalog;
+pub mod cli;
 pub mod imaging;
 pub mod intake;
 pub mod model;
 pub mod ocr;
 pub mod pdf;
+pub mod pipeline;
 pub mod samples;
 pub mod split;
 pub mod store;
 pub mod synth;
 #[doc(hidden)]
 pub mod testsupport;
+pub mod worker;

@@ -708,67 +708,6 @@ mod tests {
         assert_eq!(e.code(), "store-local-io");
     }
 
-    /// Run by `s3_round_trip_against_a_real_server` in a child process whose environment
-    /// holds the `AWS_*` variables (a no-op otherwise).
-    #[tokio::test]
-    async fn s3_child_process() {
-        let Ok(url) = std::env::var("SOHOA_TEST_S3_URL") else {
-            return;
-        };
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(Some(&url), dir.path()).unwrap();
-        let small = sample(1000, 7);
-        let big = sample(MULTIPART_THRESHOLD + 4321, 8);
-        for bytes in [small, big] {
-            let hash = blake3_hex(&bytes);
-            let key = Store::document_key(&hash);
-            assert!(!store.exists(&key).await.unwrap());
-            store.put_verified(&key, bytes.clone()).await.unwrap();
-            store.put_verified(&key, bytes.clone()).await.unwrap();
-            assert!(store.exists(&key).await.unwrap());
-            assert_eq!(store.get_verified(&key, &hash).await.unwrap(), bytes);
-        }
-        let src = dir.path().join("scan.tif");
-        let big2 = sample(2 * MULTIPART_THRESHOLD + 1, 9);
-        std::fs::write(&src, &big2).unwrap();
-        let hash = blake3_hex(&big2);
-        let key = Store::original_key(&hash, "tif");
-        store.put_file_verified(&key, &src).await.unwrap();
-        assert_eq!(store.get_verified(&key, &hash).await.unwrap(), big2);
-        let missing = Store::document_key(&blake3_hex(b"missing"));
-        let e = store
-            .get_verified(&missing, &blake3_hex(b"missing"))
-            .await
-            .unwrap_err();
-        assert_eq!((e.code(), e.is_retryable()), ("store-not-found", false));
-        println!("S3-CHILD-OK");
-    }
-
-    #[test]
-    fn s3_round_trip_against_a_real_server() {
-        let Some(server) = crate::testsupport::s3::start_or_skip() else {
-            return;
-        };
-        server.create_bucket("sohoa").unwrap();
-        let out = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "store::tests::s3_child_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .envs(server.env())
-            .env("SOHOA_TEST_S3_URL", "s3://sohoa/site-a")
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("S3-CHILD-OK"),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
     #[tokio::test]
     async fn memory_url_goes_through_parse_url() {
         let dir = tempfile::tempdir().unwrap();

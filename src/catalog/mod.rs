@@ -152,6 +152,8 @@ pub struct NewBatch {
     pub original_key: String,
     pub original_blake3: String,
     pub original_bytes: u64,
+    /// The files the batch was made from (see `worker::Manifest`), JSON.
+    pub manifest_json: String,
 }
 
 /// Result of [`Catalog::create_batch`].
@@ -376,8 +378,8 @@ impl Catalog {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json)
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]')
+            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json, manifest_json)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]', $7)
              ON CONFLICT (original_blake3) DO NOTHING",
         )
         .bind(&b.id)
@@ -386,6 +388,7 @@ impl Catalog {
         .bind(&b.original_blake3)
         .bind(bytes)
         .bind(now)
+        .bind(&b.manifest_json)
         .execute(&mut *tx)
         .await?
         .rows_affected();

@@ -35,6 +35,8 @@ pub struct Job {
     pub source: String,
     pub original_key: String,
     pub original_blake3: String,
+    /// The files the batch was made from (see `worker::Manifest`), JSON.
+    pub manifest_json: String,
 }
 
 /// Number of jobs in each status.
@@ -194,7 +196,7 @@ impl Catalog {
         let attempts: i64 = row.try_get(2)?;
         let b = sqlx::query(
             "UPDATE batches SET state = 'running' WHERE id = $1
-             RETURNING source, original_key, original_blake3",
+             RETURNING source, original_key, original_blake3, manifest_json",
         )
         .bind(&batch)
         .fetch_one(&mut *tx)
@@ -206,6 +208,7 @@ impl Catalog {
             source: b.try_get(0)?,
             original_key: b.try_get(1)?,
             original_blake3: b.try_get(2)?,
+            manifest_json: b.try_get(3)?,
         };
         tx.commit().await?;
         tracing::info!(batch_id = %job.batch_id, job_id = %job.id, worker_id, attempt = job.attempts, "Job claimed");

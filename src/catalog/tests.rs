@@ -25,6 +25,7 @@ fn new_batch(n: usize) -> NewBatch {
         original_key: crate::store::Store::original_key(&h, "tif"),
         original_blake3: h,
         original_bytes: 1_000_000 + n as u64,
+        manifest_json: format!("{{\"n\":{n}}}"),
     }
 }
 
@@ -187,6 +188,7 @@ async fn round_trip(cats: [Catalog; 2]) {
             nb.original_blake3.as_str()
         )
     );
+    assert_eq!(job.manifest_json, nb.manifest_json);
     assert_eq!(
         cat.batch_state(&nb.id).await.unwrap().as_deref(),
         Some("running")

@@ -2,4 +2,3 @@
 //! the product API.
 
 pub mod postgres;
-pub mod s3;

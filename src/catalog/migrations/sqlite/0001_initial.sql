@@ -10,7 +10,9 @@ CREATE TABLE batches (
     state           TEXT NOT NULL,
     created_at      INTEGER NOT NULL,
     finished_at     INTEGER,
-    warnings_json   TEXT NOT NULL DEFAULT '[]'
+    warnings_json   TEXT NOT NULL DEFAULT '[]',
+    -- The files the batch was made from (keys, hashes, scan time), JSON.
+    manifest_json   TEXT NOT NULL DEFAULT '{}'
 );
 
 CREATE TABLE jobs (

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what sohoa needs on Debian, only what is missing: Tesseract with Vietnamese and
+# OSD data, Leptonica, clang (bindgen), poppler-utils (tests read PDFs back with
+# pdftotext/pdfinfo) and PostgreSQL (catalog tests start a real server).
+set -euo pipefail
+
+need=()
+have_cmd() { command -v "$1" >/dev/null 2>&1; }
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+for pkg in tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev libleptonica-dev \
+           clang libclang-dev pkg-config poppler-utils postgresql ca-certificates; do
+  have_pkg "$pkg" || need+=("$pkg")
+done
+have_cmd cargo || { echo "error: cargo (Rust) is required: https://rustup.rs" >&2; exit 2; }
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "Installing: ${need[*]}" >&2
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi

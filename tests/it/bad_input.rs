@@ -1,0 +1,56 @@
+//! Bad input gets a clear error and loses nothing: a corrupt page fails that page, not
+//! the batch; an empty or foreign file exits 2 before anything is queued.
+
+use crate::common::*;
+
+#[test]
+fn zero_byte_and_non_image_inputs_exit_2_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.tif");
+    std::fs::write(&empty, b"").unwrap();
+    let text = dir.path().join("notes.txt");
+    std::fs::write(&text, "not a scan").unwrap();
+    for (input, needle) in [(&empty, "empty"), (&text, "not a supported scan")] {
+        let out = sohoa().arg("process").arg(input).arg("--data").arg(dir.path().join("data")).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(needle), "{stderr}");
+    }
+    // Nothing was queued.
+    assert!(!dir.path().join("data/objects/originals").exists());
+}
+
+#[test]
+fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("pages");
+    std::fs::create_dir(&pages).unwrap();
+    let opts = sohoa::samples::GenOptions { seed: 5, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
+    let batch = sohoa::samples::generate_batch(&opts);
+    let content: Vec<usize> = batch.truth.pages.iter().filter(|p| p.kind == "content").map(|p| p.index).collect();
+    assert!(content.len() >= 2);
+    for (i, page) in batch.pages.iter().enumerate() {
+        let path = pages.join(format!("page-{i:03}.png"));
+        page.image.save(&path).unwrap();
+        if i == content[0] {
+            let bytes = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+        }
+    }
+    let (code, json, stderr) = process(&[&pages], &dir.path().join("data"), &[]);
+    assert_eq!(code, 1, "page errors exit 1: {stderr}");
+    let report = &json["batches"][0];
+    let bad = &report["pages"][content[0]];
+    assert!(bad["warnings"][0].as_str().unwrap().contains("could not be decoded"), "{bad}");
+    let stored: Vec<u64> = report["dossiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["documents"].as_array().unwrap().iter())
+        .flat_map(|doc| doc["source_pages"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()))
+        .collect();
+    for &i in &content[1..] {
+        assert!(stored.contains(&(i as u64)), "page {i} must be stored: {stored:?}");
+    }
+    assert!(!stored.contains(&(content[0] as u64)));
+}

@@ -1,0 +1,104 @@
+//! Helpers shared by the integration tests.
+
+use serde_json::Value;
+use sohoa::samples::BatchTruth;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn sohoa() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_sohoa"));
+    cmd.env("OMP_THREAD_LIMIT", "1").env_remove("SOHOA_DATA").env_remove("SOHOA_STORE").env_remove("SOHOA_CATALOG");
+    cmd
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `sohoa process --json` and returns (exit code, parsed stdout, stderr).
+pub fn process(inputs: &[&Path], data: &Path, extra: &[&str]) -> (i32, Value, String) {
+    let mut cmd = sohoa();
+    cmd.arg("process").args(inputs).arg("--data").arg(data).arg("--json").args(extra);
+    let out: Output = cmd.output().expect("sohoa runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("stdout is one JSON object ({e}); stdout={:?} stderr={stderr}", String::from_utf8_lossy(&out.stdout))
+    });
+    (out.status.code().unwrap_or(-1), json, stderr)
+}
+
+/// `sohoa get` into `out`; returns the exit code.
+pub fn get(id: &str, out: &Path, data: &Path) -> i32 {
+    sohoa().args(["get", id, "-o"]).arg(out).arg("--data").arg(data).status().expect("sohoa runs").code().unwrap_or(-1)
+}
+
+pub fn pdftotext(pdf: &Path) -> String {
+    let out = Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext is installed (scripts/install-deps.sh)");
+    assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// Compares a `process --json` batch with the ground truth: every document found with
+/// the right dossier, type and pages, no false documents, page kinds right.
+pub fn assert_matches_truth(batch: &Value, truth: &BatchTruth) {
+    let got: Vec<(Option<String>, Vec<(Option<String>, Vec<u64>)>)> = batch["dossiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let docs = d["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|doc| {
+                    let pages = doc["source_pages"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()).collect();
+                    (doc["type"].as_str().map(String::from), pages)
+                })
+                .collect();
+            (d["code"].as_str().map(String::from), docs)
+        })
+        .collect();
+    let want: Vec<(Option<String>, Vec<(Option<String>, Vec<u64>)>)> = truth
+        .dossiers
+        .iter()
+        .map(|d| {
+            let docs = d.documents.iter().map(|doc| (doc.r#type.clone(), doc.source_pages.iter().map(|&p| p as u64).collect())).collect();
+            (d.code.clone(), docs)
+        })
+        .collect();
+    assert_eq!(got, want, "dossiers/documents differ from ground truth");
+    let pages = batch["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), truth.pages.len());
+    for (p, t) in pages.iter().zip(&truth.pages) {
+        assert_eq!(p["index"].as_u64().unwrap() as usize, t.index);
+        assert_eq!(p["kind"].as_str().unwrap(), t.kind, "page {} kind", t.index);
+        if t.kind == "separator" {
+            assert_eq!(p["barcode"].as_str(), t.barcode.as_deref(), "page {} barcode", t.index);
+        }
+    }
+}
+
+/// Character error rate of the stored PDFs' text (pdftotext) against the ground truth of
+/// their pages, over the whole batch.
+pub fn batch_cer(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path) -> f64 {
+    let (mut errors, mut chars) = (0.0, 0usize);
+    for d in batch["dossiers"].as_array().unwrap() {
+        for doc in d["documents"].as_array().unwrap() {
+            let pdf = scratch.join(format!("{}.pdf", doc["id"].as_str().unwrap()));
+            assert_eq!(get(doc["id"].as_str().unwrap(), &pdf, data), 0);
+            let text = pdftotext(&pdf);
+            let reference: Vec<&str> = doc["source_pages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| truth.pages[p.as_u64().unwrap() as usize].text.as_deref())
+                .collect();
+            let reference = reference.join("\n");
+            let n = reference.chars().filter(|c| !c.is_whitespace()).count();
+            let cer = sohoa::samples::cer(&reference, &text);
+            errors += cer * n as f64;
+            chars += n;
+        }
+    }
+    errors / chars.max(1) as f64
+}

@@ -1,0 +1,7 @@
+//! sohoa's integration tests: one binary, one module per concern. They run the real
+//! `sohoa` binary against a real SQLite catalog and a real local object store in a
+//! temporary data folder, with real Tesseract, on generated batches with ground truth.
+
+mod common;
+mod pipeline_e2e;
+mod bad_input;
