@@ -5,3 +5,4 @@
 mod common;
 mod pipeline_e2e;
 mod bad_input;
+mod intake_formats;
