@@ -10,6 +10,7 @@
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
 pub mod barcode;
+pub mod bench;
 pub mod catalog;
 pub mod cli;
 pub mod imaging;

@@ -64,6 +64,30 @@ enum Command {
         #[command(flatten)]
         loc: Location,
     },
+    /// Measure throughput end to end: pages/min, CPU per stage, peak memory, Tesseract floor.
+    Bench {
+        /// Pages to generate (ignored with --input).
+        #[arg(long, default_value_t = 50)]
+        pages: usize,
+        /// Page threads, each with its own OCR engine (default: number of cores).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Benchmark this scan instead of a generated batch.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Resolution of the generated pages.
+        #[arg(long, default_value_t = 200.0)]
+        dpi: f32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long, default_value = "vie")]
+        lang: String,
+        #[arg(long)]
+        tessdata: Option<PathBuf>,
+    },
     /// Generate a sample scanner batch (batch.tif) with its ground truth (batch.truth.json).
     Generate {
         /// Output folder.
@@ -123,6 +147,9 @@ fn main() -> ExitCode {
             }))
         }
         Command::Get { id, output, loc } => rt.block_on(cli::get(&id, &output, &loc.data, loc.store.as_deref(), loc.catalog.as_deref())),
+        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata } => {
+            rt.block_on(sohoa::bench::run(sohoa::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata }))
+        }
         Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)

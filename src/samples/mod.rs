@@ -379,11 +379,18 @@ fn tiff_err(e: tiff::TiffError) -> io::Error {
 /// Writes the pages as one multi-page TIFF: 8-bit gray, Deflate, horizontal predictor,
 /// XResolution/YResolution in dots per inch.
 pub fn write_multipage_tiff(pages: &[GeneratedPage], path: &Path) -> io::Result<()> {
+    write_multipage_tiff_from(pages.iter().cloned(), path).map(|_| ())
+}
+
+/// As [`write_multipage_tiff`], from pages made one at a time (a long bench batch never
+/// sits whole in memory). Returns the number of pages written.
+pub fn write_multipage_tiff_from(pages: impl IntoIterator<Item = GeneratedPage>, path: &Path) -> io::Result<usize> {
     use tiff::encoder::{
         Compression, DeflateLevel, Predictor, Rational, TiffEncoder, colortype::Gray8,
     };
     use tiff::tags::ResolutionUnit;
     let mut file = BufWriter::new(File::create(path)?);
+    let mut n = 0;
     {
         let mut enc = TiffEncoder::new(&mut file)
             .map_err(tiff_err)?
@@ -405,9 +412,11 @@ pub fn write_multipage_tiff(pages: &[GeneratedPage], path: &Path) -> io::Result<
                 },
             );
             img.write_data(p.image.as_raw()).map_err(tiff_err)?;
+            n += 1;
         }
     }
-    file.flush()
+    file.flush()?;
+    Ok(n)
 }
 
 /// Writes the truth as pretty JSON.

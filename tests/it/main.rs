@@ -6,3 +6,4 @@ mod common;
 mod pipeline_e2e;
 mod bad_input;
 mod intake_formats;
+mod bench_cmd;

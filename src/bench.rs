@@ -1,0 +1,251 @@
+//! `sohoa bench`: end-to-end throughput for administrators.
+//!
+//! Owns generating (or taking) a batch, running it through the same path as `sohoa
+//! process` (ingest into the durable queue, the pipeline, the embedded SQLite catalog and
+//! local object store, in a throw-away data folder), and measuring it: pages/min, content
+//! pages/min, CPU time per stage and its share, peak resident memory of the run, and the
+//! Tesseract floor: the same content pages through bare Tesseract engines, one per worker
+//! thread, with nothing else. `efficiency = floor time / pipeline time`; 1.0 would mean
+//! every stage but OCR is free.
+
+use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, EXIT_STORAGE};
+use crate::intake::Input;
+use crate::model::PageKind;
+use crate::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
+use crate::pipeline::{PipelineOptions, StageTimes};
+use crate::samples::{GenOptions, generate_batch, write_multipage_tiff_from};
+use crate::worker::{self, Services};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct BenchArgs {
+    pub pages: usize,
+    pub workers: Option<usize>,
+    pub input: Option<PathBuf>,
+    pub json: bool,
+    pub dpi: f32,
+    pub seed: u64,
+    pub lang: String,
+    pub tessdata: Option<PathBuf>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BenchReport {
+    pub input: String,
+    pub workers: usize,
+    pub pages: usize,
+    pub content_pages: usize,
+    pub wall_s: f64,
+    pub pages_per_min: f64,
+    pub content_pages_per_min: f64,
+    /// CPU seconds per stage, summed over threads, and each stage's share of the total.
+    pub stages: Vec<StageShare>,
+    /// Peak resident memory while the batch ran (VmHWM, reset before the run), MiB.
+    pub peak_rss_mb: f64,
+    /// Wall time of the same content pages through bare Tesseract, `workers` engines.
+    pub floor_s: f64,
+    pub floor_content_pages_per_min: f64,
+    /// floor_s / pipeline wall_s.
+    pub efficiency: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct StageShare {
+    pub stage: &'static str,
+    pub cpu_s: f64,
+    pub share: f64,
+}
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {msg}");
+    code
+}
+
+/// Pages of fresh generated batches (seed, seed+1, ...), cut at `pages`, written as one
+/// TIFF; only one generated batch is in memory at a time.
+pub fn generate_input(path: &Path, pages: usize, dpi: f32, seed: u64) -> std::io::Result<usize> {
+    let mut seed = seed;
+    let chunks = std::iter::from_fn(move || {
+        let batch = generate_batch(&GenOptions { seed, dpi, dossiers: 2, max_skew_deg: 5.0, ..Default::default() });
+        seed += 1;
+        Some(batch.pages)
+    });
+    write_multipage_tiff_from(chunks.flatten().take(pages), path)
+}
+
+pub async fn run(args: BenchArgs) -> u8 {
+    let scratch = match tempfile_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(EXIT_STORAGE, format!("cannot make a scratch folder: {e}")),
+    };
+    let result = run_in(&args, &scratch).await;
+    let _ = std::fs::remove_dir_all(&scratch);
+    match result {
+        Ok(report) => {
+            if args.json {
+                println!("{}", serde_json::to_string(&report).expect("report serialises"));
+            } else {
+                print_report(&report);
+            }
+            EXIT_OK
+        }
+        Err(code) => code,
+    }
+}
+
+fn tempfile_dir() -> std::io::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("sohoa-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
+
+async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
+    let input_path = match &args.input {
+        Some(p) => p.clone(),
+        None => {
+            let path = scratch.join("bench.tif");
+            eprintln!("Generating {} pages at {} dpi...", args.pages, args.dpi);
+            let (p, pages, dpi, seed) = (path.clone(), args.pages.max(1), args.dpi, args.seed);
+            tokio::task::spawn_blocking(move || generate_input(&p, pages, dpi, seed))
+                .await
+                .map_err(|e| fail(EXIT_STORAGE, e))?
+                .map_err(|e| fail(EXIT_STORAGE, format!("cannot write the bench batch: {e}")))?;
+            path
+        }
+    };
+    let input = Input::open(&input_path).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
+    let data = scratch.join("data");
+    let workers = args.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    let models = crate::cli::materialize_models(&data).map_err(|e| fail(EXIT_STORAGE, e))?;
+    let ocr = OcrConfig { langs: args.lang.clone(), tessdata: args.tessdata.clone(), models: Some(models), ..Default::default() };
+    let mut opts = PipelineOptions::new(ocr.clone());
+    opts.workers = workers;
+
+    eprintln!("Running the pipeline on {} pages with {workers} worker thread(s)...", input.page_count());
+    reset_peak_rss();
+    let started = Instant::now();
+    let services = Services {
+        catalog: crate::catalog::Catalog::open(None, &data).await.map_err(|e| fail(EXIT_STORAGE, e))?,
+        store: crate::store::Store::open(None, &data).map_err(|e| fail(EXIT_STORAGE, e))?,
+        data_dir: data.clone(),
+    };
+    let ingested = worker::ingest(&services, &input).await.map_err(|e| fail(EXIT_STORAGE, e))?;
+    let outcome = worker::run_batches(&services, &[ingested.batch_id().to_string()], "bench", &opts, Duration::from_secs(60))
+        .await
+        .map_err(|e| fail(EXIT_STORAGE, e))?
+        .pop()
+        .flatten()
+        .ok_or_else(|| fail(EXIT_STORAGE, "the bench batch failed; run with SOHOA_LOG=info to see why"))?;
+    let wall_s = started.elapsed().as_secs_f64();
+    let peak_rss_mb = peak_rss_mb();
+    services.catalog.close().await;
+
+    let content: Vec<usize> =
+        outcome.report.pages.iter().filter(|p| p.kind == PageKind::Content).map(|p| p.index).collect();
+    eprintln!("Measuring the Tesseract floor on the same {} content pages...", content.len());
+    let floor_s = {
+        let (input, content, ocr) = (input.clone(), content.clone(), ocr.clone());
+        tokio::task::spawn_blocking(move || tesseract_floor(&input, &content, &ocr, workers))
+            .await
+            .map_err(|e| fail(EXIT_STORAGE, e))?
+            .map_err(|e| fail(EXIT_BAD_INPUT, e))?
+    };
+
+    let pages = outcome.report.pages.len();
+    let per_min = |n: usize, s: f64| if s > 0.0 { n as f64 * 60.0 / s } else { 0.0 };
+    Ok(BenchReport {
+        input: input_path.display().to_string(),
+        workers,
+        pages,
+        content_pages: content.len(),
+        wall_s,
+        pages_per_min: per_min(pages, wall_s),
+        content_pages_per_min: per_min(content.len(), wall_s),
+        stages: shares(&outcome.times),
+        peak_rss_mb,
+        floor_s,
+        floor_content_pages_per_min: per_min(content.len(), floor_s),
+        efficiency: if wall_s > 0.0 { floor_s / wall_s } else { 0.0 },
+    })
+}
+
+/// Wall time of bare Tesseract on the given pages: a decoding thread feeding `workers`
+/// threads that each own one engine and do nothing but recognise.
+pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers: usize) -> Result<f64, crate::ocr::OcrError> {
+    let engines = (0..workers).map(|_| TesseractEngine::new(ocr)).collect::<Result<Vec<_>, _>>()?;
+    let wanted: std::collections::HashSet<usize> = pages.iter().copied().collect();
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<(image::GrayImage, f32)>(workers * 2);
+        let rx = Arc::new(Mutex::new(rx));
+        scope.spawn(move || {
+            for page in input.pages().flatten() {
+                if wanted.contains(&page.index) && tx.send((page.image.to_luma8(), page.dpi)).is_err() {
+                    break;
+                }
+            }
+        });
+        for mut engine in engines {
+            let rx = Arc::clone(&rx);
+            scope.spawn(move || {
+                while let Ok(Ok((gray, dpi))) = rx.lock().map(|r| r.recv()) {
+                    let _ = engine.recognize(&gray, dpi);
+                }
+            });
+        }
+    });
+    Ok(started.elapsed().as_secs_f64())
+}
+
+fn shares(t: &StageTimes) -> Vec<StageShare> {
+    let stages = [
+        ("decode", t.decode_s),
+        ("clean", t.clean_s),
+        ("barcode", t.barcode_s),
+        ("ocr", t.ocr_s),
+        ("encode", t.encode_s),
+        ("pdf", t.pdf_s),
+        ("hash", t.hash_s),
+        ("store", t.store_s),
+    ];
+    let total: f64 = stages.iter().map(|s| s.1).sum();
+    stages
+        .into_iter()
+        .map(|(stage, cpu_s)| StageShare { stage, cpu_s, share: if total > 0.0 { cpu_s / total } else { 0.0 } })
+        .collect()
+}
+
+/// Resets the kernel's peak-RSS mark (VmHWM) so the next reading covers only the run.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn print_report(r: &BenchReport) {
+    println!("input            {}", r.input);
+    println!("pages            {} ({} content), {} worker thread(s)", r.pages, r.content_pages, r.workers);
+    println!("wall             {:.1} s", r.wall_s);
+    println!("pages/min        {:.1}", r.pages_per_min);
+    println!("content pages/min {:.1}", r.content_pages_per_min);
+    println!("peak memory      {:.0} MiB", r.peak_rss_mb);
+    println!("tesseract floor  {:.1} s ({:.1} content pages/min)", r.floor_s, r.floor_content_pages_per_min);
+    println!("efficiency       {:.3}", r.efficiency);
+    println!("CPU per stage:");
+    for s in &r.stages {
+        println!("  {:<8} {:>8.2} s  {:>5.1}%", s.stage, s.cpu_s, s.share * 100.0);
+    }
+}

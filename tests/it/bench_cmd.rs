@@ -1,0 +1,24 @@
+//! `sohoa bench` runs end to end and reports every figure the README table quotes.
+
+use crate::common::*;
+
+#[test]
+fn bench_reports_throughput_stages_memory_and_the_tesseract_floor() {
+    let out = sohoa().args(["bench", "--pages", "6", "--workers", "1", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["pages"], 6);
+    assert_eq!(r["workers"], 1);
+    let content = r["content_pages"].as_u64().unwrap();
+    assert!(content >= 1 && content < 6, "a generated batch has separators and content: {r}");
+    for field in ["wall_s", "pages_per_min", "content_pages_per_min", "peak_rss_mb", "floor_s", "efficiency"] {
+        assert!(r[field].as_f64().unwrap() > 0.0, "{field}: {r}");
+    }
+    let stages = r["stages"].as_array().unwrap();
+    let names: Vec<&str> = stages.iter().map(|s| s["stage"].as_str().unwrap()).collect();
+    assert_eq!(names, ["decode", "clean", "barcode", "ocr", "encode", "pdf", "hash", "store"]);
+    let share: f64 = stages.iter().map(|s| s["share"].as_f64().unwrap()).sum();
+    assert!((share - 1.0).abs() < 1e-6, "shares add up to 1: {share}");
+    let ocr = stages.iter().find(|s| s["stage"] == "ocr").unwrap();
+    assert!(ocr["cpu_s"].as_f64().unwrap() > 0.0);
+}
