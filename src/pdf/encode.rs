@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use flate2::{Compression, write::ZlibEncoder};
-use image::{DynamicImage, ExtendedColorType, codecs::jpeg::JpegEncoder};
+use image::DynamicImage;
 
 use crate::model::{ColorMode, EncodedImage, ImageFilter};
 
@@ -35,24 +35,27 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
             }
         }
         ColorMode::Gray | ColorMode::Rgb => {
-            let converted: DynamicImage = match (color, img) {
-                (ColorMode::Gray, DynamicImage::ImageLuma8(_))
-                | (ColorMode::Rgb, DynamicImage::ImageRgb8(_)) => img.clone(),
-                (ColorMode::Gray, _) => DynamicImage::ImageLuma8(img.to_luma8()),
-                _ => DynamicImage::ImageRgb8(img.to_rgb8()),
+            // Borrow the samples when they already have the right layout (the usual case).
+            let converted: std::borrow::Cow<'_, [u8]> = match (color, img) {
+                (ColorMode::Gray, DynamicImage::ImageLuma8(g)) => g.as_raw().as_slice().into(),
+                (ColorMode::Rgb, DynamicImage::ImageRgb8(c)) => c.as_raw().as_slice().into(),
+                (ColorMode::Gray, _) => img.to_luma8().into_raw().into(),
+                _ => img.to_rgb8().into_raw().into(),
             };
-            let mut jpeg = Vec::new();
             let color_type = if color == ColorMode::Gray {
-                ExtendedColorType::L8
+                jpeg_encoder::ColorType::Luma
             } else {
-                ExtendedColorType::Rgb8
+                jpeg_encoder::ColorType::Rgb
             };
-            let encoded = JpegEncoder::new_with_quality(&mut jpeg, JPEG_QUALITY).encode(
-                converted.as_bytes(),
-                width,
-                height,
-                color_type,
-            );
+            // jpeg-encoder (AVX2 when the CPU has it) is about 4x faster than image's
+            // encoder on a 300 dpi page; JPEG is limited to 65,535 pixels a side.
+            let mut jpeg = Vec::new();
+            let encoded = match (u16::try_from(width), u16::try_from(height)) {
+                (Ok(w), Ok(h)) if w > 0 && h > 0 => jpeg_encoder::Encoder::new(&mut jpeg, JPEG_QUALITY)
+                    .encode(&converted, w, h, color_type)
+                    .map_err(|e| e.to_string()),
+                _ => Err(format!("{width}x{height} is outside JPEG's limits")),
+            };
             match encoded {
                 Ok(()) => EncodedImage {
                     width,
@@ -68,7 +71,7 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
                         height,
                         color,
                         filter: ImageFilter::Flate,
-                        data: zlib(converted.as_bytes()),
+                        data: zlib(&converted),
                     }
                 }
             }
