@@ -56,17 +56,64 @@ pub fn materialize_models(data: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
-pub struct ProcessArgs {
-    pub inputs: Vec<PathBuf>,
+/// Where the catalog and store live (`--data`, `--store`, `--catalog`).
+#[derive(Debug, Clone)]
+pub struct Location {
     pub data: PathBuf,
     pub store: Option<String>,
     pub catalog: Option<String>,
-    pub json: bool,
+}
+
+/// How pages are processed (`--lang`, `--tessdata`, `--models`, `--workers`, `--keep-separators`).
+#[derive(Debug, Clone)]
+pub struct EngineArgs {
     pub keep_separators: bool,
     pub lang: String,
     pub tessdata: Option<PathBuf>,
     pub models: Option<PathBuf>,
     pub workers: Option<usize>,
+}
+
+pub struct ProcessArgs {
+    pub inputs: Vec<PathBuf>,
+    pub loc: Location,
+    pub engine: EngineArgs,
+    pub json: bool,
+}
+
+/// Opens the store and catalog of `loc` (creating the data folder), or the exit code.
+pub async fn open_services(loc: &Location) -> Result<Services, u8> {
+    if let Err(e) = std::fs::create_dir_all(&loc.data) {
+        return Err(fail(EXIT_BAD_INPUT, format!("cannot create data folder {}: {e}", loc.data.display())));
+    }
+    let store = Store::open(loc.store.as_deref(), &loc.data).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
+    let catalog = Catalog::open(loc.catalog.as_deref(), &loc.data).await.map_err(|e| fail(EXIT_STORAGE, e))?;
+    Ok(Services { catalog, store, data_dir: loc.data.clone() })
+}
+
+/// Pipeline options from the command line; the built-in models go to `<data>/models`.
+pub fn pipeline_options(engine: &EngineArgs, data: &Path) -> Result<PipelineOptions, u8> {
+    let models = match engine.models.clone() {
+        Some(m) => m,
+        None => materialize_models(data)
+            .map_err(|e| fail(EXIT_BAD_INPUT, format!("cannot write models to {}: {e}", data.display())))?,
+    };
+    let mut opts = PipelineOptions::new(OcrConfig {
+        langs: engine.lang.clone(),
+        tessdata: engine.tessdata.clone(),
+        models: Some(models),
+        ..Default::default()
+    });
+    opts.split.keep_separators = engine.keep_separators;
+    if let Some(w) = engine.workers {
+        opts.workers = w.max(1);
+    }
+    Ok(opts)
+}
+
+/// Every input opened and checked, or exit code 2 with the reason.
+fn open_inputs(paths: &[PathBuf]) -> Result<Vec<Input>, u8> {
+    paths.iter().map(|p| Input::open(p).map_err(|e| fail(EXIT_BAD_INPUT, e))).collect()
 }
 
 #[derive(Serialize)]
@@ -93,32 +140,18 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
 pub async fn process(args: ProcessArgs) -> u8 {
     let started = Instant::now();
     // Check every input before anything is queued: bad input changes nothing.
-    let mut inputs = Vec::new();
-    for path in &args.inputs {
-        match Input::open(path) {
-            Ok(input) => inputs.push(input),
-            Err(e) => return fail(EXIT_BAD_INPUT, e),
-        }
-    }
-    if let Err(e) = std::fs::create_dir_all(&args.data) {
-        return fail(EXIT_BAD_INPUT, format!("cannot create data folder {}: {e}", args.data.display()));
-    }
-    let store = match Store::open(args.store.as_deref(), &args.data) {
+    let inputs = match open_inputs(&args.inputs) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let services = match open_services(&args.loc).await {
         Ok(s) => s,
-        Err(e) => return fail(EXIT_BAD_INPUT, e),
+        Err(code) => return code,
     };
-    let catalog = match Catalog::open(args.catalog.as_deref(), &args.data).await {
-        Ok(c) => c,
-        Err(e) => return fail(EXIT_STORAGE, e),
+    let mut opts = match pipeline_options(&args.engine, &args.loc.data) {
+        Ok(o) => o,
+        Err(code) => return code,
     };
-    let models = match args.models.clone() {
-        Some(m) => m,
-        None => match materialize_models(&args.data) {
-            Ok(m) => m,
-            Err(e) => return fail(EXIT_BAD_INPUT, format!("cannot write models to {}: {e}", args.data.display())),
-        },
-    };
-    let services = Services { catalog, store, data_dir: args.data.clone() };
 
     let mut ingested = Vec::new();
     for input in &inputs {
@@ -128,11 +161,6 @@ pub async fn process(args: ProcessArgs) -> u8 {
         }
     }
 
-    let mut opts = PipelineOptions::new(OcrConfig { langs: args.lang.clone(), tessdata: args.tessdata.clone(), models: Some(models), ..Default::default() });
-    opts.split.keep_separators = args.keep_separators;
-    if let Some(w) = args.workers {
-        opts.workers = w.max(1);
-    }
     let total: usize = inputs.iter().map(|i| i.page_count()).sum();
     let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
     bar.set_style(
@@ -280,4 +308,167 @@ pub async fn get(id: &str, output: &Path, data: &Path, store: Option<&str>, cata
     }
     eprintln!("Wrote {} ({} bytes, blake3 {}).", output.display(), bytes.len(), doc.blake3);
     EXIT_OK
+}
+
+#[derive(Serialize)]
+struct IngestedBatch {
+    batch_id: String,
+    source: String,
+    /// The same scan was ingested before; `batch_id` is that earlier batch.
+    duplicate: bool,
+}
+
+/// `sohoa ingest`: copy the original scans into the store (verified) and queue them,
+/// without processing; `sohoa worker` processes them.
+pub async fn ingest(inputs: &[PathBuf], loc: &Location, json: bool) -> u8 {
+    let inputs = match open_inputs(inputs) {
+        Ok(i) => i,
+        Err(code) => return code,
+    };
+    let services = match open_services(loc).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let mut batches = Vec::new();
+    for input in &inputs {
+        match worker::ingest(&services, input).await {
+            Ok(i) => batches.push(IngestedBatch {
+                batch_id: i.batch_id().to_string(),
+                source: input.source.display().to_string(),
+                duplicate: matches!(i, Ingested::Duplicate { .. }),
+            }),
+            Err(e) => return fail(EXIT_STORAGE, e),
+        }
+    }
+    if json {
+        println!("{}", serde_json::json!({ "batches": batches }));
+    } else {
+        for b in &batches {
+            if b.duplicate {
+                println!("{}  {}  already ingested; not queued again", b.batch_id, b.source);
+            } else {
+                println!("{}  {}  queued", b.batch_id, b.source);
+            }
+        }
+    }
+    services.catalog.close().await;
+    EXIT_OK
+}
+
+pub struct WorkerArgs {
+    pub loc: Location,
+    pub engine: EngineArgs,
+    pub stale_after: Duration,
+    pub poll: Duration,
+    pub exit_when_idle: bool,
+}
+
+/// `sohoa worker`: run queued batches until Ctrl-C / SIGTERM (the batch in hand is
+/// finished first; a second signal stops at once, and the batch is taken over by another
+/// worker when its heartbeat goes stale).
+pub async fn run_worker(args: WorkerArgs) -> u8 {
+    let services = match open_services(&args.loc).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let opts = match pipeline_options(&args.engine, &args.loc.data) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let wopts = worker::WorkerOptions {
+        worker_id: format!("{}-{}", hostname(), std::process::id()),
+        stale_after: args.stale_after,
+        poll: args.poll,
+        exit_when_idle: args.exit_when_idle,
+    };
+    eprintln!("Worker {} on catalog {} and store {}.", wopts.worker_id, format!("{:?}", services.catalog.backend()), services.store.location());
+    let shutdown = async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+        eprintln!("Stopping after the current batch (signal again to stop now).");
+        tokio::spawn(async {
+            let _ = tokio::signal::ctrl_c().await;
+            std::process::exit(130);
+        });
+    };
+    let code = match worker::run_worker(&services, &opts, &wopts, shutdown).await {
+        Ok(n) => {
+            eprintln!("Worker {} ran {n} batch(es).", wopts.worker_id);
+            EXIT_OK
+        }
+        Err(e) => fail(EXIT_STORAGE, e),
+    };
+    services.catalog.close().await;
+    code
+}
+
+/// `sohoa status [BATCH_ID] [--json]`: queue counts, or one batch with its state.
+pub async fn status(batch: Option<&str>, loc: &Location, json: bool) -> u8 {
+    let services = match open_services(loc).await {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let catalog = &services.catalog;
+    let code = match batch {
+        None => match catalog.queue_counts().await {
+            Ok(c) => {
+                if json {
+                    println!("{}", serde_json::json!({"queued": c.queued, "running": c.running, "done": c.done, "failed": c.failed}));
+                } else {
+                    println!("queued {}  running {}  done {}  failed {}", c.queued, c.running, c.done, c.failed);
+                }
+                EXIT_OK
+            }
+            Err(e) => fail(EXIT_STORAGE, e),
+        },
+        Some(id) => match batch_status(catalog, id).await {
+            Ok(Some(value)) => {
+                if json {
+                    println!("{value}");
+                } else {
+                    print_batch_status(&value);
+                }
+                EXIT_OK
+            }
+            Ok(None) => fail(EXIT_BAD_INPUT, format!("no batch {id}; `sohoa status` lists the queue")),
+            Err(e) => fail(EXIT_STORAGE, e),
+        },
+    };
+    services.catalog.close().await;
+    code
+}
+
+/// The batch object of `sohoa process --json` plus `state` (and the job's attempts and
+/// last error while it is not done).
+pub async fn batch_status(catalog: &Catalog, id: &str) -> Result<Option<serde_json::Value>, crate::catalog::CatalogError> {
+    let Some(state) = catalog.batch_state(id).await? else { return Ok(None) };
+    let mut value = match catalog.batch_report(id).await? {
+        Some(report) => serde_json::to_value(&report).expect("report serialises"),
+        None => {
+            let source = catalog.batch_source(id).await?.unwrap_or_default();
+            serde_json::json!({"batch_id": id, "source": source, "pages": [], "dossiers": [], "warnings": []})
+        }
+    };
+    value["state"] = state.into();
+    if let Some(job) = catalog.job_status(id).await? {
+        value["attempts"] = job.attempts.into();
+        value["last_error"] = job.last_error.into();
+    }
+    Ok(Some(value))
+}
+
+fn print_batch_status(v: &serde_json::Value) {
+    println!("Batch {} ({}): {}", v["batch_id"].as_str().unwrap_or(""), v["source"].as_str().unwrap_or(""), v["state"].as_str().unwrap_or(""));
+    if let Some(err) = v["last_error"].as_str() {
+        println!("  last error: {err}");
+    }
+    for d in v["dossiers"].as_array().into_iter().flatten() {
+        println!("  Dossier {}", d["code"].as_str().unwrap_or("(no code)"));
+        for doc in d["documents"].as_array().into_iter().flatten() {
+            println!("    {}  {:<8} pages {}", doc["id"].as_str().unwrap_or(""), doc["type"].as_str().unwrap_or("-"), doc["source_pages"]);
+        }
+    }
 }

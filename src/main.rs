@@ -18,12 +18,44 @@ struct Location {
     /// Data folder: SQLite catalog, local object store, models and scratch files.
     #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
     data: PathBuf,
-    /// Object store URL (file:///path, s3://bucket/prefix); default <data>/store.
+    /// Object store URL (file:///path, s3://bucket/prefix); default <data>/objects.
     #[arg(long, env = "SOHOA_STORE")]
     store: Option<String>,
-    /// Catalog URL (sqlite://path, postgres://...); default <data>/catalog.sqlite.
+    /// Catalog URL (sqlite://path, postgres://...); default <data>/catalog.db.
     #[arg(long, env = "SOHOA_CATALOG")]
     catalog: Option<String>,
+}
+
+impl From<Location> for cli::Location {
+    fn from(l: Location) -> Self {
+        cli::Location { data: l.data, store: l.store, catalog: l.catalog }
+    }
+}
+
+/// How pages are processed.
+#[derive(Args, Clone)]
+struct Engine {
+    /// Keep separator sheets as the first page of their document.
+    #[arg(long)]
+    keep_separators: bool,
+    /// Tesseract languages, `+`-separated.
+    #[arg(long, default_value = "vie")]
+    lang: String,
+    /// Folder with <lang>.traineddata (default: Tesseract's own).
+    #[arg(long)]
+    tessdata: Option<PathBuf>,
+    /// Folder with sohoa.config, vie.user-words, vie.user-patterns (default: built in).
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// Page threads, each with its own OCR engine (default: number of cores).
+    #[arg(long)]
+    workers: Option<usize>,
+}
+
+impl From<Engine> for cli::EngineArgs {
+    fn from(e: Engine) -> Self {
+        cli::EngineArgs { keep_separators: e.keep_separators, lang: e.lang, tessdata: e.tessdata, models: e.models, workers: e.workers }
+    }
 }
 
 #[derive(Subcommand)]
@@ -35,24 +67,45 @@ enum Command {
         inputs: Vec<PathBuf>,
         #[command(flatten)]
         loc: Location,
+        #[command(flatten)]
+        engine: Engine,
         /// Print exactly one JSON object on stdout.
         #[arg(long)]
         json: bool,
-        /// Keep separator sheets as the first page of their document.
+    },
+    /// Copy scans into the store and queue them for `sohoa worker`, without processing.
+    Ingest {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        loc: Location,
+        /// Print {"batches":[{"batch_id",...}]} on stdout.
         #[arg(long)]
-        keep_separators: bool,
-        /// Tesseract languages, `+`-separated.
-        #[arg(long, default_value = "vie")]
-        lang: String,
-        /// Folder with <lang>.traineddata (default: Tesseract's own).
+        json: bool,
+    },
+    /// Run queued batches until stopped (Ctrl-C or SIGTERM finish the batch in hand).
+    Worker {
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        engine: Engine,
+        /// Seconds without a heartbeat after which another worker takes a batch over.
+        #[arg(long, default_value_t = 60.0)]
+        stale_after: f64,
+        /// Seconds between polls of an empty queue.
+        #[arg(long, default_value_t = 1.0)]
+        poll: f64,
+        /// Stop when no batch is queued or running.
         #[arg(long)]
-        tessdata: Option<PathBuf>,
-        /// Folder with sohoa.config, vie.user-words, vie.user-patterns (default: built in).
+        exit_when_idle: bool,
+    },
+    /// Queue counts, or one batch (the `process --json` batch object plus "state").
+    Status {
+        batch_id: Option<String>,
+        #[command(flatten)]
+        loc: Location,
         #[arg(long)]
-        models: Option<PathBuf>,
-        /// Page threads, each with its own OCR engine (default: number of cores).
-        #[arg(long)]
-        workers: Option<usize>,
+        json: bool,
     },
     /// Write a stored document's PDF, byte for byte, checking its hash.
     Get {
@@ -132,20 +185,18 @@ fn main() -> ExitCode {
     cli::init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code = match cli.command {
-        Command::Process { inputs, loc, json, keep_separators, lang, tessdata, models, workers } => {
-            rt.block_on(cli::process(cli::ProcessArgs {
-                inputs,
-                data: loc.data,
-                store: loc.store,
-                catalog: loc.catalog,
-                json,
-                keep_separators,
-                lang,
-                tessdata,
-                models,
-                workers,
-            }))
+        Command::Process { inputs, loc, engine, json } => {
+            rt.block_on(cli::process(cli::ProcessArgs { inputs, loc: loc.into(), engine: engine.into(), json }))
         }
+        Command::Ingest { inputs, loc, json } => rt.block_on(cli::ingest(&inputs, &loc.into(), json)),
+        Command::Worker { loc, engine, stale_after, poll, exit_when_idle } => rt.block_on(cli::run_worker(cli::WorkerArgs {
+            loc: loc.into(),
+            engine: engine.into(),
+            stale_after: std::time::Duration::from_secs_f64(stale_after.max(0.5)),
+            poll: std::time::Duration::from_secs_f64(poll.max(0.05)),
+            exit_when_idle,
+        })),
+        Command::Status { batch_id, loc, json } => rt.block_on(cli::status(batch_id.as_deref(), &loc.into(), json)),
         Command::Get { id, output, loc } => rt.block_on(cli::get(&id, &output, &loc.data, loc.store.as_deref(), loc.catalog.as_deref())),
         Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata } => {
             rt.block_on(sohoa::bench::run(sohoa::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata }))

@@ -27,7 +27,7 @@ use sha2::Digest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, sync_channel};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// How to run a batch.
 #[derive(Clone)]
@@ -415,6 +415,3 @@ fn store_document(
         ocr_text,
     })
 }
-
-/// How long a worker waits between heartbeats while a batch runs.
-pub const HEARTBEAT: Duration = Duration::from_secs(10);

@@ -157,10 +157,11 @@ pub async fn run_job(
     job: Job,
     worker_id: &str,
     opts: &PipelineOptions,
+    stale_after: Duration,
 ) -> Result<BatchOutcome, WorkerError> {
     let span = tracing::info_span!("job", batch_id = %job.batch_id, attempt = job.attempts);
     let _enter = span.enter();
-    let result = run_job_inner(services, &job, worker_id, opts).await;
+    let result = run_job_inner(services, &job, worker_id, opts, heartbeat_every(stale_after)).await;
     match &result {
         Ok(outcome) => {
             services.catalog.complete_job(&job.id, worker_id, &outcome.report).await?;
@@ -174,10 +175,22 @@ pub async fn run_job(
     result
 }
 
-async fn run_job_inner(services: &Services, job: &Job, worker_id: &str, opts: &PipelineOptions) -> Result<BatchOutcome, WorkerError> {
+/// Heartbeats come four times per staleness window, so one late beat never loses a job.
+pub fn heartbeat_every(stale_after: Duration) -> Duration {
+    (stale_after / 4).max(Duration::from_millis(200))
+}
+
+async fn run_job_inner(
+    services: &Services,
+    job: &Job,
+    worker_id: &str,
+    opts: &PipelineOptions,
+    heartbeat: Duration,
+) -> Result<BatchOutcome, WorkerError> {
     let manifest: Manifest = serde_json::from_str(&job.manifest_json)
         .map_err(|e| WorkerError::Io(format!("batch {} has an unreadable manifest: {e}", job.batch_id)))?;
-    let work = services.data_dir.join("work").join(&job.batch_id);
+    // Per worker: a worker that lost its job to a takeover must not share scratch files.
+    let work = services.data_dir.join("work").join(format!("{}-{}", job.batch_id, sanitize(worker_id)));
     let _ = tokio::fs::remove_dir_all(&work).await;
     tokio::fs::create_dir_all(&work).await.map_err(|e| WorkerError::Io(format!("{}: {e}", work.display())))?;
     for (i, f) in manifest.files.iter().enumerate() {
@@ -201,7 +214,7 @@ async fn run_job_inner(services: &Services, job: &Job, worker_id: &str, opts: &P
             loop {
                 tokio::select! {
                     _ = &mut stop_rx => break,
-                    _ = tokio::time::sleep(pipeline::HEARTBEAT) => {
+                    _ = tokio::time::sleep(heartbeat) => {
                         if let Err(e) = catalog.heartbeat(&job_id, &worker).await {
                             tracing::warn!(error = %e, "Heartbeat failed.");
                         }
@@ -248,7 +261,7 @@ pub async fn run_batches(
                 _ => {}
             }
             match services.catalog.claim_job_for_batch(batch_id, worker_id, stale_after).await? {
-                Some(job) => match run_job(services, job, worker_id, opts).await {
+                Some(job) => match run_job(services, job, worker_id, opts, stale_after).await {
                     Ok(o) => outcome = Some(o),
                     Err(e) if e.is_retryable() => tokio::time::sleep(Duration::from_millis(500)).await,
                     Err(_) => break,
@@ -260,4 +273,63 @@ pub async fn run_batches(
         outcomes.push(outcome);
     }
     Ok(outcomes)
+}
+
+/// How a long-running worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub worker_id: String,
+    /// A running job whose heartbeat is older than this is taken over by another worker.
+    pub stale_after: Duration,
+    /// Wait between polls of an empty queue.
+    pub poll: Duration,
+    /// Stop once no job is queued or running anywhere (tests, cron-style runs).
+    pub exit_when_idle: bool,
+}
+
+/// `sohoa worker`: claims and runs jobs until `shutdown` resolves (the job in hand is
+/// finished first) or, with `exit_when_idle`, until the queue is empty. Returns the
+/// number of jobs run here.
+pub async fn run_worker(
+    services: &Services,
+    opts: &PipelineOptions,
+    wopts: &WorkerOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<usize, WorkerError> {
+    tokio::pin!(shutdown);
+    let mut ran = 0;
+    tracing::info!(worker_id = %wopts.worker_id, "Worker started.");
+    loop {
+        let claimed = tokio::select! {
+            _ = &mut shutdown => break,
+            claimed = services.catalog.claim_job(&wopts.worker_id, wopts.stale_after) => claimed,
+        };
+        match claimed {
+            Ok(Some(job)) => {
+                // Failures are recorded on the job (retry with backoff, or parked as failed).
+                if let Err(e) = run_job(services, job, &wopts.worker_id, opts, wopts.stale_after).await {
+                    tracing::warn!(error = %e, code = e.code(), "Job did not complete.");
+                }
+                ran += 1;
+                continue;
+            }
+            Ok(None) => {
+                if wopts.exit_when_idle {
+                    let c = services.catalog.queue_counts().await?;
+                    if c.queued == 0 && c.running == 0 {
+                        break;
+                    }
+                }
+            }
+            // The catalog may be restarting: keep polling.
+            Err(e) if e.is_retryable() => tracing::warn!(error = %e, "Cannot reach the catalog; retrying."),
+            Err(e) => return Err(e.into()),
+        }
+        tokio::select! {
+            _ = &mut shutdown => break,
+            _ = tokio::time::sleep(wopts.poll) => {}
+        }
+    }
+    tracing::info!(worker_id = %wopts.worker_id, jobs = ran, "Worker stopped.");
+    Ok(ran)
 }

@@ -415,6 +415,14 @@ impl Catalog {
         Ok(CreateOutcome::Created)
     }
 
+    /// Where the batch came from (the path or name given at ingest).
+    pub async fn batch_source(&self, batch_id: &str) -> Result<Option<String>, CatalogError> {
+        Ok(sqlx::query_scalar("SELECT source FROM batches WHERE id = $1")
+            .bind(batch_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// The batch's state: "queued", "running", "done" or "failed".
     pub async fn batch_state(&self, batch_id: &str) -> Result<Option<String>, CatalogError> {
         let row = sqlx::query("SELECT state FROM batches WHERE id = $1")

@@ -7,3 +7,4 @@ mod pipeline_e2e;
 mod bad_input;
 mod intake_formats;
 mod bench_cmd;
+mod workers;
