@@ -113,7 +113,8 @@ impl OcrEngine for TesseractEngine {
             let text = CStr::from_ptr(raw).to_string_lossy().into_owned();
             sys::TessDeleteText(raw);
             sys::TessBaseAPIClear(self.api);
-            let page = tsv::parse_tsv(&text);
+            // Tesseract's order interleaves side-by-side columns; ours reads them in turn.
+            let page = tsv::page_from_words(super::layout::reading_order(tsv::parse_tsv(&text).words));
             if started.elapsed().as_millis() as u64 >= self.deadline_ms as u64 {
                 return Err(OcrError::Recognize(format!("timed out after {} ms", self.deadline_ms)));
             }

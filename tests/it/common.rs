@@ -32,8 +32,15 @@ pub fn get(id: &str, out: &Path, data: &Path) -> i32 {
     sohoa().args(["get", id, "-o"]).arg(out).arg("--data").arg(data).status().expect("sohoa runs").code().unwrap_or(-1)
 }
 
+/// Text of a PDF with `pdftotext -raw`: in content-stream order, which is the reading
+/// order sohoa writes (poppler's default mode re-derives the layout and reads the two
+/// columns of a Decree 30 header row by row; `batch_cer_default` measures that).
 pub fn pdftotext(pdf: &Path) -> String {
-    let out = Command::new("pdftotext").args(["-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext is installed (scripts/install-deps.sh)");
+    pdftotext_mode(pdf, &["-raw"])
+}
+
+pub fn pdftotext_mode(pdf: &Path, mode: &[&str]) -> String {
+    let out = Command::new("pdftotext").args(mode).args(["-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext is installed (scripts/install-deps.sh)");
     assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
     String::from_utf8(out.stdout).expect("UTF-8")
 }
@@ -81,12 +88,21 @@ pub fn assert_matches_truth(batch: &Value, truth: &BatchTruth) {
 /// Character error rate of the stored PDFs' text (pdftotext) against the ground truth of
 /// their pages, over the whole batch.
 pub fn batch_cer(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path) -> f64 {
+    batch_cer_with(batch, truth, data, scratch, &["-raw"])
+}
+
+/// As [`batch_cer`], with poppler's default layout mode.
+pub fn batch_cer_default(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path) -> f64 {
+    batch_cer_with(batch, truth, data, scratch, &[])
+}
+
+fn batch_cer_with(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path, mode: &[&str]) -> f64 {
     let (mut errors, mut chars) = (0.0, 0usize);
     for d in batch["dossiers"].as_array().unwrap() {
         for doc in d["documents"].as_array().unwrap() {
             let pdf = scratch.join(format!("{}.pdf", doc["id"].as_str().unwrap()));
             assert_eq!(get(doc["id"].as_str().unwrap(), &pdf, data), 0);
-            let text = pdftotext(&pdf);
+            let text = pdftotext_mode(&pdf, mode);
             let reference: Vec<&str> = doc["source_pages"]
                 .as_array()
                 .unwrap()
