@@ -127,11 +127,11 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     eprintln!("Running the pipeline on {} pages with {workers} worker thread(s)...", input.page_count());
     reset_peak_rss();
     let started = Instant::now();
-    let services = Services {
-        catalog: crate::catalog::Catalog::open(None, &data).await.map_err(|e| fail(EXIT_STORAGE, e))?,
-        store: crate::store::Store::open(None, &data).map_err(|e| fail(EXIT_STORAGE, e))?,
-        data_dir: data.clone(),
-    };
+    let services = Services::new(
+        crate::catalog::Catalog::open(None, &data).await.map_err(|e| fail(EXIT_STORAGE, e))?,
+        crate::store::Store::open(None, &data).map_err(|e| fail(EXIT_STORAGE, e))?,
+        data.clone(),
+    );
     let ingested = worker::ingest(&services, &input).await.map_err(|e| fail(EXIT_STORAGE, e))?;
     let outcome = worker::run_batches(&services, &[ingested.batch_id().to_string()], "bench", &opts, Duration::from_secs(60))
         .await

@@ -88,7 +88,7 @@ pub async fn open_services(loc: &Location) -> Result<Services, u8> {
     }
     let store = Store::open(loc.store.as_deref(), &loc.data).map_err(|e| fail(EXIT_BAD_INPUT, e))?;
     let catalog = Catalog::open(loc.catalog.as_deref(), &loc.data).await.map_err(|e| fail(EXIT_STORAGE, e))?;
-    Ok(Services { catalog, store, data_dir: loc.data.clone() })
+    Ok(Services::new(catalog, store, loc.data.clone()))
 }
 
 /// Pipeline options from the command line; the built-in models go to `<data>/models`.

@@ -413,6 +413,44 @@ impl Store {
         Ok(bytes)
     }
 
+    /// Streams the object at `key` into the file `dest` (never whole in memory), checking
+    /// it hashes to `blake3_hex`; on a mismatch the file is removed (`store-corrupt`).
+    pub async fn get_file_verified(&self, key: &str, blake3_hex: &str, dest: &Path) -> Result<u64, StoreError> {
+        use tokio::io::AsyncWriteExt;
+        let path = object_path(key)?;
+        let want = blake3_hex.to_ascii_lowercase();
+        let local = |source| StoreError::LocalIo { path: dest.to_path_buf(), source };
+        let mut stream = self
+            .inner
+            .get(&path)
+            .await
+            .map_err(|e| StoreError::from_object_store(key, e))?
+            .into_stream();
+        let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
+        let mut hasher = blake3::Hasher::new();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(dest).await;
+                    return Err(StoreError::from_object_store(key, e));
+                }
+            };
+            hasher.update(&chunk);
+            size += chunk.len() as u64;
+            file.write_all(&chunk).await.map_err(local)?;
+        }
+        file.flush().await.map_err(local)?;
+        let got = hasher.finalize().to_hex().to_string();
+        if got != want {
+            let _ = tokio::fs::remove_file(dest).await;
+            tracing::error!(key, expected = %want, actual = %got, "Stored object does not match its hash");
+            return Err(StoreError::Corrupt { key: key.to_string(), detail: format!("BLAKE3 is {got}, expected {want}") });
+        }
+        Ok(size)
+    }
+
     /// Whether an object exists at `key`.
     pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
         let path = object_path(key)?;

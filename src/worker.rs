@@ -37,6 +37,9 @@ pub struct Services {
     pub catalog: Catalog,
     pub store: Store,
     pub data_dir: PathBuf,
+    /// Local copies of originals by BLAKE3 (the files `sohoa process` was given), used
+    /// instead of fetching them from the store when their hash still matches.
+    pub local_originals: LocalOriginals,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +77,19 @@ impl WorkerError {
     }
 }
 
+/// Where this process read originals from at ingest, by BLAKE3 (shared by clones).
+pub type LocalOriginals = std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, PathBuf>>>;
+
+impl Services {
+    pub fn new(catalog: Catalog, store: Store, data_dir: PathBuf) -> Services {
+        Services { catalog, store, data_dir, local_originals: Default::default() }
+    }
+
+    fn local_original(&self, blake3: &str) -> Option<PathBuf> {
+        self.local_originals.lock().ok()?.get(blake3).cloned()
+    }
+}
+
 /// The result of ingesting one input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
@@ -108,6 +124,9 @@ pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Work
         services.store.put_file_verified(&key, &file.path).await?;
         let bytes = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
         let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if let Ok(mut local) = services.local_originals.lock() {
+            local.insert(b3.clone(), file.path.clone());
+        }
         files.push(ManifestFile { name, key, blake3: b3, bytes });
     }
     let original_blake3 = if files.len() == 1 {
@@ -193,17 +212,22 @@ async fn run_job_inner(
     let work = services.data_dir.join("work").join(format!("{}-{}", job.batch_id, sanitize(worker_id)));
     let _ = tokio::fs::remove_dir_all(&work).await;
     tokio::fs::create_dir_all(&work).await.map_err(|e| WorkerError::Io(format!("{}: {e}", work.display())))?;
+    let mut paths = Vec::with_capacity(manifest.files.len());
     for (i, f) in manifest.files.iter().enumerate() {
-        let bytes = services.store.get_verified(&f.key, &f.blake3).await?;
+        // The scan is still where it was ingested from (`sohoa process`): read it there
+        // if it is unchanged, instead of copying it back out of the store.
+        if let Some(path) = services.local_original(&f.blake3) {
+            let p = path.clone();
+            if tokio::task::spawn_blocking(move || hash_file(&p)).await.ok().and_then(Result::ok).as_deref() == Some(f.blake3.as_str()) {
+                paths.push(path.clone());
+                continue;
+            }
+        }
         let local = work.join(format!("{i:05}-{}", sanitize(&f.name)));
-        tokio::fs::write(&local, &bytes).await.map_err(|e| WorkerError::Io(format!("{}: {e}", local.display())))?;
+        services.store.get_file_verified(&f.key, &f.blake3, &local).await?;
+        paths.push(local);
     }
-    let input_path = if manifest.files.len() == 1 {
-        std::fs::read_dir(&work).ok().and_then(|mut d| d.next()).and_then(|e| e.ok()).map(|e| e.path()).unwrap_or(work.clone())
-    } else {
-        work.clone()
-    };
-    let input = Input::open(&input_path)?;
+    let input = Input::from_files(PathBuf::from(&job.source), &paths)?;
 
     // Heartbeat while the batch runs, so a dead worker's job can be reclaimed.
     let (stop_tx, mut stop_rx) = tokio::sync::oneshot::channel::<()>();

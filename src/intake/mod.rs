@@ -126,6 +126,12 @@ impl Input {
         Ok(Input { source: path.to_path_buf(), files })
     }
 
+    /// An input made of these files, in this order (a batch fetched back from the store).
+    pub fn from_files(source: PathBuf, files: &[PathBuf]) -> Result<Input, IntakeError> {
+        let files = files.iter().map(|p| open_file(p)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Input { source, files })
+    }
+
     pub fn page_count(&self) -> usize {
         self.files.iter().map(|f| f.pages).sum()
     }

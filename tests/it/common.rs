@@ -32,13 +32,9 @@ pub fn get(id: &str, out: &Path, data: &Path) -> i32 {
     sohoa().args(["get", id, "-o"]).arg(out).arg("--data").arg(data).status().expect("sohoa runs").code().unwrap_or(-1)
 }
 
-/// Text of a PDF with `pdftotext -raw`: in content-stream order, which is the reading
-/// order sohoa writes (poppler's default mode re-derives the layout and reads the two
-/// columns of a Decree 30 header row by row; `batch_cer_default` measures that).
-pub fn pdftotext(pdf: &Path) -> String {
-    pdftotext_mode(pdf, &["-raw"])
-}
-
+/// Text of a PDF with `pdftotext` in `mode` (`-raw`: content-stream order, which is the
+/// reading order sohoa writes; none: poppler's layout mode, which re-derives the layout and
+/// reads the two columns of a Decree 30 header row by row).
 pub fn pdftotext_mode(pdf: &Path, mode: &[&str]) -> String {
     let out = Command::new("pdftotext").args(mode).args(["-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext is installed (scripts/install-deps.sh)");
     assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
