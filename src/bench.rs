@@ -12,8 +12,9 @@ use crate::cli::{EXIT_BAD_INPUT, EXIT_OK, EXIT_STORAGE};
 use crate::intake::Input;
 use crate::model::PageKind;
 use crate::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
-use crate::pipeline::{PipelineOptions, StageTimes};
+use crate::pipeline::{CpuClock, PipelineOptions, StageTimes};
 use crate::samples::{GenOptions, generate_batch, write_multipage_tiff_from};
+
 use crate::worker::{self, Services};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -45,7 +46,8 @@ pub struct BenchReport {
     pub stages: Vec<StageShare>,
     /// Peak resident memory while the batch ran (VmHWM, reset before the run), MiB.
     pub peak_rss_mb: f64,
-    /// Wall time of the same content pages through bare Tesseract, `workers` engines.
+    /// Bare Tesseract's CPU seconds on the same (cleaned) content pages, divided by
+    /// `workers`: the least wall time OCR alone needs (see [`tesseract_floor`]).
     pub floor_s: f64,
     pub floor_content_pages_per_min: f64,
     /// floor_s / pipeline wall_s.
@@ -108,11 +110,18 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
         None => {
             let path = scratch.join("bench.tif");
             eprintln!("Generating {} pages at {} dpi...", args.pages, args.dpi);
-            let (p, pages, dpi, seed) = (path.clone(), args.pages.max(1), args.dpi, args.seed);
-            tokio::task::spawn_blocking(move || generate_input(&p, pages, dpi, seed))
+            // In a child process, so the generator's memory is not in the peak we report.
+            let exe = std::env::current_exe().map_err(|e| fail(EXIT_STORAGE, e))?;
+            let status = tokio::process::Command::new(exe)
+                .arg("bench-input")
+                .arg(&path)
+                .args(["--pages", &args.pages.max(1).to_string(), "--dpi", &args.dpi.to_string(), "--seed", &args.seed.to_string()])
+                .status()
                 .await
-                .map_err(|e| fail(EXIT_STORAGE, e))?
-                .map_err(|e| fail(EXIT_STORAGE, format!("cannot write the bench batch: {e}")))?;
+                .map_err(|e| fail(EXIT_STORAGE, e))?;
+            if !status.success() {
+                return Err(fail(EXIT_STORAGE, "cannot write the bench batch"));
+            }
             path
         }
     };
@@ -172,32 +181,41 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     })
 }
 
-/// Wall time of bare Tesseract on the given pages: a decoding thread feeding `workers`
-/// threads that each own one engine and do nothing but recognise.
+/// The Tesseract floor: bare Tesseract (the same engine and models, nothing else) on the
+/// given pages as OCR sees them (decoded and cleaned first, untimed: Tesseract on an
+/// un-deskewed page skips skewed paragraphs and would look faster than it is). Returns
+/// the engines' thread CPU seconds divided by `workers`: the wall time `workers` cores
+/// would need if they did nothing but OCR, a lower bound, so `efficiency` errs low.
 pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers: usize) -> Result<f64, crate::ocr::OcrError> {
     let engines = (0..workers).map(|_| TesseractEngine::new(ocr)).collect::<Result<Vec<_>, _>>()?;
     let wanted: std::collections::HashSet<usize> = pages.iter().copied().collect();
-    let started = Instant::now();
+    let cpu = Mutex::new(0.0f64);
     std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<(image::GrayImage, f32)>(workers * 2);
         let rx = Arc::new(Mutex::new(rx));
         scope.spawn(move || {
             for page in input.pages().flatten() {
-                if wanted.contains(&page.index) && tx.send((page.image.to_luma8(), page.dpi)).is_err() {
+                if !wanted.contains(&page.index) {
+                    continue;
+                }
+                let clean = crate::imaging::clean_page(page);
+                if tx.send((clean.gray, clean.dpi)).is_err() {
                     break;
                 }
             }
         });
         for mut engine in engines {
-            let rx = Arc::clone(&rx);
+            let (rx, cpu) = (Arc::clone(&rx), &cpu);
             scope.spawn(move || {
                 while let Ok(Ok((gray, dpi))) = rx.lock().map(|r| r.recv()) {
+                    let t = CpuClock::start();
                     let _ = engine.recognize(&gray, dpi);
+                    *cpu.lock().expect("floor counter") += t.seconds();
                 }
             });
         }
     });
-    Ok(started.elapsed().as_secs_f64())
+    Ok(cpu.into_inner().expect("floor counter") / workers as f64)
 }
 
 fn shares(t: &StageTimes) -> Vec<StageShare> {

@@ -141,6 +141,17 @@ enum Command {
         #[arg(long)]
         tessdata: Option<PathBuf>,
     },
+    /// (internal) Write the generated TIFF `sohoa bench` measures, in its own process.
+    #[command(hide = true)]
+    BenchInput {
+        out: PathBuf,
+        #[arg(long)]
+        pages: usize,
+        #[arg(long)]
+        dpi: f32,
+        #[arg(long)]
+        seed: u64,
+    },
     /// Generate a sample scanner batch (batch.tif) with its ground truth (batch.truth.json).
     Generate {
         /// Output folder.
@@ -201,6 +212,13 @@ fn main() -> ExitCode {
         Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata } => {
             rt.block_on(sohoa::bench::run(sohoa::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata }))
         }
+        Command::BenchInput { out, pages, dpi, seed } => match sohoa::bench::generate_input(&out, pages, dpi, seed) {
+            Ok(_) => cli::EXIT_OK,
+            Err(e) => {
+                eprintln!("error: {}: {e}", out.display());
+                cli::EXIT_STORAGE
+            }
+        },
         Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)

@@ -53,4 +53,7 @@ fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
         assert!(stored.contains(&(i as u64)), "page {i} must be stored: {stored:?}");
     }
     assert!(!stored.contains(&(content[0] as u64)));
+    // 150 dpi is below what Decree 30/2020 asks of digitized copies: said, not fatal.
+    let ok = &report["pages"][content[1]]["warnings"];
+    assert!(ok.as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("below the 200 dpi")), "{ok}");
 }
