@@ -53,7 +53,7 @@ fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
         assert!(stored.contains(&(i as u64)), "page {i} must be stored: {stored:?}");
     }
     assert!(!stored.contains(&(content[0] as u64)));
-    // 150 dpi is below what Decree 30/2020 asks of digitized copies: said, not fatal.
+    // PNG pages without a pHYs chunk: 300 dpi assumed, and said.
     let ok = &report["pages"][content[1]]["warnings"];
-    assert!(ok.as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("below the 200 dpi")), "{ok}");
+    assert!(ok.as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("assumed 300 dpi")), "{ok}");
 }

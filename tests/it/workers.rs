@@ -82,6 +82,9 @@ fn three_workers_one_killed_mid_batch_on_postgres() {
         let b = status(Some(id), &data, &catalog);
         assert_eq!(b["state"], "done");
         assert_matches_truth(&b, truth);
+        // 150 dpi is below what Decree 30/2020 asks of digitized copies: said, not fatal.
+        let content = b["pages"].as_array().unwrap().iter().find(|p| p["kind"] == "content").unwrap();
+        assert!(content["warnings"].as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("below the 200 dpi")), "{content}");
         for d in b["dossiers"].as_array().unwrap() {
             for doc in d["documents"].as_array().unwrap() {
                 catalog_docs.insert(doc["blake3"].as_str().unwrap().to_string());
