@@ -25,8 +25,8 @@ def norm(s):
     return " ".join(s.split())
 
 
-def pdftotext(pdf, page=None):
-    args = ["pdftotext", "-enc", "UTF-8"]
+def pdftotext(pdf, page=None, raw=False):
+    args = ["pdftotext", "-enc", "UTF-8"] + (["-raw"] if raw else [])
     if page is not None:
         args += ["-f", str(page), "-l", str(page)]
     return subprocess.run(args + [pdf, "-"], capture_output=True, check=True, text=True).stdout
@@ -66,7 +66,7 @@ def main():
                           "--workers", str(args.jobs)], capture_output=True, check=True, env=env)
     sohoa_s = time.monotonic() - t
     batch = json.loads(out.stdout)["batches"][0]
-    sohoa_text = {}
+    sohoa_text, sohoa_raw = {}, {}
     for d in batch["dossiers"]:
         for doc in d["documents"]:
             pdf = os.path.join(work, doc["id"] + ".pdf")
@@ -74,6 +74,7 @@ def main():
                            check=True, env=env, capture_output=True)
             for j, src in enumerate(doc["source_pages"]):
                 sohoa_text[src] = pdftotext(pdf, j + 1)
+                sohoa_raw[src] = pdftotext(pdf, j + 1, raw=True)
 
     # OCRmyPDF (the same pages as an image PDF)
     src_pdf = os.path.join(work, "batch.pdf")
@@ -94,17 +95,17 @@ def main():
 
     n = len(truth["pages"])
     rows = [
-        ("sohoa", sohoa_s, cer(lambda i: sohoa_text.get(i, ""))),
-        ("OCRmyPDF", ocrmypdf_s, cer(lambda i: pdftotext(ocr_pdf, i + 1))),
+        ("sohoa", sohoa_s, cer(lambda i: sohoa_text.get(i, "")), cer(lambda i: sohoa_raw.get(i, ""))),
+        ("OCRmyPDF", ocrmypdf_s, cer(lambda i: pdftotext(ocr_pdf, i + 1)), cer(lambda i: pdftotext(ocr_pdf, i + 1, raw=True))),
     ]
     print(f"batch: {n} pages ({len(content)} content) at {args.dpi:g} dpi, skew up to ±{args.max_skew:g}°, seed {args.seed}, {args.jobs} jobs")
-    print(f"{'tool':<10} {'wall s':>8} {'pages/min':>10} {'CER %':>7}")
-    for name, s, c in rows:
-        print(f"{name:<10} {s:>8.1f} {n * 60 / s:>10.1f} {c * 100:>7.2f}")
+    print(f"{'tool':<10} {'wall s':>8} {'pages/min':>10} {'CER % (pdftotext)':>18} {'CER % (-raw)':>13}")
+    for name, s, c, r in rows:
+        print(f"{name:<10} {s:>8.1f} {n * 60 / s:>10.1f} {c * 100:>18.2f} {r * 100:>13.2f}")
     print(f"speed-up: {ocrmypdf_s / sohoa_s:.2f}x")
     print(json.dumps({"pages": n, "content_pages": len(content),
-                      "sohoa": {"wall_s": sohoa_s, "pages_per_min": n * 60 / sohoa_s, "cer": rows[0][2]},
-                      "ocrmypdf": {"wall_s": ocrmypdf_s, "pages_per_min": n * 60 / ocrmypdf_s, "cer": rows[1][2]}}))
+                      "sohoa": {"wall_s": sohoa_s, "pages_per_min": n * 60 / sohoa_s, "cer": rows[0][2], "cer_raw": rows[0][3]},
+                      "ocrmypdf": {"wall_s": ocrmypdf_s, "pages_per_min": n * 60 / ocrmypdf_s, "cer": rows[1][2], "cer_raw": rows[1][3]}}))
     if args.keep:
         pages = [{"index": p["index"], "truth": norm(p["text"]), "sohoa": norm(sohoa_text.get(p["index"], "")),
                   "ocrmypdf": norm(pdftotext(ocr_pdf, p["index"] + 1))} for p in content]
