@@ -20,3 +20,14 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
+
+# The test suite also needs Garage (a real S3 server). Built once into the cache outside
+# the clone ($SOHOA_CACHE/bin), so a warm machine skips this.
+if [ "${1:-}" = "--test" ]; then
+  cache="${SOHOA_CACHE:-$HOME/.cache/sohoa}"
+  if ! [ -x "$cache/bin/garage" ] && ! command -v garage >/dev/null 2>&1; then
+    echo "Installing Garage into $cache/bin (cargo install garage --locked; takes a while once)" >&2
+    CARGO_TARGET_DIR="$cache/garage-target" cargo install garage --locked --root "$cache" >&2
+    rm -rf "$cache/garage-target"
+  fi
+fi

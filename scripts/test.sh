@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-scripts/install-deps.sh
+scripts/install-deps.sh --test
 cargo test --release --locked "$@"

@@ -2,3 +2,4 @@
 //! the product API.
 
 pub mod postgres;
+pub mod garage;

@@ -8,3 +8,4 @@ mod bad_input;
 mod intake_formats;
 mod bench_cmd;
 mod workers;
+mod s3;
