@@ -63,6 +63,9 @@ pub struct ProcessArgs {
     pub catalog: Option<String>,
     pub json: bool,
     pub keep_separators: bool,
+    /// Separator rules file (`--separators`).
+    pub separators: Option<PathBuf>,
+    pub duplex: bool,
     pub lang: String,
     pub tessdata: Option<PathBuf>,
     pub models: Option<PathBuf>,
@@ -93,6 +96,13 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> u8 {
 pub async fn process(args: ProcessArgs) -> u8 {
     let started = Instant::now();
     // Check every input before anything is queued: bad input changes nothing.
+    let rules = match &args.separators {
+        Some(path) => match crate::split::rules::SeparatorRules::load(path) {
+            Ok(r) => r,
+            Err(e) => return fail(EXIT_BAD_INPUT, e),
+        },
+        None => crate::split::rules::SeparatorRules::default(),
+    };
     let mut inputs = Vec::new();
     for path in &args.inputs {
         match Input::open(path) {
@@ -129,7 +139,9 @@ pub async fn process(args: ProcessArgs) -> u8 {
     }
 
     let mut opts = PipelineOptions::new(OcrConfig { langs: args.lang.clone(), tessdata: args.tessdata.clone(), models: Some(models), ..Default::default() });
-    opts.split.keep_separators = args.keep_separators;
+    opts.split.keep_separators = args.keep_separators || rules.keep_separators.unwrap_or(false);
+    opts.split.duplex = args.duplex || rules.duplex;
+    opts.separators = Arc::new(rules);
     if let Some(w) = args.workers {
         opts.workers = w.max(1);
     }
@@ -251,6 +263,33 @@ pub fn generate(out: &Path, opts: &crate::samples::GenOptions) -> u8 {
         }
         Err(e) => fail(EXIT_BAD_INPUT, format!("{}: {e}", out.display())),
     }
+}
+
+/// `sohoa separators`: printable separator sheets, one A4 page each, in one PDF.
+pub fn separators(dossiers: &[String], types: &[String], patches: &[String], output: &Path) -> u8 {
+    use crate::barcode::{patch::PatchKind, sheets};
+    let mut list: Vec<sheets::Sheet> = dossiers.iter().map(|c| sheets::Sheet::Dossier(c.trim().to_string())).collect();
+    list.extend(types.iter().map(|t| sheets::Sheet::Type(t.trim().to_string())));
+    for p in patches {
+        match PatchKind::parse(p) {
+            Some(kind) => list.push(sheets::Sheet::Patch(kind)),
+            None => return fail(EXIT_BAD_INPUT, format!("--patch {p:?}: use 1, 2, 3, 4, 6 or T")),
+        }
+    }
+    for w in sheets::check(&list) {
+        eprintln!("warning: {w}");
+    }
+    let pdf = match sheets::sheets_pdf(&list) {
+        Ok(pdf) => pdf,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    let tmp = output.with_extension("pdf.part");
+    if let Err(e) = std::fs::write(&tmp, &pdf).and_then(|_| std::fs::rename(&tmp, output)) {
+        let _ = std::fs::remove_file(&tmp);
+        return fail(EXIT_BAD_INPUT, format!("cannot write {}: {e}", output.display()));
+    }
+    eprintln!("Wrote {} ({} sheets).", output.display(), list.len());
+    EXIT_OK
 }
 
 /// `sohoa get`: the stored PDF of a document, byte for byte, hash-checked on the way out.

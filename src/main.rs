@@ -41,6 +41,12 @@ enum Command {
         /// Keep separator sheets as the first page of their document.
         #[arg(long)]
         keep_separators: bool,
+        /// Separator rules (TOML or JSON): which barcodes split, and how (see the README).
+        #[arg(long, value_name = "FILE")]
+        separators: Option<PathBuf>,
+        /// Duplex scans: the page after a separator sheet is its back, never content.
+        #[arg(long)]
+        duplex: bool,
         /// Tesseract languages, `+`-separated.
         #[arg(long, default_value = "vie")]
         lang: String,
@@ -63,6 +69,22 @@ enum Command {
         output: PathBuf,
         #[command(flatten)]
         loc: Location,
+    },
+    /// Print separator sheets to a PDF, one A4 page each: dossier covers, then document
+    /// separators, then patch sheets.
+    Separators {
+        /// Dossier cover sheet with this dossier code (QR at the top left); repeatable.
+        #[arg(long = "dossier", value_name = "CODE")]
+        dossiers: Vec<String>,
+        /// Document separator for this type code (Code 128, the type's Vietnamese name); repeatable.
+        #[arg(long = "type", value_name = "CODE")]
+        types: Vec<String>,
+        /// Kodak patch sheet: 1, 2, 3, 4, 6 or T; repeatable.
+        #[arg(long = "patch", value_name = "KIND")]
+        patches: Vec<String>,
+        /// Where to write the PDF.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
     },
     /// Generate a sample scanner batch (batch.tif) with its ground truth (batch.truth.json).
     Generate {
@@ -108,7 +130,7 @@ fn main() -> ExitCode {
     cli::init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code = match cli.command {
-        Command::Process { inputs, loc, json, keep_separators, lang, tessdata, models, workers } => {
+        Command::Process { inputs, loc, json, keep_separators, separators, duplex, lang, tessdata, models, workers } => {
             rt.block_on(cli::process(cli::ProcessArgs {
                 inputs,
                 data: loc.data,
@@ -116,6 +138,8 @@ fn main() -> ExitCode {
                 catalog: loc.catalog,
                 json,
                 keep_separators,
+                separators,
+                duplex,
                 lang,
                 tessdata,
                 models,
@@ -123,6 +147,7 @@ fn main() -> ExitCode {
             }))
         }
         Command::Get { id, output, loc } => rt.block_on(cli::get(&id, &output, &loc.data, loc.store.as_deref(), loc.catalog.as_deref())),
+        Command::Separators { dossiers, types, patches, output } => cli::separators(&dossiers, &types, &patches, &output),
         Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)
