@@ -345,6 +345,34 @@ mod tests {
     }
 
     #[test]
+    fn duplex_backs_of_separators_join_no_document() {
+        // Page 1 is the cover's back, 3 the separator's back (show-through: not blank).
+        let pages = [sep(0, &format!("HS:{CODE}")), content(1), sep(2, "TP:A"), content(3), content(4), content(5)];
+        let duplex = SplitOptions { duplex: true, ..Default::default() };
+        assert_eq!(view(&plan_split(&pages, duplex)), vec![(Some(CODE), vec![(Some("A"), vec![4, 5])])]);
+        // Without duplex the same pages are content.
+        assert_eq!(
+            view(&plan_split(&pages, SplitOptions::default())),
+            vec![(Some(CODE), vec![(None, vec![1]), (Some("A"), vec![3, 4, 5])])]
+        );
+        // A separator printed on both sides is still a separator; a blank back stays blank.
+        let pages = [sep(0, "TP:A"), sep(1, "TP:A"), blank(2), content(3)];
+        assert_eq!(view(&plan_split(&pages, duplex)), vec![(None, vec![(Some("A"), vec![3])])]);
+    }
+
+    #[test]
+    fn a_sheets_own_keep_choice_overrides_the_option() {
+        let mut kept = sep(0, "TP:A");
+        kept.keep = Some(true);
+        let mut dropped = sep(2, "TP:B");
+        dropped.keep = Some(false);
+        let pages = [kept, content(1), dropped, content(3)];
+        assert_eq!(view(&plan_split(&pages, SplitOptions::default())), vec![(None, vec![(Some("A"), vec![0, 1]), (Some("B"), vec![3])])]);
+        let keep_all = SplitOptions { keep_separators: true, ..Default::default() };
+        assert_eq!(view(&plan_split(&pages, keep_all)), vec![(None, vec![(Some("A"), vec![0, 1]), (Some("B"), vec![3])])]);
+    }
+
+    #[test]
     fn streaming_closes_documents_as_soon_as_possible() {
         let mut s = Splitter::new(SplitOptions::default());
         assert!(matches!(s.push(&content(0))[..], [SplitEvent::DossierOpened { dossier: 0, code: None, .. }]));

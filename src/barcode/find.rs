@@ -18,10 +18,14 @@ pub const WORK_DPI: f32 = 150.0;
 const CELL_MM: f32 = 2.5;
 /// A region must be at least this large in both directions (a 21-module QR code with
 /// 0.5 mm modules is 10.5 mm; linear codes are at least 8 mm tall).
-const MIN_SIDE_MM: f32 = 6.0;
+const MIN_SIDE_MM: f32 = 7.5;
 /// Ink fraction of a symbol cell.
-const INK_MIN: f32 = 0.22;
+const INK_MIN: f32 = 0.3;
 const INK_MAX: f32 = 0.85;
+/// Mean ink over a region's box, and the share of its cells that look like a symbol
+/// (a QR code turned 15° fills 2/3 of its box).
+const REGION_INK_MIN: f32 = 0.25;
+const REGION_MARKED_MIN: f32 = 0.4;
 /// Colour changes per cell row (or column) of a symbol cell, per mm.
 const TRANSITIONS_PER_MM: f32 = 0.5;
 
@@ -144,13 +148,28 @@ pub fn candidates(work: &Work) -> Vec<Region> {
             (INK_MIN..=INK_MAX).contains(&ink) && (c.h_trans.max(c.v_trans) as f32) >= min_trans
         })
         .collect();
+    let raw = mark.clone();
     close(&mut mark, cw as usize, ch as usize);
-    let min_cells = (work.mm(MIN_SIDE_MM) / cell as f32).floor().max(2.0) as u32;
+    let min_cells = (work.mm(MIN_SIDE_MM) / cell as f32).round().max(2.0) as u32;
     components(&mark, cw as usize, ch as usize)
         .into_iter()
         .filter(|&(x0, y0, x1, y1, n)| {
             let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
-            w >= min_cells && h >= min_cells && n * 3 >= w * h
+            if w < min_cells || h < min_cells || n * 3 < w * h {
+                return false;
+            }
+            // Over the box: symbols are about half ink and mostly symbol cells; text
+            // (even bold headings) has far less ink and few symbol cells.
+            let (mut ink, mut marked) = (0f32, 0u32);
+            for y in y0..=y1 {
+                for x in x0..=x1 {
+                    let i = (y * cw + x) as usize;
+                    ink += cells[i].ink as f32 / area;
+                    marked += raw[i] as u32;
+                }
+            }
+            let boxed = (w * h) as f32;
+            ink / boxed >= REGION_INK_MIN && marked as f32 / boxed >= REGION_MARKED_MIN
         })
         .map(|(x0, y0, x1, y1, _)| {
             let (x, y, w, h) = (x0 * cell, y0 * cell, (x1 - x0 + 1) * cell, (y1 - y0 + 1) * cell);

@@ -83,12 +83,12 @@ pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
     // Reading order: top to bottom, then left to right.
     candidates.sort_by_key(|c| (c.y, c.x));
     let started = Instant::now();
-    for cand in &candidates {
+    for (i, cand) in candidates.iter().enumerate() {
         if started.elapsed() > PAGE_BUDGET {
             scan.warnings.push(format!(
                 "barcode reading stopped after {} s; {} candidate regions not read",
                 PAGE_BUDGET.as_secs(),
-                candidates.len()
+                candidates.len() - i
             ));
             break;
         }
