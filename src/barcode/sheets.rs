@@ -107,7 +107,7 @@ pub fn render_sheet(sheet: &Sheet, dpi: f32) -> Result<GrayImage, SheetError> {
             let name = type_name(code).unwrap_or(code);
             let mut l = layout::layout_separator(&sheet.payload(), layout::Symbology::Code128, name, dpi)
                 .ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
-            centered(&mut l, "TỜ PHÂN CÁCH TÀI LIỆU", Style::Regular, 14.0, 250.0);
+            centered(&mut l, "TỜ PHÂN CÁCH TÀI LIỆU", Style::Regular, 14.0, 140.0);
             Ok(layout::render(&l, dpi))
         }
         Sheet::Patch(kind) => {
