@@ -201,12 +201,7 @@ fn hints() -> DecodeHints {
 /// Runs rxing on its own thread under `budget`. `Err` is the page warning when the call
 /// overran (the thread is abandoned) or rxing is disabled by too many stuck calls.
 pub fn decode_with_budget(img: GrayImage, budget: Duration) -> Result<Vec<Barcode>, String> {
-    let stuck = STUCK.load(Ordering::Relaxed);
-    if stuck >= MAX_STUCK {
-        return Err(format!("barcode reading disabled: {stuck} earlier rxing calls never returned; restart the worker"));
-    }
-    let (tx, rx) = mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new().name("rxing".into()).spawn(move || {
+    run_with_budget(budget, move || {
         let (w, h) = img.dimensions();
         let found = rxing::helpers::detect_multiple_in_luma_with_hints(img.into_raw(), w, h, &mut hints()).unwrap_or_default();
         let mut out: Vec<Barcode> = Vec::new();
@@ -216,6 +211,19 @@ pub fn decode_with_budget(img: GrayImage, budget: Duration) -> Result<Vec<Barcod
                 out.push(b);
             }
         }
+        out
+    })
+}
+
+/// Runs `work` on a helper thread and waits at most `budget` for it (see the module doc).
+fn run_with_budget<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    let stuck = STUCK.load(Ordering::Relaxed);
+    if stuck >= MAX_STUCK {
+        return Err(format!("barcode reading disabled: {stuck} earlier rxing calls never returned; restart the worker"));
+    }
+    let (tx, rx) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new().name("rxing".into()).spawn(move || {
+        let out = work();
         if tx.send(out).is_err() {
             // Our caller gave up on us: we are no longer stuck.
             STUCK.fetch_sub(1, Ordering::Relaxed);

@@ -247,3 +247,17 @@ fn printed_sheets_show_the_type_name_and_read_back_skewed() {
     assert!(sheets::check(&[Sheet::Dossier("ABC".into()), Sheet::Type("ZZZ".into())]).len() == 2);
     assert!(matches!(sheets_pdf(&[]), Err(sheets::SheetError::Nothing)));
 }
+
+/// A call that never answers in time is abandoned with a warning; the caller goes on.
+#[test]
+fn an_overrunning_call_is_abandoned() {
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let r = run_with_budget(Duration::from_millis(20), move || {
+        let _ = release_rx.recv(); // blocks until released: a stand-in for rxing looping
+        1
+    });
+    assert!(r.unwrap_err().contains("gave up"));
+    // Let the abandoned thread finish: it counts itself back.
+    drop(release_tx);
+    assert_eq!(run_with_budget(Duration::from_secs(60), || 2), Ok(2));
+}
