@@ -68,6 +68,10 @@ pub struct Location {
 #[derive(Debug, Clone)]
 pub struct EngineArgs {
     pub keep_separators: bool,
+    /// Separator rules file (`--separators`).
+    pub separators: Option<PathBuf>,
+    /// Duplex scans (`--duplex`): the page after a separator sheet is its back.
+    pub duplex: bool,
     pub lang: String,
     pub tessdata: Option<PathBuf>,
     pub models: Option<PathBuf>,
@@ -104,7 +108,13 @@ pub fn pipeline_options(engine: &EngineArgs, data: &Path) -> Result<PipelineOpti
         models: Some(models),
         ..Default::default()
     });
-    opts.split.keep_separators = engine.keep_separators;
+    let rules = match &engine.separators {
+        Some(path) => crate::split::rules::SeparatorRules::load(path).map_err(|e| fail(EXIT_BAD_INPUT, e))?,
+        None => crate::split::rules::SeparatorRules::default(),
+    };
+    opts.split.keep_separators = engine.keep_separators || rules.keep_separators.unwrap_or(false);
+    opts.split.duplex = engine.duplex || rules.duplex;
+    opts.separators = Arc::new(rules);
     if let Some(w) = engine.workers {
         opts.workers = w.max(1);
     }
@@ -279,6 +289,33 @@ pub fn generate(out: &Path, opts: &crate::samples::GenOptions) -> u8 {
         }
         Err(e) => fail(EXIT_BAD_INPUT, format!("{}: {e}", out.display())),
     }
+}
+
+/// `sohoa separators`: printable separator sheets, one A4 page each, in one PDF.
+pub fn separators(dossiers: &[String], types: &[String], patches: &[String], output: &Path) -> u8 {
+    use crate::barcode::{patch::PatchKind, sheets};
+    let mut list: Vec<sheets::Sheet> = dossiers.iter().map(|c| sheets::Sheet::Dossier(c.trim().to_string())).collect();
+    list.extend(types.iter().map(|t| sheets::Sheet::Type(t.trim().to_string())));
+    for p in patches {
+        match PatchKind::parse(p) {
+            Some(kind) => list.push(sheets::Sheet::Patch(kind)),
+            None => return fail(EXIT_BAD_INPUT, format!("--patch {p:?}: use 1, 2, 3, 4, 6 or T")),
+        }
+    }
+    for w in sheets::check(&list) {
+        eprintln!("warning: {w}");
+    }
+    let pdf = match sheets::sheets_pdf(&list) {
+        Ok(pdf) => pdf,
+        Err(e) => return fail(EXIT_BAD_INPUT, e),
+    };
+    let tmp = output.with_extension("pdf.part");
+    if let Err(e) = std::fs::write(&tmp, &pdf).and_then(|_| std::fs::rename(&tmp, output)) {
+        let _ = std::fs::remove_file(&tmp);
+        return fail(EXIT_BAD_INPUT, format!("cannot write {}: {e}", output.display()));
+    }
+    eprintln!("Wrote {} ({} sheets).", output.display(), list.len());
+    EXIT_OK
 }
 
 /// `sohoa get`: the stored PDF of a document, byte for byte, hash-checked on the way out.

@@ -38,6 +38,12 @@ struct Engine {
     /// Keep separator sheets as the first page of their document.
     #[arg(long)]
     keep_separators: bool,
+    /// Separator rules (TOML or JSON): which barcodes split, and how (see the README).
+    #[arg(long, value_name = "FILE")]
+    separators: Option<PathBuf>,
+    /// Duplex scans: the page after a separator sheet is its back, never content.
+    #[arg(long)]
+    duplex: bool,
     /// Tesseract languages, `+`-separated.
     #[arg(long, default_value = "vie")]
     lang: String,
@@ -54,7 +60,7 @@ struct Engine {
 
 impl From<Engine> for cli::EngineArgs {
     fn from(e: Engine) -> Self {
-        cli::EngineArgs { keep_separators: e.keep_separators, lang: e.lang, tessdata: e.tessdata, models: e.models, workers: e.workers }
+        cli::EngineArgs { keep_separators: e.keep_separators, separators: e.separators, duplex: e.duplex, lang: e.lang, tessdata: e.tessdata, models: e.models, workers: e.workers }
     }
 }
 
@@ -152,6 +158,22 @@ enum Command {
         #[arg(long)]
         seed: u64,
     },
+    /// Print separator sheets to a PDF, one A4 page each: dossier covers, then document
+    /// separators, then patch sheets.
+    Separators {
+        /// Dossier cover sheet with this dossier code (QR at the top left); repeatable.
+        #[arg(long = "dossier", value_name = "CODE")]
+        dossiers: Vec<String>,
+        /// Document separator for this type code (Code 128, the type's Vietnamese name); repeatable.
+        #[arg(long = "type", value_name = "CODE")]
+        types: Vec<String>,
+        /// Kodak patch sheet: 1, 2, 3, 4, 6 or T; repeatable.
+        #[arg(long = "patch", value_name = "KIND")]
+        patches: Vec<String>,
+        /// Where to write the PDF.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
     /// Generate a sample scanner batch (batch.tif) with its ground truth (batch.truth.json).
     Generate {
         /// Output folder.
@@ -219,6 +241,7 @@ fn main() -> ExitCode {
                 cli::EXIT_STORAGE
             }
         },
+        Command::Separators { dossiers, types, patches, output } => cli::separators(&dossiers, &types, &patches, &output),
         Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)

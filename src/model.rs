@@ -75,6 +75,9 @@ pub struct PageSignal {
     pub kind: PageKind,
     /// Present iff `kind == Separator`.
     pub action: Option<SeparatorAction>,
+    /// For a separator: keep (true) or drop (false) the sheet, as its rule says; `None`
+    /// follows `SplitOptions::keep_separators`.
+    pub keep: Option<bool>,
 }
 
 /// A word recognised by OCR, in pixel coordinates of the cleaned page.

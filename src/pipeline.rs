@@ -36,6 +36,8 @@ pub const MIN_ARCHIVE_DPI: f32 = 199.5;
 #[derive(Clone)]
 pub struct PipelineOptions {
     pub split: SplitOptions,
+    /// Which barcodes are separators and what they ask for (`--separators FILE`).
+    pub separators: Arc<split::rules::SeparatorRules>,
     /// Page threads (each with its own OCR engine); defaults to the number of cores.
     pub workers: usize,
     pub ocr: OcrConfig,
@@ -49,6 +51,7 @@ impl PipelineOptions {
     pub fn new(ocr: OcrConfig) -> Self {
         PipelineOptions {
             split: SplitOptions::default(),
+            separators: Arc::new(split::rules::SeparatorRules::default()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             ocr,
             progress: None,
@@ -184,11 +187,12 @@ pub fn run_batch(
             let page_rx = Arc::clone(&page_rx);
             let done_tx = done_tx.clone();
             let keep_separators = opts.split.keep_separators;
+            let rules = Arc::clone(&opts.separators);
             scope.spawn(move || {
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((page, decode_s))) = next else { break };
-                    let mut done = process_page(page, engine.as_mut(), keep_separators);
+                    let mut done = process_page(page, engine.as_mut(), &rules, keep_separators);
                     done.times.decode_s = decode_s;
                     if done_tx.send(done).is_err() {
                         break;
@@ -202,7 +206,12 @@ pub fn run_batch(
 }
 
 /// Everything that happens to one page on a page thread.
-fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine, keep_separators: bool) -> PageDone {
+fn process_page(
+    page: Result<PageImage, PageFailure>,
+    engine: &mut dyn OcrEngine,
+    rules: &split::rules::SeparatorRules,
+    keep_separators: bool,
+) -> PageDone {
     let mut times = StageTimes::default();
     let page = match page {
         Ok(p) => p,
@@ -219,7 +228,7 @@ fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine
                     warnings: vec![format!("error: page could not be decoded: {}", failure.message)],
                 },
                 // A lost page joins no document; the batch goes on.
-                signal: PageSignal { index: failure.index, kind: PageKind::Blank, action: None },
+                signal: PageSignal { index: failure.index, kind: PageKind::Blank, action: None, keep: None },
                 pdf_page: None,
                 times,
                 failed: true,
@@ -240,6 +249,7 @@ fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine
 
     let mut barcode_text = None;
     let mut action = None;
+    let mut keep = None;
     if !clean.blank {
         // Wall clock: the decoder runs on a watchdog thread of its own.
         let t = Instant::now();
@@ -248,9 +258,10 @@ fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine
         warnings.extend(scan.warnings);
         // The first barcode that is a separator decides; otherwise report the first one.
         for b in &scan.barcodes {
-            if let Some(a) = split::classify_barcode(&b.text) {
+            if let Some(c) = rules.classify(&b.text) {
                 barcode_text = Some(b.text.clone());
-                action = Some(a);
+                action = Some(c.action);
+                keep = c.keep;
                 break;
             }
         }
@@ -280,7 +291,7 @@ fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine
         }
         times.ocr_s = t.seconds();
     }
-    let pdf_page = (kind == PageKind::Content || (kind == PageKind::Separator && keep_separators)).then(|| {
+    let pdf_page = (kind == PageKind::Content || (kind == PageKind::Separator && keep.unwrap_or(keep_separators))).then(|| {
         let t = CpuClock::start();
         let image = pdf::encode_page_image(&clean.image, clean.color);
         times.encode_s = t.seconds();
@@ -296,7 +307,7 @@ fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine
             ocr_confidence: (kind == PageKind::Content).then_some(ocr.confidence).flatten(),
             warnings,
         },
-        signal: PageSignal { index, kind, action },
+        signal: PageSignal { index, kind, action, keep },
         pdf_page,
         times,
         failed,

@@ -15,12 +15,22 @@
 //!   document: a document exists only once it has a content page.
 //! - Separator sheets are dropped unless `keep_separators`, in which case the sheets seen
 //!   since the last content page become the first pages of the next document.
+//! - Duplex (`SplitOptions::duplex`): the page right after a separator sheet is that
+//!   sheet's back and joins no document (unless it is itself a separator), even if it is
+//!   not blank enough for the blank detector (show-through of the barcode).
+//! - A sheet's own keep/drop choice ([`PageSignal::keep`], from its rule) overrides
+//!   `keep_separators`.
+//! - Which barcode texts are separators is configurable: see [`rules`].
 //! - Dossier codes are checked against Circular 01/2018/TT-VPCP Art. 19; an invalid code
 //!   is kept as read, with a warning.
+
+pub mod rules;
 
 use crate::model::{PageKind, PageSignal, SeparatorAction};
 use regex::Regex;
 use std::sync::LazyLock;
+
+static DEFAULT_RULES: LazyLock<rules::SeparatorRules> = LazyLock::new(rules::SeparatorRules::default);
 
 /// Circular 01/2018/TT-VPCP Art. 19: `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX`.
 static DOSSIER_CODE: LazyLock<Regex> =
@@ -34,21 +44,14 @@ pub fn is_valid_dossier_code(code: &str) -> bool {
 /// What a decoded barcode text asks for under the default convention, or `None` if it is
 /// not a separator (a QR printed on a form must not split anything).
 pub fn classify_barcode(text: &str) -> Option<SeparatorAction> {
-    let text = text.trim();
-    if let Some(code) = text.strip_prefix("HS:") {
-        let code = code.trim();
-        return (!code.is_empty()).then(|| SeparatorAction::NewDossier(code.to_string()));
-    }
-    if let Some(ty) = text.strip_prefix("TP:") {
-        let ty = ty.trim();
-        return (!ty.is_empty()).then(|| SeparatorAction::NewDocument(ty.to_string()));
-    }
-    (text == "PATCHT").then_some(SeparatorAction::Plain)
+    DEFAULT_RULES.classify(text).map(|c| c.action)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SplitOptions {
     pub keep_separators: bool,
+    /// Duplex scan: the page after a separator sheet is its back, never content.
+    pub duplex: bool,
 }
 
 /// A document as planned: its type and the input page indexes in order.
@@ -97,6 +100,8 @@ pub struct Splitter {
     pending_type: Option<(Option<String>, usize)>,
     /// Separator sheets kept for the next document (`keep_separators`).
     pending_sheets: Vec<usize>,
+    /// Index of the last separator sheet (duplex: its back follows).
+    last_separator: Option<usize>,
 }
 
 impl Splitter {
@@ -106,8 +111,11 @@ impl Splitter {
 
     pub fn push(&mut self, page: &PageSignal) -> Vec<SplitEvent> {
         let mut events = Vec::new();
+        let is_back = self.opts.duplex && self.last_separator.is_some_and(|s| page.index == s + 1);
         match (page.kind, &page.action) {
             (PageKind::Blank, _) => {}
+            // Duplex: the back of a separator sheet.
+            (PageKind::Content, _) | (PageKind::Separator, None) if is_back => {}
             (PageKind::Separator, Some(action)) => {
                 self.close_document(&mut events);
                 self.warn_unused_type(&mut events);
@@ -130,9 +138,10 @@ impl Splitter {
                     }
                     SeparatorAction::Plain => self.pending_type = Some((None, page.index)),
                 }
-                if self.opts.keep_separators {
+                if page.keep.unwrap_or(self.opts.keep_separators) {
                     self.pending_sheets.push(page.index);
                 }
+                self.last_separator = Some(page.index);
             }
             // A separator without an action is treated as content (defensive: the
             // pipeline never produces it).
@@ -208,14 +217,14 @@ mod tests {
     const CODE: &str = "000.00.15.H40-250301-0007";
 
     fn content(i: usize) -> PageSignal {
-        PageSignal { index: i, kind: PageKind::Content, action: None }
+        PageSignal { index: i, kind: PageKind::Content, action: None, keep: None }
     }
     fn blank(i: usize) -> PageSignal {
-        PageSignal { index: i, kind: PageKind::Blank, action: None }
+        PageSignal { index: i, kind: PageKind::Blank, action: None, keep: None }
     }
     fn sep(i: usize, text: &str) -> PageSignal {
         let action = classify_barcode(text).expect("a separator");
-        PageSignal { index: i, kind: PageKind::Separator, action: Some(action) }
+        PageSignal { index: i, kind: PageKind::Separator, action: Some(action), keep: None }
     }
     /// Compact view: per dossier, (code, [(type, pages)]).
     fn view(plan: &SplitPlan) -> Vec<(Option<&str>, Vec<(Option<&str>, Vec<usize>)>)> {
@@ -327,12 +336,40 @@ mod tests {
 
     #[test]
     fn keep_separators_puts_the_sheets_first() {
-        let opts = SplitOptions { keep_separators: true };
+        let opts = SplitOptions { keep_separators: true, ..Default::default() };
         let plan = plan_split(
             &[sep(0, &format!("HS:{CODE}")), sep(1, "TP:A"), content(2), blank(3), sep(4, "TP:B"), content(5), sep(6, "TP:C")],
             opts,
         );
         assert_eq!(view(&plan), vec![(Some(CODE), vec![(Some("A"), vec![0, 1, 2]), (Some("B"), vec![4, 5])])]);
+    }
+
+    #[test]
+    fn duplex_backs_of_separators_join_no_document() {
+        // Page 1 is the cover's back, 3 the separator's back (show-through: not blank).
+        let pages = [sep(0, &format!("HS:{CODE}")), content(1), sep(2, "TP:A"), content(3), content(4), content(5)];
+        let duplex = SplitOptions { duplex: true, ..Default::default() };
+        assert_eq!(view(&plan_split(&pages, duplex)), vec![(Some(CODE), vec![(Some("A"), vec![4, 5])])]);
+        // Without duplex the same pages are content.
+        assert_eq!(
+            view(&plan_split(&pages, SplitOptions::default())),
+            vec![(Some(CODE), vec![(None, vec![1]), (Some("A"), vec![3, 4, 5])])]
+        );
+        // A separator printed on both sides is still a separator; a blank back stays blank.
+        let pages = [sep(0, "TP:A"), sep(1, "TP:A"), blank(2), content(3)];
+        assert_eq!(view(&plan_split(&pages, duplex)), vec![(None, vec![(Some("A"), vec![3])])]);
+    }
+
+    #[test]
+    fn a_sheets_own_keep_choice_overrides_the_option() {
+        let mut kept = sep(0, "TP:A");
+        kept.keep = Some(true);
+        let mut dropped = sep(2, "TP:B");
+        dropped.keep = Some(false);
+        let pages = [kept, content(1), dropped, content(3)];
+        assert_eq!(view(&plan_split(&pages, SplitOptions::default())), vec![(None, vec![(Some("A"), vec![0, 1]), (Some("B"), vec![3])])]);
+        let keep_all = SplitOptions { keep_separators: true, ..Default::default() };
+        assert_eq!(view(&plan_split(&pages, keep_all)), vec![(None, vec![(Some("A"), vec![0, 1]), (Some("B"), vec![3])])]);
     }
 
     #[test]
@@ -369,7 +406,7 @@ mod tests {
                     n /= kinds;
                 }
                 for keep in [false, true] {
-                    check_invariants(&pages, &plan_split(&pages, SplitOptions { keep_separators: keep }), keep);
+                    check_invariants(&pages, &plan_split(&pages, SplitOptions { keep_separators: keep, ..Default::default() }), keep);
                 }
             }
         }

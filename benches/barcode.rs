@@ -1,0 +1,74 @@
+//! Separator detection (`barcode::scan_page`) on 300 dpi A4 pages.
+//!
+//! `RAYON_NUM_THREADS=1 cargo bench --bench barcode` for one-core numbers, the figures
+//! the README's "Separator sheets" targets refer to (≤ 100 ms for a page without a
+//! barcode, ≤ 150 ms with one).
+
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use image::GrayImage;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use sohoa::barcode::{self, patch::PatchKind, sheets};
+use sohoa::samples::{self, GenOptions, layout};
+
+const DPI: f32 = 300.0;
+
+fn scanned(img: &GrayImage, deg: f32, seed: u64) -> GrayImage {
+    let mut img = layout::rotate(img, deg);
+    layout::add_noise(&mut img, 5.0, &mut StdRng::seed_from_u64(seed));
+    img
+}
+
+/// The generated content page with the most ink (a dense page of body text).
+fn dense_content_page() -> GrayImage {
+    let batch = samples::generate_batch(&GenOptions {
+        seed: 11,
+        dpi: DPI,
+        dossiers: 1,
+        docs_per_dossier: (4, 4),
+        pages_per_doc: (1, 2),
+        blank_backs: false,
+        max_skew_deg: 1.5,
+        ..Default::default()
+    });
+    batch
+        .pages
+        .iter()
+        .zip(&batch.truth.pages)
+        .filter(|(_, t)| t.kind == "content")
+        .max_by_key(|(p, _)| p.image.pixels().filter(|px| px.0[0] < 128).count())
+        .map(|(p, _)| p.image.clone())
+        .expect("a content page")
+}
+
+fn bench(c: &mut Criterion) {
+    let cover = scanned(&sheets::render_sheet(&sheets::Sheet::Dossier("000.00.15.H40-250301-0007".into()), DPI).unwrap(), 3.0, 1);
+    let separator = scanned(&sheets::render_sheet(&sheets::Sheet::Type("CCCD".into()), DPI).unwrap(), -2.0, 2);
+    let patch = scanned(&sheets::render_sheet(&sheets::Sheet::Patch(PatchKind::T), DPI).unwrap(), 1.0, 3);
+    let content = dense_content_page();
+    let (w, h) = layout::page_size_px(DPI);
+    let mut blank = GrayImage::from_pixel(w, h, image::Luma([245]));
+    layout::add_noise(&mut blank, 5.0, &mut StdRng::seed_from_u64(4));
+
+    // What is measured is a successful read (or none, on pages without a separator).
+    for (img, want) in [(&cover, Some("HS:000.00.15.H40-250301-0007")), (&separator, Some("TP:CCCD")), (&patch, Some("PATCHT")), (&content, None), (&blank, None)] {
+        let got: Vec<String> = barcode::scan_page(img, DPI).barcodes.into_iter().map(|b| b.text).collect();
+        assert_eq!(got, want.into_iter().map(String::from).collect::<Vec<_>>());
+    }
+
+    let mut g = c.benchmark_group("barcode_scan_page_300dpi");
+    g.sample_size(20);
+    for (name, img) in [
+        ("separator_qr_cover", &cover),
+        ("separator_code128", &separator),
+        ("separator_patch_t", &patch),
+        ("dense_content", &content),
+        ("blank", &blank),
+    ] {
+        g.bench_function(name, |b| b.iter(|| black_box(barcode::scan_page(black_box(img), DPI))));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
