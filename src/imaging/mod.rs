@@ -25,6 +25,7 @@ mod analysis;
 mod blank;
 mod border;
 mod deskew;
+pub mod eval;
 mod orientation;
 mod transform;
 
