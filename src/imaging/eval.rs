@@ -268,6 +268,7 @@ pub struct EvalReport {
     pub skew: SkewScore,
     pub skew_200dpi: SkewScore,
     pub skew_300dpi: SkewScore,
+    /// Over the content pages and the one-line pages (which must stay as they are).
     pub orientation_accuracy: f64,
     pub orientation_wrong: Vec<String>,
     pub blank_accuracy: f64,
@@ -326,7 +327,9 @@ pub fn evaluate(set: &[EvalPage], seed: u64) -> EvalReport {
             Truth::Content {
                 skew_deg, rotation, ..
             } => (Some(*skew_deg), Some(*rotation)),
-            _ => (None, None),
+            // Upright, skewed a little: must not be turned (its skew is not scored).
+            Truth::OneLine => (None, Some(0)),
+            Truth::Blank => (None, None),
         };
         PageResult {
             name: p.name.clone(),
@@ -379,7 +382,8 @@ fn skew_score<'a>(it: impl Iterator<Item = &'a PageResult>) -> SkewScore {
 
 fn score(pages: Vec<PageResult>, seed: u64) -> EvalReport {
     let content: Vec<&PageResult> = pages.iter().filter(|p| p.truth_skew_deg.is_some()).collect();
-    let wrong: Vec<String> = content
+    let turned: Vec<&PageResult> = pages.iter().filter(|p| p.truth_rotation.is_some()).collect();
+    let wrong: Vec<String> = turned
         .iter()
         .filter(|p| Some(p.rotation) != p.truth_rotation)
         .map(|p| {
@@ -409,7 +413,7 @@ fn score(pages: Vec<PageResult>, seed: u64) -> EvalReport {
         skew: skew_score(pages.iter()),
         skew_200dpi: skew_score(pages.iter().filter(|p| p.dpi == 200.0)),
         skew_300dpi: skew_score(pages.iter().filter(|p| p.dpi == 300.0)),
-        orientation_accuracy: (content.len() - wrong.len()) as f64 / content.len().max(1) as f64,
+        orientation_accuracy: (turned.len() - wrong.len()) as f64 / turned.len().max(1) as f64,
         orientation_wrong: wrong,
         blank_accuracy: blank_ok as f64 / pages.len().max(1) as f64,
         content_called_blank: pages.iter().filter(|p| p.blank && !p.truth_blank).count(),
