@@ -191,6 +191,29 @@ enum Command {
         #[arg(long, default_value_t = 4.0)]
         noise: f32,
     },
+    /// Score deskew, orientation and blank detection on generated pages with known truth.
+    EvalImaging {
+        /// Content pages (half at 200 dpi, half at 300 dpi); blank and one-line pages are added.
+        #[arg(long, default_value_t = 48)]
+        pages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Also run the PyPI packages jdeskew and deskew on the same pages (python3, pip).
+        #[arg(long)]
+        compare: bool,
+        /// Also OCR every content page after the image stage, and its straight twin (CER).
+        #[arg(long)]
+        ocr: bool,
+        /// Data folder (OCR models for --ocr).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
+        /// The comparison script.
+        #[arg(long, default_value = "scripts/compare_deskew.py")]
+        script: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -245,6 +268,9 @@ fn main() -> ExitCode {
         Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)
+        }
+        Command::EvalImaging { pages, seed, json, compare, ocr, data, script } => {
+            sohoa::imaging::eval::run(&sohoa::imaging::eval::EvalArgs { pages, seed, json, compare, ocr, data, script })
         }
     };
     ExitCode::from(code)

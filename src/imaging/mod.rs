@@ -16,7 +16,9 @@
 //! - `blank`: component-based blank test that ignores the margin band, specks, shading
 //!   and show-through;
 //! - `orientation`: 0/90/180/270 from line direction and ascender/mark asymmetry;
-//! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees.
+//! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees;
+//! - `rules`: thin horizontal rules removed from the copy of the page given to OCR;
+//! - `eval`: the `sohoa eval-imaging` scoring against generated pages with known truth.
 //!
 //! Conventions: angles in degrees, positive = content turned counter-clockwise on screen;
 //! `rotation` = how far the content was turned counter-clockwise from upright.
@@ -25,7 +27,9 @@ mod analysis;
 mod blank;
 mod border;
 mod deskew;
+pub mod eval;
 mod orientation;
+mod rules;
 mod transform;
 
 #[cfg(test)]
@@ -34,6 +38,7 @@ mod tests;
 pub use blank::{BlankVerdict, blank_verdict};
 pub use deskew::{SkewEstimate, estimate_skew};
 pub use orientation::{OrientationEstimate, detect_orientation};
+pub use rules::remove_rules;
 
 use image::{DynamicImage, GrayImage, RgbImage};
 use rayon::prelude::*;

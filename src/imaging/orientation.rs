@@ -11,6 +11,9 @@
 //!    ink above the core outweighs the ink below it. Both masses are summed over all
 //!    lines; the sign of their normalised difference picks the side.
 //!
+//! A page with a single text line, or whose line fit is not confident enough to deskew
+//! it, gets no more confidence than that fit and is left as scanned.
+//!
 //! For columns the profile coordinate grows downward in the page turned upright by a
 //! clockwise quarter turn, so "upright" there means 90 and "inverted" 270.
 
@@ -67,10 +70,14 @@ pub(crate) fn detect(a: &Analysis, fit: &LineFit) -> OrientationEstimate {
     };
     let axis_conf = ((best / other.max(1e-3) - 1.0) / 0.15).clamp(0.0, 1.0);
     let side_conf = (score.abs() as f32 / 0.15).clamp(0.0, 1.0);
-    let line_conf = (lines as f32 / 3.0).clamp(0.0, 1.0);
+    // One line (a stamp, "Hết./.", a page number) is not enough to turn a page: its axis
+    // and its side are both easy to misread. Two lines give half confidence, three full.
+    let line_conf = ((lines as f32 - 1.0) / 2.0).clamp(0.0, 1.0);
     OrientationEstimate {
         rotation,
-        confidence: axis_conf.min(side_conf) * line_conf,
+        // A page without the line structure to deskew (specks, a photo, one line) is not
+        // turned either: the orientation is never more certain than the line fit.
+        confidence: (axis_conf.min(side_conf) * line_conf).min(fit.confidence),
     }
 }
 

@@ -482,3 +482,47 @@ fn stress() {
     println!("wrong: {wrong:?}");
     assert!(wrong.is_empty());
 }
+
+/// The accuracy targets on the `eval-imaging` set (fixed seed, 24 content pages at
+/// 200 and 300 dpi skewed across ±15° and turned by random quarter turns, with noise, blur,
+/// JPEG artefacts and scanner borders; 8 hard blank sheets; 4 one-line pages).
+#[test]
+fn eval_set_meets_accuracy_targets() {
+    let set = eval::build_set(24, 11, false);
+    let r = eval::evaluate(&set, 11);
+    for p in &r.pages {
+        println!(
+            "{}: skew {:?} -> {:.3}, rotation {:?} -> {}, blank {} -> {}",
+            p.name, p.truth_skew_deg, p.skew_deg, p.truth_rotation, p.rotation, p.truth_blank, p.blank
+        );
+    }
+    println!(
+        "skew MAE {:.4} max {:.4}; orientation {:.3}; blank {:.3}",
+        r.skew.mae_deg, r.skew.max_err_deg, r.orientation_accuracy, r.blank_accuracy
+    );
+    assert_eq!(r.content_pages, 24);
+    assert!(r.skew.mae_deg <= 0.05, "skew MAE {}", r.skew.mae_deg);
+    assert!(r.skew.max_err_deg <= 0.3, "skew max {}", r.skew.max_err_deg);
+    assert!(
+        r.orientation_accuracy >= 0.995,
+        "orientation {:?}",
+        r.orientation_wrong
+    );
+    assert!(r.blank_accuracy >= 0.99, "blank accuracy {}", r.blank_accuracy);
+    assert_eq!(r.content_called_blank, 0);
+}
+
+#[test]
+#[ignore]
+fn debug_oneline() {
+    let set = eval::build_set(24, 11, false);
+    let p = set.iter().find(|p| p.name.starts_with("oneline-003")).unwrap();
+    let (a, _) = Analysis::new(&p.image, p.dpi);
+    let fit = deskew::fit_lines(&a);
+    let o = orientation::detect(&a, &fit);
+    println!("{fit:?} {o:?}");
+    let prof = deskew::pixel_profile(&a, fit.axis, fit.raw_angle);
+    let pr: Vec<f64> = prof.iter().map(|&v| v as f64 / 256.0).collect();
+    println!("{:?}", orientation::asymmetry(&pr));
+    p.image.save("/tmp/oneline3.png").unwrap();
+}
