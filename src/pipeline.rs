@@ -235,8 +235,7 @@ fn process_page(page: Result<PageImage, PageFailure>, engine: &mut dyn OcrEngine
     let mut ocr = OcrPage::default();
     if kind == PageKind::Content {
         let t = Instant::now();
-        // OCR reads a copy without thin rules (header title lines); the PDF keeps them.
-        match engine.recognize(&imaging::remove_rules(&clean.gray, clean.dpi), clean.dpi) {
+        match engine.recognize(&clean.gray, clean.dpi) {
             Ok(page) => ocr = page,
             Err(e) => {
                 tracing::warn!(page = index, error = %e, "OCR failed; page stored without text.");
