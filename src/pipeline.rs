@@ -280,13 +280,8 @@ fn process_page(
     let mut failed = false;
     let mut ocr = OcrPage::default();
     if kind == PageKind::Content {
-        // OCR reads a copy without thin rules (header title lines); the PDF keeps them.
-        // Part of the image stage's time (wall: rayon inside).
-        let t = Instant::now();
-        let ocr_input = imaging::remove_rules(&clean.gray, clean.dpi);
-        times.clean_s += t.elapsed().as_secs_f64();
         let t = CpuClock::start();
-        match engine.recognize(&ocr_input, clean.dpi) {
+        match engine.recognize(&clean.gray, clean.dpi) {
             Ok(page) => ocr = page,
             Err(e) => {
                 tracing::warn!(page = index, error = %e, "OCR failed; page stored without text.");

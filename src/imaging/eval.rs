@@ -435,8 +435,8 @@ fn score(pages: Vec<PageResult>, seed: u64) -> EvalReport {
     }
 }
 
-/// Reads every content page (after `clean_page`, rules removed as in the pipeline) and its
-/// straight twin with Tesseract and fills the CER fields.
+/// Reads every content page (after `clean_page`) and its straight twin with Tesseract and
+/// fills the CER fields.
 fn add_ocr(report: &mut EvalReport, set: &[EvalPage], data: &Path) -> Result<(), String> {
     use crate::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
     let models = crate::cli::materialize_models(data).map_err(|e| e.to_string())?;
@@ -459,7 +459,7 @@ fn add_ocr(report: &mut EvalReport, set: &[EvalPage], data: &Path) -> Result<(),
                 warnings: Vec::new(),
             });
             let ocr = engine
-                .recognize(&super::remove_rules(&clean.gray, clean.dpi), clean.dpi)
+                .recognize(&clean.gray, clean.dpi)
                 .map_err(|e| e.to_string())?;
             Ok(samples::cer(text, &ocr.text))
         };

@@ -16,9 +16,7 @@
 //! - `blank`: component-based blank test that ignores the margin band, specks, shading
 //!   and show-through;
 //! - `orientation`: 0/90/180/270 from line direction and ascender/mark asymmetry;
-//! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees;
-//! - `rules`: thin horizontal rules removed from the copy of the page given to OCR;
-//! - `eval`: the `sohoa eval-imaging` scoring against generated pages with known truth.
+//! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees.
 //!
 //! Conventions: angles in degrees, positive = content turned counter-clockwise on screen;
 //! `rotation` = how far the content was turned counter-clockwise from upright.
@@ -29,7 +27,6 @@ mod border;
 mod deskew;
 pub mod eval;
 mod orientation;
-mod rules;
 mod transform;
 
 #[cfg(test)]
@@ -38,7 +35,6 @@ mod tests;
 pub use blank::{BlankVerdict, blank_verdict};
 pub use deskew::{SkewEstimate, estimate_skew};
 pub use orientation::{OrientationEstimate, detect_orientation};
-pub use rules::remove_rules;
 
 use image::{DynamicImage, GrayImage, RgbImage};
 use rayon::prelude::*;

@@ -511,18 +511,3 @@ fn eval_set_meets_accuracy_targets() {
     assert!(r.blank_accuracy >= 0.99, "blank accuracy {}", r.blank_accuracy);
     assert_eq!(r.content_called_blank, 0);
 }
-
-#[test]
-#[ignore]
-fn debug_oneline() {
-    let set = eval::build_set(24, 11, false);
-    let p = set.iter().find(|p| p.name.starts_with("oneline-003")).unwrap();
-    let (a, _) = Analysis::new(&p.image, p.dpi);
-    let fit = deskew::fit_lines(&a);
-    let o = orientation::detect(&a, &fit);
-    println!("{fit:?} {o:?}");
-    let prof = deskew::pixel_profile(&a, fit.axis, fit.raw_angle);
-    let pr: Vec<f64> = prof.iter().map(|&v| v as f64 / 256.0).collect();
-    println!("{:?}", orientation::asymmetry(&pr));
-    p.image.save("/tmp/oneline3.png").unwrap();
-}
