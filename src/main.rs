@@ -207,6 +207,12 @@ enum Command {
         /// Also OCR every content page after the image stage, and its straight twin (CER).
         #[arg(long)]
         ocr: bool,
+        /// With --ocr: Tesseract reads the cleaned page as is instead of prepare_for_ocr of it.
+        #[arg(long)]
+        ocr_plain: bool,
+        /// Content-page scanner defects: heavy (deliberately degraded) or realistic.
+        #[arg(long, default_value = "heavy")]
+        defects: sohoa::imaging::eval::Defects,
         /// Data folder (OCR models for --ocr).
         #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
         data: PathBuf,
@@ -269,8 +275,8 @@ fn main() -> ExitCode {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)
         }
-        Command::EvalImaging { pages, seed, json, compare, ocr, data, script } => {
-            sohoa::imaging::eval::run(&sohoa::imaging::eval::EvalArgs { pages, seed, json, compare, ocr, data, script })
+        Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, defects, data, script } => {
+            sohoa::imaging::eval::run(&sohoa::imaging::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, defects, data, script })
         }
     };
     ExitCode::from(code)

@@ -16,7 +16,9 @@
 //! - `blank`: component-based blank test that ignores the margin band, specks, shading
 //!   and show-through;
 //! - `orientation`: 0/90/180/270 from line direction and ascender/mark asymmetry;
-//! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees.
+//! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees;
+//! - `ocr_copy`: [`prepare_for_ocr`], the copy of a cleaned page Tesseract reads (paper
+//!   levels to white, 3x3 median); the pipeline calls it on content pages.
 //!
 //! Conventions: angles in degrees, positive = content turned counter-clockwise on screen;
 //! `rotation` = how far the content was turned counter-clockwise from upright.
@@ -26,6 +28,7 @@ mod blank;
 mod border;
 mod deskew;
 pub mod eval;
+mod ocr_copy;
 mod orientation;
 mod transform;
 
@@ -34,6 +37,7 @@ mod tests;
 
 pub use blank::{BlankVerdict, blank_verdict};
 pub use deskew::{SkewEstimate, estimate_skew};
+pub use ocr_copy::prepare_for_ocr;
 pub use orientation::{OrientationEstimate, detect_orientation};
 
 use image::{DynamicImage, GrayImage, RgbImage};
