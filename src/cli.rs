@@ -4,7 +4,7 @@
 //! or unreadable input; 3 the batch could not be stored or catalogued), the `--json`
 //! output shapes, the progress bar, and writing the built-in models to the data folder.
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, SearchHit, SearchQuery};
 use crate::intake::Input;
 use crate::model::{BatchReport, PageKind};
 use crate::ocr::OcrConfig;
@@ -507,5 +507,53 @@ fn print_batch_status(v: &serde_json::Value) {
         for doc in d["documents"].as_array().into_iter().flatten() {
             println!("    {}  {:<8} pages {}", doc["id"].as_str().unwrap_or(""), doc["type"].as_str().unwrap_or("-"), doc["source_pages"]);
         }
+    }
+}
+
+/// `sohoa search`: documents by words of their text, dossier, type or citizen ID. Exit 0
+/// with or without hits, 2 on a bad query, 3 when the catalog fails.
+pub async fn search(query: &SearchQuery, loc: &Location, json: bool) -> u8 {
+    // A bad query is bad usage whatever the catalog; check it before opening anything.
+    if let Err(e) = query.validate() {
+        return fail(EXIT_BAD_INPUT, e);
+    }
+    let catalog = match Catalog::open(loc.catalog.as_deref(), &loc.data).await {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_STORAGE, e),
+    };
+    let result = catalog.search_documents(query).await;
+    catalog.close().await;
+    let hits = match result {
+        Ok(h) => h,
+        Err(e) => return fail(EXIT_STORAGE, e),
+    };
+    if json {
+        println!("{}", serde_json::json!({ "hits": hits }));
+    } else {
+        print_hits(&hits);
+    }
+    EXIT_OK
+}
+
+fn print_hits(hits: &[SearchHit]) {
+    for h in hits {
+        let score = h.score.map(|s| format!("  score {s:.3}")).unwrap_or_default();
+        println!(
+            "{}  {:<6} {}  {} page{}  batch {}{score}",
+            h.document_id,
+            h.doc_type.as_deref().unwrap_or("-"),
+            h.dossier.as_deref().unwrap_or("(no dossier code)"),
+            h.page_count,
+            if h.page_count == 1 { "" } else { "s" },
+            h.batch_id,
+        );
+        if !h.snippet.is_empty() {
+            println!("    {}", h.snippet);
+        }
+    }
+    match hits.len() {
+        0 => println!("No documents found."),
+        1 => println!("1 document."),
+        n => println!("{n} documents."),
     }
 }

@@ -123,6 +123,29 @@ enum Command {
         #[command(flatten)]
         loc: Location,
     },
+    /// Find stored documents by words of their text (diacritics optional), dossier code,
+    /// document type or citizen ID.
+    Search {
+        /// Words that must all appear in the OCR text (`word*` for a prefix).
+        query: Vec<String>,
+        /// Only documents of this dossier (exact code).
+        #[arg(long, value_name = "CODE")]
+        dossier: Option<String>,
+        /// Only documents of this type (exact code: DON, CCCD, ...).
+        #[arg(long = "type", value_name = "T")]
+        doc_type: Option<String>,
+        /// Only documents whose text contains this 12-digit CCCD number.
+        #[arg(long, value_name = "ID")]
+        citizen_id: Option<String>,
+        /// At most this many hits (1-1000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print exactly one JSON object on stdout: {"hits":[...]}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
     /// Measure throughput end to end: pages/min, CPU per stage, peak memory, Tesseract floor.
     Bench {
         /// Pages to generate (ignored with --input).
@@ -254,6 +277,10 @@ fn main() -> ExitCode {
         })),
         Command::Status { batch_id, loc, json } => rt.block_on(cli::status(batch_id.as_deref(), &loc.into(), json)),
         Command::Get { id, output, loc } => rt.block_on(cli::get(&id, &output, &loc.data, loc.store.as_deref(), loc.catalog.as_deref())),
+        Command::Search { query, dossier, doc_type, citizen_id, limit, json, loc } => {
+            let query = sohoa::catalog::SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit) };
+            rt.block_on(cli::search(&query, &loc.into(), json))
+        }
         Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata } => {
             rt.block_on(sohoa::bench::run(sohoa::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata }))
         }

@@ -3,8 +3,9 @@
 //! directory) and PostgreSQL (several hosts), reached through `sqlx::AnyPool`.
 //!
 //! Owns: the schema and its migrations (`migrations/{sqlite,postgres}`), the mapping
-//! between rows and the report types of [`crate::model`], and the queue protocol
-//! (`queue.rs`). Invariants:
+//! between rows and the report types of [`crate::model`], the queue protocol
+//! (`queue.rs`), and search over the documents' OCR text (`search.rs`: FTS5 on SQLite,
+//! tsvector on PostgreSQL, diacritic-insensitive). Invariants:
 //! - a batch is created together with its job, in one transaction; one batch per original
 //!   (by BLAKE3), so ingesting the same scan twice yields [`CreateOutcome::Duplicate`];
 //! - a batch's pages, dossiers and documents become visible all at once, when its job
@@ -22,8 +23,10 @@
 //! API and the CLI (reports, documents, queue counts).
 
 mod queue;
+mod search;
 
 pub use queue::{Job, JobStatus, MAX_ATTEMPTS, QueueCounts, retry_delay};
+pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -300,6 +303,7 @@ impl Catalog {
                 .await?;
         }
         catalog.migrate().await?;
+        catalog.backfill_search().await?;
         tracing::debug!(catalog = %shown, ?backend, "Catalog opened");
         Ok(catalog)
     }
@@ -564,8 +568,9 @@ impl Catalog {
             for (doc_seq, doc) in d.documents.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO documents (id, batch_id, dossier_id, seq, doc_type, source_pages_json, page_count,
-                                            blake3, sha256, bytes, object_key, ocr_text, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                            blake3, sha256, bytes, object_key, ocr_text, created_at,
+                                            search_folded, search_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(&doc.id)
                 .bind(b)
@@ -580,6 +585,8 @@ impl Catalog {
                 .bind(&doc.object_key)
                 .bind(&doc.ocr_text)
                 .bind(now)
+                .bind(search::index_text(&doc.ocr_text))
+                .bind(search::FOLD_VERSION)
                 .execute(&mut **tx)
                 .await?;
             }

@@ -686,3 +686,5 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
     assert_eq!(finite_or_zero(-2.5), -2.5);
     assert!(to_i64(u64::MAX, "bytes").is_err());
 }
+
+mod search;
