@@ -514,8 +514,8 @@ fn print_batch_status(v: &serde_json::Value) {
 /// with or without hits, 2 on a bad query, 3 when the catalog fails.
 pub async fn search(query: &SearchQuery, loc: &Location, json: bool) -> u8 {
     // A bad query is bad usage whatever the catalog; check it before opening anything.
-    if let Err(e) = query.validate() {
-        return fail(EXIT_BAD_INPUT, e);
+    if let Err(msg) = query.plan() {
+        return fail(EXIT_BAD_INPUT, format!("{msg} (see `sohoa search --help`)"));
     }
     let catalog = match Catalog::open(loc.catalog.as_deref(), &loc.data).await {
         Ok(c) => c,
@@ -537,7 +537,7 @@ pub async fn search(query: &SearchQuery, loc: &Location, json: bool) -> u8 {
 
 fn print_hits(hits: &[SearchHit]) {
     for h in hits {
-        let score = h.score.map(|s| format!("  score {s:.3}")).unwrap_or_default();
+        let score = h.score.map(|s| format!("  score {s:.3e}")).unwrap_or_default();
         println!(
             "{}  {:<6} {}  {} page{}  batch {}{score}",
             h.document_id,

@@ -95,16 +95,16 @@ pub(crate) fn words(text: &str) -> Vec<(Range<usize>, String)> {
         if c.is_alphanumeric() || is_combining_mark(c) {
             let (_, folded) = current.get_or_insert_with(|| (i, String::new()));
             push_folded(c, folded);
-        } else if let Some((start, folded)) = current.take() {
-            if !folded.is_empty() {
-                out.push((start..i, folded));
-            }
+        } else if let Some((start, folded)) = current.take()
+            && !folded.is_empty()
+        {
+            out.push((start..i, folded));
         }
     }
-    if let Some((start, folded)) = current {
-        if !folded.is_empty() {
-            out.push((start..text.len(), folded));
-        }
+    if let Some((start, folded)) = current
+        && !folded.is_empty()
+    {
+        out.push((start..text.len(), folded));
     }
     out
 }
@@ -354,6 +354,10 @@ fn tsquery(terms: &[Term]) -> String {
 const HIT_COLUMNS: &str =
     "d.id, d.doc_type, s.code, d.batch_id, d.blake3, d.object_key, d.page_count, d.ocr_text";
 
+/// A document's dossier. The condition on `batch_id` is always true; it lets a dossier
+/// code reach its documents through the `documents_batch` index.
+const JOIN_DOSSIER: &str = "JOIN dossiers s ON s.id = d.dossier_id AND s.batch_id = d.batch_id";
+
 /// Ties (and filter-only queries): newest first, then in batch order.
 const NEWEST_FIRST: &str = "d.created_at DESC, d.batch_id DESC, s.seq, d.seq";
 
@@ -372,6 +376,60 @@ fn hit_from_row(row: &AnyRow, terms: &[Term], scored: bool) -> Result<SearchHit,
     })
 }
 
+/// The SQL of a search and its text parameters (`$1`…); the limit is the last
+/// parameter, after them.
+pub(crate) fn search_sql(backend: Backend, plan: &SearchPlan) -> (String, Vec<String>) {
+    let mut binds: Vec<String> = Vec::new();
+    let mut conditions: Vec<String> = Vec::new();
+    let scored = !plan.terms.is_empty();
+    let mut sql = if !scored {
+        format!("SELECT {HIT_COLUMNS} FROM documents d {JOIN_DOSSIER}")
+    } else {
+        match backend {
+            Backend::Sqlite => {
+                binds.push(fts5_match(&plan.terms));
+                conditions.push("documents_fts MATCH $1".into());
+                format!(
+                    "SELECT {HIT_COLUMNS}, -bm25(documents_fts) AS score FROM documents_fts
+                     JOIN document_fts_ids m ON m.fts_rowid = documents_fts.rowid
+                     JOIN documents d ON d.id = m.document_id {JOIN_DOSSIER}"
+                )
+            }
+            Backend::Postgres => {
+                binds.push(tsquery(&plan.terms));
+                // The expression of the GIN index `documents_search`, exactly.
+                conditions.push(
+                    "to_tsvector('simple', d.search_folded) @@ to_tsquery('simple', $1)".into(),
+                );
+                format!(
+                    "SELECT {HIT_COLUMNS},
+                            CAST(ts_rank(to_tsvector('simple', d.search_folded), to_tsquery('simple', $1)) AS DOUBLE PRECISION) AS score
+                     FROM documents d {JOIN_DOSSIER}"
+                )
+            }
+        }
+    };
+    if let Some(code) = &plan.dossier {
+        binds.push(code.clone());
+        conditions.push(format!("s.code = ${}", binds.len()));
+    }
+    if let Some(ty) = &plan.doc_type {
+        binds.push(ty.clone());
+        conditions.push(format!("d.doc_type = ${}", binds.len()));
+    }
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(" ORDER BY ");
+    if scored {
+        sql.push_str("score DESC, ");
+    }
+    sql.push_str(NEWEST_FIRST);
+    sql.push_str(&format!(" LIMIT ${}", binds.len() + 1));
+    (sql, binds)
+}
+
 impl Catalog {
     /// Documents matching `query` (see [`SearchQuery`]): by relevance for full-text
     /// queries, newest first otherwise, at most `query.limit`.
@@ -380,58 +438,8 @@ impl Catalog {
         query: &SearchQuery,
     ) -> Result<Vec<SearchHit>, CatalogError> {
         let plan = query.plan().map_err(CatalogError::Invalid)?;
+        let (sql, binds) = search_sql(self.backend, &plan);
         let scored = !plan.terms.is_empty();
-        let mut binds: Vec<String> = Vec::new();
-        let mut conditions: Vec<String> = Vec::new();
-        let from = if !scored {
-            format!("SELECT {HIT_COLUMNS} FROM documents d JOIN dossiers s ON s.id = d.dossier_id")
-        } else {
-            match self.backend {
-                Backend::Sqlite => {
-                    binds.push(fts5_match(&plan.terms));
-                    conditions.push("documents_fts MATCH $1".into());
-                    format!(
-                        "SELECT {HIT_COLUMNS}, -bm25(documents_fts) AS score FROM documents_fts
-                         JOIN document_fts_ids m ON m.fts_rowid = documents_fts.rowid
-                         JOIN documents d ON d.id = m.document_id
-                         JOIN dossiers s ON s.id = d.dossier_id"
-                    )
-                }
-                Backend::Postgres => {
-                    binds.push(tsquery(&plan.terms));
-                    // The expression of the GIN index `documents_search`, exactly.
-                    conditions.push(
-                        "to_tsvector('simple', d.search_folded) @@ to_tsquery('simple', $1)"
-                            .into(),
-                    );
-                    format!(
-                        "SELECT {HIT_COLUMNS},
-                                CAST(ts_rank(to_tsvector('simple', d.search_folded), to_tsquery('simple', $1)) AS DOUBLE PRECISION) AS score
-                         FROM documents d JOIN dossiers s ON s.id = d.dossier_id"
-                    )
-                }
-            }
-        };
-        if let Some(code) = &plan.dossier {
-            binds.push(code.clone());
-            conditions.push(format!("s.code = ${}", binds.len()));
-        }
-        if let Some(ty) = &plan.doc_type {
-            binds.push(ty.clone());
-            conditions.push(format!("d.doc_type = ${}", binds.len()));
-        }
-        let mut sql = from;
-        if !conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&conditions.join(" AND "));
-        }
-        sql.push_str(" ORDER BY ");
-        if scored {
-            sql.push_str("score DESC, ");
-        }
-        sql.push_str(NEWEST_FIRST);
-        sql.push_str(&format!(" LIMIT ${}", binds.len() + 1));
-
         let mut q = sqlx::query(&sql);
         for b in &binds {
             q = q.bind(b);
@@ -557,10 +565,22 @@ mod tests {
         assert_eq!(
             t,
             vec![
-                Term { word: "ho".into(), prefix: false },
-                Term { word: "so".into(), prefix: false },
-                Term { word: "nghi".into(), prefix: true },
-                Term { word: "cap".into(), prefix: false },
+                Term {
+                    word: "ho".into(),
+                    prefix: false
+                },
+                Term {
+                    word: "so".into(),
+                    prefix: false
+                },
+                Term {
+                    word: "nghi".into(),
+                    prefix: true
+                },
+                Term {
+                    word: "cap".into(),
+                    prefix: false
+                },
             ]
         );
         assert!(!query_terms("nghi* nghi")[0].prefix);
@@ -586,14 +606,36 @@ mod tests {
             ["ho", "so", "001203004567"]
         );
         assert_eq!(p.limit, DEFAULT_LIMIT as i64);
-        let p = q(Some("001203004567*"), Some("001203004567")).plan().unwrap();
-        assert_eq!(p.terms, vec![Term { word: "001203004567".into(), prefix: false }]);
-        let only_type = SearchQuery { doc_type: Some("DON".into()), ..Default::default() };
+        let p = q(Some("001203004567*"), Some("001203004567"))
+            .plan()
+            .unwrap();
+        assert_eq!(
+            p.terms,
+            vec![Term {
+                word: "001203004567".into(),
+                prefix: false
+            }]
+        );
+        let only_type = SearchQuery {
+            doc_type: Some("DON".into()),
+            ..Default::default()
+        };
         assert_eq!(only_type.plan().unwrap().terms, vec![]);
-        let empty_type = SearchQuery { doc_type: Some(" ".into()), ..Default::default() };
+        let empty_type = SearchQuery {
+            doc_type: Some(" ".into()),
+            ..Default::default()
+        };
         assert!(empty_type.plan().is_err());
-        for (limit, ok) in [(0, false), (1, true), (MAX_LIMIT, true), (MAX_LIMIT + 1, false)] {
-            let lq = SearchQuery { limit: Some(limit), ..only_type.clone() };
+        for (limit, ok) in [
+            (0, false),
+            (1, true),
+            (MAX_LIMIT, true),
+            (MAX_LIMIT + 1, false),
+        ] {
+            let lq = SearchQuery {
+                limit: Some(limit),
+                ..only_type.clone()
+            };
             assert_eq!(lq.plan().is_ok(), ok, "limit {limit}");
         }
         assert_eq!(
@@ -601,7 +643,10 @@ mod tests {
             "catalog-invalid"
         );
         assert!(is_citizen_id("001203004567"));
-        assert!(!is_citizen_id("００１２０３００４５６７"), "ASCII digits only");
+        assert!(
+            !is_citizen_id("００１２０３００４５６７"),
+            "ASCII digits only"
+        );
     }
 
     #[test]
@@ -620,12 +665,18 @@ mod tests {
         // Cut between words: the snippet starts and ends with whole words of the text.
         let first = body.split(' ').next().unwrap();
         let last = body.split(' ').next_back().unwrap();
-        assert!(["Lorem", "ipsum", "dolor", "sit", "amet"].contains(&first), "{s}");
+        assert!(
+            ["Lorem", "ipsum", "dolor", "sit", "amet"].contains(&first),
+            "{s}"
+        );
         assert!(["consectetur", "adipiscing", "elit"].contains(&last), "{s}");
         // Prefix terms, no hit, empty text.
         assert!(snippet(&text, &query_terms("ngh*")).contains("NGHỊ"));
         let start = snippet(&text, &[]);
-        assert!(start.starts_with("Lorem ipsum") && start.ends_with('…'), "{start}");
+        assert!(
+            start.starts_with("Lorem ipsum") && start.ends_with('…'),
+            "{start}"
+        );
         assert_eq!(snippet("", &terms), "");
         assert_eq!(snippet("  \n ", &terms), "");
         // Near the end of the text, the window slides back to show SNIPPET_CHARS.

@@ -9,6 +9,9 @@ use std::time::Duration;
 use unicode_normalization::UnicodeNormalization;
 
 use super::{STALE, document, new_batch, postgres_pair, small_report, sqlite_pair};
+use sqlx::Row;
+
+use crate::catalog::search::search_sql;
 use crate::catalog::{Backend, Catalog, SearchHit, SearchQuery};
 use crate::model::{BatchReport, DossierReport};
 use crate::testsupport::postgres;
@@ -81,7 +84,11 @@ fn text(q: &str) -> SearchQuery {
 }
 
 async fn ids(cat: &Catalog, q: &SearchQuery) -> Vec<String> {
-    hits(cat, q).await.into_iter().map(|h| h.document_id).collect()
+    hits(cat, q)
+        .await
+        .into_iter()
+        .map(|h| h.document_id)
+        .collect()
 }
 
 async fn hits(cat: &Catalog, q: &SearchQuery) -> Vec<SearchHit> {
@@ -103,10 +110,20 @@ async fn search_scenario(cats: [Catalog; 2]) {
     let job = complete(&cat, 1, &report(1)).await;
 
     // With and without diacritics, any case, NFC or NFD: the same documents.
-    for q in ["ho so", "hồ sơ", "HỒ SƠ", "Hồ Sơ", &"hồ sơ".nfd().collect::<String>()] {
+    for q in [
+        "ho so",
+        "hồ sơ",
+        "HỒ SƠ",
+        "Hồ Sơ",
+        &"hồ sơ".nfd().collect::<String>(),
+    ] {
         assert_eq!(ids(&other, &text(q)).await, ["s1-d5", "s1-d1"], "{q:?}");
     }
-    assert_eq!(ids(&other, &text("quyet dinh")).await, ["s1-d3"], "NFD text");
+    assert_eq!(
+        ids(&other, &text("quyet dinh")).await,
+        ["s1-d3"],
+        "NFD text"
+    );
     assert_eq!(ids(&other, &text("QUYẾT ĐỊNH")).await, ["s1-d3"]);
     assert_eq!(ids(&other, &text("dat dai")).await, ["s1-d1"]);
 
@@ -115,11 +132,18 @@ async fn search_scenario(cats: [Catalog; 2]) {
         set(ids(&other, &text("nguyen van an")).await),
         names(&["s1-d1", "s1-d4"])
     );
-    assert_eq!(ids(&other, &text("nguyen binh")).await, Vec::<String>::new());
+    assert_eq!(
+        ids(&other, &text("nguyen binh")).await,
+        Vec::<String>::new()
+    );
     assert_eq!(ids(&other, &text("tran binh")).await, ["s1-d2"]);
     assert_eq!(ids(&other, &text("xay dung")).await, ["s1-d3"]);
     assert_eq!(ids(&other, &text("dung")).await, ["s1-d3"]);
-    assert_eq!(ids(&other, &text("nhà")).await, Vec::<String>::new(), "nha is not nhan");
+    assert_eq!(
+        ids(&other, &text("nhà")).await,
+        Vec::<String>::new(),
+        "nha is not nhan"
+    );
     assert_eq!(ids(&other, &text("xyzzy")).await, Vec::<String>::new());
     // A word written with * matches as a prefix.
     assert_eq!(ids(&other, &text("nha*")).await, ["s1-d4"]);
@@ -136,10 +160,20 @@ async fn search_scenario(cats: [Catalog; 2]) {
         "batch order"
     );
     assert_eq!(
-        ids(&other, &SearchQuery { text: Some("nguyen".into()), ..dossier(CODE_B) }).await,
+        ids(
+            &other,
+            &SearchQuery {
+                text: Some("nguyen".into()),
+                ..dossier(CODE_B)
+            }
+        )
+        .await,
         ["s1-d4"]
     );
-    assert_eq!(ids(&other, &dossier("000.00.15.H40-250301-9999")).await, Vec::<String>::new());
+    assert_eq!(
+        ids(&other, &dossier("000.00.15.H40-250301-9999")).await,
+        Vec::<String>::new()
+    );
     let of_type = |ty: &str| SearchQuery {
         doc_type: Some(ty.into()),
         ..Default::default()
@@ -147,11 +181,25 @@ async fn search_scenario(cats: [Catalog; 2]) {
     assert_eq!(ids(&other, &of_type("DON")).await, ["s1-d1", "s1-d4"]);
     assert_eq!(ids(&other, &of_type("QĐ")).await, ["s1-d3"]);
     assert_eq!(
-        ids(&other, &SearchQuery { text: Some("hon nhan".into()), ..of_type("DON") }).await,
+        ids(
+            &other,
+            &SearchQuery {
+                text: Some("hon nhan".into()),
+                ..of_type("DON")
+            }
+        )
+        .await,
         ["s1-d4"]
     );
     assert_eq!(
-        ids(&other, &SearchQuery { text: Some("hon nhan".into()), ..of_type("CCCD") }).await,
+        ids(
+            &other,
+            &SearchQuery {
+                text: Some("hon nhan".into()),
+                ..of_type("CCCD")
+            }
+        )
+        .await,
         Vec::<String>::new()
     );
     let citizen = |id: &str| SearchQuery {
@@ -160,28 +208,53 @@ async fn search_scenario(cats: [Catalog; 2]) {
     };
     assert_eq!(ids(&other, &citizen("001203004567")).await, ["s1-d1"]);
     assert_eq!(ids(&other, &citizen("079185000123")).await, ["s1-d2"]);
-    assert_eq!(ids(&other, &citizen("000000000000")).await, Vec::<String>::new());
     assert_eq!(
-        ids(&other, &SearchQuery { dossier: Some(CODE_B.into()), ..citizen("001203004567") }).await,
+        ids(&other, &citizen("000000000000")).await,
         Vec::<String>::new()
     );
-    let e = other.search_documents(&citizen("0012030045")).await.unwrap_err();
+    assert_eq!(
+        ids(
+            &other,
+            &SearchQuery {
+                dossier: Some(CODE_B.into()),
+                ..citizen("001203004567")
+            }
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    let e = other
+        .search_documents(&citizen("0012030045"))
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "catalog-invalid");
-    let e = other.search_documents(&SearchQuery::default()).await.unwrap_err();
+    let e = other
+        .search_documents(&SearchQuery::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.code(), "catalog-invalid");
 
     // The hit: document fields, a snippet with the original diacritics, a score.
     let d1 = report(1).dossiers[0].documents[0].clone();
     let h = &hits(&other, &text("dat dai")).await[0];
     assert_eq!(
-        (h.document_id.as_str(), h.doc_type.as_deref(), h.dossier.as_deref(), h.batch_id.as_str()),
+        (
+            h.document_id.as_str(),
+            h.doc_type.as_deref(),
+            h.dossier.as_deref(),
+            h.batch_id.as_str()
+        ),
         ("s1-d1", Some("DON"), Some(CODE_A), "batch-001")
     );
     assert_eq!(
         (h.blake3.as_str(), h.object_key.as_str(), h.page_count),
         (d1.blake3.as_str(), d1.object_key.as_str(), 1)
     );
-    assert!(h.snippet.contains("cấp lại hồ sơ đất đai Họ và tên"), "{}", h.snippet);
+    assert!(
+        h.snippet.contains("cấp lại hồ sơ đất đai Họ và tên"),
+        "{}",
+        h.snippet
+    );
     assert!(h.score.is_some_and(|s| s > 0.0), "{:?}", h.score);
     let ranked = hits(&other, &text("ho so")).await;
     assert!(ranked[0].score > ranked[1].score, "{ranked:?}");
@@ -190,7 +263,14 @@ async fn search_scenario(cats: [Catalog; 2]) {
     assert_eq!(by_filter.score, None);
     assert!(by_filter.snippet.starts_with("Đơn xin xác nhận"));
     assert_eq!(
-        ids(&other, &SearchQuery { limit: Some(1), ..text("ho so") }).await,
+        ids(
+            &other,
+            &SearchQuery {
+                limit: Some(1),
+                ..text("ho so")
+            }
+        )
+        .await,
         ["s1-d5"]
     );
 
@@ -204,7 +284,10 @@ async fn search_scenario(cats: [Catalog; 2]) {
     assert_eq!(ids(&other, &text("ho so")).await, ["s1-d5"]);
     assert_eq!(ids(&other, &text("dat dai")).await, Vec::<String>::new());
     assert_eq!(ids(&other, &text("cu tru")).await, ["s1-d1"]);
-    assert_eq!(ids(&other, &citizen("001203004567")).await, Vec::<String>::new());
+    assert_eq!(
+        ids(&other, &citizen("001203004567")).await,
+        Vec::<String>::new()
+    );
     cat.complete_job(&job, "w", &report(1)).await.unwrap();
 
     // A later batch: filter-only results newest first; text results by score, and the
@@ -224,7 +307,15 @@ async fn search_scenario(cats: [Catalog; 2]) {
         ["s2-d1", "s1-d1"]
     );
     assert_eq!(
-        ids(&other, &SearchQuery { limit: Some(3), ..text("ho so") }).await.len(),
+        ids(
+            &other,
+            &SearchQuery {
+                limit: Some(3),
+                ..text("ho so")
+            }
+        )
+        .await
+        .len(),
         3
     );
 
@@ -242,7 +333,8 @@ async fn search_scenario(cats: [Catalog; 2]) {
         assert_eq!(n("SELECT COUNT(*) FROM documents").await, 10);
         assert_eq!(n("SELECT COUNT(*) FROM document_fts_ids").await, 10);
         assert_eq!(
-            n("SELECT COUNT(*) FROM documents d JOIN document_fts_ids m ON m.document_id = d.id").await,
+            n("SELECT COUNT(*) FROM documents d JOIN document_fts_ids m ON m.document_id = d.id")
+                .await,
             10
         );
         sqlx::query("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")
@@ -268,7 +360,77 @@ async fn backfill_scenario(cats: [Catalog; 2]) {
     assert_eq!(ids(&cat, &text("quyet dinh")).await, ["s1-d3"]);
 }
 
-on_both_backends!(search_scenario, backfill_scenario);
+/// The query plan of a search, one line per step.
+async fn query_plan(cat: &Catalog, q: &SearchQuery) -> String {
+    let plan = q.plan().unwrap();
+    let (sql, binds) = search_sql(cat.backend(), &plan);
+    let mut tx = cat.pool.begin().await.unwrap();
+    let (explain, column) = match cat.backend() {
+        Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), 3),
+        Backend::Postgres => {
+            // A handful of rows: make the planner show whether it *can* use an index.
+            sqlx::query("SET LOCAL enable_seqscan = off")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            (format!("EXPLAIN {sql}"), 0)
+        }
+    };
+    let mut query = sqlx::query(&explain);
+    for b in &binds {
+        query = query.bind(b);
+    }
+    let rows = query.bind(plan.limit).fetch_all(&mut *tx).await.unwrap();
+    rows.iter()
+        .map(|r| r.try_get::<String, _>(column).unwrap())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Text queries go through the full-text index (on PostgreSQL: the query's expression is
+/// the GIN index's), filters through theirs.
+async fn queries_use_the_indexes(cats: [Catalog; 2]) {
+    let [cat, _] = cats;
+    complete(&cat, 1, &report(1)).await;
+    let with_filters = SearchQuery {
+        text: Some("ho so".into()),
+        dossier: Some(CODE_A.into()),
+        doc_type: Some("DON".into()),
+        ..Default::default()
+    };
+    let mut queries = vec![text("ho so"), text("ngh*")];
+    if cat.backend() == Backend::Sqlite {
+        // (PostgreSQL may rightly start from the type's index instead.)
+        queries.push(with_filters);
+    }
+    for q in queries {
+        let plan = query_plan(&cat, &q).await;
+        let index = match cat.backend() {
+            Backend::Sqlite => "documents_fts VIRTUAL TABLE INDEX",
+            Backend::Postgres => "documents_search",
+        };
+        assert!(plan.contains(index), "{q:?}:\n{plan}");
+    }
+    if cat.backend() == Backend::Sqlite {
+        let dossier = SearchQuery {
+            dossier: Some(CODE_A.into()),
+            ..Default::default()
+        };
+        let plan = query_plan(&cat, &dossier).await;
+        assert!(
+            plan.contains("dossiers_code") && plan.contains("documents_batch"),
+            "{plan}"
+        );
+        let of_type = SearchQuery {
+            doc_type: Some("DON".into()),
+            ..Default::default()
+        };
+        let plan = query_plan(&cat, &of_type).await;
+        assert!(plan.contains("documents_type"), "{plan}");
+    }
+}
+
+on_both_backends!(search_scenario, backfill_scenario, queries_use_the_indexes);
 
 /// A catalog migrated only to `0001_initial.sql`, with a done batch and two documents
 /// written with the old columns; then opened by this version, which must migrate it and
@@ -277,7 +439,11 @@ async fn catalog_from_before_search(url: &str, dir: &std::path::Path, migrations
     sqlx::any::install_default_drivers();
     let old = tempfile::tempdir().unwrap();
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(migrations);
-    std::fs::copy(src.join("0001_initial.sql"), old.path().join("0001_initial.sql")).unwrap();
+    std::fs::copy(
+        src.join("0001_initial.sql"),
+        old.path().join("0001_initial.sql"),
+    )
+    .unwrap();
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
     sqlx::migrate::Migrator::new(old.path())
         .await
@@ -309,7 +475,14 @@ async fn catalog_from_before_search(url: &str, dir: &std::path::Path, migrations
     let found = names(&["s1-d5", "s1-d1", "old-1"]);
     assert_eq!(set(ids(&cat, &text("ho so")).await), found);
     assert_eq!(
-        ids(&cat, &SearchQuery { dossier: Some("X-1".into()), ..Default::default() }).await,
+        ids(
+            &cat,
+            &SearchQuery {
+                dossier: Some("X-1".into()),
+                ..Default::default()
+            }
+        )
+        .await,
         ["old-1", "old-2"]
     );
     let again = Catalog::open(Some(url), dir).await.unwrap();
@@ -320,7 +493,10 @@ async fn catalog_from_before_search(url: &str, dir: &std::path::Path, migrations
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_catalog_from_before_search_is_migrated_and_backfilled() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("catalog.db").display()
+    );
     catalog_from_before_search(&url, dir.path(), "src/catalog/migrations/sqlite").await;
 }
 
