@@ -20,7 +20,7 @@
 //! as a prefix; filters combine with AND. Rows written before the index existed (or by an
 //! older fold) are folded when the catalog opens ([`Catalog::backfill_search`]).
 //! Only the first [`MAX_INDEXED_BYTES`] of a document's folded text are indexed, which keeps
-//! a PostgreSQL tsvector far below its 1 MB limit.
+//! a PostgreSQL tsvector below its 1 MB limit (so indexing can never fail a batch).
 //!
 //! Called by `Catalog::write_report` (the folded text of each document), `Catalog::open`
 //! (backfill), and the CLI / API (`search_documents`).
@@ -53,6 +53,13 @@ const SNIPPET_BEFORE: usize = 50;
 
 /// Rows folded per transaction by the backfill.
 const BACKFILL_CHUNK: i64 = 200;
+/// The rows left to fold. No ORDER BY: SQLite would then walk the primary key instead of
+/// the `documents_search_version` index, a full scan at every open.
+pub(crate) const BACKFILL_SELECT: &str =
+    "SELECT id, ocr_text FROM documents WHERE search_version < $1 LIMIT $2";
+
+/// Longest query word, in bytes (PostgreSQL refuses a tsquery word of 2 KiB).
+pub const MAX_WORD_BYTES: usize = 256;
 
 /// Folds Vietnamese text for matching: canonical decomposition (NFD), combining marks
 /// (tones, breve, circumflex, horn) removed, `đ`/`Đ` mapped to `d`, lowercase. Other
@@ -214,6 +221,12 @@ impl SearchQuery {
             if terms.is_empty() {
                 return Err(format!(
                     "the query {text:?} has no words to search for (letters or digits)"
+                ));
+            }
+            if let Some(t) = terms.iter().find(|t| t.word.len() > MAX_WORD_BYTES) {
+                return Err(format!(
+                    "the query word {:?}… is longer than {MAX_WORD_BYTES} bytes",
+                    t.word.chars().take(20).collect::<String>()
                 ));
             }
         }
@@ -459,13 +472,11 @@ impl Catalog {
     pub(crate) async fn backfill_search(&self) -> Result<u64, CatalogError> {
         let mut done = 0u64;
         loop {
-            let rows = sqlx::query(
-                "SELECT id, ocr_text FROM documents WHERE search_version < $1 ORDER BY id LIMIT $2",
-            )
-            .bind(FOLD_VERSION)
-            .bind(BACKFILL_CHUNK)
-            .fetch_all(&self.pool)
-            .await?;
+            let rows = sqlx::query(BACKFILL_SELECT)
+                .bind(FOLD_VERSION)
+                .bind(BACKFILL_CHUNK)
+                .fetch_all(&self.pool)
+                .await?;
             if rows.is_empty() {
                 break;
             }
@@ -600,6 +611,12 @@ mod tests {
         assert!(q(None, Some("12345678901")).plan().is_err());
         assert!(q(None, Some("12345678901a")).plan().is_err());
         assert!(q(None, Some("")).plan().is_err());
+        assert!(q(Some(&"a".repeat(MAX_WORD_BYTES)), None).plan().is_ok());
+        assert!(
+            q(Some(&"a".repeat(MAX_WORD_BYTES + 1)), None)
+                .plan()
+                .is_err()
+        );
         let p = q(Some("hồ sơ"), Some(" 001203004567 ")).plan().unwrap();
         assert_eq!(
             p.terms.iter().map(|t| t.word.as_str()).collect::<Vec<_>>(),

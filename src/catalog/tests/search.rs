@@ -11,7 +11,7 @@ use unicode_normalization::UnicodeNormalization;
 use super::{STALE, document, new_batch, postgres_pair, small_report, sqlite_pair};
 use sqlx::Row;
 
-use crate::catalog::search::search_sql;
+use crate::catalog::search::{BACKFILL_SELECT, FOLD_VERSION, search_sql};
 use crate::catalog::{Backend, Catalog, SearchHit, SearchQuery};
 use crate::model::{BatchReport, DossierReport};
 use crate::testsupport::postgres;
@@ -427,6 +427,18 @@ async fn queries_use_the_indexes(cats: [Catalog; 2]) {
         };
         let plan = query_plan(&cat, &of_type).await;
         assert!(plan.contains("documents_type"), "{plan}");
+        // The backfill's lookup, at every open, must not scan the table.
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {BACKFILL_SELECT}"))
+            .bind(FOLD_VERSION)
+            .bind(200i64)
+            .fetch_all(&cat.pool)
+            .await
+            .unwrap();
+        let plan: Vec<String> = rows.iter().map(|r| r.try_get(3).unwrap()).collect();
+        assert!(
+            plan.iter().any(|p| p.contains("documents_search_version")),
+            "{plan:?}"
+        );
     }
 }
 
