@@ -612,6 +612,11 @@ struct Feeder<'a> {
 }
 
 impl Feeder<'_> {
+    /// Pages handed to the page threads and not processed yet.
+    fn outstanding(&self) -> usize {
+        self.inflight.lock().expect("inflight").values().map(|f| f.expected.saturating_sub(f.pages.len())).sum()
+    }
+
     fn input_for(&mut self, job: &Job) -> Result<Arc<Fetched>, WorkerError> {
         if let Some((_, f)) = self.inputs.iter().find(|(b, _)| *b == job.batch_id) {
             return Ok(f.clone());
@@ -640,6 +645,13 @@ impl Iterator for Feeder<'_> {
             let job = match self.first.take() {
                 Some(job) => job,
                 None => {
+                    // Claim the next part only when the page threads are about to run dry
+                    // (no page waiting beyond the one each is on): a part claimed early sits
+                    // here while another worker may be idle, and the batch ends later.
+                    let threads = self.ctx.opts.workers.max(1);
+                    while self.outstanding() > threads && !self.ctx.stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
                     if self.ctx.stop.load(Ordering::Relaxed) {
                         return None;
                     }
