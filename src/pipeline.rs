@@ -194,22 +194,9 @@ pub fn start_engines(opts: &PipelineOptions) -> Result<Vec<Box<dyn OcrEngine>>, 
     Ok((0..opts.workers.max(1)).map(|_| (opts.engine_factory)(&opts.ocr)).collect::<Result<Vec<_>, _>>()?)
 }
 
-/// Runs one whole batch (a `batch` job): every page, the split plan, the documents.
-/// Blocking: call from a blocking context (`spawn_blocking`); storage calls go through `rt`.
-pub fn run_batch(
-    batch_id: &str,
-    source: &str,
-    scan_time: &str,
-    input: &Input,
-    store: &Store,
-    rt: &tokio::runtime::Handle,
-    opts: &PipelineOptions,
-) -> Result<BatchOutcome, PipelineError> {
-    let mut engines = start_engines(opts)?;
-    run_batch_with(&mut engines, batch_id, source, scan_time, input, store, rt, opts)
-}
-
-/// [`run_batch`] on engines the caller keeps.
+/// Runs one whole batch (a `batch` job) on the caller's engines (see [`start_engines`]):
+/// every page, the split plan, the documents. Blocking: call from a blocking context
+/// (`spawn_blocking`); storage calls go through `rt`.
 #[allow(clippy::too_many_arguments)]
 pub fn run_batch_with(
     engines: &mut [Box<dyn OcrEngine>],
