@@ -54,9 +54,7 @@ pub(crate) fn downscale<const N: usize>(src: &[u8], w: u32, h: u32, f: u32) -> G
                 let row: &[u8] = if N == 1 {
                     row
                 } else {
-                    for (l, p) in lum.iter_mut().zip(row.chunks_exact(N)) {
-                        *l = ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8;
-                    }
+                    luma_row(row, lum);
                     lum
                 };
                 for (a, &v) in acc.iter_mut().zip(row) {
@@ -72,6 +70,35 @@ pub(crate) fn downscale<const N: usize>(src: &[u8], w: u32, h: u32, f: u32) -> G
         },
     );
     GrayImage::from_raw(sw as u32, sh as u32, out).unwrap_or_default()
+}
+
+/// BT.601 luma of packed RGB pixels, `(77·R + 150·G + 29·B) >> 8`, into `dst` (as many
+/// pixels as both hold). Compiled twice, the second time for AVX2 (chosen at run time):
+/// the same integer arithmetic, so both give the same bytes.
+pub(crate) fn luma_row(src: &[u8], dst: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 is available (checked just above).
+        return unsafe { luma_row_avx2(src, dst) };
+    }
+    luma_row_portable(src, dst)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn luma_row_avx2(src: &[u8], dst: &mut [u8]) {
+    luma_row_portable(src, dst)
+}
+
+#[inline(always)]
+fn luma_row_portable(src: &[u8], dst: &mut [u8]) {
+    let n = dst.len().min(src.len() / 3);
+    let (src, dst) = (&src[..n * 3], &mut dst[..n]);
+    for (i, d) in dst.iter_mut().enumerate() {
+        // 16-bit lanes suffice: 77 + 150 + 29 = 256, so the sum is at most 255 · 256.
+        let (r, g, b) = (src[3 * i] as u16, src[3 * i + 1] as u16, src[3 * i + 2] as u16);
+        *d = ((77 * r + 150 * g + 29 * b) >> 8) as u8;
+    }
 }
 
 /// Paper and ink levels of a page and the thresholds derived from them.
@@ -350,6 +377,22 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn luma_row_is_the_bt601_formula_for_every_colour() {
+        let mut src = vec![0u8; 256 * 256 * 3];
+        let mut dst = vec![0u8; 256 * 256];
+        for b in 0..=255u8 {
+            for (i, p) in src.chunks_exact_mut(3).enumerate() {
+                p.copy_from_slice(&[(i >> 8) as u8, i as u8, b]);
+            }
+            luma_row(&src, &mut dst);
+            for (p, &l) in src.chunks_exact(3).zip(&dst) {
+                let want = (77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8;
+                assert_eq!(l as u32, want, "{p:?}");
+            }
+        }
+    }
 
     #[test]
     fn downscale_averages_blocks_and_partial_edges() {

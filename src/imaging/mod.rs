@@ -120,6 +120,8 @@ pub fn clean_page(page: PageImage) -> CleanPage {
     } else {
         0.0
     };
+    // The luma of a rotated RGB page, computed during the rotation.
+    let mut luma_done = None;
     if rotation != 0 || apply_skew != 0.0 {
         pixels = match pixels {
             Pixels::Gray(g) => {
@@ -134,8 +136,9 @@ pub fn clean_page(page: PageImage) -> CleanPage {
             }
             Pixels::Rgb(c) => {
                 let (w, h) = c.dimensions();
-                let (buf, ow, oh) =
-                    transform::rotate::<3>(&c, w, h, rotation, apply_skew, fill_rgb);
+                let (buf, gray, ow, oh) =
+                    transform::rotate_rgb_with_luma(&c, w, h, rotation, apply_skew, fill_rgb);
+                luma_done = GrayImage::from_raw(ow, oh, gray);
                 Pixels::Rgb(RgbImage::from_raw(ow, oh, buf).unwrap_or(c))
             }
         };
@@ -149,9 +152,17 @@ pub fn clean_page(page: PageImage) -> CleanPage {
         "Cleaned page"
     );
     let (image, gray) = match pixels {
-        Pixels::Gray(g) => (DynamicImage::ImageLuma8(g.clone()), g),
+        Pixels::Gray(g) => {
+            let mut copy = transform::zeroed_page_buffer(g.as_raw().len());
+            copy.copy_from_slice(g.as_raw());
+            let copy = GrayImage::from_raw(g.width(), g.height(), copy).unwrap_or_else(|| g.clone());
+            (DynamicImage::ImageLuma8(copy), g)
+        }
         Pixels::Rgb(c) => {
-            let gray = luma(&c);
+            let gray = match luma_done {
+                Some(g) if g.dimensions() == c.dimensions() => g,
+                _ => luma(&c),
+            };
             (DynamicImage::ImageRgb8(c), gray)
         }
     };
@@ -199,15 +210,11 @@ fn paper_colour(img: &RgbImage, bg: u8, factor: u32) -> [u8; 3] {
 /// BT.601 luma (same weights as the analysis reduction), rows in parallel.
 fn luma(img: &RgbImage) -> GrayImage {
     let (w, h) = img.dimensions();
-    let mut out = vec![0u8; (w as usize) * (h as usize)];
+    let mut out = transform::zeroed_page_buffer((w as usize) * (h as usize));
     if w > 0 {
         out.par_chunks_mut(w as usize)
             .zip(img.as_raw().par_chunks(w as usize * 3))
-            .for_each(|(o, src)| {
-                for (v, p) in o.iter_mut().zip(src.chunks_exact(3)) {
-                    *v = ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8;
-                }
-            });
+            .for_each(|(o, src)| analysis::luma_row(src, o));
     }
     GrayImage::from_raw(w, h, out).unwrap_or_default()
 }

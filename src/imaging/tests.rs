@@ -340,17 +340,28 @@ fn odd_input_does_not_panic() {
     );
 }
 
-/// Min-of-N one-core-friendly timing of the stage parts (run with --ignored --nocapture).
+/// Min-of-N timing of the stage parts in process CPU time (run with
+/// `RAYON_NUM_THREADS=1 cargo test --release --lib imaging::tests::timing_report -- --ignored --nocapture`).
 #[test]
 #[ignore]
 fn timing_report() {
     let img = scanned(300, 0, 3.3, 9);
+    // Process CPU time (all threads), so other load on the machine does not count.
+    let cpu = || {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
+        unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+        std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+    };
     let min_of = |f: &dyn Fn()| {
         (0..12)
             .map(|_| {
-                let t = std::time::Instant::now();
+                let t = cpu();
                 f();
-                t.elapsed()
+                cpu().saturating_sub(t)
             })
             .min()
             .unwrap_or_default()
@@ -403,9 +414,37 @@ fn timing_report() {
         });
         println!("clean_page gray 300 dpi {name}: {d:?}");
     }
+    let warm = synth::to_warm_rgb(&img);
+    for scalar in [true, false] {
+        super::transform::SCALAR_ONLY.store(scalar, std::sync::atomic::Ordering::Relaxed);
+        for q in [0u16, 90] {
+            let d = min_of(&|| {
+                let _ = super::transform::rotate::<3>(warm.as_raw(), w, h, q, 3.3, [240, 230, 220]);
+            });
+            println!("rotate rgb quarter {q} (scalar only: {scalar}): {d:?}");
+        }
+    }
+    println!(
+        "downscale rgb: {:?}",
+        min_of(&|| {
+            let _ = super::analysis::downscale::<3>(warm.as_raw(), w, h, 3);
+        })
+    );
+    println!(
+        "luma: {:?}",
+        min_of(&|| {
+            let _ = super::luma(&warm);
+        })
+    );
+    println!(
+        "paper colour: {:?}",
+        min_of(&|| {
+            let _ = super::paper_colour(&warm, 240, 3);
+        })
+    );
     let rgb = PageImage {
         index: 0,
-        image: DynamicImage::ImageRgb8(synth::to_warm_rgb(&img)),
+        image: DynamicImage::ImageRgb8(warm.clone()),
         color: ColorMode::Rgb,
         dpi: 300.0,
         warnings: vec![],

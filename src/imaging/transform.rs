@@ -10,6 +10,8 @@
 
 use rayon::prelude::*;
 
+use super::analysis::luma_row;
+
 const ONE: f64 = 4_294_967_296.0; // 2^32
 
 /// Turns `src` (`w` x `h`, `N` channels) so that content rotated counter-clockwise by
@@ -22,17 +24,64 @@ pub(crate) fn rotate<const N: usize>(
     skew_deg: f32,
     fill: [u8; N],
 ) -> (Vec<u8>, u32, u32) {
+    let (out, _, ow, oh) = rotate_impl::<N>(src, w, h, quarter, skew_deg, fill, false);
+    (out, ow, oh)
+}
+
+/// [`rotate`] for packed RGB that also returns the BT.601 luma of the result (the same
+/// bytes as `analysis::luma_row` over the returned RGB), computed row by row while the
+/// row is still in cache. Returns RGB, luma, width and height.
+pub(crate) fn rotate_rgb_with_luma(
+    src: &[u8],
+    w: u32,
+    h: u32,
+    quarter: u16,
+    skew_deg: f32,
+    fill: [u8; 3],
+) -> (Vec<u8>, Vec<u8>, u32, u32) {
+    rotate_impl::<3>(src, w, h, quarter, skew_deg, fill, true)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rotate_impl<const N: usize>(
+    src: &[u8],
+    w: u32,
+    h: u32,
+    quarter: u16,
+    skew_deg: f32,
+    fill: [u8; N],
+    with_luma: bool,
+) -> (Vec<u8>, Vec<u8>, u32, u32) {
     let quarter = quarter % 360 / 90 * 90;
     let (ow, oh) = if quarter % 180 == 90 { (h, w) } else { (w, h) };
+    let pixels = (ow as usize) * (oh as usize);
+    let luma_of = |rgb: &[u8]| {
+        let mut gray = zeroed_page_buffer(pixels);
+        if with_luma && ow > 0 {
+            gray.par_chunks_mut(ow as usize)
+                .zip(rgb.par_chunks(ow as usize * N))
+                .for_each(|(g, c)| luma_row(c, g));
+        }
+        gray
+    };
     if w == 0 || h == 0 || src.len() < (w as usize) * (h as usize) * N {
-        return (vec![0; (ow as usize) * (oh as usize) * N], ow, oh);
+        let out = vec![0; pixels * N];
+        let gray = if with_luma { vec![0; pixels] } else { Vec::new() };
+        return (out, gray, ow, oh);
     }
     if skew_deg == 0.0 || !skew_deg.is_finite() {
-        return (quarter_turn::<N>(src, w, h, quarter), ow, oh);
+        let out = quarter_turn::<N>(src, w, h, quarter);
+        let gray = if with_luma { luma_of(&out) } else { Vec::new() };
+        return (out, gray, ow, oh);
     }
     let phi = (quarter as f64 + skew_deg as f64).to_radians();
     let (s, c) = phi.sin_cos();
-    let mut out = vec![0u8; (ow as usize) * (oh as usize) * N];
+    let mut out = zeroed_page_buffer(pixels * N);
+    let mut gray = if with_luma {
+        zeroed_page_buffer(pixels)
+    } else {
+        Vec::new()
+    };
     let geo = Geometry {
         src,
         w: w as i64,
@@ -47,27 +96,40 @@ pub(crate) fn rotate<const N: usize>(
     const BAND: usize = 32;
     const TILE: usize = 256;
     let row_len = ow as usize * N;
-    out.par_chunks_mut(row_len * BAND)
-        .enumerate()
-        .for_each(|(band, chunk)| {
-            let rows = chunk.len() / row_len;
-            let tile = if quarter % 180 == 90 {
-                TILE
-            } else {
-                ow as usize
-            };
-            let mut x0 = 0;
-            while x0 < ow as usize {
-                let x1 = (x0 + tile).min(ow as usize);
-                for r in 0..rows {
-                    let oy = band * BAND + r;
-                    let line = &mut chunk[r * row_len + x0 * N..r * row_len + x1 * N];
-                    geo.row::<N>(oy, x0, line, &fill);
+    let tile = if quarter % 180 == 90 {
+        TILE
+    } else {
+        ow as usize
+    };
+    let band = |(band, (chunk, luma)): (usize, (&mut [u8], &mut [u8]))| {
+        let rows = chunk.len() / row_len;
+        let mut x0 = 0;
+        while x0 < ow as usize {
+            let x1 = (x0 + tile).min(ow as usize);
+            for r in 0..rows {
+                let oy = band * BAND + r;
+                let line = &mut chunk[r * row_len + x0 * N..r * row_len + x1 * N];
+                geo.row::<N>(oy, x0, line, &fill);
+                if with_luma {
+                    let row = r * ow as usize;
+                    luma_row(line, &mut luma[row + x0..row + x1]);
                 }
-                x0 = x1;
             }
-        });
-    (out, ow, oh)
+            x0 = x1;
+        }
+    };
+    if with_luma {
+        out.par_chunks_mut(row_len * BAND)
+            .zip(gray.par_chunks_mut(ow as usize * BAND))
+            .enumerate()
+            .for_each(band);
+    } else {
+        out.par_chunks_mut(row_len * BAND)
+            .map(|chunk| (chunk, &mut [][..]))
+            .enumerate()
+            .for_each(band);
+    }
+    (out, gray, ow, oh)
 }
 
 struct Geometry<'a> {
@@ -120,25 +182,35 @@ impl Geometry<'_> {
         let src = self.src.as_ptr();
         let mut mid = mid;
         #[cfg(target_arch = "x86_64")]
-        if N == 1 && use_avx2() {
-            // Blocks of 8 whose last gather (4 bytes at the lower-right neighbour) stays
-            // inside the source; positions are linear, so checking a block's ends suffices.
+        if (N == 1 || N == 3) && self.src.len() < i32::MAX as usize && use_avx2() {
+            // Blocks of 8 pixels whose gathers stay inside the source (on the lower row,
+            // 4 bytes from the pixel for 1 channel, 8 bytes for 3). The column and the
+            // row are each monotonic along the span, so their largest values over the
+            // pixels `0..k` are at one end or the other, and the furthest byte any of
+            // those pixels reads is at most the one computed from both maxima.
             let len = self.src.len() as i64;
+            let reach = if N == 1 { 3 } else { 7 };
             let last_read = |k: i64| {
-                let (x, y) = (fx + k * dx, fy + k * dy);
-                (y >> 32) * stride as i64 + (x >> 32) + stride as i64 + 3
+                let ix = (fx >> 32).max((fx + k * dx) >> 32);
+                let iy = (fy >> 32).max((fy + k * dy) >> 32);
+                iy * stride as i64 + ix * N as i64 + stride as i64 + reach
             };
-            let mut blocks = mid.len() / 8;
-            while blocks > 0
-                && (last_read(0) >= len || last_read(blocks as i64 * 8 - 1) >= len)
-            {
+            let mut blocks = mid.len() / (8 * N);
+            while blocks > 0 && last_read(blocks as i64 * 8 - 1) >= len {
                 blocks -= 1;
             }
             if blocks > 0 {
-                let (simd, rest) = mid.split_at_mut(blocks * 8);
+                let (simd, rest) = mid.split_at_mut(blocks * 8 * N);
                 // SAFETY: AVX2 is available (checked); every pixel of `simd` lies in the
-                // inside span (`fits` above) and its 4-byte gathers end before `len`.
-                unsafe { bilinear_avx2(src, stride, fx, fy, dx, dy, simd) };
+                // inside span (`fits` above), its gathers end before `len`, and every
+                // byte offset is below `len < i32::MAX`.
+                unsafe {
+                    if N == 1 {
+                        bilinear_avx2(src, stride, fx, fy, dx, dy, simd)
+                    } else {
+                        bilinear3_avx2(src, stride, fx, fy, dx, dy, simd)
+                    }
+                };
                 fx += dx * (blocks * 8) as i64;
                 fy += dy * (blocks * 8) as i64;
                 mid = rest;
@@ -205,7 +277,7 @@ impl Geometry<'_> {
 /// Set by tests to compare the scalar path with the AVX2 one (they are bit-identical, so
 /// flipping it never changes any other test's result).
 #[cfg(test)]
-static SCALAR_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+pub(crate) static SCALAR_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// Whether the AVX2 bilinear kernel may run (CPU support is detected once).
 #[cfg(target_arch = "x86_64")]
@@ -309,6 +381,176 @@ unsafe fn bilinear_avx2(
     }
 }
 
+/// The 3-channel bilinear inner loop, 8 output pixels (24 bytes) per step, bit-identical
+/// to the scalar loop in [`Geometry::row`]. Per row of neighbours, one 64-bit gather per
+/// pixel fetches the left and right neighbours' three bytes together (4 lanes per gather,
+/// so 16 loads per 8 pixels: gathers cost per element, and 32-bit ones would need twice
+/// as many); byte shuffles lay each channel's (left, right) pair out as 16-bit lanes,
+/// and one `madd` against the weights (256 − ax, ax) gives the scalar code's horizontal
+/// sum exactly; the vertical step, rounding and shift are the scalar code's in 32-bit
+/// lanes.
+///
+/// # Safety
+/// AVX2 must be available; `out.len()` is a multiple of 24; for every pixel `k` the
+/// position `(fx + k·dx, fy + k·dy)` is non-negative, the 8 bytes read at byte offset
+/// `iy·stride + 3·ix` on row `iy` and on row `iy + 1` lie inside the source buffer at
+/// `src`, and every such offset is below `i32::MAX`.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn bilinear3_avx2(
+    src: *const u8,
+    stride: usize,
+    fx: i64,
+    fy: i64,
+    dx: i64,
+    dy: i64,
+    out: &mut [u8],
+) {
+    use std::arch::x86_64::*;
+    let lanes = |f: i64, d: i64| {
+        (
+            _mm256_setr_epi64x(f, f + d, f + 2 * d, f + 3 * d),
+            _mm256_setr_epi64x(f + 4 * d, f + 5 * d, f + 6 * d, f + 7 * d),
+        )
+    };
+    let (mut x_lo, mut x_hi) = lanes(fx, dx);
+    let (mut y_lo, mut y_hi) = lanes(fy, dy);
+    let step_x = _mm256_set1_epi64x(8 * dx);
+    let step_y = _mm256_set1_epi64x(8 * dy);
+    let pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    let pack = |lo: __m256i, hi: __m256i| {
+        let a = _mm256_permutevar8x32_epi32(lo, pick);
+        let b = _mm256_permutevar8x32_epi32(hi, pick);
+        _mm256_permute2x128_si256(a, b, 0x20)
+    };
+    let stride_v = _mm256_set1_epi32(stride as i32);
+    let ff = _mm256_set1_epi32(0xFF);
+    let full = _mm256_set1_epi32(256);
+    let half = _mm256_set1_epi32(32768);
+    // Pixel k's three bytes (in the low 24 bits of lane k) to 12 contiguous bytes per
+    // 128-bit half, then both halves' 12 bytes together at the start.
+    let compact = _mm256_setr_epi8(
+        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1, //
+        0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1,
+    );
+    let join = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+    let order = _mm256_setr_epi32(0, 1, 4, 5, 2, 3, 6, 7);
+    let stride_128 = _mm_set1_epi32(stride as i32);
+    // Per 128-bit half (two pixels, 8 bytes each): dwords 0, 1 = the (left, right) red
+    // pair of each pixel as 16-bit lanes, dwords 2, 3 = the green pairs; `b_mask` puts
+    // the blue pairs in dwords 0, 1.
+    let rg_mask = _mm256_setr_epi8(
+        0, -1, 3, -1, 8, -1, 11, -1, 1, -1, 4, -1, 9, -1, 12, -1, //
+        0, -1, 3, -1, 8, -1, 11, -1, 1, -1, 4, -1, 9, -1, 12, -1,
+    );
+    let b_mask = _mm256_setr_epi8(
+        2, -1, 5, -1, 10, -1, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1, //
+        2, -1, 5, -1, 10, -1, 13, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    );
+    let base = src as *const i64;
+    let mut res = [0u8; 32];
+    for chunk in out.chunks_exact_mut(24) {
+        let ix = pack(_mm256_srli_epi64(x_lo, 32), _mm256_srli_epi64(x_hi, 32));
+        let iy = pack(_mm256_srli_epi64(y_lo, 32), _mm256_srli_epi64(y_hi, 32));
+        let ax = _mm256_and_si256(
+            pack(_mm256_srli_epi64(x_lo, 24), _mm256_srli_epi64(x_hi, 24)),
+            ff,
+        );
+        let ay = _mm256_and_si256(
+            pack(_mm256_srli_epi64(y_lo, 24), _mm256_srli_epi64(y_hi, 24)),
+            ff,
+        );
+        // (256 - ax) in the low 16 bits, ax in the high 16 bits.
+        let wx = _mm256_or_si256(_mm256_sub_epi32(full, ax), _mm256_slli_epi32(ax, 16));
+        let idx = _mm256_add_epi32(
+            _mm256_mullo_epi32(iy, stride_v),
+            _mm256_add_epi32(ix, _mm256_add_epi32(ix, ix)),
+        );
+        // Pixels 0, 1, 4, 5 in the low half, 2, 3, 6, 7 in the high half: after the
+        // 128-bit-lane shuffles and 64-bit unpacks below they come out in order 0..7.
+        let idx = _mm256_permutevar8x32_epi32(idx, order);
+        let (ia, ib) = (
+            _mm256_castsi256_si128(idx),
+            _mm256_extracti128_si256::<1>(idx),
+        );
+        let (ia_b, ib_b) = (
+            _mm_add_epi32(ia, stride_128),
+            _mm_add_epi32(ib, stride_128),
+        );
+        // SAFETY: the caller guarantees every 8-byte read at these offsets is inside the
+        // source.
+        let (ta, tb, ba, bb) = unsafe {
+            (
+                _mm256_i32gather_epi64::<1>(base, ia),
+                _mm256_i32gather_epi64::<1>(base, ib),
+                _mm256_i32gather_epi64::<1>(base, ia_b),
+                _mm256_i32gather_epi64::<1>(base, ib_b),
+            )
+        };
+        // One neighbour row (8 bytes per pixel: left RGB at bytes 0-2, right RGB at 3-5):
+        // per channel, left·(256 − ax) + right·ax in 32-bit lanes.
+        let across = |a: __m256i, b: __m256i| {
+            let (rg_a, rg_b) = (_mm256_shuffle_epi8(a, rg_mask), _mm256_shuffle_epi8(b, rg_mask));
+            let (b_a, b_b) = (_mm256_shuffle_epi8(a, b_mask), _mm256_shuffle_epi8(b, b_mask));
+            (
+                _mm256_madd_epi16(_mm256_unpacklo_epi64(rg_a, rg_b), wx),
+                _mm256_madd_epi16(_mm256_unpackhi_epi64(rg_a, rg_b), wx),
+                _mm256_madd_epi16(_mm256_unpacklo_epi64(b_a, b_b), wx),
+            )
+        };
+        let (t0, t1, t2) = across(ta, tb);
+        let (b0, b1, b2) = across(ba, bb);
+        let nay = _mm256_sub_epi32(full, ay);
+        let down = |t: __m256i, b: __m256i| {
+            _mm256_srli_epi32(
+                _mm256_add_epi32(
+                    _mm256_add_epi32(_mm256_mullo_epi32(t, nay), _mm256_mullo_epi32(b, ay)),
+                    half,
+                ),
+                16,
+            )
+        };
+        let rgb = _mm256_or_si256(
+            down(t0, b0),
+            _mm256_or_si256(
+                _mm256_slli_epi32(down(t1, b1), 8),
+                _mm256_slli_epi32(down(t2, b2), 16),
+            ),
+        );
+        let packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(rgb, compact), join);
+        // SAFETY: `res` holds exactly 32 bytes; unaligned store allowed.
+        unsafe { _mm256_storeu_si256(res.as_mut_ptr() as *mut __m256i, packed) };
+        chunk.copy_from_slice(&res[..24]);
+        x_lo = _mm256_add_epi64(x_lo, step_x);
+        x_hi = _mm256_add_epi64(x_hi, step_x);
+        y_lo = _mm256_add_epi64(y_lo, step_y);
+        y_hi = _mm256_add_epi64(y_hi, step_y);
+    }
+}
+
+/// A zeroed buffer of `n` bytes for a full-size page. Large buffers are fresh memory
+/// from the kernel, faulted in page by page as they are first written; asking for
+/// transparent huge pages on them (where the kernel offers them on request) turns
+/// thousands of 4 KiB faults per page image into a few 2 MiB ones. The advice changes no
+/// content and is ignored where unsupported.
+pub(crate) fn zeroed_page_buffer(n: usize) -> Vec<u8> {
+    let v = vec![0u8; n];
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = (v.as_ptr() as usize).next_multiple_of(HUGE);
+        let end = (v.as_ptr() as usize + n) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: the range lies inside `v`'s allocation, which we own; MADV_HUGEPAGE
+            // only changes how the kernel backs it, never its contents.
+            unsafe {
+                libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    v
+}
+
 /// Range of steps `k` in `0..n` for which `(f + k·d) >> 32` lies in `[0, max)`, shrunk by
 /// one step at each end so rounding can never put a pixel outside it.
 fn inside_span(f: i64, d: i64, max: i64, n: usize) -> (usize, usize) {
@@ -337,7 +579,7 @@ fn quarter_turn<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16) -> Vec
     }
     let (w, h) = (w as usize, h as usize);
     let (ow, _oh) = if quarter == 180 { (w, h) } else { (h, w) };
-    let mut out = vec![0u8; w * h * N];
+    let mut out = zeroed_page_buffer(w * h * N);
     // Bands of 64 output rows, tiles of 64 columns: both walks stay within a few pages.
     const B: usize = 64;
     out.par_chunks_mut(ow * N * B)
@@ -437,11 +679,52 @@ mod tests {
                 .map(|&(q, d)| rotate::<1>(&src, w, h, q, d, [240]).0)
                 .collect()
         };
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 7919) % 251) as u8).collect();
+        let run3 = || -> Vec<Vec<u8>> {
+            cases
+                .iter()
+                .map(|&(q, d)| rotate::<3>(&rgb, w, h, q, d, [240, 230, 200]).0)
+                .collect()
+        };
         SCALAR_ONLY.store(true, Ordering::Relaxed);
-        let scalar = run();
+        let (scalar, scalar3) = (run(), run3());
         SCALAR_ONLY.store(false, Ordering::Relaxed);
-        let fast = run();
+        let (fast, fast3) = (run(), run3());
         assert_eq!(scalar, fast);
+        assert_eq!(scalar3, fast3);
+    }
+
+    #[test]
+    fn luma_during_rotation_is_the_luma_of_the_result() {
+        let (w, h) = (257u32, 190u32);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 7_727) % 256) as u8).collect();
+        for (q, d) in [(0u16, 4.2f32), (90, 0.0), (180, -9.5), (0, 0.0)] {
+            let (o, gray, ow, oh) = rotate_rgb_with_luma(&rgb, w, h, q, d, [250, 240, 200]);
+            assert_eq!(gray.len(), (ow * oh) as usize);
+            let expect: Vec<u8> = o
+                .chunks_exact(3)
+                .map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8)
+                .collect();
+            assert_eq!(gray, expect, "quarter {q}, skew {d}");
+        }
+    }
+
+    #[test]
+    fn rgb_rotation_is_each_channel_rotated_alone() {
+        // The 3-channel path (AVX2 or scalar) gives, channel by channel, what the
+        // 1-channel path gives on that channel alone.
+        let (w, h) = (301u32, 207u32);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 104_729) % 256) as u8).collect();
+        for (q, d) in [(0u16, 2.7f32), (90, -11.0), (270, 0.6)] {
+            let (o, ow, oh) = rotate::<3>(&rgb, w, h, q, d, [10, 20, 30]);
+            for ch in 0..3 {
+                let plane: Vec<u8> = rgb.iter().skip(ch).step_by(3).copied().collect();
+                let (p, pw, ph) = rotate::<1>(&plane, w, h, q, d, [[10, 20, 30][ch]]);
+                assert_eq!((pw, ph), (ow, oh));
+                let got: Vec<u8> = o.iter().skip(ch).step_by(3).copied().collect();
+                assert_eq!(got, p, "channel {ch}, quarter {q}, skew {d}");
+            }
+        }
     }
 
     #[test]
