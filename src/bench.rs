@@ -31,12 +31,19 @@ pub struct BenchArgs {
     pub seed: u64,
     pub lang: String,
     pub tessdata: Option<PathBuf>,
+    /// 0: run the batch in this process. N > 0: run it with N `sohoa worker` processes
+    /// sharing the queue (each with `workers` page threads), as a deployment would.
+    pub processes: usize,
+    /// Split the batch into parts of this many pages (`--chunk-pages`).
+    pub chunk_pages: u64,
 }
 
 #[derive(Debug, Serialize)]
 pub struct BenchReport {
     pub input: String,
     pub workers: usize,
+    /// Worker processes (0: the batch ran inside the bench process).
+    pub processes: usize,
     pub pages: usize,
     pub content_pages: usize,
     pub wall_s: f64,
@@ -136,20 +143,33 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     eprintln!("Running the pipeline on {} pages with {workers} worker thread(s)...", input.page_count());
     reset_peak_rss();
     let started = Instant::now();
-    let services = Services::new(
+    let mut services = Services::new(
         crate::catalog::Catalog::open(None, &data).await.map_err(|e| fail(EXIT_STORAGE, e))?,
         crate::store::Store::open(None, &data).map_err(|e| fail(EXIT_STORAGE, e))?,
         data.clone(),
     );
+    services.chunk_pages = args.chunk_pages;
     let ingested = worker::ingest(&services, &input).await.map_err(|e| fail(EXIT_STORAGE, e))?;
-    let outcome = worker::run_batches(&services, &[ingested.batch_id().to_string()], "bench", &opts, Duration::from_secs(60))
-        .await
-        .map_err(|e| fail(EXIT_STORAGE, e))?
-        .pop()
-        .flatten()
-        .ok_or_else(|| fail(EXIT_STORAGE, "the bench batch failed; run with SOHOA_LOG=info to see why"))?;
+    let batch_id = ingested.batch_id().to_string();
+    let outcome = if args.processes == 0 {
+        worker::run_batches(&services, std::slice::from_ref(&batch_id), "bench", &opts, Duration::from_secs(60))
+            .await
+            .map_err(|e| fail(EXIT_STORAGE, e))?
+            .pop()
+            .flatten()
+    } else {
+        run_worker_processes(&data, args.processes, workers).await?;
+        services
+            .catalog
+            .batch_report(&batch_id)
+            .await
+            .map_err(|e| fail(EXIT_STORAGE, e))?
+            .map(|report| crate::pipeline::BatchOutcome { report, times: StageTimes::default(), page_errors: 0 })
+    }
+    .ok_or_else(|| fail(EXIT_STORAGE, "the bench batch failed; run with SOHOA_LOG=info to see why"))?;
     let wall_s = started.elapsed().as_secs_f64();
-    let peak_rss_mb = peak_rss_mb();
+    // With worker processes, the memory is theirs (not measured here).
+    let peak_rss_mb = if args.processes == 0 { peak_rss_mb() } else { 0.0 };
     services.catalog.close().await;
 
     let content: Vec<usize> =
@@ -157,7 +177,8 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     eprintln!("Measuring the Tesseract floor on the same {} content pages...", content.len());
     let floor_s = {
         let (input, content, ocr) = (input.clone(), content.clone(), ocr.clone());
-        tokio::task::spawn_blocking(move || tesseract_floor(&input, &content, &ocr, workers))
+        let threads = workers * args.processes.max(1);
+        tokio::task::spawn_blocking(move || tesseract_floor(&input, &content, &ocr, threads))
             .await
             .map_err(|e| fail(EXIT_STORAGE, e))?
             .map_err(|e| fail(EXIT_BAD_INPUT, e))?
@@ -168,17 +189,43 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     Ok(BenchReport {
         input: input_path.display().to_string(),
         workers,
+        processes: args.processes,
         pages,
         content_pages: content.len(),
         wall_s,
         pages_per_min: per_min(pages, wall_s),
         content_pages_per_min: per_min(content.len(), wall_s),
-        stages: shares(&outcome.times),
+        stages: if args.processes == 0 { shares(&outcome.times) } else { Vec::new() },
         peak_rss_mb,
         floor_s,
         floor_content_pages_per_min: per_min(content.len(), floor_s),
         efficiency: if wall_s > 0.0 { floor_s / wall_s } else { 0.0 },
     })
+}
+
+/// Runs `n` `sohoa worker --exit-when-idle` processes on the bench's data folder (SQLite
+/// catalog and local store shared through the file system) until the queue is empty.
+async fn run_worker_processes(data: &Path, n: usize, workers: usize) -> Result<(), u8> {
+    let exe = std::env::current_exe().map_err(|e| fail(EXIT_STORAGE, e))?;
+    let mut children = Vec::new();
+    for _ in 0..n {
+        let child = tokio::process::Command::new(&exe)
+            .arg("worker")
+            .arg("--data")
+            .arg(data)
+            .args(["--workers", &workers.to_string(), "--exit-when-idle", "--poll", "0.1"])
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| fail(EXIT_STORAGE, e))?;
+        children.push(child);
+    }
+    for mut child in children {
+        let status = child.wait().await.map_err(|e| fail(EXIT_STORAGE, e))?;
+        if !status.success() {
+            return Err(fail(EXIT_STORAGE, format!("a worker process exited with {status}")));
+        }
+    }
+    Ok(())
 }
 
 /// The Tesseract floor: bare Tesseract (the same engine and models, nothing else) on the
@@ -255,11 +302,17 @@ fn peak_rss_mb() -> f64 {
 
 fn print_report(r: &BenchReport) {
     println!("input            {}", r.input);
-    println!("pages            {} ({} content), {} worker thread(s)", r.pages, r.content_pages, r.workers);
+    if r.processes > 0 {
+        println!("pages            {} ({} content), {} worker process(es) x {} thread(s)", r.pages, r.content_pages, r.processes, r.workers);
+    } else {
+        println!("pages            {} ({} content), {} worker thread(s)", r.pages, r.content_pages, r.workers);
+    }
     println!("wall             {:.1} s", r.wall_s);
     println!("pages/min        {:.1}", r.pages_per_min);
     println!("content pages/min {:.1}", r.content_pages_per_min);
-    println!("peak memory      {:.0} MiB", r.peak_rss_mb);
+    if r.processes == 0 {
+        println!("peak memory      {:.0} MiB", r.peak_rss_mb);
+    }
     println!("tesseract floor  {:.1} s ({:.1} content pages/min)", r.floor_s, r.floor_content_pages_per_min);
     println!("efficiency       {:.3}", r.efficiency);
     println!("CPU per stage:");

@@ -4,7 +4,7 @@
 //! or unreadable input; 3 the batch could not be stored or catalogued), the `--json`
 //! output shapes, the progress bar, and writing the built-in models to the data folder.
 
-use crate::catalog::Catalog;
+use crate::catalog::{Catalog, SearchHit, SearchQuery};
 use crate::intake::Input;
 use crate::model::{BatchReport, PageKind};
 use crate::ocr::OcrConfig;
@@ -83,6 +83,7 @@ pub struct ProcessArgs {
     pub loc: Location,
     pub engine: EngineArgs,
     pub json: bool,
+    pub chunk_pages: u64,
 }
 
 /// Opens the store and catalog of `loc` (creating the data folder), or the exit code.
@@ -154,10 +155,11 @@ pub async fn process(args: ProcessArgs) -> u8 {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let services = match open_services(&args.loc).await {
+    let mut services = match open_services(&args.loc).await {
         Ok(s) => s,
         Err(code) => return code,
     };
+    services.chunk_pages = args.chunk_pages;
     let mut opts = match pipeline_options(&args.engine, &args.loc.data) {
         Ok(o) => o,
         Err(code) => return code,
@@ -177,18 +179,18 @@ pub async fn process(args: ProcessArgs) -> u8 {
         indicatif::ProgressStyle::with_template("{spinner} {wide_bar} {pos}/{len} pages  {per_sec}  eta {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let base = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     {
-        let (bar, base) = (bar.clone(), base.clone());
-        opts.progress = Some(Arc::new(move |done, _| {
-            bar.set_position((base.load(std::sync::atomic::Ordering::Relaxed) + done) as u64)
-        }));
+        let bar = bar.clone();
+        opts.progress = Some(Arc::new(move |n| bar.inc(n as u64)));
     }
 
     let worker_id = format!("process-{}-{}", hostname(), std::process::id());
     let mut reports = Vec::new();
     let mut page_errors = 0;
     let mut failed = Vec::new();
+    // Batches scanned before and already done are reported, not run again.
+    let mut to_run = Vec::new();
+    let mut done_before = std::collections::HashMap::new();
     for (input, ing) in inputs.iter().zip(&ingested) {
         let batch_id = ing.batch_id().to_string();
         if let Ingested::Duplicate { .. } = ing {
@@ -199,24 +201,38 @@ pub async fn process(args: ProcessArgs) -> u8 {
                             "{} was already processed as batch {batch_id}; not processed again",
                             input.source.display()
                         ));
-                        reports.push(report);
+                        done_before.insert(batch_id.clone(), report);
                     }
-                    base.fetch_add(input.page_count(), std::sync::atomic::Ordering::Relaxed);
+                    bar.inc(input.page_count() as u64);
                     continue;
                 }
             }
         }
-        match worker::run_batches(&services, std::slice::from_ref(&batch_id), &worker_id, &opts, Duration::from_secs(60)).await {
-            Ok(outcomes) => match outcomes.into_iter().next().flatten() {
-                Some(outcome) => {
-                    page_errors += outcome.page_errors;
-                    reports.push(outcome.report);
-                }
-                None => failed.push(batch_id),
-            },
-            Err(e) => return fail(EXIT_STORAGE, e),
+        if !to_run.contains(&batch_id) {
+            to_run.push(batch_id);
         }
-        base.fetch_add(input.page_count(), std::sync::atomic::Ordering::Relaxed);
+    }
+    // All batches go through one worker loop: their parts stream through the same page
+    // threads, with no pause between batches.
+    let mut outcomes = match worker::run_batches(&services, &to_run, &worker_id, &opts, Duration::from_secs(60)).await {
+        Ok(o) => to_run.iter().cloned().zip(o).collect::<std::collections::HashMap<_, _>>(),
+        Err(e) => return fail(EXIT_STORAGE, e),
+    };
+    for ing in &ingested {
+        let batch_id = ing.batch_id();
+        if let Some(report) = done_before.remove(batch_id) {
+            reports.push(report);
+            continue;
+        }
+        match outcomes.remove(batch_id) {
+            Some(Some(outcome)) => {
+                page_errors += outcome.page_errors;
+                reports.push(outcome.report);
+            }
+            Some(None) => failed.push(batch_id.to_string()),
+            // The same input named twice: reported once.
+            None => {}
+        }
     }
     bar.finish_and_clear();
 
@@ -357,15 +373,16 @@ struct IngestedBatch {
 
 /// `sohoa ingest`: copy the original scans into the store (verified) and queue them,
 /// without processing; `sohoa worker` processes them.
-pub async fn ingest(inputs: &[PathBuf], loc: &Location, json: bool) -> u8 {
+pub async fn ingest(inputs: &[PathBuf], loc: &Location, json: bool, chunk_pages: u64) -> u8 {
     let inputs = match open_inputs(inputs) {
         Ok(i) => i,
         Err(code) => return code,
     };
-    let services = match open_services(loc).await {
+    let mut services = match open_services(loc).await {
         Ok(s) => s,
         Err(code) => return code,
     };
+    services.chunk_pages = chunk_pages;
     let mut batches = Vec::new();
     for input in &inputs {
         match worker::ingest(&services, input).await {
@@ -433,7 +450,7 @@ pub async fn run_worker(args: WorkerArgs) -> u8 {
     };
     let code = match worker::run_worker(&services, &opts, &wopts, shutdown).await {
         Ok(n) => {
-            eprintln!("Worker {} ran {n} batch(es).", wopts.worker_id);
+            eprintln!("Worker {} ran {n} job(s).", wopts.worker_id);
             EXIT_OK
         }
         Err(e) => fail(EXIT_STORAGE, e),
@@ -490,6 +507,10 @@ pub async fn batch_status(catalog: &Catalog, id: &str) -> Result<Option<serde_js
         }
     };
     value["state"] = state.into();
+    if let Some((total, done)) = catalog.batch_progress(id).await? {
+        value["progress"] = serde_json::json!({"pages": total, "pages_done": done});
+    }
+    value["workers"] = catalog.batch_workers(id).await?.into();
     if let Some(job) = catalog.job_status(id).await? {
         value["attempts"] = job.attempts.into();
         value["last_error"] = job.last_error.into();
@@ -507,5 +528,53 @@ fn print_batch_status(v: &serde_json::Value) {
         for doc in d["documents"].as_array().into_iter().flatten() {
             println!("    {}  {:<8} pages {}", doc["id"].as_str().unwrap_or(""), doc["type"].as_str().unwrap_or("-"), doc["source_pages"]);
         }
+    }
+}
+
+/// `sohoa search`: documents by words of their text, dossier, type or citizen ID. Exit 0
+/// with or without hits, 2 on a bad query, 3 when the catalog fails.
+pub async fn search(query: &SearchQuery, loc: &Location, json: bool) -> u8 {
+    // A bad query is bad usage whatever the catalog; check it before opening anything.
+    if let Err(msg) = query.plan() {
+        return fail(EXIT_BAD_INPUT, format!("{msg} (see `sohoa search --help`)"));
+    }
+    let catalog = match Catalog::open(loc.catalog.as_deref(), &loc.data).await {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_STORAGE, e),
+    };
+    let result = catalog.search_documents(query).await;
+    catalog.close().await;
+    let hits = match result {
+        Ok(h) => h,
+        Err(e) => return fail(EXIT_STORAGE, e),
+    };
+    if json {
+        println!("{}", serde_json::json!({ "hits": hits }));
+    } else {
+        print_hits(&hits);
+    }
+    EXIT_OK
+}
+
+fn print_hits(hits: &[SearchHit]) {
+    for h in hits {
+        let score = h.score.map(|s| format!("  score {s:.3e}")).unwrap_or_default();
+        println!(
+            "{}  {:<6} {}  {} page{}  batch {}{score}",
+            h.document_id,
+            h.doc_type.as_deref().unwrap_or("-"),
+            h.dossier.as_deref().unwrap_or("(no dossier code)"),
+            h.page_count,
+            if h.page_count == 1 { "" } else { "s" },
+            h.batch_id,
+        );
+        if !h.snippet.is_empty() {
+            println!("    {}", h.snippet);
+        }
+    }
+    match hits.len() {
+        0 => println!("No documents found."),
+        1 => println!("1 document."),
+        n => println!("{n} documents."),
     }
 }

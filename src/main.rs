@@ -78,6 +78,10 @@ enum Command {
         /// Print exactly one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// Split batches of more pages into parts of this many pages that several workers
+        /// share (0: one job per batch).
+        #[arg(long, env = "SOHOA_CHUNK_PAGES", default_value_t = sohoa::worker::DEFAULT_CHUNK_PAGES)]
+        chunk_pages: u64,
     },
     /// Copy scans into the store and queue them for `sohoa worker`, without processing.
     Ingest {
@@ -88,6 +92,10 @@ enum Command {
         /// Print {"batches":[{"batch_id",...}]} on stdout.
         #[arg(long)]
         json: bool,
+        /// Split batches of more pages into parts of this many pages that several workers
+        /// share (0: one job per batch).
+        #[arg(long, env = "SOHOA_CHUNK_PAGES", default_value_t = sohoa::worker::DEFAULT_CHUNK_PAGES)]
+        chunk_pages: u64,
     },
     /// Run queued batches until stopped (Ctrl-C or SIGTERM finish the batch in hand).
     Worker {
@@ -123,6 +131,29 @@ enum Command {
         #[command(flatten)]
         loc: Location,
     },
+    /// Find stored documents by words of their text (diacritics optional), dossier code,
+    /// document type or citizen ID.
+    Search {
+        /// Words that must all appear in the OCR text (`word*` for a prefix).
+        query: Vec<String>,
+        /// Only documents of this dossier (exact code).
+        #[arg(long, value_name = "CODE")]
+        dossier: Option<String>,
+        /// Only documents of this type (exact code: DON, CCCD, ...).
+        #[arg(long = "type", value_name = "T")]
+        doc_type: Option<String>,
+        /// Only documents whose text contains this 12-digit CCCD number.
+        #[arg(long, value_name = "ID")]
+        citizen_id: Option<String>,
+        /// At most this many hits (1-1000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print exactly one JSON object on stdout: {"hits":[...]}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
     /// Measure throughput end to end: pages/min, CPU per stage, peak memory, Tesseract floor.
     Bench {
         /// Pages to generate (ignored with --input).
@@ -146,6 +177,13 @@ enum Command {
         lang: String,
         #[arg(long)]
         tessdata: Option<PathBuf>,
+        /// Run the batch with this many `sohoa worker` processes sharing the queue
+        /// (each with --workers page threads) instead of inside this process.
+        #[arg(long, default_value_t = 0)]
+        processes: usize,
+        /// Split the batch into parts of this many pages (0: one job).
+        #[arg(long, default_value_t = sohoa::worker::DEFAULT_CHUNK_PAGES)]
+        chunk_pages: u64,
     },
     /// (internal) Write the generated TIFF `sohoa bench` measures, in its own process.
     #[command(hide = true)]
@@ -247,10 +285,10 @@ fn main() -> ExitCode {
     cli::init_logging();
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code = match cli.command {
-        Command::Process { inputs, loc, engine, json } => {
-            rt.block_on(cli::process(cli::ProcessArgs { inputs, loc: loc.into(), engine: engine.into(), json }))
+        Command::Process { inputs, loc, engine, json, chunk_pages } => {
+            rt.block_on(cli::process(cli::ProcessArgs { inputs, loc: loc.into(), engine: engine.into(), json, chunk_pages }))
         }
-        Command::Ingest { inputs, loc, json } => rt.block_on(cli::ingest(&inputs, &loc.into(), json)),
+        Command::Ingest { inputs, loc, json, chunk_pages } => rt.block_on(cli::ingest(&inputs, &loc.into(), json, chunk_pages)),
         Command::Worker { loc, engine, stale_after, poll, exit_when_idle } => rt.block_on(cli::run_worker(cli::WorkerArgs {
             loc: loc.into(),
             engine: engine.into(),
@@ -260,9 +298,13 @@ fn main() -> ExitCode {
         })),
         Command::Status { batch_id, loc, json } => rt.block_on(cli::status(batch_id.as_deref(), &loc.into(), json)),
         Command::Get { id, output, loc } => rt.block_on(cli::get(&id, &output, &loc.data, loc.store.as_deref(), loc.catalog.as_deref())),
-        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata } => {
-            rt.block_on(sohoa::bench::run(sohoa::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata }))
+        Command::Search { query, dossier, doc_type, citizen_id, limit, json, loc } => {
+            let query = sohoa::catalog::SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit) };
+            rt.block_on(cli::search(&query, &loc.into(), json))
         }
+        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => rt.block_on(
+            sohoa::bench::run(sohoa::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages }),
+        ),
         Command::BenchInput { out, pages, dpi, seed } => match sohoa::bench::generate_input(&out, pages, dpi, seed) {
             Ok(_) => cli::EXIT_OK,
             Err(e) => {

@@ -69,7 +69,7 @@ pub enum SeparatorAction {
 }
 
 /// The per-page facts the split plan needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageSignal {
     pub index: usize,
     pub kind: PageKind,
@@ -104,7 +104,7 @@ pub struct OcrPage {
 }
 
 /// A page ready to go into a PDF: its encoded image and text layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PdfPage {
     /// Encoded image bytes (JPEG for gray/colour, 1-bit Flate for bilevel).
     pub image: EncodedImage,
@@ -112,16 +112,17 @@ pub struct PdfPage {
     pub ocr: OcrPage,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EncodedImage {
     pub width: u32,
     pub height: u32,
     pub color: ColorMode,
     pub filter: ImageFilter,
+    #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ImageFilter {
     /// JPEG (DCTDecode): data is a complete JPEG file.
     Dct,

@@ -9,6 +9,12 @@
 //!                             encode image                hash, store (verified)
 //! ```
 //!
+//! The two halves are separate so a batch can be split across workers: [`run_pages`] is
+//! the page stage (decode thread and page threads, fed by any page source: a whole
+//! batch, or the parts a worker claims one after another), and [`Assembler`] is the
+//! collector (fed by the page stage of a whole batch, or by the stored [`PagesResult`]s
+//! of a split batch's parts, in page order).
+//!
 //! Pages stream through: at most a few pages per thread are in flight, and a document's
 //! pages are held (encoded, with their OCR) only until the document is closed and stored.
 //! A page that cannot be decoded or recognised degrades to a page warning; only storage
@@ -26,7 +32,7 @@ use crate::store::Store;
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::mpsc::sync_channel;
 use std::time::Instant;
 
 /// Lowest resolution of a digitized copy under Decree 30/2020, Appendix I.
@@ -41,8 +47,8 @@ pub struct PipelineOptions {
     /// Page threads (each with its own OCR engine); defaults to the number of cores.
     pub workers: usize,
     pub ocr: OcrConfig,
-    /// Called after each page is finished, with (pages done, pages total).
-    pub progress: Option<Arc<dyn Fn(usize, usize) + Send + Sync>>,
+    /// Called with the number of pages just finished (for a progress bar).
+    pub progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Makes OCR engines; tests swap in recorded or failing engines.
     pub engine_factory: Arc<dyn Fn(&OcrConfig) -> Result<Box<dyn OcrEngine>, OcrError> + Send + Sync>,
 }
@@ -121,7 +127,7 @@ pub fn thread_cpu_seconds() -> f64 {
 /// Per-stage time accumulated over a batch (for `sohoa bench`): thread CPU seconds for
 /// decode, OCR, encode, PDF and hash; wall seconds for clean (rayon inside), barcode (its
 /// own watchdog thread) and store (I/O).
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct StageTimes {
     pub decode_s: f64,
     pub clean_s: f64,
@@ -142,19 +148,58 @@ pub struct BatchOutcome {
     pub page_errors: usize,
 }
 
-/// What a page thread hands to the collector.
-struct PageDone {
-    report: PageReport,
-    signal: PageSignal,
+/// One processed page: what a page thread hands to the collector, and what a `pages` job
+/// stores for the job that assembles the batch (see [`PagesResult`]).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PageDone {
+    /// Which unit of work the page belongs to (the worker's own bookkeeping).
+    #[serde(skip)]
+    pub tag: u64,
+    pub report: PageReport,
+    pub signal: PageSignal,
     /// Present for content pages and kept separator sheets.
-    pdf_page: Option<PdfPage>,
-    times: StageTimes,
-    failed: bool,
+    pub pdf_page: Option<PdfPage>,
+    #[serde(skip)]
+    pub times: StageTimes,
+    pub failed: bool,
 }
 
-/// Runs one batch. Blocking: call from a blocking context (`spawn_blocking`); storage
-/// calls go through `rt`.
-pub fn run_batch(
+/// A page to process, as the decode side hands it over.
+pub struct PageWork {
+    pub tag: u64,
+    pub page: Result<PageImage, PageFailure>,
+}
+
+/// The processed pages of one `pages` job, as stored in the object store.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct PagesResult {
+    pub batch_id: String,
+    pub start: usize,
+    pub end: usize,
+    pub pages: Vec<PageDone>,
+}
+
+impl PagesResult {
+    pub fn to_bytes(&self) -> Vec<u8> {
+        postcard::to_stdvec(self).expect("pages result serialises")
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<PagesResult, String> {
+        postcard::from_bytes(bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// Starts one OCR engine per page thread. A missing language fails here, before any page.
+pub fn start_engines(opts: &PipelineOptions) -> Result<Vec<Box<dyn OcrEngine>>, PipelineError> {
+    Ok((0..opts.workers.max(1)).map(|_| (opts.engine_factory)(&opts.ocr)).collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Runs one whole batch (a `batch` job) on the caller's engines (see [`start_engines`]):
+/// every page, the split plan, the documents. Blocking: call from a blocking context
+/// (`spawn_blocking`); storage calls go through `rt`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_batch_with(
+    engines: &mut [Box<dyn OcrEngine>],
     batch_id: &str,
     source: &str,
     scan_time: &str,
@@ -163,27 +208,39 @@ pub fn run_batch(
     rt: &tokio::runtime::Handle,
     opts: &PipelineOptions,
 ) -> Result<BatchOutcome, PipelineError> {
-    let total = input.page_count();
-    let workers = opts.workers.max(1);
-    // Start every engine before reading pages: a missing language fails the batch now.
-    let engines = (0..workers).map(|_| (opts.engine_factory)(&opts.ocr)).collect::<Result<Vec<_>, _>>()?;
+    let mut assembler = Assembler::new(batch_id, source, scan_time, input.page_count(), store, rt, opts);
+    let pages = input.pages().map(|page| PageWork { tag: 0, page });
+    run_pages(engines, pages, opts, |done| assembler.push(done))?;
+    assembler.finish()
+}
 
+/// The page stage: pages from `source` (pulled on a decode thread of its own) go through
+/// one page thread per engine; `sink` gets every processed page on the calling thread, in
+/// the order they finish (not page order). Channels between the three are bounded, so at
+/// most a few pages per thread are in flight. Returns when `source` is exhausted and
+/// every page reached `sink`, or with `sink`'s first error.
+pub fn run_pages<I, F>(engines: &mut [Box<dyn OcrEngine>], source: I, opts: &PipelineOptions, mut sink: F) -> Result<(), PipelineError>
+where
+    I: Iterator<Item = PageWork> + Send,
+    F: FnMut(PageDone) -> Result<(), PipelineError>,
+{
+    let workers = engines.len().max(1);
     std::thread::scope(|scope| {
-        let (page_tx, page_rx) = sync_channel::<(Result<PageImage, PageFailure>, f64)>(workers * 2);
+        let (page_tx, page_rx) = sync_channel::<(PageWork, f64)>(workers * 2);
         let page_rx = Arc::new(std::sync::Mutex::new(page_rx));
         let (done_tx, done_rx) = sync_channel::<PageDone>(workers * 2);
 
         scope.spawn(move || {
-            let mut pages = input.pages();
+            let mut source = source;
             loop {
                 let t = CpuClock::start();
-                let Some(page) = pages.next() else { break };
-                if page_tx.send((page, t.seconds())).is_err() {
+                let Some(work) = source.next() else { break };
+                if page_tx.send((work, t.seconds())).is_err() {
                     break;
                 }
             }
         });
-        for mut engine in engines {
+        for engine in engines.iter_mut() {
             let page_rx = Arc::clone(&page_rx);
             let done_tx = done_tx.clone();
             let keep_separators = opts.split.keep_separators;
@@ -191,8 +248,9 @@ pub fn run_batch(
             scope.spawn(move || {
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((page, decode_s))) = next else { break };
-                    let mut done = process_page(page, engine.as_mut(), &rules, keep_separators);
+                    let Ok(Ok((work, decode_s))) = next else { break };
+                    let mut done = process_page(work.page, engine.as_mut(), &rules, keep_separators);
+                    done.tag = work.tag;
                     done.times.decode_s = decode_s;
                     if done_tx.send(done).is_err() {
                         break;
@@ -201,7 +259,11 @@ pub fn run_batch(
             });
         }
         drop(done_tx);
-        collect(batch_id, source, scan_time, total, done_rx, store, rt, opts)
+        // On a sink error, dropping the receiver stops the page threads and the decoder.
+        for done in done_rx.iter() {
+            sink(done)?;
+        }
+        Ok(())
     })
 }
 
@@ -218,6 +280,7 @@ fn process_page(
         Err(failure) => {
             tracing::warn!(page = failure.index, error = %failure.message, "Page could not be decoded.");
             return PageDone {
+                tag: 0,
                 report: PageReport {
                     index: failure.index,
                     kind: PageKind::Content,
@@ -298,6 +361,7 @@ fn process_page(
         PdfPage { image, dpi: clean.dpi, ocr: ocr.clone() }
     });
     PageDone {
+        tag: 0,
         report: PageReport {
             index,
             kind,
@@ -314,98 +378,141 @@ fn process_page(
     }
 }
 
-/// Reorders finished pages, runs the splitter and stores each document as it closes.
-#[allow(clippy::too_many_arguments)]
-fn collect(
-    batch_id: &str,
-    source: &str,
-    scan_time: &str,
+/// Reorders processed pages, runs the splitter and stores each document as it closes:
+/// the second half of a batch, fed by the page stage (a `batch` job) or by the stored
+/// results of the batch's `pages` jobs (an `assemble` job). Holds only the pages of the
+/// documents still open.
+pub struct Assembler<'a> {
+    batch_id: String,
+    scan_time: String,
     total: usize,
-    done_rx: Receiver<PageDone>,
-    store: &Store,
-    rt: &tokio::runtime::Handle,
-    opts: &PipelineOptions,
-) -> Result<BatchOutcome, PipelineError> {
-    let mut splitter = Splitter::new(opts.split);
-    let mut waiting: BTreeMap<usize, PageDone> = BTreeMap::new();
-    let mut held: BTreeMap<usize, PdfPage> = BTreeMap::new();
-    let mut report = BatchReport {
-        batch_id: batch_id.to_string(),
-        source: source.to_string(),
-        pages: Vec::with_capacity(total),
-        dossiers: Vec::new(),
-        warnings: Vec::new(),
-    };
-    let mut times = StageTimes::default();
-    let mut page_errors = 0;
-    let mut next = 0usize;
-    let mut finished = 0usize;
+    store: &'a Store,
+    rt: &'a tokio::runtime::Handle,
+    opts: &'a PipelineOptions,
+    splitter: Splitter,
+    waiting: BTreeMap<usize, PageDone>,
+    held: BTreeMap<usize, PdfPage>,
+    report: BatchReport,
+    times: StageTimes,
+    page_errors: usize,
+    next: usize,
+    /// Report pages to `opts.progress` as they are split (when they were not reported as
+    /// they were processed).
+    pub report_progress: bool,
+}
 
-    let handle = |events: Vec<SplitEvent>,
-                      report: &mut BatchReport,
-                      held: &mut BTreeMap<usize, PdfPage>,
-                      times: &mut StageTimes|
-     -> Result<(), PipelineError> {
+impl<'a> Assembler<'a> {
+    pub fn new(
+        batch_id: &str,
+        source: &str,
+        scan_time: &str,
+        total: usize,
+        store: &'a Store,
+        rt: &'a tokio::runtime::Handle,
+        opts: &'a PipelineOptions,
+    ) -> Assembler<'a> {
+        Assembler {
+            batch_id: batch_id.to_string(),
+            scan_time: scan_time.to_string(),
+            total,
+            store,
+            rt,
+            opts,
+            splitter: Splitter::new(opts.split),
+            waiting: BTreeMap::new(),
+            held: BTreeMap::new(),
+            report: BatchReport {
+                batch_id: batch_id.to_string(),
+                source: source.to_string(),
+                pages: Vec::with_capacity(total),
+                dossiers: Vec::new(),
+                warnings: Vec::new(),
+            },
+            times: StageTimes::default(),
+            page_errors: 0,
+            next: 0,
+            report_progress: true,
+        }
+    }
+
+    /// Takes one processed page (in any order); pages are split in page order.
+    pub fn push(&mut self, done: PageDone) -> Result<(), PipelineError> {
+        let index = done.report.index;
+        if index < self.next || index >= self.total || self.waiting.contains_key(&index) {
+            return Err(PipelineError::Internal(format!("page {index} arrived twice or out of range (batch of {})", self.total)));
+        }
+        self.waiting.insert(index, done);
+        while let Some(done) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            add_times(&mut self.times, &done.times);
+            self.page_errors += done.failed as usize;
+            if let Some(p) = done.pdf_page {
+                self.held.insert(done.report.index, p);
+            }
+            let events = self.splitter.push(&done.signal);
+            self.report.pages.push(done.report);
+            self.handle(events)?;
+            if let (true, Some(progress)) = (self.report_progress, &self.opts.progress) {
+                progress(1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds stage times spent elsewhere (pages processed by `pages` jobs).
+    pub fn add_times(&mut self, t: &StageTimes) {
+        add_times(&mut self.times, t);
+    }
+
+    /// Closes the last documents; every page must have arrived.
+    pub fn finish(mut self) -> Result<BatchOutcome, PipelineError> {
+        if !self.waiting.is_empty() || self.next != self.total {
+            // Fewer pages arrived than the input announced (a page thread died).
+            return Err(PipelineError::Internal(format!("{} of {} pages came back", self.next, self.total)));
+        }
+        let events = self.splitter.finish();
+        self.handle(events)?;
+        if self.page_errors > 0 {
+            self.report.warnings.push(format!("{} page(s) had errors; see the pages' warnings", self.page_errors));
+        }
+        Ok(BatchOutcome { report: self.report, times: self.times, page_errors: self.page_errors })
+    }
+
+    fn handle(&mut self, events: Vec<SplitEvent>) -> Result<(), PipelineError> {
         for event in events {
             match event {
-                SplitEvent::DossierOpened { code, .. } => report.dossiers.push(DossierReport { code, documents: Vec::new() }),
-                SplitEvent::Warning(w) => report.warnings.push(w),
+                SplitEvent::DossierOpened { code, .. } => self.report.dossiers.push(DossierReport { code, documents: Vec::new() }),
+                SplitEvent::Warning(w) => self.report.warnings.push(w),
                 SplitEvent::DocumentClosed(doc) => {
-                    let pages: Vec<PdfPage> = doc.pages.iter().filter_map(|i| held.remove(i)).collect();
-                    let dossier = &mut report.dossiers[doc.dossier];
+                    let pages: Vec<PdfPage> = doc.pages.iter().filter_map(|i| self.held.remove(i)).collect();
+                    let dossier = &self.report.dossiers[doc.dossier];
                     let seq = dossier.documents.len();
                     let meta = DocumentMeta {
                         dossier_code: dossier.code.clone(),
                         document_type: doc.doc_type.clone(),
                         page_count: pages.len(),
-                        source_batch: batch_id.to_string(),
-                        scan_time: scan_time.to_string(),
+                        source_batch: self.batch_id.clone(),
+                        scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
                     };
-                    let stored = store_document(batch_id, doc.dossier, seq, &doc, &pages, &meta, store, rt, times)?;
-                    report.dossiers[doc.dossier].documents.push(stored);
+                    let stored = store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, self.store, self.rt, &mut self.times)?;
+                    self.report.dossiers[doc.dossier].documents.push(stored);
                 }
             }
         }
         Ok(())
-    };
-
-    for done in done_rx.iter() {
-        waiting.insert(done.report.index, done);
-        while let Some(done) = waiting.remove(&next) {
-            next += 1;
-            finished += 1;
-            add_times(&mut times, &done.times);
-            page_errors += done.failed as usize;
-            if let Some(p) = done.pdf_page {
-                held.insert(done.report.index, p);
-            }
-            let events = splitter.push(&done.signal);
-            report.pages.push(done.report);
-            handle(events, &mut report, &mut held, &mut times)?;
-            if let Some(progress) = &opts.progress {
-                progress(finished, total);
-            }
-        }
     }
-    if !waiting.is_empty() || next != total {
-        // Fewer pages arrived than the input announced (a page thread died).
-        return Err(PipelineError::Internal(format!("{} of {total} pages came back", next)));
-    }
-    let events = splitter.finish();
-    handle(events, &mut report, &mut held, &mut times)?;
-    if page_errors > 0 {
-        report.warnings.push(format!("{page_errors} page(s) had errors; see the pages' warnings"));
-    }
-    Ok(BatchOutcome { report, times, page_errors })
 }
 
-fn add_times(sum: &mut StageTimes, t: &StageTimes) {
+pub fn add_times(sum: &mut StageTimes, t: &StageTimes) {
     sum.decode_s += t.decode_s;
     sum.clean_s += t.clean_s;
     sum.barcode_s += t.barcode_s;
     sum.ocr_s += t.ocr_s;
     sum.encode_s += t.encode_s;
+    sum.pdf_s += t.pdf_s;
+    sum.hash_s += t.hash_s;
+    sum.store_s += t.store_s;
 }
 
 fn document_title(dossier: Option<&str>, doc_type: Option<&str>, seq: usize) -> String {

@@ -451,6 +451,30 @@ impl Store {
         Ok(size)
     }
 
+    /// Key of the processed pages of part of a batch (an intermediate result, deleted once
+    /// the batch is assembled): `work/<batch>/<blake3>.pages`.
+    pub fn pages_key(batch_id: &str, blake3_hex: &str) -> String {
+        format!("work/{batch_id}/{blake3_hex}.pages")
+    }
+
+    /// Deletes every object under `prefix` (intermediate results only: originals and
+    /// documents are never deleted). Returns how many were deleted.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, StoreError> {
+        let path = object_path(prefix.trim_end_matches('/'))?;
+        let mut listing = self.inner.list(Some(&path));
+        let mut keys = Vec::new();
+        while let Some(meta) = listing.next().await {
+            keys.push(meta.map_err(|e| StoreError::from_object_store(prefix, e))?.location);
+        }
+        for key in &keys {
+            match self.inner.delete(key).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(StoreError::from_object_store(key.as_ref(), e)),
+            }
+        }
+        Ok(keys.len())
+    }
+
     /// Whether an object exists at `key`.
     pub async fn exists(&self, key: &str) -> Result<bool, StoreError> {
         let path = object_path(key)?;

@@ -3,8 +3,9 @@
 //! directory) and PostgreSQL (several hosts), reached through `sqlx::AnyPool`.
 //!
 //! Owns: the schema and its migrations (`migrations/{sqlite,postgres}`), the mapping
-//! between rows and the report types of [`crate::model`], and the queue protocol
-//! (`queue.rs`). Invariants:
+//! between rows and the report types of [`crate::model`], the queue protocol
+//! (`queue.rs`), and search over the documents' OCR text (`search.rs`: FTS5 on SQLite,
+//! tsvector on PostgreSQL, diacritic-insensitive). Invariants:
 //! - a batch is created together with its job, in one transaction; one batch per original
 //!   (by BLAKE3), so ingesting the same scan twice yields [`CreateOutcome::Duplicate`];
 //! - a batch's pages, dossiers and documents become visible all at once, when its job
@@ -22,8 +23,10 @@
 //! API and the CLI (reports, documents, queue counts).
 
 mod queue;
+mod search;
 
-pub use queue::{Job, JobStatus, MAX_ATTEMPTS, QueueCounts, retry_delay};
+pub use queue::{ClaimFilter, Job, JobKind, JobStatus, MAX_ATTEMPTS, PagesResult, QueueCounts, retry_delay};
+pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};
 
 use std::path::Path;
 use std::str::FromStr;
@@ -154,6 +157,21 @@ pub struct NewBatch {
     pub original_bytes: u64,
     /// The files the batch was made from (see `worker::Manifest`), JSON.
     pub manifest_json: String,
+    /// Pages in the batch (0 if unknown).
+    pub page_count: u64,
+    /// Split the batch into `pages` jobs of this many pages when it has more; 0: one job.
+    pub chunk_pages: u64,
+}
+
+impl NewBatch {
+    /// The page ranges of the batch's `pages` jobs, or `None` for one `batch` job.
+    pub fn page_ranges(&self) -> Option<Vec<(u64, u64)>> {
+        let (n, c) = (self.page_count, self.chunk_pages);
+        if c == 0 || n <= c {
+            return None;
+        }
+        Some((0..n.div_ceil(c)).map(|i| (i * c, ((i + 1) * c).min(n))).collect())
+    }
 }
 
 /// Result of [`Catalog::create_batch`].
@@ -300,6 +318,7 @@ impl Catalog {
                 .await?;
         }
         catalog.migrate().await?;
+        catalog.backfill_search().await?;
         tracing::debug!(catalog = %shown, ?backend, "Catalog opened");
         Ok(catalog)
     }
@@ -378,8 +397,8 @@ impl Catalog {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json, manifest_json)
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]', $7)
+            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json, manifest_json, page_count)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]', $7, $8)
              ON CONFLICT (original_blake3) DO NOTHING",
         )
         .bind(&b.id)
@@ -389,6 +408,7 @@ impl Catalog {
         .bind(bytes)
         .bind(now)
         .bind(&b.manifest_json)
+        .bind(to_i64(b.page_count, "page_count")?)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -401,16 +421,36 @@ impl Catalog {
             tx.rollback().await?;
             return Ok(CreateOutcome::Duplicate { batch_id: existing });
         }
-        sqlx::query(
-            "INSERT INTO jobs (id, batch_id, status, attempts, max_attempts, run_after, created_at)
-             VALUES ($1, $2, 'queued', 0, $3, $4, $4)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&b.id)
-        .bind(MAX_ATTEMPTS as i64)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        match b.page_ranges() {
+            None => {
+                sqlx::query(
+                    "INSERT INTO jobs (id, batch_id, status, attempts, max_attempts, run_after, created_at, kind)
+                     VALUES ($1, $2, 'queued', 0, $3, $4, $4, 'batch')",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(&b.id)
+                .bind(MAX_ATTEMPTS as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Some(ranges) => {
+                for (start, end) in ranges {
+                    sqlx::query(
+                        "INSERT INTO jobs (id, batch_id, status, attempts, max_attempts, run_after, created_at, kind, page_start, page_end)
+                         VALUES ($1, $2, 'queued', 0, $3, $4, $4, 'pages', $5, $6)",
+                    )
+                    .bind(format!("{}/p{start:06}", b.id))
+                    .bind(&b.id)
+                    .bind(MAX_ATTEMPTS as i64)
+                    .bind(now)
+                    .bind(to_i64(start, "page_start")?)
+                    .bind(to_i64(end, "page_end")?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
         tx.commit().await?;
         Ok(CreateOutcome::Created)
     }
@@ -564,8 +604,9 @@ impl Catalog {
             for (doc_seq, doc) in d.documents.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO documents (id, batch_id, dossier_id, seq, doc_type, source_pages_json, page_count,
-                                            blake3, sha256, bytes, object_key, ocr_text, created_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                                            blake3, sha256, bytes, object_key, ocr_text, created_at,
+                                            search_folded, search_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
                 .bind(&doc.id)
                 .bind(b)
@@ -580,6 +621,8 @@ impl Catalog {
                 .bind(&doc.object_key)
                 .bind(&doc.ocr_text)
                 .bind(now)
+                .bind(search::index_text(&doc.ocr_text))
+                .bind(search::FOLD_VERSION)
                 .execute(&mut **tx)
                 .await?;
             }

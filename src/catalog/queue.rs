@@ -1,6 +1,15 @@
-//! The durable job queue: one job per batch, claimed by one worker at a time.
+//! The durable job queue: the work of a batch, claimed by one worker at a time per job.
 //!
-//! Protocol: a worker claims the oldest runnable job (queued and due, or running with a
+//! A small batch is one `batch` job (the whole pipeline in one go). A batch of more than
+//! `chunk_pages` pages is split into `pages` jobs, one per range of pages, that any worker
+//! anywhere may run (several workers share one big batch); each stores its processed pages
+//! as one object and records its key. Completing the last `pages` job of a batch creates
+//! the batch's `assemble` job, claimed at once by the completing worker, in the same
+//! transaction (on PostgreSQL the batch row is locked first, so two workers finishing the
+//! last two ranges at once cannot both miss it): it cuts the pages into documents, stores
+//! them and commits the report.
+//!
+//! Protocol: a worker claims the oldest runnable job (assemble jobs first) (queued and due, or running with a
 //! heartbeat older than `stale_after`, i.e. its worker died), heartbeats while it works,
 //! then completes it (rows written, batch "done") or fails it (retried with exponential
 //! backoff while attempts remain and the error is retryable, else "failed"). Every state
@@ -25,10 +34,41 @@ pub const MAX_ATTEMPTS: u32 = 5;
 /// Longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
-/// A claimed job: what the worker needs to process one batch.
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// The whole batch: pages, documents, report.
+    Batch,
+    /// Pages `start..end` of the batch, processed and stored as one result object.
+    Pages { start: usize, end: usize },
+    /// The batch's processed pages cut into documents, stored, and the report committed.
+    Assemble,
+}
+
+/// Which jobs a claim may take.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimFilter<'a> {
+    /// Only jobs of these batches (`sohoa process` runs its own batches).
+    pub batches: Option<&'a [String]>,
+    /// Only `pages` jobs (a worker already running page threads takes more pages).
+    pub pages_only: bool,
+}
+
+/// The stored result of a done `pages` job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PagesResult {
+    pub job_id: String,
+    pub start: usize,
+    pub end: usize,
+    pub key: String,
+    pub blake3: String,
+}
+
+/// A claimed job: what the worker needs to run it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub id: String,
+    pub kind: JobKind,
     pub batch_id: String,
     /// Attempts so far, including this one (1 on the first claim).
     pub attempts: u32,
@@ -80,7 +120,7 @@ impl Catalog {
         worker_id: &str,
         stale_after: Duration,
     ) -> Result<Option<Job>, CatalogError> {
-        self.claim(None, worker_id, stale_after).await
+        self.claim(ClaimFilter::default(), worker_id, stale_after).await
     }
 
     /// Claims the job of one batch if it is runnable (used by one-shot `sohoa process`).
@@ -90,15 +130,21 @@ impl Catalog {
         worker_id: &str,
         stale_after: Duration,
     ) -> Result<Option<Job>, CatalogError> {
-        self.claim(Some(batch_id), worker_id, stale_after).await
+        let batches = [batch_id.to_string()];
+        self.claim(ClaimFilter { batches: Some(&batches), pages_only: false }, worker_id, stale_after).await
     }
 
-    async fn claim(
+    /// Claims the oldest runnable job that `filter` allows: assemble jobs first, then by
+    /// age and page order.
+    pub async fn claim(
         &self,
-        batch_id: Option<&str>,
+        filter: ClaimFilter<'_>,
         worker_id: &str,
         stale_after: Duration,
     ) -> Result<Option<Job>, CatalogError> {
+        if filter.batches.is_some_and(|b| b.is_empty()) {
+            return Ok(None);
+        }
         let now = self.now_ms();
         let cutoff = now.saturating_sub(stale_after.as_millis() as i64);
         let mut tx = self.begin_write().await?;
@@ -126,26 +172,25 @@ impl Catalog {
         for row in &swept {
             let b: String = row.try_get(0)?;
             tracing::warn!(batch_id = %b, "Job failed: its worker died on the last attempt");
-            sqlx::query("UPDATE batches SET state = 'failed', finished_at = $1 WHERE id = $2")
-                .bind(now)
-                .bind(&b)
-                .execute(&mut *tx)
-                .await?;
+            fail_batch(&mut tx, &b, now).await?;
         }
 
-        // $1 now, $2 stale cutoff, then the batch id (when restricted) as `$<batch_param>`.
-        let candidates = |batch_param: &str| {
+        // $1 now, $2 stale cutoff, then the batch ids (when restricted) from `$<first>`.
+        let candidates = |first: usize| {
+            let batches = match filter.batches {
+                Some(list) => format!(
+                    "AND batch_id IN ({})",
+                    (0..list.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
+                ),
+                None => String::new(),
+            };
             format!(
                 "SELECT id FROM jobs
                  WHERE ((status = 'queued' AND run_after <= $1)
                      OR (status = 'running' AND heartbeat_at < $2 AND attempts < max_attempts))
-                   {}
-                 ORDER BY created_at, id LIMIT 1",
-                if batch_id.is_some() {
-                    format!("AND batch_id = ${batch_param}")
-                } else {
-                    String::new()
-                }
+                   {batches} {}
+                 ORDER BY CASE WHEN kind = 'assemble' THEN 0 ELSE 1 END, created_at, COALESCE(page_start, 0), id LIMIT 1",
+                if filter.pages_only { "AND kind = 'pages'" } else { "" }
             )
         };
         let claimed = match self.backend {
@@ -154,30 +199,30 @@ impl Catalog {
                 let sql = format!(
                     "UPDATE jobs SET status = 'running', worker_id = $3, heartbeat_at = $1, attempts = attempts + 1
                      WHERE id = ({})
-                     RETURNING id, batch_id, attempts",
-                    candidates("4")
+                     RETURNING {JOB_COLUMNS}",
+                    candidates(4)
                 );
                 let mut q = sqlx::query(&sql).bind(now).bind(cutoff).bind(worker_id);
-                if let Some(b) = batch_id {
+                for b in filter.batches.unwrap_or_default() {
                     q = q.bind(b);
                 }
                 q.fetch_optional(&mut *tx).await?
             }
             Backend::Postgres => {
                 // SKIP LOCKED: concurrent claimers pass over each other's candidates.
-                let sql = format!("{} FOR UPDATE SKIP LOCKED", candidates("3"));
+                let sql = format!("{} FOR UPDATE SKIP LOCKED", candidates(3));
                 let mut q = sqlx::query_scalar::<_, String>(&sql).bind(now).bind(cutoff);
-                if let Some(b) = batch_id {
+                for b in filter.batches.unwrap_or_default() {
                     q = q.bind(b);
                 }
                 match q.fetch_optional(&mut *tx).await? {
                     None => None,
                     Some(id) => Some(
-                        sqlx::query(
+                        sqlx::query(&format!(
                             "UPDATE jobs SET status = 'running', worker_id = $1, heartbeat_at = $2, attempts = attempts + 1
                              WHERE id = $3
-                             RETURNING id, batch_id, attempts",
-                        )
+                             RETURNING {JOB_COLUMNS}",
+                        ))
                         .bind(worker_id)
                         .bind(now)
                         .bind(&id)
@@ -191,25 +236,7 @@ impl Catalog {
             tx.commit().await?;
             return Ok(None);
         };
-        let id: String = row.try_get(0)?;
-        let batch: String = row.try_get(1)?;
-        let attempts: i64 = row.try_get(2)?;
-        let b = sqlx::query(
-            "UPDATE batches SET state = 'running' WHERE id = $1
-             RETURNING source, original_key, original_blake3, manifest_json",
-        )
-        .bind(&batch)
-        .fetch_one(&mut *tx)
-        .await?;
-        let job = Job {
-            id,
-            batch_id: batch,
-            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            source: b.try_get(0)?,
-            original_key: b.try_get(1)?,
-            original_blake3: b.try_get(2)?,
-            manifest_json: b.try_get(3)?,
-        };
+        let job = job_from_claim(&mut tx, &row).await?;
         tx.commit().await?;
         tracing::info!(batch_id = %job.batch_id, job_id = %job.id, worker_id, attempt = job.attempts, "Job claimed");
         Ok(Some(job))
@@ -228,6 +255,170 @@ impl Catalog {
         .await?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    /// Records that the worker is alive, for every job it holds. Returns how many.
+    pub async fn heartbeat_worker(&self, worker_id: &str) -> Result<u64, CatalogError> {
+        Ok(sqlx::query("UPDATE jobs SET heartbeat_at = $1 WHERE worker_id = $2 AND status = 'running'")
+            .bind(self.now_ms())
+            .bind(worker_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// Marks a `pages` job done with its stored result. When it was the batch's last
+    /// `pages` job, creates the batch's `assemble` job, already claimed by `worker_id`,
+    /// and returns it.
+    pub async fn complete_pages_job(
+        &self,
+        job_id: &str,
+        worker_id: &str,
+        result_key: &str,
+        result_blake3: &str,
+    ) -> Result<Option<Job>, CatalogError> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        let batch: Option<String> = sqlx::query_scalar(
+            "UPDATE jobs SET status = 'done', heartbeat_at = $1, result_key = $2, result_blake3 = $3
+             WHERE id = $4 AND worker_id = $5 AND status = 'running' AND kind = 'pages'
+             RETURNING batch_id",
+        )
+        .bind(now)
+        .bind(result_key)
+        .bind(result_blake3)
+        .bind(job_id)
+        .bind(worker_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(batch) = batch else {
+            return Err(CatalogError::JobLost { job_id: job_id.to_string(), worker_id: worker_id.to_string() });
+        };
+        if self.backend == Backend::Postgres {
+            // Serialises the completions of one batch: the count below sees them all.
+            sqlx::query("SELECT id FROM batches WHERE id = $1 FOR UPDATE").bind(&batch).fetch_one(&mut *tx).await?;
+        }
+        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE batch_id = $1 AND kind = 'pages' AND status <> 'done'")
+            .bind(&batch)
+            .fetch_one(&mut *tx)
+            .await?;
+        let state: String = sqlx::query_scalar("SELECT state FROM batches WHERE id = $1").bind(&batch).fetch_one(&mut *tx).await?;
+        let mut assemble = None;
+        if open == 0 && state != "failed" {
+            let id = format!("{batch}/assemble");
+            let row = sqlx::query(&format!(
+                "INSERT INTO jobs (id, batch_id, status, attempts, max_attempts, worker_id, heartbeat_at, run_after, created_at, kind)
+                 VALUES ($1, $2, 'running', 1, $3, $4, $5, $5, $5, 'assemble')
+                 ON CONFLICT (id) DO NOTHING
+                 RETURNING {JOB_COLUMNS}"
+            ))
+            .bind(&id)
+            .bind(&batch)
+            .bind(MAX_ATTEMPTS as i64)
+            .bind(worker_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                assemble = Some(job_from_claim(&mut tx, &row).await?);
+            }
+        }
+        tx.commit().await?;
+        tracing::debug!(batch_id = %batch, job_id, worker_id, assemble = assemble.is_some(), "Pages job done");
+        Ok(assemble)
+    }
+
+    /// The results of a batch's done `pages` jobs, in page order.
+    pub async fn pages_results(&self, batch_id: &str) -> Result<Vec<PagesResult>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT id, page_start, page_end, result_key, result_blake3 FROM jobs
+             WHERE batch_id = $1 AND kind = 'pages' AND status = 'done' ORDER BY page_start",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let key: Option<String> = r.try_get(3)?;
+                let blake3: Option<String> = r.try_get(4)?;
+                let (Some(key), Some(blake3)) = (key, blake3) else {
+                    return Err(CatalogError::Corrupt(format!("pages job {} is done without a result", r.try_get::<String, _>(0)?)));
+                };
+                Ok(PagesResult {
+                    job_id: r.try_get(0)?,
+                    start: super::from_i64(r.try_get::<i64, _>(1)?, "jobs.page_start")?,
+                    end: super::from_i64(r.try_get::<i64, _>(2)?, "jobs.page_end")?,
+                    key,
+                    blake3,
+                })
+            })
+            .collect()
+    }
+
+    /// An assemble job found a `pages` result unreadable: that range is queued again and
+    /// the assemble job is dropped (it is created anew when the range is done again).
+    pub async fn reopen_pages_job(&self, assemble_job_id: &str, worker_id: &str, pages_job_id: &str) -> Result<(), CatalogError> {
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query("DELETE FROM jobs WHERE id = $1 AND worker_id = $2 AND status = 'running' AND kind = 'assemble'")
+            .bind(assemble_job_id)
+            .bind(worker_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if n != 1 {
+            return Err(CatalogError::JobLost { job_id: assemble_job_id.to_string(), worker_id: worker_id.to_string() });
+        }
+        sqlx::query(
+            "UPDATE jobs SET status = 'queued', worker_id = NULL, heartbeat_at = NULL, result_key = NULL, result_blake3 = NULL, run_after = $1
+             WHERE id = $2 AND kind = 'pages'",
+        )
+        .bind(now)
+        .bind(pages_job_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(pages_job_id, "Pages result unreadable; that range is queued again");
+        Ok(())
+    }
+
+    /// Pages of a batch, and how many of them are processed (done `pages` jobs, or all
+    /// of them once the batch is done).
+    pub async fn batch_progress(&self, batch_id: &str) -> Result<Option<(u64, u64)>, CatalogError> {
+        let row = sqlx::query("SELECT page_count, state FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&self.pool).await?;
+        let Some(row) = row else { return Ok(None) };
+        let total = row.try_get::<Option<i64>, _>(0)?.unwrap_or(0).max(0) as u64;
+        let state: String = row.try_get(1)?;
+        if state == "done" {
+            return Ok(Some((total, total)));
+        }
+        let done: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(page_end - page_start), 0) AS BIGINT) FROM jobs WHERE batch_id = $1 AND kind = 'pages' AND status = 'done'",
+        )
+        .bind(batch_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some((total, done.unwrap_or(0).max(0) as u64)))
+    }
+
+    /// Lets go of every job the worker holds, as if its heartbeat had gone stale: any
+    /// worker (this one included) may claim them again. Each counts as an attempt.
+    pub async fn release_worker(&self, worker_id: &str) -> Result<u64, CatalogError> {
+        Ok(sqlx::query("UPDATE jobs SET heartbeat_at = 0, worker_id = NULL WHERE worker_id = $1 AND status = 'running'")
+            .bind(worker_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// The workers that completed jobs of a batch (several when they shared it).
+    pub async fn batch_workers(&self, batch_id: &str) -> Result<Vec<String>, CatalogError> {
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT worker_id FROM jobs WHERE batch_id = $1 AND status = 'done' AND worker_id IS NOT NULL ORDER BY worker_id",
+        )
+        .bind(batch_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// Stores the batch's rows, marks the batch done and the job done, in one transaction.
@@ -282,7 +473,7 @@ impl Catalog {
         let row = sqlx::query(
             "UPDATE jobs SET last_error = $1
              WHERE id = $2 AND worker_id = $3 AND status = 'running'
-             RETURNING batch_id, attempts, max_attempts",
+             RETURNING batch_id, attempts, max_attempts, kind",
         )
         .bind(error)
         .bind(job_id)
@@ -298,6 +489,7 @@ impl Catalog {
         let batch: String = row.try_get(0)?;
         let attempts = u32::try_from(row.try_get::<i64, _>(1)?).unwrap_or(u32::MAX);
         let max_attempts = u32::try_from(row.try_get::<i64, _>(2)?).unwrap_or(0);
+        let kind: String = row.try_get(3)?;
         match retry_delay(attempts, max_attempts, retryable) {
             Some(delay) => {
                 sqlx::query(
@@ -308,10 +500,14 @@ impl Catalog {
                 .bind(job_id)
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("UPDATE batches SET state = 'queued' WHERE id = $1")
-                    .bind(&batch)
-                    .execute(&mut *tx)
-                    .await?;
+                if kind == "batch" {
+                    // The batch's only job waits: so does the batch. (A split batch stays
+                    // running while its other parts go on.)
+                    sqlx::query("UPDATE batches SET state = 'queued' WHERE id = $1")
+                        .bind(&batch)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
                 tracing::warn!(batch_id = %batch, job_id, attempt = attempts, retry_in_s = delay.as_secs(), error, "Job attempt failed, will retry");
             }
@@ -320,11 +516,7 @@ impl Catalog {
                     .bind(job_id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("UPDATE batches SET state = 'failed', finished_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(&batch)
-                    .execute(&mut *tx)
-                    .await?;
+                fail_batch(&mut tx, &batch, now).await?;
                 tx.commit().await?;
                 tracing::error!(batch_id = %batch, job_id, attempt = attempts, retryable, error, "Job failed");
             }
@@ -360,9 +552,9 @@ impl Catalog {
         Ok(true)
     }
 
-    /// How many jobs are queued, running, done and failed.
+    /// How many batches are queued, running, done and failed.
     pub async fn queue_counts(&self) -> Result<QueueCounts, CatalogError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) FROM jobs GROUP BY status")
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM batches GROUP BY state")
             .fetch_all(&self.pool)
             .await?;
         let mut c = QueueCounts::default();
@@ -376,7 +568,7 @@ impl Catalog {
                 "failed" => c.failed = n,
                 other => {
                     return Err(CatalogError::Corrupt(format!(
-                        "unknown job status {other:?}"
+                        "unknown batch state {other:?}"
                     )));
                 }
             }
@@ -388,7 +580,8 @@ impl Catalog {
     pub async fn job_status(&self, batch_id: &str) -> Result<Option<JobStatus>, CatalogError> {
         let row = sqlx::query(
             "SELECT id, status, attempts, max_attempts, worker_id, last_error FROM jobs
-             WHERE batch_id = $1 ORDER BY created_at DESC LIMIT 1",
+             WHERE batch_id = $1
+             ORDER BY CASE WHEN last_error IS NULL THEN 1 ELSE 0 END, attempts DESC, created_at DESC, id LIMIT 1",
         )
         .bind(batch_id)
         .fetch_optional(&self.pool)
@@ -403,6 +596,63 @@ impl Catalog {
             last_error: row.try_get(5)?,
         }))
     }
+}
+
+/// Columns of a claimed job row, read by [`job_from_claim`].
+const JOB_COLUMNS: &str = "id, batch_id, attempts, kind, page_start, page_end";
+
+/// The claimed job of `row` (see [`JOB_COLUMNS`]), with its batch marked running.
+async fn job_from_claim(tx: &mut sqlx::Transaction<'static, sqlx::Any>, row: &sqlx::any::AnyRow) -> Result<Job, CatalogError> {
+    let id: String = row.try_get(0)?;
+    let batch: String = row.try_get(1)?;
+    let attempts: i64 = row.try_get(2)?;
+    let kind: String = row.try_get(3)?;
+    let kind = match kind.as_str() {
+        "batch" => JobKind::Batch,
+        "assemble" => JobKind::Assemble,
+        "pages" => {
+            let start: Option<i64> = row.try_get(4)?;
+            let end: Option<i64> = row.try_get(5)?;
+            match (start, end) {
+                (Some(s), Some(e)) if 0 <= s && s < e => JobKind::Pages { start: s as usize, end: e as usize },
+                _ => return Err(CatalogError::Corrupt(format!("pages job {id} has no valid page range"))),
+            }
+        }
+        other => return Err(CatalogError::Corrupt(format!("job {id} has unknown kind {other:?}"))),
+    };
+    let b = sqlx::query(
+        "UPDATE batches SET state = 'running' WHERE id = $1
+         RETURNING source, original_key, original_blake3, manifest_json",
+    )
+    .bind(&batch)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(Job {
+        id,
+        kind,
+        batch_id: batch,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        source: b.try_get(0)?,
+        original_key: b.try_get(1)?,
+        original_blake3: b.try_get(2)?,
+        manifest_json: b.try_get(3)?,
+    })
+}
+
+/// Fails a batch for good, and its parts still waiting in the queue (they would only
+/// produce pages nobody assembles).
+async fn fail_batch(tx: &mut sqlx::Transaction<'static, sqlx::Any>, batch: &str, now: i64) -> Result<(), CatalogError> {
+    sqlx::query("UPDATE batches SET state = 'failed', finished_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(batch)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("UPDATE jobs SET status = 'failed', last_error = COALESCE(last_error, $1) WHERE batch_id = $2 AND status = 'queued'")
+        .bind("another part of this batch failed")
+        .bind(batch)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -26,6 +26,8 @@ fn new_batch(n: usize) -> NewBatch {
         original_blake3: h,
         original_bytes: 1_000_000 + n as u64,
         manifest_json: format!("{{\"n\":{n}}}"),
+        page_count: 0,
+        chunk_pages: 0,
     }
 }
 
@@ -501,6 +503,94 @@ async fn concurrent_claims_never_share_a_job(cats: [Catalog; 2]) {
     );
 }
 
+/// A big batch becomes `pages` jobs that two workers share; the last completion creates
+/// the assemble job, claimed by that worker; a dead worker's part is taken over; an
+/// unreadable part is queued again.
+async fn page_jobs_are_shared_then_assembled(cats: [Catalog; 2]) {
+    let [a, b] = cats;
+    let mut nb = new_batch(7);
+    nb.page_count = 10;
+    nb.chunk_pages = 4;
+    assert_eq!(nb.page_ranges(), Some(vec![(0, 4), (4, 8), (8, 10)]));
+    a.create_batch(&nb).await.unwrap();
+    // A second batch small enough for one job.
+    let mut small = new_batch(8);
+    small.page_count = 4;
+    small.chunk_pages = 4;
+    assert_eq!(small.page_ranges(), None);
+    a.create_batch(&small).await.unwrap();
+    assert_eq!(a.batch_progress(&nb.id).await.unwrap(), Some((10, 0)));
+
+    let only = [nb.id.clone()];
+    let filter = ClaimFilter { batches: Some(&only), pages_only: true };
+    let j1 = a.claim(filter, "wa", STALE).await.unwrap().unwrap();
+    let j2 = b.claim(filter, "wb", STALE).await.unwrap().unwrap();
+    assert_eq!(j1.kind, JobKind::Pages { start: 0, end: 4 });
+    assert_eq!(j2.kind, JobKind::Pages { start: 4, end: 8 });
+    assert_eq!(a.batch_state(&nb.id).await.unwrap().as_deref(), Some("running"));
+    // pages_only never hands out the small batch's whole-batch job.
+    let any_pages = ClaimFilter { batches: None, pages_only: true };
+    let j3 = a.claim(any_pages, "wa", STALE).await.unwrap().unwrap();
+    assert_eq!(j3.kind, JobKind::Pages { start: 8, end: 10 });
+    assert_eq!(a.claim(any_pages, "wa", STALE).await.unwrap(), None);
+
+    assert_eq!(a.complete_pages_job(&j1.id, "wa", "work/k1", "h1").await.unwrap(), None);
+    assert!(matches!(a.complete_pages_job(&j2.id, "wa", "work/x", "hx").await, Err(CatalogError::JobLost { .. })));
+    assert_eq!(a.batch_progress(&nb.id).await.unwrap(), Some((10, 4)));
+    // wb dies holding 4..8: its heartbeat goes stale, wa takes the part over.
+    assert_eq!(a.heartbeat_worker("wa").await.unwrap(), 1);
+    a.advance_clock(STALE * 2);
+    b.advance_clock(STALE * 2);
+    assert_eq!(a.heartbeat_worker("wa").await.unwrap(), 1);
+    let again = a.claim(filter, "wa", STALE).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), (j2.id.as_str(), 2));
+    assert!(matches!(b.complete_pages_job(&j2.id, "wb", "work/late", "hl").await, Err(CatalogError::JobLost { .. })));
+    assert_eq!(a.complete_pages_job(&j2.id, "wa", "work/k2", "h2").await.unwrap(), None);
+    let assemble = a.complete_pages_job(&j3.id, "wa", "work/k3", "h3").await.unwrap().expect("last part creates the assembly");
+    assert_eq!(assemble.kind, JobKind::Assemble);
+    assert_eq!(assemble.batch_id, nb.id);
+    assert_eq!(assemble.manifest_json, nb.manifest_json);
+    let parts = b.pages_results(&nb.id).await.unwrap();
+    assert_eq!(
+        parts.iter().map(|p| (p.start, p.end, p.key.as_str(), p.blake3.as_str())).collect::<Vec<_>>(),
+        vec![(0, 4, "work/k1", "h1"), (4, 8, "work/k2", "h2"), (8, 10, "work/k3", "h3")]
+    );
+    // The assembly is held: nobody else gets it.
+    assert_eq!(b.claim(ClaimFilter { batches: Some(&only), pages_only: false }, "wb", STALE).await.unwrap(), None);
+
+    // Part 2 turns out unreadable: it goes back to the queue, the assembly is dropped.
+    a.reopen_pages_job(&assemble.id, "wa", &parts[1].job_id).await.unwrap();
+    assert_eq!(a.batch_progress(&nb.id).await.unwrap(), Some((10, 6)));
+    let redo = b.claim(ClaimFilter { batches: Some(&only), pages_only: false }, "wb", STALE).await.unwrap().unwrap();
+    assert_eq!(redo.kind, JobKind::Pages { start: 4, end: 8 });
+    let assemble = b.complete_pages_job(&redo.id, "wb", "work/k2b", "h2b").await.unwrap().expect("assembly again");
+    let report = small_report(&nb.id, &nb.source);
+    b.complete_job(&assemble.id, "wb", &report).await.unwrap();
+    assert_eq!(a.batch_state(&nb.id).await.unwrap().as_deref(), Some("done"));
+    assert_eq!(a.batch_progress(&nb.id).await.unwrap(), Some((10, 10)));
+
+    // The small batch is one `batch` job, claimed by a normal claim.
+    let whole = a.claim_job("wa", STALE).await.unwrap().unwrap();
+    assert_eq!((whole.kind, whole.batch_id.as_str()), (JobKind::Batch, small.id.as_str()));
+}
+
+/// A part that fails for good fails its batch and cancels the parts still queued.
+async fn a_failed_part_fails_the_batch(cats: [Catalog; 2]) {
+    let [a, _b] = cats;
+    let mut nb = new_batch(9);
+    nb.page_count = 9;
+    nb.chunk_pages = 3;
+    a.create_batch(&nb).await.unwrap();
+    let j = a.claim_job("w", STALE).await.unwrap().unwrap();
+    assert_eq!(j.kind, JobKind::Pages { start: 0, end: 3 });
+    a.fail_job(&j.id, "w", "input-unreadable: broken", false).await.unwrap();
+    assert_eq!(a.batch_state(&nb.id).await.unwrap().as_deref(), Some("failed"));
+    assert_eq!(a.claim_job("w", STALE).await.unwrap(), None);
+    let js = a.job_status(&nb.id).await.unwrap().unwrap();
+    assert_eq!(js.last_error.as_deref(), Some("input-unreadable: broken"));
+    assert_eq!(a.queue_counts().await.unwrap(), QueueCounts { queued: 0, running: 0, done: 0, failed: 1 });
+}
+
 async fn sqlite_pair() -> (tempfile::TempDir, [Catalog; 2]) {
     let dir = tempfile::tempdir().unwrap();
     let a = Catalog::open(None, dir.path()).await.unwrap();
@@ -544,6 +634,8 @@ on_both_backends!(
     fail_with_backoff_then_permanently,
     stale_heartbeat_reclaim,
     concurrent_claims_never_share_a_job,
+    page_jobs_are_shared_then_assembled,
+    a_failed_part_fails_the_batch,
 );
 
 /// Run by `sqlite_claims_are_exclusive_across_processes` in child processes (a no-op
@@ -686,3 +778,5 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
     assert_eq!(finite_or_zero(-2.5), -2.5);
     assert!(to_i64(u64::MAX, "bytes").is_err());
 }
+
+mod search;

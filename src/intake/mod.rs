@@ -138,11 +138,23 @@ impl Input {
 
     /// Decodes pages one at a time, in order. Indexes run across all files.
     pub fn pages(&self) -> impl Iterator<Item = Result<PageImage, PageFailure>> + Send + '_ {
+        self.pages_range(0..self.page_count())
+    }
+
+    /// Decodes the pages whose batch index is in `range`, one at a time, in order (pages
+    /// before the range are skipped without decoding their pixels); every index of the
+    /// range that the files hold comes out exactly once. Used to run one part of a batch on
+    /// one worker. The iterator owns what it reads (it outlives `self`).
+    pub fn pages_range(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = Result<PageImage, PageFailure>> + Send + 'static {
         let mut first = 0;
-        self.files.iter().flat_map(move |file| {
+        self.files.clone().into_iter().flat_map(move |file| {
             let start = first;
             first += file.pages;
-            decode_file(file, start)
+            // The part of this file inside the range, as file-relative page numbers.
+            let lo = range.start.max(start) - start;
+            let hi = range.end.min(start + file.pages).max(start) - start;
+            let it: PageIter = if lo >= hi { Box::new(std::iter::empty()) } else { decode_file(&file, start, lo..hi) };
+            it
         })
     }
 }
@@ -184,19 +196,48 @@ fn open_file(path: &Path) -> Result<InputFile, IntakeError> {
 
 type PageIter = Box<dyn Iterator<Item = Result<PageImage, PageFailure>> + Send>;
 
-fn decode_file(file: &InputFile, first: usize) -> PageIter {
-    let fail_all = |message: String, n: usize| -> PageIter {
-        Box::new((first..first + n).map(move |index| Err(PageFailure { index, message: message.clone() })))
+/// Yields what `inner` yields, then a failure for each index up to `end` it did not reach.
+struct FillMissing {
+    inner: PageIter,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for FillMissing {
+    type Item = Result<PageImage, PageFailure>;
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.next >= self.end {
+            return None;
+        }
+        let item = self.inner.next().unwrap_or_else(|| {
+            Err(PageFailure { index: self.next, message: "page not found in the file (its directory chain ends early)".into() })
+        });
+        self.next += 1;
+        Some(item)
+    }
+}
+
+/// Pages `part` (file-relative) of one file; `first` is the batch index of its page 0.
+fn decode_file(file: &InputFile, first: usize, part: std::ops::Range<usize>) -> PageIter {
+    let fail_all = |message: String| -> PageIter {
+        let r = first + part.start..first + part.end;
+        Box::new(r.map(move |index| Err(PageFailure { index, message: message.clone() })))
     };
     match file.kind {
-        FileKind::Tiff => match tiff_file::TiffPages::open(&file.path, first) {
-            Ok(pages) => Box::new(pages),
-            Err(e) => fail_all(e.to_string(), file.pages),
+        FileKind::Tiff => match tiff_file::TiffPages::open_at(&file.path, first, part.start) {
+            // A broken directory chain ends the file early: the pages it hides still get
+            // their failure, so every index of the part comes out exactly once.
+            Ok(pages) => Box::new(FillMissing {
+                inner: Box::new(pages.take(part.len())),
+                next: first + part.start,
+                end: first + part.end,
+            }),
+            Err(e) => fail_all(e.to_string()),
         },
         FileKind::Pdf => {
             let source = fs::read(&file.path).map_err(|e| e.to_string()).and_then(|b| pdf::PdfSource::open(b).map_err(|e| e.to_string()));
             match source {
-                Ok(source) => Box::new((0..file.pages).map(move |i| {
+                Ok(source) => Box::new(part.clone().map(move |i| {
                     let index = first + i;
                     source
                         .decode_page(i)
@@ -206,7 +247,7 @@ fn decode_file(file: &InputFile, first: usize) -> PageIter {
                         })
                         .map_err(|e| PageFailure { index, message: e.to_string() })
                 })),
-                Err(message) => fail_all(message, file.pages),
+                Err(message) => fail_all(message),
             }
         }
         FileKind::Png | FileKind::Jpeg => {

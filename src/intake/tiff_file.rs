@@ -39,7 +39,17 @@ pub struct TiffPages {
 
 impl TiffPages {
     pub fn open(path: &Path, first_index: usize) -> Result<TiffPages, String> {
-        Ok(TiffPages { dec: Some(decoder(path)?), index: first_index, first: true })
+        Self::open_at(path, first_index, 0)
+    }
+
+    /// Starts at the file's page `skip` (directories before it are read, pixels are not);
+    /// `first_index` is the batch index of the file's first page.
+    pub fn open_at(path: &Path, first_index: usize, skip: usize) -> Result<TiffPages, String> {
+        let mut dec = decoder(path)?;
+        for n in 0..skip {
+            dec.next_image().map_err(|e| format!("page {} directory: {e}", n + 1))?;
+        }
+        Ok(TiffPages { dec: Some(dec), index: first_index + skip, first: true })
     }
 }
 
@@ -196,5 +206,27 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() - 150]).unwrap();
         let results: Vec<_> = TiffPages::open(&path, 0).map(|it| it.collect::<Vec<_>>()).unwrap_or_default();
         assert!(results.iter().any(|r| r.is_err()), "truncation must be reported");
+    }
+
+    #[test]
+    fn a_page_range_decodes_just_those_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.tif");
+        write_pages(&path, &[(40, 30, 10), (50, 20, 200), (10, 10, 128), (12, 7, 3), (9, 9, 77)]);
+        let input = crate::intake::Input::open(&path).unwrap();
+        let pages: Vec<_> = input.pages_range(1..4).map(|p| p.unwrap()).collect();
+        assert_eq!(pages.iter().map(|p| p.index).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(pages[0].image.width(), 50);
+        assert_eq!(pages[2].image.to_luma8().get_pixel(1, 1)[0], 3);
+        assert_eq!(input.pages_range(4..5).map(|p| p.unwrap().index).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(input.pages_range(5..5).count(), 0);
+        // A folder of two files: ranges cross the file boundary.
+        let folder = dir.path().join("f");
+        std::fs::create_dir(&folder).unwrap();
+        write_pages(&folder.join("a.tif"), &[(5, 5, 1), (6, 6, 2)]);
+        write_pages(&folder.join("b.tif"), &[(7, 7, 3), (8, 8, 4)]);
+        let input = crate::intake::Input::open(&folder).unwrap();
+        let got: Vec<_> = input.pages_range(1..3).map(|p| p.unwrap()).map(|p| (p.index, p.image.width())).collect();
+        assert_eq!(got, vec![(1, 6), (2, 7)]);
     }
 }

@@ -9,3 +9,4 @@ mod intake_formats;
 mod bench_cmd;
 mod workers;
 mod s3;
+mod search_cmd;

@@ -10,7 +10,11 @@ use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 fn ingest(input: &Path, data: &Path, catalog: &str) -> Value {
-    let out = sohoa().arg("ingest").arg(input).arg("--data").arg(data).args(["--catalog", catalog, "--json"]).output().unwrap();
+    ingest_with(input, data, catalog, &[])
+}
+
+fn ingest_with(input: &Path, data: &Path, catalog: &str, extra: &[&str]) -> Value {
+    let out = sohoa().arg("ingest").arg(input).arg("--data").arg(data).args(["--catalog", catalog, "--json"]).args(extra).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
@@ -102,6 +106,59 @@ fn three_workers_one_killed_mid_batch_on_postgres() {
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     assert_eq!(stored, catalog_docs);
+}
+
+/// One big batch split into parts of 2 pages: three workers share it, one is killed
+/// (SIGKILL) once the first parts are done; its parts are taken over, and the batch is
+/// assembled once, with every page and document as the truth says.
+#[test]
+fn one_big_batch_is_shared_by_workers_and_survives_a_kill() {
+    let Some(catalog) = sohoa::testsupport::postgres::shared_database_or_skip("shared_batch") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let set = dir.path().join("scan");
+    let opts = GenOptions { seed: 51, dpi: 150.0, dossiers: 2, docs_per_dossier: (2, 2), pages_per_doc: (1, 2), ..Default::default() };
+    write_sample_set(&set, &opts).unwrap();
+    let truth: BatchTruth = serde_json::from_slice(&std::fs::read(set.join("batch.truth.json")).unwrap()).unwrap();
+    let queued = ingest_with(&set.join("batch.tif"), &data, &catalog, &["--chunk-pages", "2"]);
+    let id = queued["batches"][0]["batch_id"].as_str().unwrap().to_string();
+    let pages = truth.pages.len() as u64;
+    assert!(pages >= 8, "a batch of {pages} pages is too small to share");
+    assert_eq!(status(Some(&id), &data, &catalog)["progress"], serde_json::json!({"pages": pages, "pages_done": 0}));
+
+    let mut workers: Vec<Child> = (0..3).map(|_| worker(&data, &catalog)).collect();
+    let deadline = Instant::now() + Duration::from_secs(180);
+    loop {
+        let done = status(Some(&id), &data, &catalog)["progress"]["pages_done"].as_u64().unwrap();
+        if done >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no part of the batch was done");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    workers[0].kill().unwrap();
+    workers[0].wait().unwrap();
+    for w in &mut workers[1..] {
+        assert!(w.wait().unwrap().success());
+    }
+    let b = status(Some(&id), &data, &catalog);
+    assert_eq!(b["state"], "done", "{b}");
+    assert_matches_truth(&b, &truth);
+    assert_eq!(b["progress"], serde_json::json!({"pages": pages, "pages_done": pages}));
+    assert!(b["workers"].as_array().unwrap().len() >= 2, "the batch was not shared: {}", b["workers"]);
+    let mut catalog_docs = std::collections::BTreeSet::new();
+    for d in b["dossiers"].as_array().unwrap() {
+        for doc in d["documents"].as_array().unwrap() {
+            assert!(catalog_docs.insert(doc["blake3"].as_str().unwrap().to_string()), "document stored twice");
+        }
+    }
+    let stored: std::collections::BTreeSet<String> = walk(&data.join("objects/documents"))
+        .into_iter()
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(stored, catalog_docs);
+    // The parts were intermediate: gone once the documents are stored.
+    assert!(!data.join("objects/work").join(&id).exists() || std::fs::read_dir(data.join("objects/work").join(&id)).unwrap().next().is_none());
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
