@@ -248,6 +248,9 @@ enum Command {
         /// With --ocr: Tesseract reads the cleaned page as is instead of prepare_for_ocr of it.
         #[arg(long)]
         ocr_plain: bool,
+        /// With --ocr: pages read at once, one Tesseract engine each (CPU times stay per read).
+        #[arg(long, default_value_t = 1)]
+        ocr_threads: usize,
         /// Content-page scanner defects: heavy (deliberately degraded) or realistic.
         #[arg(long, default_value = "heavy")]
         defects: sohoa::imaging::eval::Defects,
@@ -317,8 +320,8 @@ fn main() -> ExitCode {
             let opts = sohoa::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             cli::generate(&out, &opts)
         }
-        Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, defects, data, script } => {
-            sohoa::imaging::eval::run(&sohoa::imaging::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, defects, data, script })
+        Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
+            sohoa::imaging::eval::run(&sohoa::imaging::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script })
         }
     };
     ExitCode::from(code)

@@ -41,10 +41,10 @@ pub enum Defects {
     /// 50-90 on half of them, dark bands on 30%, black rotation wedges on 30%.
     #[default]
     Heavy,
-    /// What an office scanner gives (a little worse than the pipeline's generated
-    /// batches, which have noise σ 4 and nothing else): box blur radius 1 on 25% of
-    /// pages, tint 0.92-1.0, noise σ 3-6, 100 small specks, JPEG quality 75-95 on 30%,
-    /// dark bands on 20%, black rotation wedges on 30%.
+    /// What an office scanner gives at 200-300 dpi: slight blur (box radius 1) on 30% of
+    /// pages, paper tint 0.92-1.0, noise σ 3-6, 100 small dust specks, JPEG quality 75-90
+    /// on half of them, dark scanner bands on 20%, black rotation wedges on 30%; skew and
+    /// quarter turns as in the heavy set.
     Realistic,
 }
 
@@ -216,7 +216,7 @@ fn degrade(
         if rng.random_bool(0.4) {
             img = synth::box_blur(&img, if dpi >= 300.0 { 2 } else { 1 });
         }
-    } else if rng.random_bool(0.25) {
+    } else if rng.random_bool(0.3) {
         img = synth::box_blur(&img, 1);
     }
     let wedge = rng.random_bool(0.3);
@@ -236,7 +236,7 @@ fn degrade(
     };
     synth::add_noise(&mut img, seed, rng.random_range(noise));
     synth::add_specks(&mut img, seed ^ 1, specks, speck_radius);
-    let (jpeg_p, quality) = if heavy { (0.5, 50..=90) } else { (0.3, 75..=95) };
+    let (jpeg_p, quality) = if heavy { (0.5, 50..=90) } else { (0.5, 75..=90) };
     if rng.random_bool(jpeg_p) {
         img = jpeg_round_trip(&img, rng.random_range(quality));
     }
@@ -353,12 +353,41 @@ pub struct EvalReport {
     pub pages: Vec<PageResult>,
 }
 
-/// OCR character error rates after the image stage (fractions, character-weighted).
+/// What Tesseract reads in the OCR comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OcrInput {
+    /// `prepare_for_ocr` of the cleaned page (`--ocr`).
+    Prepared,
+    /// The cleaned page itself, `CleanPage::gray` (`--ocr --ocr-plain`).
+    Cleaned,
+}
+
+/// One content page read after the image stage, and its straight twin.
+#[derive(Debug, Clone, Serialize)]
+pub struct PageOcr {
+    pub name: String,
+    pub dpi: f32,
+    /// Characters of the ground-truth text (the CER weight).
+    pub chars: usize,
+    /// CER of the skewed and turned page.
+    pub cer: f64,
+    /// CER of the straight twin (when the set has it).
+    pub cer_straight: Option<f64>,
+    /// CPU time of `prepare_for_ocr`, summed over the reads of this page, seconds.
+    pub prepare_s: f64,
+    /// Tesseract's CPU time, summed over the reads of this page, seconds.
+    pub ocr_s: f64,
+    /// Tesseract reads of this page (1, or 2 with the straight twin).
+    pub reads: usize,
+}
+
+/// OCR character error rates after the image stage (fractions, character-weighted over
+/// the pages; "worst" is the worst single page).
 #[derive(Debug, Clone, Serialize)]
 pub struct OcrScore {
-    /// What Tesseract read: `prepare_for_ocr` of the cleaned page (as the pipeline) or
-    /// the cleaned page itself (`--ocr-plain`).
-    pub input: String,
+    pub input: OcrInput,
+    pub pages: usize,
     /// Over the skewed and turned pages.
     pub cer_skewed: f64,
     /// The same pages rendered straight (when the set has the straight twins).
@@ -368,10 +397,58 @@ pub struct OcrScore {
     pub cer_skewed_300dpi: f64,
     pub cer_straight_300dpi: Option<f64>,
     pub worst_page_cer: f64,
+    pub worst_page: String,
+    pub worst_page_cer_straight: Option<f64>,
+    /// Largest `cer − cer_straight` of a page: what skew cost the worst-hit page.
+    pub worst_page_excess: Option<f64>,
     /// CPU time of `prepare_for_ocr` per read on one thread, milliseconds (0 when plain).
     pub prepare_ms_mean: f64,
     /// Tesseract's CPU time per read, milliseconds.
     pub ocr_ms_mean: f64,
+}
+
+impl OcrScore {
+    /// Aggregates per-page results (pure). Straight figures are `None` unless every page
+    /// has its straight twin.
+    pub fn from_pages(input: OcrInput, pages: &[PageOcr]) -> OcrScore {
+        let twins = !pages.is_empty() && pages.iter().all(|p| p.cer_straight.is_some());
+        let rate = |keep: &dyn Fn(&PageOcr) -> bool, straight: bool| -> f64 {
+            let (mut err, mut n) = (0.0, 0.0);
+            for p in pages.iter().filter(|p| keep(p)) {
+                let c = if straight { p.cer_straight.unwrap_or(0.0) } else { p.cer };
+                err += c * p.chars as f64;
+                n += p.chars as f64;
+            }
+            if n > 0.0 { err / n } else { 0.0 }
+        };
+        let all = |_: &PageOcr| true;
+        let low = |p: &PageOcr| p.dpi < 250.0;
+        let high = |p: &PageOcr| p.dpi >= 250.0;
+        let worst = pages.iter().max_by(|a, b| a.cer.total_cmp(&b.cer));
+        let reads = pages.iter().map(|p| p.reads).sum::<usize>().max(1) as f64;
+        OcrScore {
+            input,
+            pages: pages.len(),
+            cer_skewed: rate(&all, false),
+            cer_straight: twins.then(|| rate(&all, true)),
+            cer_skewed_200dpi: rate(&low, false),
+            cer_straight_200dpi: twins.then(|| rate(&low, true)),
+            cer_skewed_300dpi: rate(&high, false),
+            cer_straight_300dpi: twins.then(|| rate(&high, true)),
+            worst_page_cer: worst.map_or(0.0, |p| p.cer),
+            worst_page: worst.map_or(String::new(), |p| p.name.clone()),
+            worst_page_cer_straight: twins
+                .then(|| pages.iter().filter_map(|p| p.cer_straight).fold(0.0, f64::max)),
+            worst_page_excess: twins.then(|| {
+                pages
+                    .iter()
+                    .map(|p| p.cer - p.cer_straight.unwrap_or(0.0))
+                    .fold(f64::NEG_INFINITY, f64::max)
+            }),
+            prepare_ms_mean: pages.iter().map(|p| p.prepare_s).sum::<f64>() * 1000.0 / reads,
+            ocr_ms_mean: pages.iter().map(|p| p.ocr_s).sum::<f64>() * 1000.0 / reads,
+        }
+    }
 }
 
 /// Runs `clean_page` on every page (one-thread pool) and scores the results.
@@ -514,106 +591,159 @@ fn score(pages: Vec<PageResult>, seed: u64, defects: Defects) -> EvalReport {
 }
 
 /// Reads every content page (after `clean_page`) and its straight twin with Tesseract and
-/// fills the CER fields.
-/// Reads every content page (after `clean_page`) and its straight twin with Tesseract and
-/// fills the CER fields. OCR reads [`prepare_for_ocr`] of the cleaned page, as the
-/// pipeline does, or the cleaned page itself with `plain`.
-fn add_ocr(report: &mut EvalReport, set: &[EvalPage], data: &Path, plain: bool) -> Result<(), String> {
+/// fills the CER fields, on `threads` threads (one engine each).
+fn add_ocr(
+    report: &mut EvalReport,
+    set: &[EvalPage],
+    data: &Path,
+    input: OcrInput,
+    threads: usize,
+) -> Result<(), String> {
     let models = crate::cli::materialize_models(data).map_err(|e| e.to_string())?;
-    let score = ocr_score(set, &models, plain, |name, cer, straight| {
-        if let Some(res) = report.pages.iter_mut().find(|p| p.name == name) {
-            res.cer = Some(cer);
-            res.cer_straight = straight;
-        }
+    let pages = ocr_pages(set, &models, input, threads, |p| {
         eprintln!(
-            "{name}: CER {:.3}% (straight {})",
-            cer * 100.0,
-            straight.map_or("not read".into(), |s| format!("{:.3}%", s * 100.0))
+            "{}: CER {:.3}% (straight {})",
+            p.name,
+            p.cer * 100.0,
+            p.cer_straight.map_or("not read".into(), |s| format!("{:.3}%", s * 100.0))
         );
     })?;
-    report.ocr = Some(score);
+    for p in &pages {
+        if let Some(res) = report.pages.iter_mut().find(|r| r.name == p.name) {
+            res.cer = Some(p.cer);
+            res.cer_straight = p.cer_straight;
+        }
+    }
+    report.ocr = Some(OcrScore::from_pages(input, &pages));
     Ok(())
 }
 
-/// OCR character error rates of the content pages of `set` after the image stage (and of
-/// their straight twins where the set has them), with Tesseract `vie` and the models in
-/// `models`, on the calling thread; `page` is told each page's result. A failed read is
-/// retried once (a transient `Tesseract returned -1`, on a page that reads fine again,
-/// was seen once while measuring), then fails the whole score.
-pub fn ocr_score(
+/// Reads the content pages of `set` after the image stage (and their straight twins where
+/// the set has them) with Tesseract `vie` and the models in `models`, on `threads` threads
+/// with one engine and a one-thread rayon pool each (so each thread's CPU clock holds all
+/// of its page's work); `done` is told each page as it finishes. Results are in set order.
+/// A failed read is retried once (a transient `Tesseract returned -1`, on a page that
+/// reads fine again, was seen once while measuring), then fails the whole run.
+pub fn ocr_pages(
     set: &[EvalPage],
     models: &Path,
-    plain: bool,
-    mut page: impl FnMut(&str, f64, Option<f64>),
-) -> Result<OcrScore, String> {
-    use crate::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
-    let config = OcrConfig {
-        models: Some(models.to_path_buf()),
-        ..Default::default()
-    };
-    let mut engine = TesseractEngine::new(&config).map_err(|e| e.to_string())?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .map_err(|e| e.to_string())?;
-    // [all, 200 dpi, 300 dpi] x (errors skewed, errors straight, characters).
-    let mut acc = [[0.0f64; 3]; 3];
-    let (mut prep_ms, mut ocr_ms, mut reads, mut worst) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
-    for p in set {
-        let Truth::Content { text, .. } = &p.truth else {
-            continue;
+    input: OcrInput,
+    threads: usize,
+    done: impl Fn(&PageOcr) + Sync,
+) -> Result<Vec<PageOcr>, String> {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let content: Vec<(&EvalPage, &str)> = set
+        .iter()
+        .filter_map(|p| match &p.truth {
+            Truth::Content { text, .. } => Some((p, text.as_str())),
+            _ => None,
+        })
+        .collect();
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, Result<PageOcr, String>)>> = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..threads.clamp(1, content.len().max(1)) {
+            s.spawn(|| {
+                let mut worker = match OcrWorker::new(models) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        let i = next.fetch_add(content.len(), Ordering::Relaxed);
+                        if i < content.len() {
+                            results.lock().unwrap_or_else(|e| e.into_inner()).push((i, Err(e)));
+                        }
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(page, text)) = content.get(i) else {
+                        break;
+                    };
+                    let r = worker.page(page, text, input);
+                    if let Ok(p) = &r {
+                        done(p);
+                    }
+                    results.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+                }
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|r| r.0);
+    if results.len() < content.len() {
+        return Err("an OCR thread stopped before reading its pages".into());
+    }
+    results.into_iter().map(|r| r.1).collect()
+}
+
+/// One thread's Tesseract engine and one-thread rayon pool.
+struct OcrWorker {
+    engine: crate::ocr::tesseract::TesseractEngine,
+    pool: rayon::ThreadPool,
+}
+
+impl OcrWorker {
+    fn new(models: &Path) -> Result<OcrWorker, String> {
+        use crate::ocr::OcrConfig;
+        let config = OcrConfig {
+            models: Some(models.to_path_buf()),
+            ..Default::default()
         };
+        Ok(OcrWorker {
+            engine: crate::ocr::tesseract::TesseractEngine::new(&config)
+                .map_err(|e| e.to_string())?,
+            pool: rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .map_err(|e| e.to_string())?,
+        })
+    }
+
+    fn page(&mut self, p: &EvalPage, text: &str, input: OcrInput) -> Result<PageOcr, String> {
+        let (mut prepare_s, mut ocr_s, mut reads) = (0.0, 0.0, 0);
         let mut read = |img: &GrayImage| -> Result<f64, String> {
-            let gray = clean_page(PageImage {
-                index: 0,
-                image: DynamicImage::ImageLuma8(img.clone()),
-                color: ColorMode::Gray,
-                dpi: p.dpi,
-                warnings: Vec::new(),
-            })
-            .gray;
-            // One-thread pool: the thread's CPU clock then holds all of the copy's work.
-            let (ocr, prep_s, ocr_s) = pool.install(|| {
+            use crate::ocr::OcrEngine;
+            let (engine, pool) = (&mut self.engine, &self.pool);
+            let (ocr, prep, rec) = pool.install(|| {
+                let gray = clean_page(PageImage {
+                    index: 0,
+                    image: DynamicImage::ImageLuma8(img.clone()),
+                    color: ColorMode::Gray,
+                    dpi: p.dpi,
+                    warnings: Vec::new(),
+                })
+                .gray;
                 let c0 = thread_cpu_s();
-                let input = if plain { gray } else { prepare_for_ocr(&gray) };
+                let gray = match input {
+                    OcrInput::Prepared => prepare_for_ocr(&gray),
+                    OcrInput::Cleaned => gray,
+                };
                 let c1 = thread_cpu_s();
                 let ocr = engine
-                    .recognize(&input, p.dpi)
-                    .or_else(|_| engine.recognize(&input, p.dpi));
+                    .recognize(&gray, p.dpi)
+                    .or_else(|_| engine.recognize(&gray, p.dpi));
                 (ocr, c1 - c0, thread_cpu_s() - c1)
             });
-            prep_ms += prep_s * 1000.0;
-            ocr_ms += ocr_s * 1000.0;
-            reads += 1.0;
+            prepare_s += prep;
+            ocr_s += rec;
+            reads += 1;
             let ocr = ocr.map_err(|e| format!("{}: {e}", p.name))?;
             Ok(samples::cer(text, &ocr.text))
         };
         let cer = read(&p.image)?;
-        let straight = p.straight.as_ref().map(&mut read).transpose()?;
-        let n = text.chars().count() as f64;
-        for k in [0, if p.dpi < 250.0 { 1 } else { 2 }] {
-            acc[k][0] += cer * n;
-            acc[k][1] += straight.unwrap_or(f64::NAN) * n;
-            acc[k][2] += n;
-        }
-        worst = worst.max(cer);
-        page(&p.name, cer, straight);
+        let cer_straight = p.straight.as_ref().map(&mut read).transpose()?;
+        Ok(PageOcr {
+            name: p.name.clone(),
+            dpi: p.dpi,
+            chars: text.chars().count(),
+            cer,
+            cer_straight,
+            prepare_s,
+            ocr_s,
+            reads,
+        })
     }
-    let rate = |k: usize, j: usize| acc[k][j] / acc[k][2].max(1.0);
-    let straight = set.iter().any(|p| p.straight.is_some());
-    let opt = |k: usize| straight.then(|| rate(k, 1));
-    Ok(OcrScore {
-        input: if plain { "cleaned page" } else { "prepare_for_ocr" }.into(),
-        cer_skewed: rate(0, 0),
-        cer_straight: opt(0),
-        cer_skewed_200dpi: rate(1, 0),
-        cer_straight_200dpi: opt(1),
-        cer_skewed_300dpi: rate(2, 0),
-        cer_straight_300dpi: opt(2),
-        worst_page_cer: worst,
-        prepare_ms_mean: prep_ms / reads.max(1.0),
-        ocr_ms_mean: ocr_ms / reads.max(1.0),
-    })
 }
 
 /// One line of `scripts/compare_deskew.py` output.
@@ -710,6 +840,8 @@ pub struct EvalArgs {
     pub ocr: bool,
     /// With `ocr`: Tesseract reads the cleaned page as is, not `prepare_for_ocr` of it.
     pub ocr_plain: bool,
+    /// With `ocr`: pages read at once, one Tesseract engine each (`--ocr-threads`).
+    pub ocr_threads: usize,
     /// Content-page defects (`--defects heavy|realistic`).
     pub defects: Defects,
     /// Data folder (models for `--ocr`).
@@ -731,7 +863,17 @@ pub fn run(args: &EvalArgs) -> u8 {
     let mut report = evaluate_with(&set, args.seed, args.defects);
     let mut code = 0;
     if args.ocr
-        && let Err(e) = add_ocr(&mut report, &set, &args.data, args.ocr_plain)
+        && let Err(e) = add_ocr(
+            &mut report,
+            &set,
+            &args.data,
+            if args.ocr_plain {
+                OcrInput::Cleaned
+            } else {
+                OcrInput::Prepared
+            },
+            args.ocr_threads,
+        )
     {
         eprintln!("error: OCR comparison could not run: {e}");
         code = 2;
@@ -806,20 +948,37 @@ fn print_summary(r: &EvalReport) {
         r.clean_wall_ms_300dpi_mean
     );
     if let Some(o) = &r.ocr {
-        let pct = |v: Option<f64>| v.map_or("-".into(), |v| format!("{:.3}%", v * 100.0));
+        let pct = |v: f64| format!("{:.3}%", v * 100.0);
+        let opt = |v: Option<f64>| v.map_or("-".into(), pct);
         println!(
-            "OCR CER after the image stage (Tesseract reads {}): skewed {:.3}%, straight {}; 200 dpi {:.3}% / {}; 300 dpi {:.3}% / {}; worst page {:.3}%",
-            o.input,
-            o.cer_skewed * 100.0,
-            pct(o.cer_straight),
-            o.cer_skewed_200dpi * 100.0,
-            pct(o.cer_straight_200dpi),
-            o.cer_skewed_300dpi * 100.0,
-            pct(o.cer_straight_300dpi),
-            o.worst_page_cer * 100.0
+            "OCR after the image stage, Tesseract reads {}, {} pages (CER, character-weighted):",
+            match o.input {
+                OcrInput::Prepared => "prepare_for_ocr(cleaned page)",
+                OcrInput::Cleaned => "the cleaned page (--ocr-plain)",
+            },
+            o.pages
         );
         println!(
-            "OCR CPU time per read (one thread): Tesseract {:.0} ms, prepare_for_ocr {:.1} ms",
+            "  skewed and turned: mean {}, worst page {} ({}); 200 dpi {}, 300 dpi {}",
+            pct(o.cer_skewed),
+            pct(o.worst_page_cer),
+            o.worst_page,
+            pct(o.cer_skewed_200dpi),
+            pct(o.cer_skewed_300dpi)
+        );
+        println!(
+            "  straight twins:    mean {}, worst page {}; 200 dpi {}, 300 dpi {}",
+            opt(o.cer_straight),
+            opt(o.worst_page_cer_straight),
+            opt(o.cer_straight_200dpi),
+            opt(o.cer_straight_300dpi)
+        );
+        println!(
+            "  worst page skewed minus straight: {}",
+            o.worst_page_excess.map_or("-".into(), |v| format!("{:+.3} points", v * 100.0))
+        );
+        println!(
+            "  CPU time per read (one thread): Tesseract {:.0} ms, prepare_for_ocr {:.1} ms",
             o.ocr_ms_mean, o.prepare_ms_mean
         );
     }
