@@ -623,7 +623,8 @@ fn add_ocr(
 /// with one engine and a one-thread rayon pool each (so each thread's CPU clock holds all
 /// of its page's work); `done` is told each page as it finishes. Results are in set order.
 /// A failed read is retried once (a transient `Tesseract returned -1`, on a page that
-/// reads fine again, was seen once while measuring), then fails the whole run.
+/// reads fine again, was seen once while measuring), then fails the whole run. The
+/// recognition deadline is an hour, not the pipeline's: the eval scores accuracy.
 pub fn ocr_pages(
     set: &[EvalPage],
     models: &Path,
@@ -688,6 +689,9 @@ impl OcrWorker {
         use crate::ocr::OcrConfig;
         let config = OcrConfig {
             models: Some(models.to_path_buf()),
+            // The pipeline's deadline is wall time; on a shared machine, under `nice`, a
+            // page can take longer than that without being any harder to read.
+            deadline_ms: 3_600_000,
             ..Default::default()
         };
         Ok(OcrWorker {
