@@ -256,7 +256,8 @@ pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers:
             scope.spawn(move || {
                 while let Ok(Ok((gray, dpi))) = rx.lock().map(|r| r.recv()) {
                     let t = CpuClock::start();
-                    let _ = engine.recognize(&gray, dpi);
+                    // What the pipeline's OCR stage does: the OCR copy, then Tesseract.
+                    let _ = engine.recognize(&crate::imaging::prepare_for_ocr(&gray), dpi);
                     *cpu.lock().expect("floor counter") += t.seconds();
                 }
             });

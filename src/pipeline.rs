@@ -344,7 +344,9 @@ fn process_page(
     let mut ocr = OcrPage::default();
     if kind == PageKind::Content {
         let t = CpuClock::start();
-        match engine.recognize(&clean.gray, clean.dpi) {
+        // Tesseract reads a levelled, despeckled copy; the stored image stays as cleaned.
+        let ocr_input = imaging::prepare_for_ocr(&clean.gray);
+        match engine.recognize(&ocr_input, clean.dpi) {
             Ok(page) => ocr = page,
             Err(e) => {
                 tracing::warn!(page = index, error = %e, "OCR failed; page stored without text.");

@@ -363,6 +363,11 @@ pub enum OcrInput {
     Cleaned,
 }
 
+impl OcrInput {
+    /// What the pipeline's Tesseract reads on content pages (`pipeline::process_page`).
+    pub const PIPELINE: OcrInput = OcrInput::Prepared;
+}
+
 /// One content page read after the image stage, and its straight twin.
 #[derive(Debug, Clone, Serialize)]
 pub struct PageOcr {
@@ -1004,5 +1009,47 @@ mod tests {
         let img = GrayImage::from_fn(64, 48, |x, _| image::Luma([(x * 4) as u8]));
         let j = jpeg_round_trip(&img, 60);
         assert_eq!(j.dimensions(), (64, 48));
+    }
+
+    fn page(name: &str, dpi: f32, chars: usize, cer: f64, straight: Option<f64>) -> PageOcr {
+        PageOcr {
+            name: name.into(),
+            dpi,
+            chars,
+            cer,
+            cer_straight: straight,
+            prepare_s: 0.001,
+            ocr_s: 1.0,
+            reads: if straight.is_some() { 2 } else { 1 },
+        }
+    }
+
+    #[test]
+    fn ocr_score_is_character_weighted_per_resolution() {
+        let pages = [
+            page("a", 200.0, 1000, 0.01, Some(0.005)),
+            page("b", 300.0, 3000, 0.002, Some(0.004)),
+        ];
+        let s = OcrScore::from_pages(OcrInput::Cleaned, &pages);
+        assert_eq!(s.pages, 2);
+        assert!((s.cer_skewed - (10.0 + 6.0) / 4000.0).abs() < 1e-12);
+        assert!((s.cer_straight.unwrap() - (5.0 + 12.0) / 4000.0).abs() < 1e-12);
+        assert!((s.cer_skewed_200dpi - 0.01).abs() < 1e-12);
+        assert!((s.cer_straight_300dpi.unwrap() - 0.004).abs() < 1e-12);
+        assert_eq!(s.worst_page, "a");
+        assert!((s.worst_page_cer_straight.unwrap() - 0.005).abs() < 1e-12);
+        assert!((s.worst_page_excess.unwrap() - 0.005).abs() < 1e-12);
+        assert!((s.ocr_ms_mean - 500.0).abs() < 1e-9);
+        assert!((s.prepare_ms_mean - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ocr_score_without_every_twin_has_no_straight_figures() {
+        let pages = [page("a", 200.0, 10, 0.1, Some(0.0)), page("b", 300.0, 10, 0.0, None)];
+        let s = OcrScore::from_pages(OcrInput::Prepared, &pages);
+        assert!(s.cer_straight.is_none() && s.worst_page_excess.is_none());
+        assert!((s.cer_skewed - 0.05).abs() < 1e-12);
+        let empty = OcrScore::from_pages(OcrInput::Prepared, &[]);
+        assert_eq!((empty.pages, empty.cer_skewed), (0, 0.0));
     }
 }
