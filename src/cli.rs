@@ -164,6 +164,8 @@ pub async fn process(args: ProcessArgs) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    // Models load while the inputs are hashed and stored.
+    opts.prestart_engines();
 
     let mut ingested = Vec::new();
     for input in &inputs {
@@ -429,6 +431,8 @@ pub async fn run_worker(args: WorkerArgs) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    // Models load while the worker looks for its first job.
+    opts.prestart_engines();
     let wopts = worker::WorkerOptions {
         worker_id: format!("{}-{}", hostname(), std::process::id()),
         stale_after: args.stale_after,
