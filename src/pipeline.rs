@@ -50,12 +50,15 @@ pub struct PipelineOptions {
     /// Called with the number of pages just finished (for a progress bar).
     pub progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Makes OCR engines; tests swap in recorded or failing engines.
-    pub engine_factory: Arc<dyn Fn(&OcrConfig) -> Result<Box<dyn OcrEngine>, OcrError> + Send + Sync>,
+    pub engine_factory: EngineFactory,
     /// Engines being started ahead of the first job ([`PipelineOptions::prestart_engines`]).
-    prestarted: Arc<std::sync::Mutex<Option<std::thread::JoinHandle<Result<Vec<Box<dyn OcrEngine>>, OcrError>>>>>,
+    prestarted: Arc<std::sync::Mutex<Option<Prestart>>>,
 }
 
+/// Makes one OCR engine from the configuration.
+pub type EngineFactory = Arc<dyn Fn(&OcrConfig) -> Result<Box<dyn OcrEngine>, OcrError> + Send + Sync>;
 type Engines = Vec<Box<dyn OcrEngine>>;
+type Prestart = std::thread::JoinHandle<Result<Engines, OcrError>>;
 
 impl PipelineOptions {
     pub fn new(ocr: OcrConfig) -> Self {

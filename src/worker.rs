@@ -350,11 +350,12 @@ pub async fn run_batches(
     let mut outcomes = Vec::new();
     for id in batch_ids {
         let mut outcome = summary.outcomes.remove(id);
-        if outcome.is_none() && services.catalog.batch_state(id).await?.as_deref() == Some("done") {
-            if let Some(report) = services.catalog.batch_report(id).await? {
-                let page_errors = report.pages.iter().filter(|p| p.warnings.iter().any(|w| w.starts_with("error:"))).count();
-                outcome = Some(BatchOutcome { report, times: StageTimes::default(), page_errors });
-            }
+        if outcome.is_none()
+            && services.catalog.batch_state(id).await?.as_deref() == Some("done")
+            && let Some(report) = services.catalog.batch_report(id).await?
+        {
+            let page_errors = report.pages.iter().filter(|p| p.warnings.iter().any(|w| w.starts_with("error:"))).count();
+            outcome = Some(BatchOutcome { report, times: StageTimes::default(), page_errors });
         }
         if let (Some(o), Some(t)) = (outcome.as_mut(), summary.times.remove(id)) {
             pipeline::add_times(&mut o.times, &t);
@@ -412,7 +413,10 @@ impl JobContext {
                 let result = self.assemble(&job);
                 self.record(&job, result);
             }
-            JobKind::Pages { .. } => match self.with_engines(engines, |engines| Ok(self.run_pages_jobs(job.clone(), engines))) {
+            JobKind::Pages { .. } => match self.with_engines(engines, |engines| {
+                self.run_pages_jobs(job.clone(), engines);
+                Ok(())
+            }) {
                 Ok(()) => {}
                 Err(e) => self.record(&job, Err(e)),
             },
@@ -615,12 +619,14 @@ impl JobContext {
     }
 }
 
+type PageIter = Box<dyn Iterator<Item = Result<crate::model::PageImage, crate::intake::PageFailure>> + Send>;
+
 /// The page source of [`JobContext::run_pages_jobs`]: the pages of the job in hand, then
 /// of the next `pages` job it claims (only when the page threads ask for more).
 struct Feeder<'a> {
     ctx: &'a JobContext,
     first: Option<Job>,
-    current: Option<(u64, Box<dyn Iterator<Item = Result<crate::model::PageImage, crate::intake::PageFailure>> + Send>)>,
+    current: Option<(u64, PageIter)>,
     next_tag: u64,
     inflight: &'a Mutex<HashMap<u64, InFlight>>,
     /// Originals fetched for the last batches worked on (most recent last).
