@@ -143,6 +143,10 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     eprintln!("Running the pipeline on {} pages with {workers} worker thread(s)...", input.page_count());
     reset_peak_rss();
     let started = Instant::now();
+    if args.processes == 0 {
+        // Models load while the batch is ingested, as in `sohoa process` (timed).
+        opts.prestart_engines();
+    }
     let mut services = Services::new(
         crate::catalog::Catalog::open(None, &data).await.map_err(|e| fail(EXIT_STORAGE, e))?,
         crate::store::Store::open(None, &data).map_err(|e| fail(EXIT_STORAGE, e))?,

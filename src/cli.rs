@@ -164,6 +164,8 @@ pub async fn process(args: ProcessArgs) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    // Models load while the inputs are hashed and stored.
+    opts.prestart_engines();
 
     let mut ingested = Vec::new();
     for input in &inputs {
@@ -193,20 +195,16 @@ pub async fn process(args: ProcessArgs) -> u8 {
     let mut done_before = std::collections::HashMap::new();
     for (input, ing) in inputs.iter().zip(&ingested) {
         let batch_id = ing.batch_id().to_string();
-        if let Ingested::Duplicate { .. } = ing {
-            if let Ok(Some(state)) = services.catalog.batch_state(&batch_id).await {
-                if state == "done" {
-                    if let Ok(Some(mut report)) = services.catalog.batch_report(&batch_id).await {
-                        report.warnings.push(format!(
-                            "{} was already processed as batch {batch_id}; not processed again",
-                            input.source.display()
-                        ));
-                        done_before.insert(batch_id.clone(), report);
-                    }
-                    bar.inc(input.page_count() as u64);
-                    continue;
-                }
+        if let Ingested::Duplicate { .. } = ing
+            && let Ok(Some(state)) = services.catalog.batch_state(&batch_id).await
+            && state == "done"
+        {
+            if let Ok(Some(mut report)) = services.catalog.batch_report(&batch_id).await {
+                report.warnings.push(format!("{} was already processed as batch {batch_id}; not processed again", input.source.display()));
+                done_before.insert(batch_id.clone(), report);
             }
+            bar.inc(input.page_count() as u64);
+            continue;
         }
         if !to_run.contains(&batch_id) {
             to_run.push(batch_id);
@@ -429,13 +427,15 @@ pub async fn run_worker(args: WorkerArgs) -> u8 {
         Ok(o) => o,
         Err(code) => return code,
     };
+    // Models load while the worker looks for its first job.
+    opts.prestart_engines();
     let wopts = worker::WorkerOptions {
         worker_id: format!("{}-{}", hostname(), std::process::id()),
         stale_after: args.stale_after,
         poll: args.poll,
         exit_when_idle: args.exit_when_idle,
     };
-    eprintln!("Worker {} on catalog {} and store {}.", wopts.worker_id, format!("{:?}", services.catalog.backend()), services.store.location());
+    eprintln!("Worker {} on catalog {:?} and store {}.", wopts.worker_id, services.catalog.backend(), services.store.location());
     let shutdown = async {
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("signal handler");
         tokio::select! {

@@ -50,8 +50,15 @@ pub struct PipelineOptions {
     /// Called with the number of pages just finished (for a progress bar).
     pub progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Makes OCR engines; tests swap in recorded or failing engines.
-    pub engine_factory: Arc<dyn Fn(&OcrConfig) -> Result<Box<dyn OcrEngine>, OcrError> + Send + Sync>,
+    pub engine_factory: EngineFactory,
+    /// Engines being started ahead of the first job ([`PipelineOptions::prestart_engines`]).
+    prestarted: Arc<std::sync::Mutex<Option<Prestart>>>,
 }
+
+/// Makes one OCR engine from the configuration.
+pub type EngineFactory = Arc<dyn Fn(&OcrConfig) -> Result<Box<dyn OcrEngine>, OcrError> + Send + Sync>;
+type Engines = Vec<Box<dyn OcrEngine>>;
+type Prestart = std::thread::JoinHandle<Result<Engines, OcrError>>;
 
 impl PipelineOptions {
     pub fn new(ocr: OcrConfig) -> Self {
@@ -62,7 +69,22 @@ impl PipelineOptions {
             ocr,
             progress: None,
             engine_factory: Arc::new(|cfg| Ok(Box::new(TesseractEngine::new(cfg)?) as Box<dyn OcrEngine>)),
+            prestarted: Arc::default(),
         }
+    }
+
+    /// Starts this many page threads' engines on a thread of their own (one after the
+    /// other: Tesseract's initialisation is not known to be safe in parallel), so loading
+    /// the models overlaps whatever the caller does next (ingest, the first claim, fetching
+    /// the originals); [`start_engines`] then takes them. Call after the last change to
+    /// `workers`, `ocr` or `engine_factory`.
+    pub fn prestart_engines(&self) {
+        let (n, ocr, factory) = (self.workers.max(1), self.ocr.clone(), Arc::clone(&self.engine_factory));
+        let handle = std::thread::Builder::new()
+            .name("ocr-init".into())
+            .spawn(move || (0..n).map(|_| factory(&ocr)).collect::<Result<Engines, _>>())
+            .ok();
+        *self.prestarted.lock().expect("prestarted engines") = handle;
     }
 }
 
@@ -190,7 +212,15 @@ impl PagesResult {
 }
 
 /// Starts one OCR engine per page thread. A missing language fails here, before any page.
+/// Takes the engines of [`PipelineOptions::prestart_engines`] when there are (as many as
+/// page threads); otherwise starts them here.
 pub fn start_engines(opts: &PipelineOptions) -> Result<Vec<Box<dyn OcrEngine>>, PipelineError> {
+    let prestarted = opts.prestarted.lock().expect("prestarted engines").take();
+    if let Some(Ok(Ok(engines))) = prestarted.map(|h| h.join())
+        && engines.len() == opts.workers.max(1)
+    {
+        return Ok(engines);
+    }
     Ok((0..opts.workers.max(1)).map(|_| (opts.engine_factory)(&opts.ocr)).collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -249,7 +279,9 @@ where
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((work, decode_s))) = next else { break };
+                    let t = Instant::now();
                     let mut done = process_page(work.page, engine.as_mut(), &rules, keep_separators);
+                    tracing::debug!(page = done.report.index, kind = ?done.report.kind, ms = t.elapsed().as_millis() as u64, ocr_ms = (done.times.ocr_s * 1000.0) as u64, "Page processed.");
                     done.tag = work.tag;
                     done.times.decode_s = decode_s;
                     if done_tx.send(done).is_err() {
@@ -569,4 +601,50 @@ fn store_document(
         object_key: key,
         ocr_text,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Idle;
+    impl OcrEngine for Idle {
+        fn recognize(&mut self, _: &image::GrayImage, _: f32) -> Result<OcrPage, OcrError> {
+            Ok(OcrPage::default())
+        }
+    }
+
+    fn counting_opts(workers: usize) -> (PipelineOptions, Arc<AtomicUsize>) {
+        let made = Arc::new(AtomicUsize::new(0));
+        let mut opts = PipelineOptions::new(OcrConfig::default());
+        opts.workers = workers;
+        let m = Arc::clone(&made);
+        opts.engine_factory = Arc::new(move |_| {
+            m.fetch_add(1, Ordering::SeqCst);
+            Ok(Box::new(Idle) as Box<dyn OcrEngine>)
+        });
+        (opts, made)
+    }
+
+    #[test]
+    fn prestarted_engines_are_taken_once_then_started_anew() {
+        let (opts, made) = counting_opts(3);
+        opts.prestart_engines();
+        // A clone (what each job gets) shares the engines being started.
+        let engines = start_engines(&opts.clone()).unwrap();
+        assert_eq!((engines.len(), made.load(Ordering::SeqCst)), (3, 3));
+        // Taken: the next call starts its own.
+        assert_eq!(start_engines(&opts).unwrap().len(), 3);
+        assert_eq!(made.load(Ordering::SeqCst), 6);
+    }
+
+    #[test]
+    fn prestarted_engines_of_another_count_are_not_used() {
+        let (mut opts, made) = counting_opts(2);
+        opts.prestart_engines();
+        opts.workers = 1;
+        assert_eq!(start_engines(&opts).unwrap().len(), 1);
+        assert_eq!(made.load(Ordering::SeqCst), 3);
+    }
 }
