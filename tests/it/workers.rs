@@ -53,7 +53,9 @@ fn three_workers_one_killed_mid_batch_on_postgres() {
         let opts = GenOptions { seed, dpi: 150.0, dossiers: 1, docs_per_dossier: (2, 2), pages_per_doc: (1, 2), ..Default::default() };
         write_sample_set(&set, &opts).unwrap();
         let truth: BatchTruth = serde_json::from_slice(&std::fs::read(set.join("batch.truth.json")).unwrap()).unwrap();
-        let queued = ingest(&set.join("batch.tif"), &data, &catalog);
+        // Whole-batch jobs: each worker holds one batch when one is killed (page-level
+        // parts are killed in `one_big_batch_is_shared_by_workers_and_survives_a_kill`).
+        let queued = ingest_with(&set.join("batch.tif"), &data, &catalog, &["--chunk-pages", "0"]);
         let id = queued["batches"][0]["batch_id"].as_str().unwrap().to_string();
         assert_eq!(status(Some(&id), &data, &catalog)["state"], "queued");
         batches.push((id, truth, set));
