@@ -571,13 +571,29 @@ async fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     tokio::task::spawn_blocking(move || hash_file_blocking(&path)).await.map_err(std::io::Error::other)?
 }
 
-/// Size and BLAKE3 (hex) of a local file: memory-mapped and hashed on all cores (rayon),
-/// a scan of a few hundred MB in tens of milliseconds. Blocking.
+/// Size and BLAKE3 (hex) of a local file, read in 8 MiB chunks, each hashed on all cores
+/// (rayon). Not memory-mapped: a mapped scan of 1 GB would count in the process's
+/// resident memory (measured: 1.35 GB peak for a 500-page batch), a chunk does not.
+/// Blocking.
 pub fn hash_file_blocking(path: &Path) -> std::io::Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
-    hasher.update_mmap_rayon(path)?;
+    let mut buf = vec![0u8; HASH_CHUNK];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update_rayon(&buf[..n]);
+    }
     Ok((hasher.count(), hasher.finalize().to_hex().to_string()))
 }
+
+/// Read size of [`hash_file_blocking`].
+const HASH_CHUNK: usize = 8 * 1024 * 1024;
 
 /// The URL without user info, for messages.
 fn redact(raw: &str) -> String {
