@@ -137,17 +137,7 @@ impl Levels {
                 strong: 189,
             };
         }
-        let pct = |q: f64| -> u8 {
-            let target = (total as f64 * q).ceil().max(1.0) as u64;
-            let mut acc = 0;
-            for (v, &c) in hist.iter().enumerate() {
-                acc += c;
-                if acc >= target {
-                    return v as u8;
-                }
-            }
-            255
-        };
+        let pct = |q: f64| percentile(hist, total, q);
         let bg = pct(0.60).max(40);
         let dark = pct(0.003);
         let contrast = (bg.saturating_sub(dark) as f32).max(120.0).min(bg as f32);
@@ -204,6 +194,20 @@ pub(crate) struct Rect {
 pub(crate) struct Components {
     pub runs: Vec<Run>,
     pub comps: Vec<Comp>,
+}
+
+/// The smallest level at or below which a fraction `q` of the histogram's `total` pixels
+/// lie (at least one pixel); 255 when the histogram holds fewer than that.
+pub(crate) fn percentile(hist: &[u64; 256], total: u64, q: f64) -> u8 {
+    let target = (total as f64 * q).ceil().max(1.0) as u64;
+    let mut acc = 0;
+    for (v, &c) in hist.iter().enumerate() {
+        acc += c;
+        if acc >= target {
+            return v as u8;
+        }
+    }
+    255
 }
 
 fn find(parent: &mut [u32], mut i: u32) -> u32 {

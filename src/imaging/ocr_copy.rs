@@ -79,17 +79,7 @@ impl LevelMap {
         if total == 0 {
             return LevelMap::IDENTITY;
         }
-        let pct = |q: f64| -> i32 {
-            let target = ((total as f64 * q).ceil() as u64).max(1);
-            let mut acc = 0;
-            for (v, &c) in hist.iter().enumerate() {
-                acc += c;
-                if acc >= target {
-                    return v as i32;
-                }
-            }
-            255
-        };
+        let pct = |q: f64| i32::from(super::analysis::percentile(&hist, total, q));
         let paper = pct(0.60);
         let noise = (pct(0.90) - paper).max(1);
         let white = paper - 2 * noise;
