@@ -566,7 +566,8 @@ fn object_path(key: &str) -> Result<ObjectPath, StoreError> {
 }
 
 /// Size and BLAKE3 of a local file, read in a blocking task.
-async fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
+/// [`hash_file_blocking`] on a blocking thread.
+pub async fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || hash_file_blocking(&path)).await.map_err(std::io::Error::other)?
 }
@@ -575,7 +576,7 @@ async fn hash_file(path: &Path) -> std::io::Result<(u64, String)> {
 /// (rayon). Not memory-mapped: a mapped scan of 1 GB would count in the process's
 /// resident memory (measured: 1.35 GB peak for a 500-page batch), a chunk does not.
 /// Blocking.
-pub fn hash_file_blocking(path: &Path) -> std::io::Result<(u64, String)> {
+fn hash_file_blocking(path: &Path) -> std::io::Result<(u64, String)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();

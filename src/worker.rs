@@ -59,9 +59,9 @@ pub struct Services {
 }
 
 /// Default `--chunk-pages`: page-level parts. Measured (README, "Performance"): two
-/// one-thread workers on one 40-page batch finish 1.84-1.98x faster than one with parts of
-/// 1 page, 1.64-1.81x with parts of 4, because the last part is what the other worker
-/// waits for. A part costs one catalog claim, one stored object and one read at assembly
+/// one-thread workers on one 40-page batch finish 1.86x faster than one (medians) with
+/// parts of 1 page, 1.64-1.81x with parts of 4, because the last part is what the other
+/// worker waits for. A part costs one catalog claim, one stored object and one read at assembly
 /// (fetched ahead, [`PREFETCH_PARTS`] at a time), a few ms against a page's OCR.
 pub const DEFAULT_CHUNK_PAGES: u64 = 1;
 
@@ -141,11 +141,7 @@ pub fn new_batch_id() -> String {
 pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, WorkerError> {
     let mut files = Vec::new();
     for file in &input.files {
-        let path = file.path.clone();
-        let (size, b3) = tokio::task::spawn_blocking(move || crate::store::hash_file_blocking(&path))
-            .await
-            .map_err(|e| WorkerError::Io(e.to_string()))?
-            .map_err(|e| WorkerError::Io(format!("{}: {e}", file.path.display())))?;
+        let (size, b3) = crate::store::hash_file(&file.path).await.map_err(|e| WorkerError::Io(format!("{}: {e}", file.path.display())))?;
         let key = Store::original_key(&b3, file.kind.extension());
         services.store.put_file_verified_as(&key, &file.path, (size, b3.clone())).await?;
         let bytes = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
@@ -552,7 +548,7 @@ impl JobContext {
                 tracing::info!(pages = ?(start..end), store_ms = started.elapsed().as_millis() as u64, "Part done; the batch is ready to assemble.");
                 let _ = assemble_tx.send(assemble);
             }
-            Ok(None) => tracing::info!(pages = ?(start..end), store_ms = started.elapsed().as_millis() as u64, "Part done."),
+            Ok(None) => tracing::debug!(pages = ?(start..end), store_ms = started.elapsed().as_millis() as u64, "Part done."),
             Err(e) => tracing::warn!(error = %e, code = e.code(), pages = ?(start..end), "Could not complete the pages job; another worker will redo it."),
         }
     }
@@ -736,12 +732,11 @@ async fn fetch_originals(services: &Services, job: &Job, manifest: &Manifest, wo
     let mut paths = Vec::with_capacity(manifest.files.len());
     let mut used_work = false;
     for (i, f) in manifest.files.iter().enumerate() {
-        if let Some(path) = services.local_original(&f.blake3) {
-            let p = path.clone();
-            if tokio::task::spawn_blocking(move || crate::store::hash_file_blocking(&p)).await.ok().and_then(Result::ok).map(|(_, h)| h).as_deref() == Some(f.blake3.as_str()) {
-                paths.push(path.clone());
-                continue;
-            }
+        if let Some(path) = services.local_original(&f.blake3)
+            && crate::store::hash_file(&path).await.ok().map(|(_, h)| h).as_deref() == Some(f.blake3.as_str())
+        {
+            paths.push(path);
+            continue;
         }
         if !used_work {
             tokio::fs::create_dir_all(&work).await.map_err(|e| WorkerError::Io(format!("{}: {e}", work.display())))?;
