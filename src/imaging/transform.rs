@@ -291,6 +291,65 @@ fn use_avx2() -> bool {
     *ON.get_or_init(|| std::is_x86_feature_detected!("avx2"))
 }
 
+/// Eight consecutive source positions of an output row in 32.32 fixed point (four 64-bit
+/// lanes per register and axis), as both AVX2 bilinear kernels walk them.
+#[cfg(target_arch = "x86_64")]
+struct Positions8 {
+    x: [std::arch::x86_64::__m256i; 2],
+    y: [std::arch::x86_64::__m256i; 2],
+    step_x: std::arch::x86_64::__m256i,
+    step_y: std::arch::x86_64::__m256i,
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Positions8 {
+    /// Pixels `k = 0..8` at `(fx + k·dx, fy + k·dy)`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn new(fx: i64, fy: i64, dx: i64, dy: i64) -> Positions8 {
+        use std::arch::x86_64::*;
+        let lanes = |f: i64, d: i64| {
+            [
+                _mm256_setr_epi64x(f, f + d, f + 2 * d, f + 3 * d),
+                _mm256_setr_epi64x(f + 4 * d, f + 5 * d, f + 6 * d, f + 7 * d),
+            ]
+        };
+        Positions8 { x: lanes(fx, dx), y: lanes(fy, dy), step_x: _mm256_set1_epi64x(8 * dx), step_y: _mm256_set1_epi64x(8 * dy) }
+    }
+
+    /// Integer parts and 8-bit fractions `(ix, iy, ax, ay)`, one 32-bit lane per pixel,
+    /// pixels in order.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn split(&self) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i, std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+        use std::arch::x86_64::*;
+        // Low 32 bits of each 64-bit lane, lanes 0..3 of `lo` then of `hi`.
+        let pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        let pack = |[lo, hi]: [__m256i; 2]| {
+            let a = _mm256_permutevar8x32_epi32(lo, pick);
+            let b = _mm256_permutevar8x32_epi32(hi, pick);
+            _mm256_permute2x128_si256(a, b, 0x20)
+        };
+        let ff = _mm256_set1_epi32(0xFF);
+        let int = |v: [__m256i; 2]| pack([_mm256_srli_epi64(v[0], 32), _mm256_srli_epi64(v[1], 32)]);
+        let frac = |v: [__m256i; 2]| _mm256_and_si256(pack([_mm256_srli_epi64(v[0], 24), _mm256_srli_epi64(v[1], 24)]), ff);
+        (int(self.x), int(self.y), frac(self.x), frac(self.y))
+    }
+
+    /// On to the next eight pixels.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn advance(&mut self) {
+        use std::arch::x86_64::*;
+        for v in &mut self.x {
+            *v = _mm256_add_epi64(*v, self.step_x);
+        }
+        for v in &mut self.y {
+            *v = _mm256_add_epi64(*v, self.step_y);
+        }
+    }
+}
+
 /// The 1-channel bilinear inner loop, 8 output pixels per step, bit-identical to the
 /// scalar loop in [`Geometry::row`]: source positions in 32.32 fixed point (four 64-bit
 /// lanes per register), each pixel's top pair and bottom pair fetched with one 32-bit
@@ -312,23 +371,7 @@ unsafe fn bilinear_avx2(
     out: &mut [u8],
 ) {
     use std::arch::x86_64::*;
-    let lanes = |f: i64, d: i64| {
-        (
-            _mm256_setr_epi64x(f, f + d, f + 2 * d, f + 3 * d),
-            _mm256_setr_epi64x(f + 4 * d, f + 5 * d, f + 6 * d, f + 7 * d),
-        )
-    };
-    let (mut x_lo, mut x_hi) = lanes(fx, dx);
-    let (mut y_lo, mut y_hi) = lanes(fy, dy);
-    let step_x = _mm256_set1_epi64x(8 * dx);
-    let step_y = _mm256_set1_epi64x(8 * dy);
-    // Low 32 bits of each 64-bit lane, lanes 0..3 of `lo` then of `hi`.
-    let pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    let pack = |lo: __m256i, hi: __m256i| {
-        let a = _mm256_permutevar8x32_epi32(lo, pick);
-        let b = _mm256_permutevar8x32_epi32(hi, pick);
-        _mm256_permute2x128_si256(a, b, 0x20)
-    };
+    let mut pos = Positions8::new(fx, fy, dx, dy);
     let stride_v = _mm256_set1_epi32(stride as i32);
     let ff = _mm256_set1_epi32(0xFF);
     let full = _mm256_set1_epi32(256);
@@ -336,16 +379,7 @@ unsafe fn bilinear_avx2(
     let base = src as *const i32;
     let mut res = [0i32; 8];
     for chunk in out.chunks_exact_mut(8) {
-        let ix = pack(_mm256_srli_epi64(x_lo, 32), _mm256_srli_epi64(x_hi, 32));
-        let iy = pack(_mm256_srli_epi64(y_lo, 32), _mm256_srli_epi64(y_hi, 32));
-        let ax = _mm256_and_si256(
-            pack(_mm256_srli_epi64(x_lo, 24), _mm256_srli_epi64(x_hi, 24)),
-            ff,
-        );
-        let ay = _mm256_and_si256(
-            pack(_mm256_srli_epi64(y_lo, 24), _mm256_srli_epi64(y_hi, 24)),
-            ff,
-        );
+        let (ix, iy, ax, ay) = pos.split();
         let idx = _mm256_add_epi32(_mm256_mullo_epi32(iy, stride_v), ix);
         // SAFETY: the caller guarantees every 4-byte read at `idx` and `idx + stride` is
         // inside the source.
@@ -374,10 +408,7 @@ unsafe fn bilinear_avx2(
         for (o, r) in chunk.iter_mut().zip(res) {
             *o = r as u8;
         }
-        x_lo = _mm256_add_epi64(x_lo, step_x);
-        x_hi = _mm256_add_epi64(x_hi, step_x);
-        y_lo = _mm256_add_epi64(y_lo, step_y);
-        y_hi = _mm256_add_epi64(y_hi, step_y);
+        pos.advance();
     }
 }
 
@@ -407,24 +438,8 @@ unsafe fn bilinear3_avx2(
     out: &mut [u8],
 ) {
     use std::arch::x86_64::*;
-    let lanes = |f: i64, d: i64| {
-        (
-            _mm256_setr_epi64x(f, f + d, f + 2 * d, f + 3 * d),
-            _mm256_setr_epi64x(f + 4 * d, f + 5 * d, f + 6 * d, f + 7 * d),
-        )
-    };
-    let (mut x_lo, mut x_hi) = lanes(fx, dx);
-    let (mut y_lo, mut y_hi) = lanes(fy, dy);
-    let step_x = _mm256_set1_epi64x(8 * dx);
-    let step_y = _mm256_set1_epi64x(8 * dy);
-    let pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
-    let pack = |lo: __m256i, hi: __m256i| {
-        let a = _mm256_permutevar8x32_epi32(lo, pick);
-        let b = _mm256_permutevar8x32_epi32(hi, pick);
-        _mm256_permute2x128_si256(a, b, 0x20)
-    };
+    let mut pos = Positions8::new(fx, fy, dx, dy);
     let stride_v = _mm256_set1_epi32(stride as i32);
-    let ff = _mm256_set1_epi32(0xFF);
     let full = _mm256_set1_epi32(256);
     let half = _mm256_set1_epi32(32768);
     // Pixel k's three bytes (in the low 24 bits of lane k) to 12 contiguous bytes per
@@ -450,16 +465,7 @@ unsafe fn bilinear3_avx2(
     let base = src as *const i64;
     let mut res = [0u8; 32];
     for chunk in out.chunks_exact_mut(24) {
-        let ix = pack(_mm256_srli_epi64(x_lo, 32), _mm256_srli_epi64(x_hi, 32));
-        let iy = pack(_mm256_srli_epi64(y_lo, 32), _mm256_srli_epi64(y_hi, 32));
-        let ax = _mm256_and_si256(
-            pack(_mm256_srli_epi64(x_lo, 24), _mm256_srli_epi64(x_hi, 24)),
-            ff,
-        );
-        let ay = _mm256_and_si256(
-            pack(_mm256_srli_epi64(y_lo, 24), _mm256_srli_epi64(y_hi, 24)),
-            ff,
-        );
+        let (ix, iy, ax, ay) = pos.split();
         // (256 - ax) in the low 16 bits, ax in the high 16 bits.
         let wx = _mm256_or_si256(_mm256_sub_epi32(full, ax), _mm256_slli_epi32(ax, 16));
         let idx = _mm256_add_epi32(
@@ -521,10 +527,7 @@ unsafe fn bilinear3_avx2(
         // SAFETY: `res` holds exactly 32 bytes; unaligned store allowed.
         unsafe { _mm256_storeu_si256(res.as_mut_ptr() as *mut __m256i, packed) };
         chunk.copy_from_slice(&res[..24]);
-        x_lo = _mm256_add_epi64(x_lo, step_x);
-        x_hi = _mm256_add_epi64(x_hi, step_x);
-        y_lo = _mm256_add_epi64(y_lo, step_y);
-        y_hi = _mm256_add_epi64(y_hi, step_y);
+        pos.advance();
     }
 }
 
