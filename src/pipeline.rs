@@ -25,7 +25,7 @@ use crate::barcode;
 use crate::imaging;
 use crate::intake::{Input, PageFailure};
 use crate::model::*;
-use crate::ocr::{OcrConfig, OcrEngine, OcrError, tesseract::TesseractEngine};
+use crate::ocr::{OcrConfig, OcrEngine, OcrError, bands::BandPool, tesseract::TesseractEngine};
 use crate::pdf;
 use crate::split::{self, SplitEvent, SplitOptions, Splitter};
 use crate::store::Store;
@@ -190,6 +190,20 @@ pub struct PageDone {
 pub struct PageWork {
     pub tag: u64,
     pub page: Result<PageImage, PageFailure>,
+    /// One of the batch's last pages (one per page thread): its OCR is cut into bands
+    /// that idle page threads help read (see [`crate::ocr::bands`]).
+    pub late: bool,
+}
+
+impl PageWork {
+    /// Page `page` of a batch of `total` pages, for `threads` page threads.
+    pub fn new(tag: u64, page: Result<PageImage, PageFailure>, total: usize, threads: usize) -> PageWork {
+        let index = match &page {
+            Ok(p) => p.index,
+            Err(f) => f.index,
+        };
+        PageWork { tag, page, late: threads > 1 && index + threads >= total }
+    }
 }
 
 /// The processed pages of one `pages` job, as stored in the object store.
@@ -239,7 +253,8 @@ pub fn run_batch_with(
     opts: &PipelineOptions,
 ) -> Result<BatchOutcome, PipelineError> {
     let mut assembler = Assembler::new(batch_id, source, scan_time, input.page_count(), store, rt, opts);
-    let pages = input.pages().map(|page| PageWork { tag: 0, page });
+    let (total, threads) = (input.page_count(), engines.len());
+    let pages = input.pages().map(|page| PageWork::new(0, page, total, threads));
     run_pages(engines, pages, opts, |done| assembler.push(done))?;
     assembler.finish()
 }
@@ -255,6 +270,7 @@ where
     F: FnMut(PageDone) -> Result<(), PipelineError>,
 {
     let workers = engines.len().max(1);
+    let bands = BandPool::new();
     std::thread::scope(|scope| {
         let (page_tx, page_rx) = sync_channel::<(PageWork, f64)>(workers * 2);
         let page_rx = Arc::new(std::sync::Mutex::new(page_rx));
@@ -270,17 +286,22 @@ where
                 }
             }
         });
+        // Bands of the last pages, read by whichever page thread is free. Every thread
+        // is registered before any starts, so none leaves while another may still cut.
+        let bands = &bands;
         for engine in engines.iter_mut() {
             let page_rx = Arc::clone(&page_rx);
             let done_tx = done_tx.clone();
             let keep_separators = opts.split.keep_separators;
             let rules = Arc::clone(&opts.separators);
+            let taking_pages = bands.enter();
             scope.spawn(move || {
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((work, decode_s))) = next else { break };
                     let t = Instant::now();
-                    let mut done = process_page(work.page, engine.as_mut(), &rules, keep_separators);
+                    let pool = work.late.then_some(bands);
+                    let mut done = process_page(work.page, engine.as_mut(), pool, &rules, keep_separators);
                     tracing::debug!(page = done.report.index, kind = ?done.report.kind, ms = t.elapsed().as_millis() as u64, ocr_ms = (done.times.ocr_s * 1000.0) as u64, "Page processed.");
                     done.tag = work.tag;
                     done.times.decode_s = decode_s;
@@ -288,6 +309,8 @@ where
                         break;
                     }
                 }
+                drop(taking_pages);
+                bands.help_until_done(engine.as_mut());
             });
         }
         drop(done_tx);
@@ -303,6 +326,7 @@ where
 fn process_page(
     page: Result<PageImage, PageFailure>,
     engine: &mut dyn OcrEngine,
+    bands: Option<&BandPool>,
     rules: &split::rules::SeparatorRules,
     keep_separators: bool,
 ) -> PageDone {
@@ -378,7 +402,17 @@ fn process_page(
         let t = CpuClock::start();
         // Tesseract reads a levelled, despeckled copy; the stored image stays as cleaned.
         let ocr_input = imaging::prepare_for_ocr(&clean.gray);
-        match engine.recognize(&ocr_input, clean.dpi) {
+        let (result, engines_s) = match bands {
+            // A late page: in bands, some read by threads that have no page left.
+            Some(pool) => {
+                let cuts = crate::ocr::bands::page_cuts(&ocr_input, clean.dpi, crate::ocr::bands::LATE_PAGE_BANDS);
+                let prepared_s = t.seconds();
+                let (result, bands_s) = pool.recognize_split(engine, &ocr_input, clean.dpi, &cuts);
+                (result, prepared_s + bands_s)
+            }
+            None => (engine.recognize(&ocr_input, clean.dpi), t.seconds()),
+        };
+        match result {
             Ok(page) => ocr = page,
             Err(e) => {
                 tracing::warn!(page = index, error = %e, "OCR failed; page stored without text.");
@@ -386,7 +420,7 @@ fn process_page(
                 failed = true;
             }
         }
-        times.ocr_s = t.seconds();
+        times.ocr_s = engines_s;
     }
     let pdf_page = (kind == PageKind::Content || (kind == PageKind::Separator && keep.unwrap_or(keep_separators))).then(|| {
         let t = CpuClock::start();

@@ -179,6 +179,10 @@ pub struct Store {
     inner: Arc<dyn ObjectStore>,
     /// Where the objects live, for logs (no credentials).
     location: String,
+    /// The same store when it is a local folder: objects are read back for verification
+    /// straight from their files, in large chunks hashed on all cores (object_store's
+    /// local reader streams small chunks, measured 0.25 s for a 135 MB scan vs 0.1 s).
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -256,9 +260,11 @@ impl Store {
             url: label.to_string(),
             reason: e.to_string(),
         })?;
+        let fs = Arc::new(fs);
         Ok(Store {
-            inner: Arc::new(fs),
+            inner: fs.clone(),
             location: dir.display().to_string(),
+            local: Some(fs),
         })
     }
 
@@ -268,7 +274,7 @@ impl Store {
         } else {
             Arc::new(PrefixStore::new(store, prefix.to_string()))
         };
-        Store { inner, location }
+        Store { inner, location, local: None }
     }
 
     /// Wraps an existing `object_store` (tests, embedding).
@@ -276,6 +282,7 @@ impl Store {
         Store {
             inner,
             location: location.into(),
+            local: None,
         }
     }
 
@@ -541,6 +548,12 @@ impl Store {
 
     /// Size and BLAKE3 of the object at `path`, streamed (never fully in memory).
     async fn stream_hash(&self, path: &ObjectPath, key: &str) -> Result<(u64, String), StoreError> {
+        if let Some(file) = self.local.as_ref().and_then(|fs| fs.path_to_filesystem(path).ok()) {
+            return hash_file(&file).await.map_err(|e| match e.kind() {
+                std::io::ErrorKind::NotFound => StoreError::NotFound { key: key.to_string() },
+                _ => StoreError::LocalIo { path: file, source: e },
+            });
+        }
         let mut stream = self
             .inner
             .get(path)

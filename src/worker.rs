@@ -622,7 +622,8 @@ type PageIter = Box<dyn Iterator<Item = Result<crate::model::PageImage, crate::i
 struct Feeder<'a> {
     ctx: &'a JobContext,
     first: Option<Job>,
-    current: Option<(u64, PageIter)>,
+    /// The part in hand: its tag, the page count of its batch, its pages.
+    current: Option<(u64, usize, PageIter)>,
     next_tag: u64,
     inflight: &'a Mutex<HashMap<u64, InFlight>>,
     /// Originals fetched for the last batches worked on (most recent last).
@@ -654,9 +655,9 @@ impl Iterator for Feeder<'_> {
 
     fn next(&mut self) -> Option<PageWork> {
         loop {
-            if let Some((tag, pages)) = &mut self.current {
+            if let Some((tag, total, pages)) = &mut self.current {
                 if let Some(page) = pages.next() {
-                    return Some(PageWork { tag: *tag, page });
+                    return Some(PageWork::new(*tag, page, *total, self.ctx.opts.workers.max(1)));
                 }
                 self.current = None;
             }
@@ -693,7 +694,7 @@ impl Iterator for Feeder<'_> {
                     let tag = self.next_tag;
                     self.next_tag += 1;
                     self.inflight.lock().expect("inflight").insert(tag, InFlight { job, expected: end - start, pages: Vec::new() });
-                    self.current = Some((tag, Box::new(fetched.input.pages_range(start..end))));
+                    self.current = Some((tag, fetched.input.page_count(), Box::new(fetched.input.pages_range(start..end))));
                 }
                 Ok(fetched) => {
                     let e = WorkerError::Io(format!("pages {start}..{end} asked of a batch of {} pages", fetched.input.page_count()));

@@ -6,6 +6,7 @@
 //! Tesseract's TSV output into [`OcrPage`]s. Callers: the pipeline, only for content pages
 //! (never separators or blanks), and `sohoa bench` for the bare-Tesseract floor.
 
+pub mod bands;
 pub mod layout;
 pub mod tesseract;
 pub mod tsv;
