@@ -1,9 +1,14 @@
 //! The invisible text layer of a page: OCR words turned into PDF text operators. Pure.
 //!
 //! Each OCR line (consecutive words sharing `OcrWord::line`) is set on one baseline, the
-//! bottom of the line's box, with the font size equal to the line's height, so a
-//! selection highlight covers the line and `pdftotext` keeps the line together. Each word
-//! is placed with `Tm` at its left edge and stretched with `Tz` so its glyph advances span
+//! bottom of the line's box, with a font size of about the line's height, so a
+//! selection highlight covers the line and `pdftotext` keeps the line together. Lines
+//! near the page's median height (within [`SIZE_TOLERANCE`]) take the median as their
+//! size: a box's height depends on which diacritics and descenders the line happens to
+//! have, and poppler's layout analysis joins lines into one block (one column of a
+//! header, one paragraph) only when their font sizes differ by less than 5%; with a size
+//! per line, `pdftotext` read the two header columns of a page row by row, interleaved.
+//! Each word is placed with `Tm` at its left edge and stretched with `Tz` so its glyph advances span
 //! exactly its box. Between two words of a line a space glyph is stretched over the gap,
 //! so extractors see an explicit space and no hole. Text render mode 3 draws nothing.
 
@@ -17,6 +22,9 @@ use crate::model::OcrWord;
 const MIN_FONT_SIZE: f64 = 1.0;
 /// Horizontal scaling for a space between touching or overlapping words, percent.
 const MIN_SPACE_TZ: f64 = 1.0;
+/// Lines up to this much taller or shorter (as a factor, 1 + this) than the page's median
+/// line share the median's font size.
+pub const SIZE_TOLERANCE: f64 = 0.45;
 
 /// A word ready to be placed, in image pixels.
 struct Placed {
@@ -36,6 +44,7 @@ pub(crate) fn text_layer(words: &[OcrWord], dpi: f32, page_height_px: u32) -> St
     let page_h = f64::from(page_height_px);
     let mut out = String::new();
 
+    let mut lines = Vec::new();
     let mut i = 0;
     while i < words.len() {
         let line_id = words[i].line;
@@ -43,8 +52,14 @@ pub(crate) fn text_layer(words: &[OcrWord], dpi: f32, page_height_px: u32) -> St
         while j < words.len() && words[j].line == line_id {
             j += 1;
         }
-        write_line(&mut out, &words[i..j], k, page_h);
+        if let Some(line) = place_line(&words[i..j]) {
+            lines.push(line);
+        }
         i = j;
+    }
+    let heights: Vec<f64> = lines.iter().map(|l| l.bottom - l.top).collect();
+    for (line, height) in lines.iter().zip(shared_sizes(&heights, SIZE_TOLERANCE)) {
+        write_line(&mut out, line, height, k, page_h);
     }
 
     if out.is_empty() {
@@ -54,7 +69,14 @@ pub(crate) fn text_layer(words: &[OcrWord], dpi: f32, page_height_px: u32) -> St
     }
 }
 
-fn write_line(out: &mut String, words: &[OcrWord], k: f64, page_h: f64) {
+/// One line's visible words and its box, in image pixels.
+struct Line {
+    words: Vec<Placed>,
+    top: f64,
+    bottom: f64,
+}
+
+fn place_line(words: &[OcrWord]) -> Option<Line> {
     let mut top = f64::MAX;
     let mut bottom = f64::MIN;
     let mut placed = Vec::with_capacity(words.len());
@@ -76,11 +98,23 @@ fn write_line(out: &mut String, words: &[OcrWord], k: f64, page_h: f64) {
             right,
         });
     }
-    if placed.is_empty() {
-        return;
-    }
+    (!placed.is_empty()).then_some(Line { words: placed, top, bottom })
+}
 
-    let size = ((bottom - top) * k).max(MIN_FONT_SIZE);
+/// The font size (in the unit of `heights`) of each line: the page's median line height
+/// for every line within `tolerance` of it (a factor either way), its own height for the
+/// others (a large title, a small footnote). Pure.
+pub(crate) fn shared_sizes(heights: &[f64], tolerance: f64) -> Vec<f64> {
+    let mut sorted = heights.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let Some(&median) = sorted.get(sorted.len() / 2) else { return Vec::new() };
+    let factor = 1.0 + tolerance;
+    heights.iter().map(|&h| if h >= median / factor && h <= median * factor { median } else { h }).collect()
+}
+
+fn write_line(out: &mut String, line: &Line, height: f64, k: f64, page_h: f64) {
+    let (placed, bottom) = (&line.words, line.bottom);
+    let size = (height * k).max(MIN_FONT_SIZE);
     let baseline = (page_h - bottom) * k;
     let advance = size * CHAR_WIDTH as f64 / 1000.0; // of one glyph at Tz 100
     out.push_str(&format!("/{FONT_RESOURCE} {} Tf\n", num(size)));
@@ -166,6 +200,18 @@ mod tests {
             "a lone word has no trailing space"
         );
         assert!(ops.contains("1 0 0 1 0 30 Tm"), "{ops}");
+    }
+
+    #[test]
+    fn lines_near_the_median_height_share_its_size() {
+        // Body lines of 40-52 px (diacritics, descenders), a 90 px title, a 20 px note.
+        let sizes = shared_sizes(&[44.0, 40.0, 90.0, 52.0, 47.0, 20.0], SIZE_TOLERANCE);
+        assert_eq!(sizes, vec![47.0, 47.0, 90.0, 47.0, 47.0, 20.0]);
+        assert!(shared_sizes(&[], SIZE_TOLERANCE).is_empty());
+        // In the operators: two lines 10% apart get one Tf size.
+        let words = [word("a", 0, 0, 10, 40, 0), word("b", 0, 50, 10, 44, 1), word("c", 0, 100, 10, 42, 2)];
+        let ops = text_layer(&words, 72.0, 200);
+        assert_eq!(ops.matches("/F0 42 Tf").count(), 3, "{ops}");
     }
 
     #[test]
