@@ -593,7 +593,10 @@ fn hash_file_blocking(path: &Path) -> std::io::Result<(u64, String)> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let mut hasher = blake3::Hasher::new();
-    let mut buf = vec![0u8; HASH_CHUNK];
+    // No bigger than the file: small objects (parts, documents) are read back often, on
+    // any blocking thread, and a freed 8 MiB buffer stays resident in that thread's arena.
+    let len = file.metadata().map(|m| m.len()).unwrap_or(HASH_CHUNK as u64);
+    let mut buf = vec![0u8; (len as usize).clamp(1, HASH_CHUNK)];
     loop {
         let n = match file.read(&mut buf) {
             Ok(0) => break,
