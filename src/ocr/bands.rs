@@ -224,10 +224,12 @@ impl BandPool {
         (Ok(merge_bands(pages)), cpu)
     }
 
-    /// Reads one band and files its result; returns the pool locked again.
+    /// Reads one band and files its result; returns the pool locked again. A panic while
+    /// reading is filed as that band's error, so the page's owner never waits forever.
     fn run(&self, engine: &mut dyn OcrEngine, job: BandJob) -> std::sync::MutexGuard<'_, PoolState> {
         let t = CpuClock::start();
-        let page = engine.recognize(&job.image, job.dpi);
+        let page = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.recognize(&job.image, job.dpi)))
+            .unwrap_or_else(|_| Err(OcrError::Recognize("OCR stopped with a panic on a band of this page".into())));
         let cpu = t.seconds();
         let mut state = self.lock();
         state.done.insert(job.id, (page, cpu));
@@ -346,6 +348,46 @@ mod tests {
         fn recognize(&mut self, gray: &GrayImage, _: f32) -> Result<OcrPage, OcrError> {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             Ok(crate::ocr::tsv::page_from_words(vec![word(&format!("h{}", gray.height()), 0, 0, 0)]))
+        }
+    }
+
+    /// Panics on every call.
+    struct Panicking;
+    impl OcrEngine for Panicking {
+        fn recognize(&mut self, _: &GrayImage, _: f32) -> Result<OcrPage, OcrError> {
+            panic!("engine bug")
+        }
+    }
+
+    #[test]
+    fn a_band_that_panics_fails_the_page_instead_of_hanging_it() {
+        let pool = BandPool::new();
+        let gray = GrayImage::new(50, 1000);
+        std::thread::scope(|scope| {
+            let guard = pool.enter();
+            let helper_guard = pool.enter();
+            let pool = &pool;
+            let helper = scope.spawn(move || {
+                drop(helper_guard);
+                pool.help_until_done(&mut Panicking)
+            });
+            // The owner reads its first band only once the helper has taken the second.
+            let (page, _) = pool.recognize_split(&mut WaitsForHelper(pool), &gray, 200.0, &[500]);
+            drop(guard);
+            helper.join().unwrap();
+            let e = page.expect_err("the helper's band panicked");
+            assert!(e.to_string().contains("panic"), "{e}");
+        });
+    }
+
+    /// Reads nothing, once no band is left waiting in the pool.
+    struct WaitsForHelper<'a>(&'a BandPool);
+    impl OcrEngine for WaitsForHelper<'_> {
+        fn recognize(&mut self, _: &GrayImage, _: f32) -> Result<OcrPage, OcrError> {
+            while !self.0.lock().queue.is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            Ok(OcrPage::default())
         }
     }
 
