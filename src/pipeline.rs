@@ -289,12 +289,12 @@ where
         // Bands of the last pages, read by whichever page thread is free. Every thread
         // is registered before any starts, so none leaves while another may still cut.
         let bands = &bands;
-        for engine in engines.iter_mut() {
+        let registered: Vec<_> = engines.iter().map(|_| bands.enter()).collect();
+        for (engine, taking_pages) in engines.iter_mut().zip(registered) {
             let page_rx = Arc::clone(&page_rx);
             let done_tx = done_tx.clone();
             let keep_separators = opts.split.keep_separators;
             let rules = Arc::clone(&opts.separators);
-            let taking_pages = bands.enter();
             scope.spawn(move || {
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
