@@ -183,13 +183,14 @@ impl BandPool {
         bounds.extend(cuts.iter().map(|&c| c as u32));
         bounds.push(h);
         let crop = |y0: u32, y1: u32| image::imageops::crop_imm(gray, 0, y0, w, y1 - y0).to_image();
+        // Cropped before the pool is locked: the other threads never wait on a copy.
+        let others: Vec<GrayImage> = bounds.windows(2).skip(1).map(|pair| crop(pair[0], pair[1])).collect();
         let ids: Vec<u64> = {
             let mut state = self.lock();
             let first = state.next_id;
-            state.next_id += bounds.len() as u64 - 2;
-            for (i, pair) in bounds.windows(2).enumerate().skip(1) {
-                let id = first + i as u64 - 1;
-                state.queue.push_back(BandJob { id, image: crop(pair[0], pair[1]), dpi });
+            state.next_id += others.len() as u64;
+            for (id, image) in (first..).zip(others) {
+                state.queue.push_back(BandJob { id, image, dpi });
             }
             (first..state.next_id).collect()
         };
