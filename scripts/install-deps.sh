@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what sohoa needs on Debian, only what is missing: Tesseract with Vietnamese and
-# OSD data, Leptonica, clang (bindgen), poppler-utils (tests read PDFs back with
+# OSD data, Leptonica, libjpeg-turbo's TurboJPEG (page JPEGs), clang (bindgen), poppler-utils (tests read PDFs back with
 # pdftotext/pdfinfo) and PostgreSQL (catalog tests start a real server).
 set -euo pipefail
 
@@ -8,7 +8,7 @@ need=()
 have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
-for pkg in tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev libleptonica-dev \
+for pkg in tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev libleptonica-dev libturbojpeg0-dev \
            clang libclang-dev pkg-config poppler-utils postgresql ca-certificates; do
   have_pkg "$pkg" || need+=("$pkg")
 done

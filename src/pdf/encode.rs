@@ -42,27 +42,20 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
                 (ColorMode::Gray, _) => img.to_luma8().into_raw().into(),
                 _ => img.to_rgb8().into_raw().into(),
             };
-            let color_type = if color == ColorMode::Gray {
-                jpeg_encoder::ColorType::Luma
+            // libjpeg-turbo (SIMD) is about 3x faster than the pure-Rust jpeg-encoder on a
+            // scanned page (61 -> 20 ms at 300 dpi); JPEG is limited to 65,535 pixels a side.
+            let encoded = if width == 0 || height == 0 || width > 65_535 || height > 65_535 {
+                Err(format!("{width}x{height} is outside JPEG's limits"))
             } else {
-                jpeg_encoder::ColorType::Rgb
-            };
-            // jpeg-encoder (AVX2 when the CPU has it) is about 4x faster than image's
-            // encoder on a 300 dpi page; JPEG is limited to 65,535 pixels a side.
-            let mut jpeg = Vec::new();
-            let encoded = match (u16::try_from(width), u16::try_from(height)) {
-                (Ok(w), Ok(h)) if w > 0 && h > 0 => jpeg_encoder::Encoder::new(&mut jpeg, JPEG_QUALITY)
-                    .encode(&converted, w, h, color_type)
-                    .map_err(|e| e.to_string()),
-                _ => Err(format!("{width}x{height} is outside JPEG's limits")),
+                jpeg(&converted, width as usize, height as usize, color == ColorMode::Gray)
             };
             match encoded {
-                Ok(()) => EncodedImage {
+                Ok(data) => EncodedImage {
                     width,
                     height,
                     color,
                     filter: ImageFilter::Dct,
-                    data: jpeg,
+                    data,
                 },
                 Err(error) => {
                     tracing::warn!(%error, width, height, "JPEG encoding failed, storing Flate samples");
@@ -99,6 +92,31 @@ pub(crate) fn pack_bilevel(samples: &[u8], width: usize) -> Vec<u8> {
         }
     }
     out
+}
+
+
+/// Baseline JPEG at [`JPEG_QUALITY`]: one component for gray, 4:2:0 YCbCr for colour.
+/// The compressor is made once per thread (pages are encoded on the page threads).
+fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool) -> Result<Vec<u8>, String> {
+    use turbojpeg::{Compressor, Image, PixelFormat, Subsamp};
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<Compressor>> = const { std::cell::RefCell::new(None) };
+    }
+    let (format, subsamp) = if gray { (PixelFormat::GRAY, Subsamp::Gray) } else { (PixelFormat::RGB, Subsamp::Sub2x2) };
+    if samples.len() < width * height * format.size() {
+        return Err(format!("{} samples for a {width}x{height} image", samples.len()));
+    }
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.is_none() {
+            *cell = Some(Compressor::new().map_err(|e| e.to_string())?);
+        }
+        let compressor = cell.as_mut().expect("compressor just made");
+        compressor.set_quality(JPEG_QUALITY as i32);
+        compressor.set_subsamp(subsamp);
+        let image = Image { pixels: samples, width, pitch: width * format.size(), height, format };
+        compressor.compress_to_vec(image).map_err(|e| e.to_string())
+    })
 }
 
 fn zlib(data: &[u8]) -> Vec<u8> {

@@ -313,3 +313,27 @@ fn write_sample_for_inspection() {
     )
     .unwrap();
 }
+
+#[test]
+fn jpeg_pages_decode_back_close_to_the_samples() {
+    // Odd sizes (not a multiple of the 8/16-pixel MCU) and both colour modes.
+    for (w, h) in [(333u32, 171u32), (16, 16), (1, 7)] {
+        let gray = image::GrayImage::from_fn(w, h, |x, y| image::Luma([((x * 7 + y * 3) % 200 + 30) as u8]));
+        let enc = encode_page_image(&DynamicImage::ImageLuma8(gray.clone()), ColorMode::Gray);
+        assert_eq!(enc.filter, crate::model::ImageFilter::Dct);
+        let back = image::load_from_memory_with_format(&enc.data, image::ImageFormat::Jpeg).unwrap().to_luma8();
+        assert_eq!(back.dimensions(), (w, h));
+        let err: f64 = gray.as_raw().iter().zip(back.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
+            / gray.as_raw().len() as f64;
+        assert!(err < 6.0, "{w}x{h} gray: mean error {err}");
+
+        let rgb = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]));
+        let enc = encode_page_image(&DynamicImage::ImageRgb8(rgb.clone()), ColorMode::Rgb);
+        assert_eq!(enc.filter, crate::model::ImageFilter::Dct);
+        let back = image::load_from_memory_with_format(&enc.data, image::ImageFormat::Jpeg).unwrap().to_rgb8();
+        assert_eq!(back.dimensions(), (w, h));
+        let err: f64 = rgb.as_raw().iter().zip(back.as_raw()).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>()
+            / rgb.as_raw().len() as f64;
+        assert!(err < 8.0, "{w}x{h} rgb: mean error {err}");
+    }
+}
