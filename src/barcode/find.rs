@@ -60,7 +60,7 @@ impl Work {
     }
 }
 
-/// Box average by `factor`.
+/// Box average by `factor` (truncating, as `sum / factor²`).
 fn reduce(gray: &GrayImage, factor: u32, w: u32, h: u32) -> Vec<u8> {
     if factor == 1 {
         return gray.as_raw().clone();
@@ -68,21 +68,46 @@ fn reduce(gray: &GrayImage, factor: u32, w: u32, h: u32) -> Vec<u8> {
     let src = gray.as_raw();
     let sw = gray.width() as usize;
     let f = factor as usize;
-    let area = (f * f) as u32;
+    let div = Reciprocal::new(factor * factor);
     let mut out = vec![0u8; (w * h) as usize];
-    out.par_chunks_mut(w as usize).enumerate().for_each(|(y, row)| {
-        let mut acc = vec![0u32; row.len()];
-        for sy in y * f..(y + 1) * f {
-            let line = &src[sy * sw..sy * sw + row.len() * f];
-            for (x, chunk) in line.chunks_exact(f).enumerate() {
-                acc[x] += chunk.iter().map(|&v| v as u32).sum::<u32>();
+    out.par_chunks_mut(w as usize).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(cols, acc): &mut (Vec<u32>, Vec<u32>), (y, row)| {
+            // Column sums over the block's rows (vectorises), then `f` columns at a time.
+            cols.clear();
+            cols.resize(row.len() * f, 0);
+            for sy in y * f..(y + 1) * f {
+                for (c, &v) in cols.iter_mut().zip(&src[sy * sw..sy * sw + row.len() * f]) {
+                    *c += v as u32;
+                }
             }
-        }
-        for (o, a) in row.iter_mut().zip(acc) {
-            *o = (a / area) as u8;
-        }
-    });
+            acc.clear();
+            acc.extend(cols.chunks_exact(f).map(|c| c.iter().sum::<u32>()));
+            for (o, &a) in row.iter_mut().zip(acc.iter()) {
+                *o = div.of(a) as u8;
+            }
+        },
+    );
     out
+}
+
+/// Division by a fixed `d` as a multiply and a shift: exact for every `n < 2^18` and
+/// `d <= 2^10` (a box sum of 8-bit samples), so it gives the same bytes as `n / d`.
+#[derive(Clone, Copy)]
+struct Reciprocal {
+    m: u64,
+}
+
+impl Reciprocal {
+    fn new(d: u32) -> Reciprocal {
+        let d = d.max(1) as u64;
+        Reciprocal { m: (1u64 << 32).div_ceil(d) }
+    }
+
+    #[inline]
+    fn of(self, n: u32) -> u32 {
+        ((n as u64 * self.m) >> 32) as u32
+    }
 }
 
 /// Midway between paper (the 90th percentile) and ink (the 1st percentile), but at least
@@ -291,4 +316,40 @@ fn bar_angle(work: &Work, x: u32, y: u32, w: u32, h: u32) -> Option<f32> {
     let theta = 0.5 * (2.0 * jxy).atan2(jxx - jyy);
     let deg = -theta.to_degrees() as f32;
     Some(if deg <= -90.0 { deg + 180.0 } else { deg })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reciprocal_division_is_exact_for_box_sums() {
+        for d in (1..=64).chain([100, 255, 256, 1000, 1024]) {
+            let r = Reciprocal::new(d);
+            for n in 0..=255 * d {
+                assert_eq!(r.of(n), n / d, "{n} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn reduce_is_the_truncated_box_average() {
+        let (sw, sh) = (61u32, 37u32);
+        let gray = GrayImage::from_fn(sw, sh, |x, y| image::Luma([((x * 31 + y * 17 + x * y) % 256) as u8]));
+        for f in [2u32, 3, 4] {
+            let (w, h) = (sw / f, sh / f);
+            let got = reduce(&gray, f, w, h);
+            for y in 0..h {
+                for x in 0..w {
+                    let mut sum = 0u32;
+                    for dy in 0..f {
+                        for dx in 0..f {
+                            sum += gray.get_pixel(x * f + dx, y * f + dy)[0] as u32;
+                        }
+                    }
+                    assert_eq!(got[(y * w + x) as usize] as u32, sum / (f * f), "f={f} at {x},{y}");
+                }
+            }
+        }
+    }
 }
