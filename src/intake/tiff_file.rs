@@ -17,11 +17,13 @@ use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 
+/// Largest decoded page: a 600 dpi A3 colour page is ~210 MB; allow that, not more.
+const MAX_DECODED_BYTES: usize = 512 << 20;
+
 fn decoder(path: &Path) -> Result<Decoder<BufReader<File>>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
     let mut limits = Limits::default();
-    // A 600 dpi A3 colour page is ~210 MB decoded; allow that, not more.
-    limits.decoding_buffer_size = 512 << 20;
+    limits.decoding_buffer_size = MAX_DECODED_BYTES;
     Ok(Decoder::new(BufReader::new(file)).map_err(|e| e.to_string())?.with_limits(limits))
 }
 
@@ -162,11 +164,13 @@ fn deflate_strips(dec: &mut Decoder<BufReader<File>>, raw: &File, w: u32, h: u32
         return None;
     }
     let row = w * spp;
-    let mut out = vec![0u8; row.checked_mul(h)?];
+    // Over the limit: the tiff crate refuses the page with its limit error.
+    let size = row.checked_mul(h).filter(|&n| n <= MAX_DECODED_BYTES)?;
+    let mut out = vec![0u8; size];
     let mut inflater = libdeflater::Decompressor::new();
     let mut strip = Vec::new();
     for (i, (&offset, &count)) in offsets.iter().zip(&counts).enumerate() {
-        if count > (512 << 20) {
+        if count > MAX_DECODED_BYTES as u64 {
             return None;
         }
         strip.resize(count as usize, 0);
@@ -398,5 +402,60 @@ mod tests {
         assert_eq!(err.index, 0);
         assert!(err.message.contains("page data unreadable"), "{}", err.message);
         assert!(pages[1].as_ref().unwrap().image.to_rgb8().into_raw() == rgb);
+    }
+
+    #[test]
+    fn a_page_claiming_huge_dimensions_fails_with_a_clear_error() {
+        // One 23200 x 23200 gray Deflate page: 538 MB decoded, just over the 512 MiB
+        // limit, in one strip that really holds that many (zero) samples, so only the
+        // limit stops it.
+        const SIDE: u32 = 23_200;
+        let strip = {
+            use std::io::Write;
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            let zeros = vec![0u8; SIDE as usize * 100];
+            for _ in 0..SIDE / 100 {
+                z.write_all(&zeros).unwrap();
+            }
+            z.finish().unwrap()
+        };
+        let entries: [(u16, u16, u32); 9] = [
+            (256, 4, SIDE),                         // ImageWidth
+            (257, 4, SIDE),                         // ImageLength
+            (258, 3, 8),                            // BitsPerSample
+            (259, 3, 8),                            // Compression: Deflate
+            (262, 3, 1),                            // BlackIsZero
+            (273, 4, 8 + 2 + 9 * 12 + 4),           // StripOffsets: right after the IFD
+            (277, 3, 1),                            // SamplesPerPixel
+            (278, 4, SIDE),                         // RowsPerStrip
+            (279, 4, strip.len() as u32),           // StripByteCounts
+        ];
+        let mut tif = b"II*\0".to_vec();
+        tif.extend(8u32.to_le_bytes());
+        tif.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            tif.extend(tag.to_le_bytes());
+            tif.extend(kind.to_le_bytes());
+            tif.extend(1u32.to_le_bytes());
+            if kind == 3 {
+                tif.extend((value as u16).to_le_bytes());
+                tif.extend([0, 0]);
+            } else {
+                tif.extend(value.to_le_bytes());
+            }
+        }
+        tif.extend(0u32.to_le_bytes());
+        tif.extend(&strip);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.tif");
+        std::fs::write(&path, &tif).unwrap();
+        let mut dec = decoder(&path).unwrap();
+        assert_eq!(dec.dimensions().unwrap(), (SIDE, SIDE));
+        let raw = File::open(&path).unwrap();
+        assert!(deflate_strips(&mut dec, &raw, SIDE, SIDE, ColorType::Gray(8)).is_none());
+        let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().collect();
+        assert_eq!(pages.len(), 1);
+        let err = pages[0].as_ref().err().expect("the page is refused");
+        assert!(err.message.contains("page data unreadable"), "{}", err.message);
     }
 }
