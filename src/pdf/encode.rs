@@ -94,7 +94,6 @@ pub(crate) fn pack_bilevel(samples: &[u8], width: usize) -> Vec<u8> {
     out
 }
 
-
 /// Baseline JPEG at [`JPEG_QUALITY`]: one component for gray, 4:2:0 YCbCr for colour.
 /// The compressor is made once per thread (pages are encoded on the page threads).
 fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool) -> Result<Vec<u8>, String> {
