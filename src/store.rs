@@ -353,7 +353,15 @@ impl Store {
             tracing::debug!(key, "Object already stored, skipping write");
             return Ok(());
         }
-        if size <= MULTIPART_THRESHOLD as u64 {
+        if let Some(dest) = self.local_file(&path) {
+            // A local store: the kernel copies the file (copy_file_range), no bytes pass
+            // through this process (135 MB: 0.25 s as a streamed upload, 0.05 s copied).
+            let src = file.to_path_buf();
+            tokio::task::spawn_blocking(move || copy_into_place(&src, &dest))
+                .await
+                .map_err(|e| local(std::io::Error::other(e)))?
+                .map_err(local)?;
+        } else if size <= MULTIPART_THRESHOLD as u64 {
             let bytes = tokio::fs::read(file).await.map_err(local)?;
             self.inner
                 .put(&path, PutPayload::from(bytes))
@@ -546,9 +554,14 @@ impl Store {
         Ok(())
     }
 
+    /// The file behind `path` when the store is a local folder.
+    fn local_file(&self, path: &ObjectPath) -> Option<PathBuf> {
+        self.local.as_ref().and_then(|fs| fs.path_to_filesystem(path).ok())
+    }
+
     /// Size and BLAKE3 of the object at `path`, streamed (never fully in memory).
     async fn stream_hash(&self, path: &ObjectPath, key: &str) -> Result<(u64, String), StoreError> {
-        if let Some(file) = self.local.as_ref().and_then(|fs| fs.path_to_filesystem(path).ok()) {
+        if let Some(file) = self.local_file(path) {
             return hash_file(&file).await.map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => StoreError::NotFound { key: key.to_string() },
                 _ => StoreError::LocalIo { path: file, source: e },
@@ -576,6 +589,24 @@ fn object_path(key: &str) -> Result<ObjectPath, StoreError> {
         key: key.to_string(),
         reason: e.to_string(),
     })
+}
+
+/// Copies `src` to `dest` the way object_store's local store writes: into a staging file
+/// beside it (`<name>#<digits>`, which that store never lists), then renamed, so a reader
+/// never sees a partial object. Blocking.
+fn copy_into_place(src: &Path, dest: &Path) -> std::io::Result<()> {
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let mut staging = dest.as_os_str().to_owned();
+    staging.push(format!("#{}{nanos:09}", std::process::id()));
+    let staging = PathBuf::from(staging);
+    let copied = std::fs::copy(src, &staging).and_then(|_| std::fs::rename(&staging, dest));
+    if copied.is_err() {
+        let _ = std::fs::remove_file(&staging);
+    }
+    copied
 }
 
 /// Size and BLAKE3 of a local file, read in a blocking task.
@@ -789,27 +820,56 @@ mod tests {
         std::fs::write(&src, &big).unwrap();
         store.put_file_verified(&key, &src).await.unwrap();
 
-        // A different large file is streamed in parts.
-        let big2 = sample(MULTIPART_THRESHOLD + 1, 4);
-        std::fs::write(&src, &big2).unwrap();
-        let hash2 = blake3_hex(&big2);
-        let key2 = Store::original_key(&hash2, "tif");
-        store.put_file_verified(&key2, &src).await.unwrap();
-        assert_eq!(store.get_verified(&key2, &hash2).await.unwrap(), big2);
+        // Files into a local folder are copied by the kernel; into any other store a
+        // large one is streamed in parts, a small one goes in one put.
+        let memory = Store::open(Some("memory:///"), dir.path()).unwrap();
+        assert!(memory.local.is_none() && store.local.is_some());
+        for (seed, store) in [(4, &store), (6, &memory)] {
+            let big2 = sample(MULTIPART_THRESHOLD + 1, seed);
+            std::fs::write(&src, &big2).unwrap();
+            let hash2 = blake3_hex(&big2);
+            let key2 = Store::original_key(&hash2, "tif");
+            store.put_file_verified(&key2, &src).await.unwrap();
+            assert_eq!(store.get_verified(&key2, &hash2).await.unwrap(), big2);
 
-        // A small file goes in one put.
-        let small = sample(100, 5);
-        std::fs::write(&src, &small).unwrap();
-        let hash3 = blake3_hex(&small);
-        let key3 = Store::original_key(&hash3, "pdf");
-        store.put_file_verified(&key3, &src).await.unwrap();
-        assert_eq!(store.get_verified(&key3, &hash3).await.unwrap(), small);
+            let small = sample(100, seed + 1);
+            std::fs::write(&src, &small).unwrap();
+            let hash3 = blake3_hex(&small);
+            let key3 = Store::original_key(&hash3, "pdf");
+            store.put_file_verified(&key3, &src).await.unwrap();
+            assert_eq!(store.get_verified(&key3, &hash3).await.unwrap(), small);
 
-        let e = store
-            .put_file_verified(&key3, &dir.path().join("missing"))
-            .await
-            .unwrap_err();
-        assert_eq!(e.code(), "store-local-io");
+            let e = store
+                .put_file_verified(&key3, &dir.path().join("missing"))
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "store-local-io");
+        }
+        // The local copies left no staging file behind, and a listing shows the objects.
+        let mut names = Vec::new();
+        let mut dirs = vec![dir.path().join("elsewhere")];
+        while let Some(d) = dirs.pop() {
+            for entry in std::fs::read_dir(d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() { dirs.push(path) } else { names.push(path.file_name().unwrap().to_string_lossy().into_owned()) }
+            }
+        }
+        assert_eq!(names.len(), 3, "{names:?}");
+        assert!(names.iter().all(|n| !n.contains('#')), "{names:?}");
+    }
+
+    #[test]
+    fn a_failed_local_copy_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("objects/originals/ab/x.tif");
+        let e = copy_into_place(&dir.path().join("missing.tif"), &dest).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(std::fs::read_dir(dest.parent().unwrap()).unwrap().count(), 0);
+        let src = dir.path().join("scan.tif");
+        std::fs::write(&src, b"scan").unwrap();
+        copy_into_place(&src, &dest).unwrap();
+        assert_eq!(std::fs::read(&dest).unwrap(), b"scan");
+        assert_eq!(std::fs::read_dir(dest.parent().unwrap()).unwrap().count(), 1);
     }
 
     #[tokio::test]
