@@ -12,6 +12,7 @@
 
 use image::GrayImage;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 /// Resolution the page is reduced to for the search.
 pub const WORK_DPI: f32 = 150.0;
@@ -29,20 +30,21 @@ const REGION_MARKED_MIN: f32 = 0.4;
 /// Colour changes per cell row (or column) of a symbol cell, per mm.
 const TRANSITIONS_PER_MM: f32 = 0.5;
 
-/// The page reduced for searching, with its ink threshold.
-pub struct Work {
+/// The page reduced for searching, with its ink threshold. At a factor of 1 (pages of
+/// up to 225 dpi) the page's own pixels, borrowed.
+pub struct Work<'a> {
     pub w: u32,
     pub h: u32,
     /// Reduction factor from the page (working pixel = factor x factor page pixels).
     pub factor: u32,
     pub dpi: f32,
-    pub pix: Vec<u8>,
+    pub pix: Cow<'a, [u8]>,
     /// A pixel is ink when its value is below this.
     pub threshold: u8,
 }
 
-impl Work {
-    pub fn new(gray: &GrayImage, dpi: f32) -> Work {
+impl<'a> Work<'a> {
+    pub fn new(gray: &'a GrayImage, dpi: f32) -> Work<'a> {
         let factor = ((dpi / WORK_DPI).round() as u32).max(1);
         let (w, h) = (gray.width() / factor, gray.height() / factor);
         let pix = reduce(gray, factor, w, h);
@@ -61,9 +63,9 @@ impl Work {
 }
 
 /// Box average by `factor` (truncating, as `sum / factor²`).
-fn reduce(gray: &GrayImage, factor: u32, w: u32, h: u32) -> Vec<u8> {
+fn reduce(gray: &GrayImage, factor: u32, w: u32, h: u32) -> Cow<'_, [u8]> {
     if factor == 1 {
-        return gray.as_raw().clone();
+        return Cow::Borrowed(gray.as_raw());
     }
     let src = gray.as_raw();
     let sw = gray.width() as usize;
@@ -88,7 +90,7 @@ fn reduce(gray: &GrayImage, factor: u32, w: u32, h: u32) -> Vec<u8> {
             }
         },
     );
-    out
+    Cow::Owned(out)
 }
 
 /// Division by a fixed `d` as a multiply and a shift: exact for every `n < 2^18` and
