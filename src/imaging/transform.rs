@@ -378,21 +378,55 @@ unsafe fn bilinear_avx2(
     let half = _mm256_set1_epi32(32768);
     let base = src as *const i32;
     let mut res = [0i32; 8];
+    // Eight bytes from `p`, one 32-bit lane each.
+    let load8 = |p: *const u8| {
+        // SAFETY: callers pass pointers with 8 readable bytes.
+        _mm256_cvtepu8_epi32(unsafe { _mm_loadl_epi64(p as *const __m128i) })
+    };
     for chunk in out.chunks_exact_mut(8) {
         let (ix, iy, ax, ay) = pos.split();
-        let idx = _mm256_add_epi32(_mm256_mullo_epi32(iy, stride_v), ix);
-        // SAFETY: the caller guarantees every 4-byte read at `idx` and `idx + stride` is
-        // inside the source.
-        let (top, bot) = unsafe {
+        let (ix0, ix7) = (_mm256_extract_epi32::<0>(ix), _mm256_extract_epi32::<7>(ix));
+        let (iy0, iy7) = (_mm256_extract_epi32::<0>(iy), _mm256_extract_epi32::<7>(iy));
+        let (p00, p01, p10, p11) = if ix7 - ix0 == 7 && (iy7 - iy0).abs() <= 1 {
+            // A skewed upright page: the eight pixels read consecutive source columns
+            // from at most two pairs of rows (`r`, `r + 1`, and `r + 2` for the lanes a
+            // row further down), so plain loads replace the gathers (`clean_page` of an A4
+            // page skewed 3.3°: 19.4 -> 16.9 ms at 200 dpi, 31.6 -> 26.0 ms at 300 dpi).
+            // SAFETY: every lane reads columns `ix0 + k` and `ix0 + k + 1 < w` of rows
+            // `iy_k` and `iy_k + 1` (the caller's guarantee), so rows `r`..`r + 1` (and
+            // `r + 2` when some lane has `iy = r + 1`) exist and columns `ix0..=ix0 + 8`
+            // are inside each of them.
+            unsafe {
+                let r = iy0.min(iy7);
+                let row = src.add(r as usize * stride + ix0 as usize);
+                let (a0, a1) = (load8(row), load8(row.add(1)));
+                let (b0, b1) = (load8(row.add(stride)), load8(row.add(stride + 1)));
+                if iy0 == iy7 {
+                    (a0, a1, b0, b1)
+                } else {
+                    let (c0, c1) = (load8(row.add(2 * stride)), load8(row.add(2 * stride + 1)));
+                    let lower = _mm256_cmpgt_epi32(iy, _mm256_set1_epi32(r));
+                    let pick = |up: __m256i, down: __m256i| _mm256_blendv_epi8(up, down, lower);
+                    (pick(a0, b0), pick(a1, b1), pick(b0, c0), pick(b1, c1))
+                }
+            }
+        } else {
+            let idx = _mm256_add_epi32(_mm256_mullo_epi32(iy, stride_v), ix);
+            // SAFETY: the caller guarantees every 4-byte read at `idx` and `idx + stride`
+            // is inside the source.
+            let (top, bot) = unsafe {
+                (
+                    _mm256_i32gather_epi32::<1>(base, idx),
+                    _mm256_i32gather_epi32::<1>(base, _mm256_add_epi32(idx, stride_v)),
+                )
+            };
             (
-                _mm256_i32gather_epi32::<1>(base, idx),
-                _mm256_i32gather_epi32::<1>(base, _mm256_add_epi32(idx, stride_v)),
+                _mm256_and_si256(top, ff),
+                _mm256_and_si256(_mm256_srli_epi32(top, 8), ff),
+                _mm256_and_si256(bot, ff),
+                _mm256_and_si256(_mm256_srli_epi32(bot, 8), ff),
             )
         };
-        let p00 = _mm256_and_si256(top, ff);
-        let p01 = _mm256_and_si256(_mm256_srli_epi32(top, 8), ff);
-        let p10 = _mm256_and_si256(bot, ff);
-        let p11 = _mm256_and_si256(_mm256_srli_epi32(bot, 8), ff);
         let nax = _mm256_sub_epi32(full, ax);
         let t = _mm256_add_epi32(_mm256_mullo_epi32(p00, nax), _mm256_mullo_epi32(p01, ax));
         let b = _mm256_add_epi32(_mm256_mullo_epi32(p10, nax), _mm256_mullo_epi32(p11, ax));
@@ -675,7 +709,9 @@ mod tests {
         use std::sync::atomic::Ordering;
         let (w, h) = (333u32, 251u32);
         let src: Vec<u8> = (0..w * h).map(|i| ((i * 7919) % 253) as u8).collect();
-        let cases = [(0u16, 0.37f32), (0, -14.9), (90, 3.3), (180, -0.8), (270, 15.0)];
+        // Small skews (the gather-free path, the row changing within eight pixels either
+        // way), large ones, quarter turns.
+        let cases = [(0u16, 0.37f32), (0, 3.3), (0, -4.2), (0, 7.1), (0, -14.9), (90, 3.3), (180, -0.8), (270, 15.0)];
         let run = || -> Vec<Vec<u8>> {
             cases
                 .iter()
