@@ -1,10 +1,13 @@
-//! Parsing Tesseract's TSV output (level, page, block, par, line, word, left, top,
-//! width, height, conf, text) into words and reading-order text.
+//! Words to page text ([`page_from_words`]), and parsing Tesseract's TSV output
+//! (`parse_tsv`, tests only: level, page, block, par, line, word, left, top, width, height, conf,
+//! text), which the engine no longer asks for: it is the reference the engine's word walk
+//! is tested against.
 
 use crate::model::{OcrPage, OcrWord};
 
 /// Turns TSV text into an [`OcrPage`]. Lines that are not words (levels 1-4) or that do
 /// not parse are skipped; empty words are dropped.
+#[cfg(test)]
 pub fn parse_tsv(tsv: &str) -> OcrPage {
     let mut words = Vec::new();
     for row in tsv.lines() {
