@@ -170,12 +170,12 @@ pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Work
         let (size, b3) = crate::store::hash_file(&file.path).await.map_err(|e| WorkerError::Io(format!("{}: {e}", file.path.display())))?;
         let key = Store::original_key(&b3, file.kind.extension());
         services.store.put_file_verified_as(&key, &file.path, (size, b3.clone())).await?;
-        let bytes = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
         let name = file.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if let Ok(mut local) = services.local_originals.lock() {
             local.insert(b3.clone(), (file.path.clone(), stamp));
         }
-        files.push(ManifestFile { name, key, blake3: b3, bytes });
+        // The bytes hashed, which the stored copy was verified to hold.
+        files.push(ManifestFile { name, key, blake3: b3, bytes: size });
     }
     let original_blake3 = if files.len() == 1 {
         files[0].blake3.clone()
