@@ -30,8 +30,8 @@ const REGION_MARKED_MIN: f32 = 0.4;
 /// Colour changes per cell row (or column) of a symbol cell, per mm.
 const TRANSITIONS_PER_MM: f32 = 0.5;
 
-/// The page reduced for searching, with its ink threshold. At a factor of 1 (pages of
-/// up to 225 dpi) the page's own pixels, borrowed.
+/// The page reduced for searching, with its ink threshold and its ink as bits. At a
+/// factor of 1 (pages of up to 225 dpi) the page's own pixels, borrowed.
 pub struct Work<'a> {
     pub w: u32,
     pub h: u32,
@@ -41,6 +41,8 @@ pub struct Work<'a> {
     pub pix: Cow<'a, [u8]>,
     /// A pixel is ink when its value is below this.
     pub threshold: u8,
+    /// `pix < threshold`, one bit per pixel: what the cell counts and the patch finder read.
+    pub bits: InkBits,
 }
 
 impl<'a> Work<'a> {
@@ -48,8 +50,9 @@ impl<'a> Work<'a> {
         let factor = ((dpi / WORK_DPI).round() as u32).max(1);
         let (w, h) = (gray.width() / factor, gray.height() / factor);
         let pix = reduce(gray, factor, w, h);
-        let threshold = ink_threshold(&pix);
-        Work { w, h, factor, dpi: dpi / factor as f32, pix, threshold }
+        let threshold = ink_threshold(&pix, w as usize);
+        let bits = InkBits::of(&pix, w, h, threshold);
+        Work { w, h, factor, dpi: dpi / factor as f32, pix, threshold, bits }
     }
 
     pub fn mm(&self, mm: f32) -> f32 {
@@ -58,7 +61,169 @@ impl<'a> Work<'a> {
 
     #[inline]
     pub fn ink(&self, x: u32, y: u32) -> bool {
-        self.pix[(y * self.w + x) as usize] < self.threshold
+        self.bits.get(x, y)
+    }
+}
+
+/// A binary image, 64 pixels to a word: pixel (x, y) is bit `x % 64` of word
+/// `y * words + x / 64`. Bits past the width in a row's last word are clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InkBits {
+    pub w: u32,
+    pub h: u32,
+    /// Words per row.
+    pub words: usize,
+    pub bits: Vec<u64>,
+}
+
+impl InkBits {
+    /// The pixels of the `w` x `h` image `pix` darker than `threshold`, rows in parallel.
+    pub fn of(pix: &[u8], w: u32, h: u32, threshold: u8) -> InkBits {
+        let words = (w as usize).div_ceil(64);
+        let mut bits = vec![0u64; words * h as usize];
+        if words > 0 {
+            bits.par_chunks_mut(words)
+                .zip(pix.par_chunks(w as usize))
+                .for_each(|(out, row)| pack_row(row, threshold, out));
+        }
+        InkBits { w, h, words, bits }
+    }
+
+    #[inline]
+    pub fn row(&self, y: u32) -> &[u64] {
+        &self.bits[y as usize * self.words..(y as usize + 1) * self.words]
+    }
+
+    #[inline]
+    pub fn get(&self, x: u32, y: u32) -> bool {
+        self.bits[y as usize * self.words + x as usize / 64] >> (x % 64) & 1 == 1
+    }
+
+    /// The image turned about its diagonal: columns become rows (64 x 64 bit blocks).
+    pub fn transpose(&self) -> InkBits {
+        let (w, h) = (self.h, self.w);
+        let words = (w as usize).div_ceil(64);
+        let mut bits = vec![0u64; words * h as usize];
+        let mut block = [0u64; 64];
+        for by in 0..words {
+            for bx in 0..self.words {
+                for (i, b) in block.iter_mut().enumerate() {
+                    let y = by * 64 + i;
+                    *b = if y < self.h as usize { self.bits[y * self.words + bx] } else { 0 };
+                }
+                transpose64(&mut block);
+                for (j, &b) in block.iter().enumerate() {
+                    let x = bx * 64 + j;
+                    if x < h as usize {
+                        bits[x * words + by] = b;
+                    }
+                }
+            }
+        }
+        InkBits { w, h, words, bits }
+    }
+}
+
+/// Bit `j` of word `i` becomes bit `i` of word `j` (Hacker's Delight 7-3, for bits
+/// numbered from the least significant).
+fn transpose64(a: &mut [u64; 64]) {
+    let mut j = 32;
+    let mut m: u64 = 0x0000_0000_FFFF_FFFF;
+    while j != 0 {
+        let mut k = 0;
+        while k < 64 {
+            let t = ((a[k] >> j) ^ a[k + j]) & m;
+            a[k] ^= t << j;
+            a[k + j] ^= t;
+            k = (k + j + 1) & !j;
+        }
+        j >>= 1;
+        m ^= m << j;
+    }
+}
+
+/// Sets bit x of `out` where `row[x] < threshold`.
+fn pack_row(row: &[u8], threshold: u8, out: &mut [u64]) {
+    let mut chunks = row.chunks_exact(64);
+    let mut k = 0;
+    for chunk in chunks.by_ref() {
+        out[k] = pack64(chunk.try_into().expect("64 pixels"), threshold);
+        k += 1;
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        out[k] = rest.iter().enumerate().fold(0u64, |m, (i, &v)| m | ((v < threshold) as u64) << i);
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn pack64(px: &[u8; 64], threshold: u8) -> u64 {
+    use std::arch::x86_64::*;
+    // SSE2 is part of x86_64. v < t  <=>  min(v, t - 1) == v (the threshold is at least 1).
+    unsafe {
+        let t1 = _mm_set1_epi8(threshold.saturating_sub(1) as i8);
+        let mut m = 0u64;
+        for i in 0..4 {
+            let v = _mm_loadu_si128(px.as_ptr().add(16 * i) as *const __m128i);
+            let lt = _mm_cmpeq_epi8(_mm_min_epu8(v, t1), v);
+            m |= (_mm_movemask_epi8(lt) as u16 as u64) << (16 * i);
+        }
+        if threshold == 0 { 0 } else { m }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn pack64(px: &[u8; 64], threshold: u8) -> u64 {
+    px.iter().enumerate().fold(0u64, |m, (i, &v)| m | ((v < threshold) as u64) << i)
+}
+
+/// Set bits of `row` in `[x0, x1)`.
+#[inline]
+pub fn count_ones(row: &[u64], x0: usize, x1: usize) -> u32 {
+    if x1 <= x0 {
+        return 0;
+    }
+    let (k0, k1) = (x0 / 64, (x1 - 1) / 64);
+    let lo = !0u64 << (x0 % 64);
+    let hi = !0u64 >> (63 - (x1 - 1) % 64);
+    if k0 == k1 {
+        return (row[k0] & lo & hi).count_ones();
+    }
+    let mut n = (row[k0] & lo).count_ones() + (row[k1] & hi).count_ones();
+    for &word in &row[k0 + 1..k1] {
+        n += word.count_ones();
+    }
+    n
+}
+
+/// The runs (ink, length) of the first `len` bits of `row`, in order.
+pub fn runs_of(row: &[u64], len: usize, out: &mut Vec<(bool, u32)>) {
+    out.clear();
+    if len == 0 {
+        return;
+    }
+    let mut p = 0usize;
+    let mut cur = row[0] & 1 == 1;
+    while p < len {
+        // First position at or after p whose bit is not `cur` (or len).
+        let flip = if cur { !0u64 } else { 0 };
+        let mut k = p / 64;
+        let mut word = (row[k] ^ flip) & (!0u64 << (p % 64));
+        let q = loop {
+            if word != 0 {
+                break (k * 64 + word.trailing_zeros() as usize).min(len);
+            }
+            k += 1;
+            if k * 64 >= len {
+                break len;
+            }
+            word = row[k] ^ flip;
+        };
+        out.push((cur, (q - p) as u32));
+        p = q;
+        cur = !cur;
     }
 }
 
@@ -113,18 +278,29 @@ impl Reciprocal {
 }
 
 /// Midway between paper (the 90th percentile) and ink (the 1st percentile), but at least
-/// 50 gray levels below paper so that noise on a blank page is never ink.
-fn ink_threshold(pix: &[u8]) -> u8 {
-    let mut hist = [0usize; 256];
-    for &v in pix {
-        hist[v as usize] += 1;
+/// 50 gray levels below paper so that noise on a blank page is never ink. The levels are
+/// counted on every other row of the `w`-wide image (a page has millions of pixels).
+fn ink_threshold(pix: &[u8], w: usize) -> u8 {
+    let mut hist = [[0u32; 256]; 4];
+    let mut n = 0usize;
+    for row in pix.chunks(w.max(1)).step_by(2) {
+        n += row.len();
+        let mut quads = row.chunks_exact(4);
+        for q in quads.by_ref() {
+            for (h, &v) in hist.iter_mut().zip(q) {
+                h[v as usize] += 1;
+            }
+        }
+        for &v in quads.remainder() {
+            hist[0][v as usize] += 1;
+        }
     }
-    let n = pix.len().max(1);
+    let n = n.max(1);
     let pct = |p: f64| {
         let target = (n as f64 * p) as usize;
         let mut acc = 0;
-        for (v, &c) in hist.iter().enumerate() {
-            acc += c;
+        for v in 0..256 {
+            acc += hist.iter().map(|h| h[v] as usize).sum::<usize>();
             if acc > target {
                 return v as i32;
             }
@@ -206,32 +382,35 @@ pub fn candidates(work: &Work) -> Vec<Region> {
         .collect()
 }
 
-/// Counts for the cells of cell row `cy`.
+/// Counts for the cells of cell row `cy`, from the ink bits: ink is a popcount of the
+/// row, colour changes along the row a popcount of the row xor itself shifted by one
+/// pixel, changes down a column a popcount of the row xor the row above (inside the cell).
 fn band_cells(work: &Work, cy: u32, cell: u32, cw: u32) -> Vec<Cell> {
     let mut out = vec![Cell::default(); cw as usize];
-    let t = work.threshold;
-    let w = work.w as usize;
-    for y in cy * cell..(cy + 1) * cell {
-        let row = &work.pix[y as usize * w..y as usize * w + (cw * cell) as usize];
-        let above = (y > 0).then(|| &work.pix[(y as usize - 1) * w..(y as usize - 1) * w + (cw * cell) as usize]);
+    let bits = &work.bits;
+    let words = bits.words;
+    let (mut along, mut down) = (vec![0u64; words], vec![0u64; words]);
+    let cell = cell as usize;
+    for y in cy * cell as u32..(cy + 1) * cell as u32 {
+        let row = bits.row(y);
+        for k in 0..words {
+            let next = row.get(k + 1).copied().unwrap_or(0);
+            along[k] = row[k] ^ (row[k] >> 1 | next << 63);
+        }
+        let inside = y > cy * cell as u32;
+        if inside {
+            for ((d, &r), &a) in down.iter_mut().zip(row).zip(bits.row(y - 1)) {
+                *d = r ^ a;
+            }
+        }
         for (ci, c) in out.iter_mut().enumerate() {
-            let x0 = ci * cell as usize;
-            let mut prev = row[x0] < t;
-            let (mut ink, mut ht, mut vt) = (prev as u32, 0, 0);
-            for x in x0 + 1..x0 + cell as usize {
-                let d = row[x] < t;
-                ink += d as u32;
-                ht += (d != prev) as u32;
-                prev = d;
+            let x0 = ci * cell;
+            c.ink += count_ones(row, x0, x0 + cell);
+            // Changes between x and x + 1 for x in x0..x0 + cell - 1.
+            c.h_trans += count_ones(&along, x0, x0 + cell - 1);
+            if inside {
+                c.v_trans += count_ones(&down, x0, x0 + cell);
             }
-            if let Some(above) = above.filter(|_| y > cy * cell) {
-                for x in x0..x0 + cell as usize {
-                    vt += ((row[x] < t) != (above[x] < t)) as u32;
-                }
-            }
-            c.ink += ink;
-            c.h_trans += ht;
-            c.v_trans += vt;
         }
     }
     out
@@ -330,6 +509,105 @@ mod tests {
             let r = Reciprocal::new(d);
             for n in 0..=255 * d {
                 assert_eq!(r.of(n), n / d, "{n} / {d}");
+            }
+        }
+    }
+
+    /// A noisy image with ink blobs and runs of every length, `w` not a multiple of 64.
+    fn speckled(w: u32, h: u32, seed: u32) -> GrayImage {
+        GrayImage::from_fn(w, h, |x, y| {
+            let r = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503) ^ seed).wrapping_mul(2_246_822_519) >> 24;
+            let bar = (x / 7 + y / 5) % 3 == 0;
+            image::Luma([if bar { (r % 90) as u8 } else { 160 + (r % 96) as u8 }])
+        })
+    }
+
+    #[test]
+    fn ink_bits_are_the_pixels_below_the_threshold() {
+        for (w, h) in [(1u32, 1u32), (63, 2), (64, 3), (65, 5), (200, 17), (131, 70)] {
+            let img = speckled(w, h, w ^ h);
+            for t in [1u8, 90, 128, 200, 255] {
+                let bits = InkBits::of(img.as_raw(), w, h, t);
+                for y in 0..h {
+                    for x in 0..w {
+                        assert_eq!(bits.get(x, y), img.get_pixel(x, y)[0] < t, "{w}x{h} t={t} at {x},{y}");
+                    }
+                    // Past the width, nothing.
+                    let last = bits.row(y)[bits.words - 1];
+                    let used = w as usize - 64 * (bits.words - 1);
+                    assert!(used == 64 || last >> used == 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn transposed_bits_swap_rows_and_columns() {
+        for (w, h) in [(1u32, 1u32), (64, 64), (70, 130), (131, 9), (200, 129)] {
+            let img = speckled(w, h, 7);
+            let bits = InkBits::of(img.as_raw(), w, h, 128);
+            let t = bits.transpose();
+            assert_eq!((t.w, t.h), (h, w));
+            for y in 0..h {
+                for x in 0..w {
+                    assert_eq!(t.get(y, x), bits.get(x, y), "{w}x{h} at {x},{y}");
+                }
+            }
+            assert_eq!(t.transpose(), bits);
+        }
+    }
+
+    #[test]
+    fn counts_and_runs_off_the_bits_are_the_pixel_counts() {
+        let (w, h) = (203u32, 3u32);
+        let img = speckled(w, h, 3);
+        let bits = InkBits::of(img.as_raw(), w, h, 128);
+        let ink = |x: usize, y: u32| img.get_pixel(x as u32, y)[0] < 128;
+        let mut runs = Vec::new();
+        for y in 0..h {
+            let row = bits.row(y);
+            for x0 in 0..w as usize {
+                for x1 in x0..=w as usize {
+                    assert_eq!(count_ones(row, x0, x1) as usize, (x0..x1).filter(|&x| ink(x, y)).count(), "[{x0}, {x1})");
+                }
+            }
+            for len in [0usize, 1, 63, 64, 65, 128, 203] {
+                runs_of(row, len, &mut runs);
+                let mut want: Vec<(bool, u32)> = Vec::new();
+                for x in 0..len {
+                    match want.last_mut() {
+                        Some((c, n)) if *c == ink(x, y) => *n += 1,
+                        _ => want.push((ink(x, y), 1)),
+                    }
+                }
+                assert_eq!(runs, want, "row {y}, len {len}");
+            }
+        }
+    }
+
+    #[test]
+    fn cell_counts_are_the_pixel_counts() {
+        let img = speckled(211, 60, 5);
+        let work = Work::new(&img, 150.0);
+        let cell = 20u32;
+        let cw = work.w / cell;
+        for cy in 0..work.h / cell {
+            let got = band_cells(&work, cy, cell, cw);
+            for (ci, c) in got.iter().enumerate() {
+                let (x0, y0) = (ci as u32 * cell, cy * cell);
+                let (mut ink, mut ht, mut vt) = (0, 0, 0);
+                for y in y0..y0 + cell {
+                    for x in x0..x0 + cell {
+                        ink += work.ink(x, y) as u32;
+                        if x > x0 {
+                            ht += (work.ink(x, y) != work.ink(x - 1, y)) as u32;
+                        }
+                        if y > y0 {
+                            vt += (work.ink(x, y) != work.ink(x, y - 1)) as u32;
+                        }
+                    }
+                }
+                assert_eq!((c.ink, c.h_trans, c.v_trans), (ink, ht, vt), "cell {ci},{cy}");
             }
         }
     }

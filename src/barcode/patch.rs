@@ -123,32 +123,18 @@ struct Hit {
 pub fn find_patches(work: &Work) -> Vec<PatchCode> {
     let mut out = Vec::new();
     let step = work.mm(STEP_MM).max(1.0) as u32;
+    // Columns as rows, so both directions read runs off whole words.
+    let columns = work.bits.transpose();
+    let mut runs = Vec::new();
     for horizontal_bars in [true, false] {
         // Horizontal bars: scan columns (along y); vertical bars: scan rows (along x).
-        let (lines, len) = if horizontal_bars { (work.w, work.h) } else { (work.h, work.w) };
+        let (bits, len) = if horizontal_bars { (&columns, work.h) } else { (&work.bits, work.w) };
         let mut hits = Vec::new();
-        let mut runs = Vec::new();
-        let mut line = 0;
-        while line < lines {
-            runs.clear();
-            let ink = |i: u32| if horizontal_bars { work.ink(line, i) } else { work.ink(i, line) };
-            let mut cur = ink(0);
-            let mut n = 0u32;
-            for i in 0..len {
-                let d = ink(i);
-                if d == cur {
-                    n += 1;
-                } else {
-                    runs.push((cur, n));
-                    cur = d;
-                    n = 1;
-                }
-            }
-            runs.push((cur, n));
+        for line in (0..bits.h).step_by(step as usize) {
+            super::find::runs_of(bits.row(line), len as usize, &mut runs);
             for (kind, centre) in match_runs(&runs, work.dpi) {
                 hits.push(Hit { line, kind, centre });
             }
-            line += step;
         }
         for kind in PatchKind::ALL {
             let best = longest_chain(&hits, kind, step, work.mm(3.0));
@@ -170,17 +156,13 @@ fn match_runs(runs: &[(bool, u32)], dpi: f32) -> Vec<(PatchKind, f32)> {
     if runs.len() < 7 {
         return out;
     }
-    let mut pos = 0u32;
-    let starts: Vec<u32> = runs
-        .iter()
-        .map(|&(_, n)| {
-            let p = pos;
-            pos += n;
-            p
-        })
-        .collect();
+    // No bar is shorter than half a narrow bar: text strokes are, so most runs end here.
+    let shortest_bar = (0.5 * narrow) as u32;
+    let mut start = 0u32;
     for i in 0..=runs.len() - 7 {
-        if !runs[i].0 {
+        let here = start;
+        start += runs[i].1;
+        if !runs[i].0 || runs[i].1 < shortest_bar {
             continue;
         }
         // White before (or the line's start) and after (or its end), at least one narrow.
@@ -192,7 +174,7 @@ fn match_runs(runs: &[(bool, u32)], dpi: f32) -> Vec<(PatchKind, f32)> {
         if !quiet(i.checked_sub(1)) || !quiet(Some(i + 7)) {
             continue;
         }
-        let w: Vec<f32> = runs[i..i + 7].iter().map(|&(_, n)| n as f32).collect();
+        let w: [f32; 7] = std::array::from_fn(|j| runs[i + j].1 as f32);
         let spaces_ok = [1, 3, 5].iter().all(|&j| (0.45 * narrow..=1.75 * narrow).contains(&w[j]));
         let mut bars = [false; 4];
         let mut bars_ok = true;
@@ -206,7 +188,7 @@ fn match_runs(runs: &[(bool, u32)], dpi: f32) -> Vec<(PatchKind, f32)> {
         let total_ok = (0.8 * 0.8 * dpi..=1.2 * 0.8 * dpi).contains(&total);
         if spaces_ok && bars_ok && total_ok {
             if let Some(kind) = PatchKind::from_bars(bars) {
-                out.push((kind, starts[i] as f32 + total / 2.0));
+                out.push((kind, here as f32 + total / 2.0));
             }
         }
     }
