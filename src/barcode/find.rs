@@ -14,6 +14,8 @@ use image::GrayImage;
 use rayon::prelude::*;
 use std::borrow::Cow;
 
+use crate::imaging::Reciprocal;
+
 /// Resolution the page is reduced to for the search.
 pub const WORK_DPI: f32 = 150.0;
 const CELL_MM: f32 = 2.5;
@@ -258,25 +260,6 @@ fn reduce(gray: &GrayImage, factor: u32, w: u32, h: u32) -> Cow<'_, [u8]> {
     Cow::Owned(out)
 }
 
-/// Division by a fixed `d` as a multiply and a shift: exact for every `n < 2^18` and
-/// `d <= 2^10` (a box sum of 8-bit samples), so it gives the same bytes as `n / d`.
-#[derive(Clone, Copy)]
-struct Reciprocal {
-    m: u64,
-}
-
-impl Reciprocal {
-    fn new(d: u32) -> Reciprocal {
-        let d = d.max(1) as u64;
-        Reciprocal { m: (1u64 << 32).div_ceil(d) }
-    }
-
-    #[inline]
-    fn of(self, n: u32) -> u32 {
-        ((n as u64 * self.m) >> 32) as u32
-    }
-}
-
 /// Midway between paper (the 90th percentile) and ink (the 1st percentile), but at least
 /// 50 gray levels below paper so that noise on a blank page is never ink. The levels are
 /// counted on every other row of the `w`-wide image (a page has millions of pixels).
@@ -502,16 +485,6 @@ fn bar_angle(work: &Work, x: u32, y: u32, w: u32, h: u32) -> Option<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reciprocal_division_is_exact_for_box_sums() {
-        for d in (1..=64).chain([100, 255, 256, 1000, 1024]) {
-            let r = Reciprocal::new(d);
-            for n in 0..=255 * d {
-                assert_eq!(r.of(n), n / d, "{n} / {d}");
-            }
-        }
-    }
 
     /// A noisy image with ink blobs and runs of every length, `w` not a multiple of 64.
     fn speckled(w: u32, h: u32, seed: u32) -> GrayImage {

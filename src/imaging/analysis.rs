@@ -30,10 +30,11 @@ pub(crate) fn reduction_factor(dpi: f32) -> u32 {
     ((sane_dpi(dpi) / WORK_DPI).round() as u32).clamp(1, 48)
 }
 
-/// Box-average reduction by `f` of a buffer with `N` interleaved channels, producing gray.
-/// For `N == 3` the luma weights are ITU-R BT.601 in 8-bit fixed point (77, 150, 29).
-/// Each output row first sums its `f` input rows column by column (vectorisable), then
-/// sums `f` columns at a time.
+/// Box-average reduction by `f` of a buffer with `N` interleaved channels, producing gray
+/// (rounded to nearest; partial blocks at the right and bottom edges average what they
+/// have). For `N == 3` the luma weights are ITU-R BT.601 in 8-bit fixed point (77, 150,
+/// 29). Each output row first sums its `f` input rows column by column in 16-bit lanes
+/// (f x 255 fits), then `f` columns at a time, and divides by a reciprocal multiply.
 pub(crate) fn downscale<const N: usize>(src: &[u8], w: u32, h: u32, f: u32) -> GrayImage {
     let f = f.clamp(1, 128) as usize;
     let (w, h) = (w as usize, h as usize);
@@ -44,32 +45,109 @@ pub(crate) fn downscale<const N: usize>(src: &[u8], w: u32, h: u32, f: u32) -> G
         return GrayImage::new(sw as u32, sh as u32);
     }
     out.par_chunks_mut(sw).enumerate().for_each_init(
-        || (vec![0u32; w], vec![0u8; w]),
+        || (vec![0u16; w], vec![0u8; w]),
         |(acc, lum), (sy, orow)| {
-            acc.iter_mut().for_each(|a| *a = 0);
-            let y0 = sy * f;
-            let y1 = (y0 + f).min(h);
-            for y in y0..y1 {
-                let row = &src[y * w * N..(y + 1) * w * N];
-                let row: &[u8] = if N == 1 {
-                    row
-                } else {
-                    luma_row(row, lum);
-                    lum
-                };
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += v as u32;
-                }
+            let rows = sy * f..(sy * f + f).min(h);
+            #[cfg(target_arch = "x86_64")]
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: AVX2 is available (checked just above).
+                return unsafe { downscale_row_avx2::<N>(src, w, rows, f, acc, lum, orow) };
             }
-            let rows = (y1 - y0) as u32;
-            for (o, block) in orow.iter_mut().zip(acc.chunks(f)) {
-                let n = rows * block.len() as u32;
-                let s: u32 = block.iter().sum();
-                *o = ((s + n / 2) / n) as u8;
-            }
+            downscale_row::<N>(src, w, rows, f, acc, lum, orow)
         },
     );
     GrayImage::from_raw(sw as u32, sh as u32, out).unwrap_or_default()
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn downscale_row_avx2<const N: usize>(
+    src: &[u8],
+    w: usize,
+    rows: std::ops::Range<usize>,
+    f: usize,
+    acc: &mut [u16],
+    lum: &mut [u8],
+    orow: &mut [u8],
+) {
+    downscale_row::<N>(src, w, rows, f, acc, lum, orow)
+}
+
+/// One output row of [`downscale`]: the column sums of `rows`, then blocks of `f`.
+#[inline(always)]
+fn downscale_row<const N: usize>(
+    src: &[u8],
+    w: usize,
+    rows: std::ops::Range<usize>,
+    f: usize,
+    acc: &mut [u16],
+    lum: &mut [u8],
+    orow: &mut [u8],
+) {
+    acc.fill(0);
+    let n_rows = rows.len();
+    for y in rows {
+        let row = &src[y * w * N..(y + 1) * w * N];
+        let row: &[u8] = if N == 1 {
+            row
+        } else {
+            luma_row(row, lum);
+            lum
+        };
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += v as u16;
+        }
+    }
+    let full = orow.len().min(w / f);
+    let n = (n_rows * f) as u32;
+    let div = Reciprocal::new(n);
+    let round = |s: u32| if f <= 32 { div.of(s + n / 2) } else { (s + n / 2) / n } as u8;
+    // Whole blocks, with the common factors spelled out so the sums vectorise.
+    match f {
+        2 => block_sums::<2>(&acc[..full * 2], &mut orow[..full], round),
+        3 => block_sums::<3>(&acc[..full * 3], &mut orow[..full], round),
+        4 => block_sums::<4>(&acc[..full * 4], &mut orow[..full], round),
+        _ => {
+            for (o, block) in orow[..full].iter_mut().zip(acc.chunks_exact(f)) {
+                *o = round(block.iter().map(|&v| v as u32).sum());
+            }
+        }
+    }
+    // The partial block at the right edge.
+    if full < orow.len() {
+        let block = &acc[full * f..];
+        let n = (n_rows * block.len()) as u32;
+        let s: u32 = block.iter().map(|&v| v as u32).sum();
+        orow[full] = ((s + n / 2) / n) as u8;
+    }
+}
+
+#[inline(always)]
+fn block_sums<const F: usize>(acc: &[u16], orow: &mut [u8], round: impl Fn(u32) -> u8) {
+    for (o, block) in orow.iter_mut().zip(acc.chunks_exact(F)) {
+        let s: u32 = block.iter().map(|&v| v as u32).sum();
+        *o = round(s);
+    }
+}
+
+/// Division by a fixed `d` as a multiply and a shift: exact for every `n < 2^18` and
+/// `d <= 2^10` (a box sum of 8-bit samples, plus rounding), so it gives the same bytes as
+/// `n / d`.
+#[derive(Clone, Copy)]
+pub(crate) struct Reciprocal {
+    m: u64,
+}
+
+impl Reciprocal {
+    pub(crate) fn new(d: u32) -> Reciprocal {
+        let d = d.max(1) as u64;
+        Reciprocal { m: (1u64 << 32).div_ceil(d) }
+    }
+
+    #[inline]
+    pub(crate) fn of(self, n: u32) -> u32 {
+        ((n as u64 * self.m) >> 32) as u32
+    }
 }
 
 /// BT.601 luma of packed RGB pixels, `(77·R + 150·G + 29·B) >> 8`, into `dst` (as many
@@ -394,6 +472,42 @@ mod tests {
             for (p, &l) in src.chunks_exact(3).zip(&dst) {
                 let want = (77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8;
                 assert_eq!(l as u32, want, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn reciprocal_division_is_exact_for_box_sums() {
+        for d in (1..=64).chain([100, 255, 256, 1000, 1024]) {
+            let r = Reciprocal::new(d);
+            for n in 0..=255 * d + d / 2 {
+                assert_eq!(r.of(n), n / d, "{n} / {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn downscale_is_the_rounded_box_average_of_the_luma() {
+        let (w, h) = (97u32, 41u32);
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        let gray: Vec<u8> = rgb.chunks(3).map(|p| p[1]).collect();
+        let luma: Vec<u8> = rgb.chunks(3).map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8).collect();
+        for f in [1u32, 2, 3, 4, 5, 6, 7, 17, 40, 100] {
+            for (got, px) in [(downscale::<1>(&gray, w, h, f), &gray), (downscale::<3>(&rgb, w, h, f), &luma)] {
+                let (sw, sh) = (w.div_ceil(f), h.div_ceil(f));
+                assert_eq!(got.dimensions(), (sw, sh));
+                for sy in 0..sh {
+                    for sx in 0..sw {
+                        let (mut s, mut n) = (0u32, 0u32);
+                        for y in sy * f..(sy * f + f).min(h) {
+                            for x in sx * f..(sx * f + f).min(w) {
+                                s += px[(y * w + x) as usize] as u32;
+                                n += 1;
+                            }
+                        }
+                        assert_eq!(got.get_pixel(sx, sy)[0] as u32, (s + n / 2) / n, "f={f} at {sx},{sy}");
+                    }
+                }
             }
         }
     }

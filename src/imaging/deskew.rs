@@ -165,9 +165,9 @@ fn centre_score(centres: &[(f32, f32)], w: u32, h: u32, axis: Axis, deg: f32) ->
             Axis::Rows => y + x * t,
             Axis::Cols => x - y * t,
         } + off;
-        let b = s.floor();
-        let f = s - b;
-        let i = b as usize;
+        // `off` keeps s positive, so truncating is flooring (and needs no libm call).
+        let i = s as usize;
+        let f = s - i as f32;
         if i + 1 < bins.len() {
             bins[i] += 1.0 - f;
             bins[i + 1] += f;

@@ -44,6 +44,7 @@ use image::{DynamicImage, GrayImage, RgbImage};
 use rayon::prelude::*;
 
 use crate::model::{CleanPage, ColorMode, PageImage};
+pub(crate) use analysis::Reciprocal;
 use analysis::{Analysis, downscale, reduction_factor, sane_dpi};
 
 /// Skews smaller than this (degrees) are reported but not corrected: the resampling blur
