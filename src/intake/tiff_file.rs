@@ -198,12 +198,46 @@ fn deflate_strips(dec: &mut Decoder<BufReader<File>>, raw: &File, w: u32, h: u32
 /// Undoes TIFF's horizontal differencing on one row of `N`-sample pixels. The running
 /// sums stay in registers: `line[x] += line[x - N]` would wait on a store per byte.
 fn undo_horizontal<const N: usize>(line: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if N == 1 {
+        return undo_horizontal_gray_sse2(line);
+    }
     let mut prev = [0u8; N];
     for px in line.chunks_exact_mut(N) {
         for c in 0..N {
             prev[c] = prev[c].wrapping_add(px[c]);
             px[c] = prev[c];
         }
+    }
+}
+
+/// [`undo_horizontal`] for one-sample pixels: a prefix sum 16 bytes at a time (four
+/// shifted adds, then the running total of the bytes before, broadcast), the same bytes.
+#[cfg(target_arch = "x86_64")]
+fn undo_horizontal_gray_sse2(line: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let mut chunks = line.chunks_exact_mut(16);
+    // SAFETY: SSE2 is part of x86_64; loads and stores are unaligned, 16 bytes in bounds.
+    let carry = unsafe {
+        let mut carry = _mm_setzero_si128();
+        for c in chunks.by_ref() {
+            let mut x = _mm_loadu_si128(c.as_ptr() as *const __m128i);
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 1));
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 2));
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 4));
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 8));
+            x = _mm_add_epi8(x, carry);
+            _mm_storeu_si128(c.as_mut_ptr() as *mut __m128i, x);
+            // Byte 15 into every byte.
+            let hi = _mm_unpackhi_epi8(x, x);
+            carry = _mm_shuffle_epi32(_mm_shufflehi_epi16(hi, 0xFF), 0xFF);
+        }
+        _mm_cvtsi128_si32(carry) as u8
+    };
+    let mut prev = carry;
+    for v in chunks.into_remainder() {
+        prev = prev.wrapping_add(*v);
+        *v = prev;
     }
 }
 
@@ -350,6 +384,21 @@ mod tests {
         img.rows_per_strip(rows).unwrap();
         img.write_data(&rgb).unwrap();
         (gray, rgb)
+    }
+
+    #[test]
+    fn the_gray_predictor_undo_is_a_running_sum() {
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 100, 1654] {
+            let diffs: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+            let mut got = diffs.clone();
+            undo_horizontal::<1>(&mut got);
+            let mut acc = 0u8;
+            let want: Vec<u8> = diffs.iter().map(|&d| {
+                acc = acc.wrapping_add(d);
+                acc
+            }).collect();
+            assert_eq!(got, want, "len {len}");
+        }
     }
 
     #[test]
