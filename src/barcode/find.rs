@@ -41,9 +41,8 @@ pub struct Work<'a> {
     pub factor: u32,
     pub dpi: f32,
     pub pix: Cow<'a, [u8]>,
-    /// A pixel is ink when its value is below this.
-    pub threshold: u8,
-    /// `pix < threshold`, one bit per pixel: what the cell counts and the patch finder read.
+    /// The ink: `pix` below the page's ink threshold, one bit per pixel. What the cell
+    /// counts and the patch finder read.
     pub bits: InkBits,
 }
 
@@ -54,7 +53,7 @@ impl<'a> Work<'a> {
         let pix = reduce(gray, factor, w, h);
         let threshold = ink_threshold(&pix, w as usize);
         let bits = InkBits::of(&pix, w, h, threshold);
-        Work { w, h, factor, dpi: dpi / factor as f32, pix, threshold, bits }
+        Work { w, h, factor, dpi: dpi / factor as f32, pix, bits }
     }
 
     pub fn mm(&self, mm: f32) -> f32 {
@@ -154,15 +153,21 @@ fn pack_row(row: &[u8], threshold: u8, out: &mut [u64]) {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        out[k] = rest.iter().enumerate().fold(0u64, |m, (i, &v)| m | ((v < threshold) as u64) << i);
+        out[k] = pack_portable(rest, threshold);
     }
+}
+
+/// Bit i set where `px[i] < threshold` (at most 64 pixels).
+fn pack_portable(px: &[u8], threshold: u8) -> u64 {
+    px.iter().enumerate().fold(0u64, |m, (i, &v)| m | ((v < threshold) as u64) << i)
 }
 
 #[cfg(target_arch = "x86_64")]
 #[inline]
 fn pack64(px: &[u8; 64], threshold: u8) -> u64 {
     use std::arch::x86_64::*;
-    // SSE2 is part of x86_64. v < t  <=>  min(v, t - 1) == v (the threshold is at least 1).
+    // v < t  <=>  min(v, t - 1) == v, for t >= 1 (t = 0: no pixel is ink).
+    // SAFETY: SSE2 is part of x86_64; the four 16-byte loads are inside the 64 bytes.
     unsafe {
         let t1 = _mm_set1_epi8(threshold.saturating_sub(1) as i8);
         let mut m = 0u64;
@@ -178,7 +183,7 @@ fn pack64(px: &[u8; 64], threshold: u8) -> u64 {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn pack64(px: &[u8; 64], threshold: u8) -> u64 {
-    px.iter().enumerate().fold(0u64, |m, (i, &v)| m | ((v < threshold) as u64) << i)
+    pack_portable(px, threshold)
 }
 
 /// Set bits of `row` in `[x0, x1)`.
