@@ -317,11 +317,9 @@ pub(crate) fn label(img: &GrayImage, thr: u8, dark: u8, rect: Rect) -> Component
         while x < x1 as usize {
             // Paper is most of a page: skip it 16 pixels at a time (a min over 16 bytes
             // is a few vector instructions).
-            if let Some(block) = row.get(x..x + 16).filter(|_| x + 16 <= x1 as usize) {
-                if block.iter().fold(255u8, |m, &v| m.min(v)) >= thr {
-                    x += 16;
-                    continue;
-                }
+            if x + 16 <= x1 as usize && row[x..x + 16].iter().fold(255u8, |m, &v| m.min(v)) >= thr {
+                x += 16;
+                continue;
             }
             if row[x] < thr {
                 let s = x;
