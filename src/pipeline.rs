@@ -190,9 +190,24 @@ pub struct PageDone {
 pub struct PageWork {
     pub tag: u64,
     pub page: Result<PageImage, PageFailure>,
-    /// One of the batch's last pages (one per page thread): its OCR is cut into bands
-    /// that idle page threads help read (see [`crate::ocr::bands`]).
+    /// One of the batch's last pages ([`is_late`]): its OCR is cut into bands that idle
+    /// page threads help read (see [`crate::ocr::bands`]).
     pub late: bool,
+}
+
+/// Pages per page thread, counted back from a batch's end, whose OCR is cut into bands.
+/// One per thread left the other threads idle whenever the page before the last was a
+/// content page still being read whole (in a batch, about half the pages are separators
+/// or blanks and take milliseconds): with four per thread, every content page that can
+/// still be running at the end is in bands, and the wait at the end is at most a band.
+pub const LATE_PAGES_PER_THREAD: usize = 4;
+
+/// Whether page `index` of a batch of `total` pages, read by `threads` page threads, is
+/// one of its last ones: read in bands. Only the page index decides, so a batch is
+/// always cut the same way, however the threads are scheduled; one thread has no one to
+/// share bands with.
+pub fn is_late(index: usize, total: usize, threads: usize) -> bool {
+    threads > 1 && index + LATE_PAGES_PER_THREAD * threads >= total
 }
 
 impl PageWork {
@@ -202,7 +217,7 @@ impl PageWork {
             Ok(p) => p.index,
             Err(f) => f.index,
         };
-        PageWork { tag, page, late: threads > 1 && index + threads >= total }
+        PageWork { tag, page, late: is_late(index, total, threads) }
     }
 }
 
@@ -659,6 +674,17 @@ mod tests {
             Ok(Box::new(Idle) as Box<dyn OcrEngine>)
         });
         (opts, made)
+    }
+
+    #[test]
+    fn the_last_pages_per_thread_are_late() {
+        // 50 pages, 2 threads: the last 8 are read in bands.
+        let late: Vec<usize> = (0..50).filter(|&i| is_late(i, 50, 2)).collect();
+        assert_eq!(late, (42..50).collect::<Vec<_>>());
+        assert_eq!((0..50).filter(|&i| is_late(i, 50, 4)).count(), 16);
+        // A short batch is all late; one thread never is.
+        assert!((0..5).all(|i| is_late(i, 5, 2)));
+        assert!(!(0..50).any(|i| is_late(i, 50, 1)));
     }
 
     #[test]

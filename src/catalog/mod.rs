@@ -13,7 +13,10 @@
 //!   half-visible and completing twice is harmless;
 //! - [`Catalog::batch_report`] returns exactly the [`BatchReport`] that was stored;
 //! - every write transaction takes the write lock first (`BEGIN IMMEDIATE` on SQLite, row
-//!   locks on PostgreSQL), so several processes may share one catalog.
+//!   locks on PostgreSQL), so several processes may share one catalog;
+//! - on SQLite, the writers of one process also take turns on an in-process lock
+//!   ([`WriteTx`]) before asking SQLite for its write lock, so they queue instead of
+//!   meeting SQLite's busy handler, which polls with sleeps of 1 to 100 ms.
 //!
 //! Timestamps are unix milliseconds taken from this process's clock; ids are TEXT; lists
 //! are JSON in TEXT columns; booleans are 0/1 integers (the common ground of `sqlx::Any`).
@@ -37,7 +40,7 @@ use std::time::Duration;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Any, AnyPool, ConnectOptions, Executor, Row, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Row, Transaction};
 
 use crate::model::{BatchReport, DocumentReport, DossierReport, PageKind, PageReport};
 
@@ -198,6 +201,39 @@ pub struct Catalog {
     backend: Backend,
     /// Added to the system clock; only tests move it (see [`Catalog::advance_clock`]).
     clock_offset_ms: Arc<AtomicI64>,
+    /// Whose turn it is to write, among this process's writers (SQLite only).
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction (see [`Catalog::begin_write`]): the transaction, and on SQLite this
+/// process's write turn, held until it commits, rolls back or is dropped. Used like the
+/// connection it derefs to (`.execute(&mut *tx)`).
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
 }
 
 impl std::fmt::Debug for Catalog {
@@ -310,6 +346,7 @@ impl Catalog {
             pool,
             backend,
             clock_offset_ms: Arc::new(AtomicI64::new(0)),
+            write_turn: Arc::default(),
         };
         if backend == Backend::Sqlite {
             // Persistent in the file; readers then never block the writer.
@@ -369,12 +406,24 @@ impl Catalog {
 
     /// Starts a transaction that holds the write lock from its first statement on SQLite
     /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout), so a read inside it can never be
-    /// invalidated by another writer.
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>, CatalogError> {
-        Ok(match self.backend {
+    /// invalidated by another writer. On SQLite it first waits for this process's write
+    /// turn: a writer of this process never polls for a lock another one holds.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, CatalogError> {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
-        })
+        };
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// This process's turn to write to SQLite (`None` on PostgreSQL, whose writers wait on
+    /// row locks, not by polling). Taken by every write, transaction or single statement.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(Arc::clone(&self.write_turn).lock_owned().await),
+            Backend::Postgres => None,
+        }
     }
 
     /// Starts a read-only transaction that sees one snapshot throughout, so a report is
@@ -551,7 +600,7 @@ impl Catalog {
     /// replacing any left by an earlier attempt, and marks the batch done.
     pub(crate) async fn write_report(
         &self,
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut WriteTx,
         report: &BatchReport,
         now: i64,
     ) -> Result<(), CatalogError> {

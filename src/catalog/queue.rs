@@ -245,6 +245,7 @@ impl Catalog {
     /// Records that the worker is alive. `false` if the job is no longer held by
     /// `worker_id` (taken over after a stale heartbeat, or finished): stop working on it.
     pub async fn heartbeat(&self, job_id: &str, worker_id: &str) -> Result<bool, CatalogError> {
+        let _turn = self.write_turn().await;
         let n = sqlx::query(
             "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND worker_id = $3 AND status = 'running'",
         )
@@ -259,6 +260,7 @@ impl Catalog {
 
     /// Records that the worker is alive, for every job it holds. Returns how many.
     pub async fn heartbeat_worker(&self, worker_id: &str) -> Result<u64, CatalogError> {
+        let _turn = self.write_turn().await;
         Ok(sqlx::query("UPDATE jobs SET heartbeat_at = $1 WHERE worker_id = $2 AND status = 'running'")
             .bind(self.now_ms())
             .bind(worker_id)
@@ -404,6 +406,7 @@ impl Catalog {
     /// Lets go of every job the worker holds, as if its heartbeat had gone stale: any
     /// worker (this one included) may claim them again. Each counts as an attempt.
     pub async fn release_worker(&self, worker_id: &str) -> Result<u64, CatalogError> {
+        let _turn = self.write_turn().await;
         Ok(sqlx::query("UPDATE jobs SET heartbeat_at = 0, worker_id = NULL WHERE worker_id = $1 AND status = 'running'")
             .bind(worker_id)
             .execute(&self.pool)
@@ -602,7 +605,7 @@ impl Catalog {
 const JOB_COLUMNS: &str = "id, batch_id, attempts, kind, page_start, page_end";
 
 /// The claimed job of `row` (see [`JOB_COLUMNS`]), with its batch marked running.
-async fn job_from_claim(tx: &mut sqlx::Transaction<'static, sqlx::Any>, row: &sqlx::any::AnyRow) -> Result<Job, CatalogError> {
+async fn job_from_claim(tx: &mut super::WriteTx, row: &sqlx::any::AnyRow) -> Result<Job, CatalogError> {
     let id: String = row.try_get(0)?;
     let batch: String = row.try_get(1)?;
     let attempts: i64 = row.try_get(2)?;
@@ -641,7 +644,7 @@ async fn job_from_claim(tx: &mut sqlx::Transaction<'static, sqlx::Any>, row: &sq
 
 /// Fails a batch for good, and its parts still waiting in the queue (they would only
 /// produce pages nobody assembles).
-async fn fail_batch(tx: &mut sqlx::Transaction<'static, sqlx::Any>, batch: &str, now: i64) -> Result<(), CatalogError> {
+async fn fail_batch(tx: &mut super::WriteTx, batch: &str, now: i64) -> Result<(), CatalogError> {
     sqlx::query("UPDATE batches SET state = 'failed', finished_at = $1 WHERE id = $2")
         .bind(now)
         .bind(batch)
