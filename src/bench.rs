@@ -59,6 +59,11 @@ pub struct BenchReport {
     pub floor_content_pages_per_min: f64,
     /// floor_s / pipeline wall_s.
     pub efficiency: f64,
+    /// The pipeline's own OCR CPU seconds (the `ocr` stage) divided by `workers`, over
+    /// wall_s: the share of the run the engines spent reading. Unlike `efficiency`, it
+    /// does not count what reading in bands saves Tesseract against whole pages, only
+    /// what the other stages and the waits cost. 0 with `--processes`.
+    pub engines_busy: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -204,6 +209,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
         floor_s,
         floor_content_pages_per_min: per_min(content.len(), floor_s),
         efficiency: if wall_s > 0.0 { floor_s / wall_s } else { 0.0 },
+        engines_busy: if wall_s > 0.0 && args.processes == 0 { outcome.times.ocr_s / workers as f64 / wall_s } else { 0.0 },
     })
 }
 
@@ -233,10 +239,14 @@ async fn run_worker_processes(data: &Path, n: usize, workers: usize) -> Result<(
 }
 
 /// The Tesseract floor: bare Tesseract (the same engine and models, nothing else) on the
-/// given pages as OCR sees them (decoded and cleaned first, untimed: Tesseract on an
-/// un-deskewed page skips skewed paragraphs and would look faster than it is). Returns
-/// the engines' thread CPU seconds divided by `workers`: the wall time `workers` cores
-/// would need if they did nothing but OCR, a lower bound, so `efficiency` errs low.
+/// given pages, each whole, in one call, the way Tesseract reads a page when used alone.
+/// It reads the OCR copy the pipeline gives it (decoded and cleaned first, untimed:
+/// Tesseract on an un-deskewed page skips skewed paragraphs and would look faster than
+/// it is; the OCR copy timed, as in the pipeline). The pipeline reads the same copy in
+/// bands, which costs Tesseract less (see `crate::ocr::bands`); that saving counts in
+/// `efficiency`, and `engines_busy` leaves it out. Returns the engines' thread CPU seconds
+/// divided by `workers`: the wall time `workers` cores would need if they did nothing but
+/// OCR, with no start-up and no tail.
 pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers: usize) -> Result<f64, crate::ocr::OcrError> {
     let engines = (0..workers).map(|_| TesseractEngine::new(ocr)).collect::<Result<Vec<_>, _>>()?;
     let wanted: std::collections::HashSet<usize> = pages.iter().copied().collect();
@@ -260,7 +270,7 @@ pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers:
             scope.spawn(move || {
                 while let Ok(Ok((gray, dpi))) = rx.lock().map(|r| r.recv()) {
                     let t = CpuClock::start();
-                    // What the pipeline's OCR stage does: the OCR copy, then Tesseract.
+                    // The OCR copy, as in the pipeline, then bare Tesseract on the whole page.
                     let _ = engine.recognize(&crate::imaging::prepare_for_ocr(&gray), dpi);
                     *cpu.lock().expect("floor counter") += t.seconds();
                 }
@@ -320,6 +330,9 @@ fn print_report(r: &BenchReport) {
     }
     println!("tesseract floor  {:.1} s ({:.1} content pages/min)", r.floor_s, r.floor_content_pages_per_min);
     println!("efficiency       {:.3}", r.efficiency);
+    if r.processes == 0 {
+        println!("engines busy     {:.3}", r.engines_busy);
+    }
     println!("CPU per stage:");
     for s in &r.stages {
         println!("  {:<8} {:>8.2} s  {:>5.1}%", s.stage, s.cpu_s, s.share * 100.0);

@@ -417,16 +417,15 @@ fn process_page(
         let t = CpuClock::start();
         // Tesseract reads a levelled, despeckled copy; the stored image stays as cleaned.
         let ocr_input = imaging::prepare_for_ocr(&clean.gray);
-        let (result, engines_s) = match bands {
-            // A late page: in bands, some read by threads that have no page left.
-            Some(pool) => {
-                let cuts = crate::ocr::bands::page_cuts(&ocr_input, clean.dpi, crate::ocr::bands::LATE_PAGE_BANDS);
-                let prepared_s = t.seconds();
-                let (result, bands_s) = pool.recognize_split(engine, &ocr_input, clean.dpi, &cuts);
-                (result, prepared_s + bands_s)
-            }
-            None => (engine.recognize(&ocr_input, clean.dpi), t.seconds()),
+        // In bands (cheaper for Tesseract than the whole page, see `crate::ocr::bands`);
+        // a late page's bands are shared with threads that have no page left.
+        let cuts = crate::ocr::bands::page_cuts(&ocr_input, clean.dpi, crate::ocr::bands::PAGE_BANDS);
+        let prepared_s = t.seconds();
+        let (result, bands_s) = match bands {
+            Some(pool) => pool.recognize_split(engine, &ocr_input, clean.dpi, &cuts),
+            None => crate::ocr::bands::recognize_in_bands(engine, &ocr_input, clean.dpi, &cuts),
         };
+        let engines_s = prepared_s + bands_s;
         match result {
             Ok(page) => ocr = page,
             Err(e) => {
