@@ -11,7 +11,7 @@ fn bench_reports_throughput_stages_memory_and_the_tesseract_floor() {
     assert_eq!(r["workers"], 1);
     let content = r["content_pages"].as_u64().unwrap();
     assert!(content >= 1 && content < 6, "a generated batch has separators and content: {r}");
-    for field in ["wall_s", "pages_per_min", "content_pages_per_min", "peak_rss_mb", "floor_s", "efficiency"] {
+    for field in ["wall_s", "pages_per_min", "content_pages_per_min", "peak_rss_mb", "floor_s", "efficiency", "engines_busy"] {
         assert!(r[field].as_f64().unwrap() > 0.0, "{field}: {r}");
     }
     let stages = r["stages"].as_array().unwrap();
@@ -21,4 +21,7 @@ fn bench_reports_throughput_stages_memory_and_the_tesseract_floor() {
     assert!((share - 1.0).abs() < 1e-6, "shares add up to 1: {share}");
     let ocr = stages.iter().find(|s| s["stage"] == "ocr").unwrap();
     assert!(ocr["cpu_s"].as_f64().unwrap() > 0.0);
+    // One engine cannot read for longer than the run lasted.
+    let busy = r["engines_busy"].as_f64().unwrap();
+    assert!(busy <= 1.0, "engines_busy {busy}: {r}");
 }
