@@ -190,20 +190,21 @@ pub struct PageDone {
 pub struct PageWork {
     pub tag: u64,
     pub page: Result<PageImage, PageFailure>,
-    /// One of the batch's last pages ([`is_late`]): its OCR is cut into bands that idle
-    /// page threads help read (see [`crate::ocr::bands`]).
+    /// One of the batch's last pages ([`is_late`]): the bands of its OCR are shared with
+    /// the page threads that have no page left (see [`crate::ocr::bands`]).
     pub late: bool,
 }
 
-/// Pages per page thread, counted back from a batch's end, whose OCR is cut into bands.
-/// One per thread left the other threads idle whenever the page before the last was a
-/// content page still being read whole (in a batch, about half the pages are separators
-/// or blanks and take milliseconds): with four per thread, every content page that can
-/// still be running at the end is in bands, and the wait at the end is at most a band.
+/// Pages per page thread, counted back from a batch's end, whose bands are shared between
+/// the page threads. One per thread left the other threads idle whenever the page before
+/// the last was a content page still being read by one thread (in a batch, about half the
+/// pages are separators or blanks and take milliseconds): with four per thread, every
+/// content page that can still be running at the end is shared, and the wait at the end
+/// is at most a band.
 pub const LATE_PAGES_PER_THREAD: usize = 4;
 
 /// Whether page `index` of a batch of `total` pages, read by `threads` page threads, is
-/// one of its last ones: read in bands. Only the page index decides, so a batch is
+/// one of its last ones: its bands are shared. Only the page index decides, so a batch is
 /// always cut the same way, however the threads are scheduled; one thread has no one to
 /// share bands with.
 pub fn is_late(index: usize, total: usize, threads: usize) -> bool {

@@ -152,15 +152,15 @@ fn merge_results(results: Vec<BandResult>, bounds: &[u32]) -> BandResult {
 /// the whole page when there is no cut. Returns the merged page (the first band error, if
 /// any) and the CPU seconds all the bands took.
 pub fn recognize_in_bands(engine: &mut dyn OcrEngine, gray: &GrayImage, dpi: f32, cuts: &[usize]) -> BandResult {
-    let t = CpuClock::start();
     if cuts.is_empty() {
+        let t = CpuClock::start();
         return (engine.recognize(gray, dpi), t.seconds());
     }
     let bounds = band_bounds(cuts, gray.height());
     let mut results = Vec::with_capacity(bounds.len() - 1);
     for pair in bounds.windows(2) {
         let t = CpuClock::start();
-        let page = engine.recognize(&crop_band(gray, pair[0], pair[1]), dpi);
+        let page = engine.recognize_rows(gray, pair[0], pair[1], dpi);
         let failed = page.is_err();
         results.push((page, t.seconds()));
         if failed {
@@ -247,7 +247,7 @@ impl BandPool {
         self.changed.notify_all();
 
         let t = CpuClock::start();
-        let first = engine.recognize(&crop_band(gray, 0, bounds[1]), dpi);
+        let first = engine.recognize_rows(gray, 0, bounds[1], dpi);
         let mut results: Vec<BandResult> = vec![(first, t.seconds())];
         let mut state = self.lock();
         loop {

@@ -88,13 +88,27 @@ impl TesseractEngine {
 impl OcrEngine for TesseractEngine {
     fn recognize(&mut self, gray: &GrayImage, dpi: f32) -> Result<OcrPage, OcrError> {
         let (w, h) = gray.dimensions();
-        if w == 0 || h == 0 {
+        self.recognize_samples(gray.as_raw(), w, h, dpi)
+    }
+
+    fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32) -> Result<OcrPage, OcrError> {
+        let (w, h) = gray.dimensions();
+        let (y0, y1) = (y0.min(h), y1.min(h).max(y0.min(h)));
+        let rows = &gray.as_raw()[y0 as usize * w as usize..y1 as usize * w as usize];
+        self.recognize_samples(rows, w, y1 - y0, dpi)
+    }
+}
+
+impl TesseractEngine {
+    /// Reads `h` rows of `w` 8-bit gray samples, one row after the other in `samples`.
+    fn recognize_samples(&mut self, samples: &[u8], w: u32, h: u32, dpi: f32) -> Result<OcrPage, OcrError> {
+        if w == 0 || h == 0 || samples.len() < w as usize * h as usize {
             return Ok(OcrPage::default());
         }
-        // SAFETY: `gray` outlives recognition (Tesseract copies the image in SetImage);
-        // the monitor and the TSV string are freed on every path.
+        // SAFETY: `samples` holds `h` rows of `w` bytes and outlives recognition (Tesseract
+        // copies the image in SetImage); the monitor is freed on every path.
         unsafe {
-            sys::TessBaseAPISetImage(self.api, gray.as_raw().as_ptr(), w as i32, h as i32, 1, w as i32);
+            sys::TessBaseAPISetImage(self.api, samples.as_ptr(), w as i32, h as i32, 1, w as i32);
             sys::TessBaseAPISetSourceResolution(self.api, dpi.round() as i32);
             let monitor = sys::TessMonitorCreate();
             sys::TessMonitorSetDeadlineMSecs(monitor, self.deadline_ms as i32);
@@ -254,5 +268,40 @@ mod tests {
         let mut engine = engine;
         assert!(engine.recognize(&blank, 200.0).unwrap().words.is_empty());
         println!("{pages} pages, {compared} words identical");
+    }
+
+    /// Rows read in place are read exactly as a copy of those rows is.
+    #[test]
+    fn rows_read_in_place_read_as_their_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let models = crate::cli::materialize_models(dir.path()).unwrap();
+        let config = OcrConfig { models: Some(models), deadline_ms: 3_600_000, ..Default::default() };
+        let mut engine = TesseractEngine::new(&config).expect("tesseract vie");
+        let p = crate::imaging::eval::build_set_with(4, 5, crate::imaging::eval::Defects::Realistic, false)
+            .into_iter()
+            .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
+            .expect("a content page");
+        let clean = crate::imaging::clean_page(crate::model::PageImage {
+            index: 0,
+            image: image::DynamicImage::ImageLuma8(p.image.clone()),
+            color: crate::model::ColorMode::Gray,
+            dpi: p.dpi,
+            warnings: Vec::new(),
+        });
+        let gray = crate::imaging::prepare_for_ocr(&clean.gray);
+        // The second of four bands, cut where the pipeline cuts.
+        let cuts = crate::ocr::bands::page_cuts(&gray, p.dpi, 4);
+        assert!(cuts.len() >= 2, "{}: cuts {cuts:?}", p.name);
+        let (y0, y1) = (cuts[0] as u32, cuts[1] as u32);
+        let copy = image::imageops::crop_imm(&gray, 0, y0, gray.width(), y1 - y0).to_image();
+        let in_place = engine.recognize_rows(&gray, y0, y1, p.dpi).unwrap();
+        let copied = engine.recognize(&copy, p.dpi).unwrap();
+        assert!(!in_place.words.is_empty(), "{}: nothing read in rows {y0}..{y1}", p.name);
+        assert_eq!(in_place.text, copied.text);
+        let boxes = |page: &OcrPage| page.words.iter().map(|w| (w.left, w.top, w.width, w.height)).collect::<Vec<_>>();
+        assert_eq!(boxes(&in_place), boxes(&copied));
+        // Rows past the end are clamped, an empty range reads nothing.
+        assert!(engine.recognize_rows(&gray, y1, y1, p.dpi).unwrap().words.is_empty());
+        assert!(engine.recognize_rows(&gray, gray.height(), gray.height() + 10, p.dpi).unwrap().words.is_empty());
     }
 }
