@@ -130,8 +130,9 @@ fn band_bounds(cuts: &[usize], height: u32) -> Vec<u32> {
     bounds
 }
 
-fn crop_band(gray: &GrayImage, y0: u32, y1: u32) -> GrayImage {
-    image::imageops::crop_imm(gray, 0, y0, gray.width(), y1 - y0).to_image()
+/// A copy of rows `y0..y1` of `gray` (none past its end).
+pub(crate) fn crop_band(gray: &GrayImage, y0: u32, y1: u32) -> GrayImage {
+    image::imageops::crop_imm(gray, 0, y0, gray.width(), y1.saturating_sub(y0)).to_image()
 }
 
 /// The page from its bands' results (in band order, band `i` starting at `bounds[i]`):

@@ -59,7 +59,6 @@ pub trait OcrEngine: Send {
     /// word boxes are relative to row `y0`. By default on a copy of the rows; an engine
     /// that can read the rows in place does (Tesseract: no copy of the page per band).
     fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32) -> Result<OcrPage, OcrError> {
-        let band = image::imageops::crop_imm(gray, 0, y0, gray.width(), y1.saturating_sub(y0)).to_image();
-        self.recognize(&band, dpi)
+        self.recognize(&bands::crop_band(gray, y0, y1), dpi)
     }
 }
