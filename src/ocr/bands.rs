@@ -229,9 +229,8 @@ impl BandPool {
     /// (the first band error, if any) and the CPU seconds all the bands took.
     pub fn recognize_split(&self, engine: &mut dyn OcrEngine, gray: &GrayImage, dpi: f32, cuts: &[usize]) -> BandResult {
         if cuts.is_empty() {
-            let t = CpuClock::start();
-            let page = engine.recognize(gray, dpi);
-            return (page, t.seconds());
+            // Nothing to share: the whole page, on this engine.
+            return recognize_in_bands(engine, gray, dpi, cuts);
         }
         let bounds = band_bounds(cuts, gray.height());
         // Cropped before the pool is locked: the other threads never wait on a copy.
