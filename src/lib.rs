@@ -9,6 +9,7 @@
 //! objects, `catalog` records batches, pages, dossiers and documents and holds the
 //! durable job queue, and `pipeline` composes them with bounded concurrency.
 
+pub mod alloc;
 pub mod barcode;
 pub mod bench;
 pub mod catalog;

@@ -278,6 +278,8 @@ fn main() -> ExitCode {
             eprintln!("warning: could not restart with OMP_THREAD_LIMIT=1 ({err}); OCR may be slower");
         }
     }
+    // Page buffers go back to the system between pages (see `sohoa::alloc`).
+    sohoa::alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
