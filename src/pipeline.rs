@@ -311,13 +311,14 @@ where
             let done_tx = done_tx.clone();
             let keep_separators = opts.split.keep_separators;
             let rules = Arc::clone(&opts.separators);
+            let ocr_budget_ms = opts.ocr.deadline_ms;
             scope.spawn(move || {
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
                     let Ok(Ok((work, decode_s))) = next else { break };
                     let t = Instant::now();
                     let pool = work.late.then_some(bands);
-                    let mut done = process_page(work.page, engine.as_mut(), pool, &rules, keep_separators);
+                    let mut done = process_page(work.page, engine.as_mut(), pool, &rules, keep_separators, ocr_budget_ms);
                     tracing::debug!(page = done.report.index, kind = ?done.report.kind, ms = t.elapsed().as_millis() as u64, ocr_ms = (done.times.ocr_s * 1000.0) as u64, "Page processed.");
                     done.tag = work.tag;
                     done.times.decode_s = decode_s;
@@ -345,6 +346,7 @@ fn process_page(
     bands: Option<&BandPool>,
     rules: &split::rules::SeparatorRules,
     keep_separators: bool,
+    ocr_budget_ms: u32,
 ) -> PageDone {
     let mut times = StageTimes::default();
     let page = match page {
@@ -416,6 +418,8 @@ fn process_page(
     let mut ocr = OcrPage::default();
     if kind == PageKind::Content {
         let t = CpuClock::start();
+        // One budget for the page, however many bands it is read in (see `Deadline`).
+        let deadline = crate::ocr::Deadline::after_ms(ocr_budget_ms);
         // Tesseract reads a levelled, despeckled copy; the stored image stays as cleaned.
         let ocr_input = imaging::prepare_for_ocr(&clean.gray);
         // In bands (cheaper for Tesseract than the whole page, see `crate::ocr::bands`);
@@ -423,8 +427,8 @@ fn process_page(
         let cuts = crate::ocr::bands::page_cuts(&ocr_input, clean.dpi, crate::ocr::bands::PAGE_BANDS);
         let prepared_s = t.seconds();
         let (result, bands_s) = match bands {
-            Some(pool) => pool.recognize_split(engine, &ocr_input, clean.dpi, &cuts),
-            None => crate::ocr::bands::recognize_in_bands(engine, &ocr_input, clean.dpi, &cuts),
+            Some(pool) => pool.recognize_split(engine, &ocr_input, clean.dpi, &cuts, deadline),
+            None => crate::ocr::bands::recognize_in_bands(engine, &ocr_input, clean.dpi, &cuts, deadline),
         };
         let engines_s = prepared_s + bands_s;
         match result {

@@ -21,7 +21,7 @@
 //! so the same batch is always cut the same way, however the threads are scheduled; where
 //! a page is cut depends only on the page.
 
-use super::{OcrEngine, OcrError};
+use super::{Deadline, OcrEngine, OcrError};
 use crate::model::{OcrPage, OcrWord};
 use crate::pipeline::CpuClock;
 use image::GrayImage;
@@ -149,19 +149,19 @@ fn merge_results(results: Vec<BandResult>, bounds: &[u32]) -> BandResult {
     (Ok(merge_bands(pages)), cpu)
 }
 
-/// Reads `gray` cut at `cuts` (see [`page_cuts`]) on `engine`, one band after the other;
-/// the whole page when there is no cut. Returns the merged page (the first band error, if
-/// any) and the CPU seconds all the bands took.
-pub fn recognize_in_bands(engine: &mut dyn OcrEngine, gray: &GrayImage, dpi: f32, cuts: &[usize]) -> BandResult {
+/// Reads `gray` cut at `cuts` (see [`page_cuts`]) on `engine`, one band after the other,
+/// all by the page's `deadline`; the whole page when there is no cut. Returns the merged
+/// page (the first band error, if any) and the CPU seconds all the bands took.
+pub fn recognize_in_bands(engine: &mut dyn OcrEngine, gray: &GrayImage, dpi: f32, cuts: &[usize], deadline: Deadline) -> BandResult {
     if cuts.is_empty() {
         let t = CpuClock::start();
-        return (engine.recognize(gray, dpi), t.seconds());
+        return (engine.recognize_rows(gray, 0, gray.height(), dpi, deadline), t.seconds());
     }
     let bounds = band_bounds(cuts, gray.height());
     let mut results = Vec::with_capacity(bounds.len() - 1);
     for pair in bounds.windows(2) {
         let t = CpuClock::start();
-        let page = engine.recognize_rows(gray, pair[0], pair[1], dpi);
+        let page = engine.recognize_rows(gray, pair[0], pair[1], dpi, deadline);
         let failed = page.is_err();
         results.push((page, t.seconds()));
         if failed {
@@ -176,6 +176,8 @@ struct BandJob {
     id: u64,
     image: GrayImage,
     dpi: f32,
+    /// The page's, not the band's.
+    deadline: Deadline,
 }
 
 /// What an engine read in a band, and its thread CPU seconds.
@@ -224,13 +226,14 @@ impl BandPool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Reads `gray` cut at `cuts` (see [`page_cuts`]): the first band on `engine`, the
-    /// others by whichever page thread is free, this one included. Returns the merged page
-    /// (the first band error, if any) and the CPU seconds all the bands took.
-    pub fn recognize_split(&self, engine: &mut dyn OcrEngine, gray: &GrayImage, dpi: f32, cuts: &[usize]) -> BandResult {
+    /// Reads `gray` cut at `cuts` (see [`page_cuts`]) by the page's `deadline`: the first
+    /// band on `engine`, the others by whichever page thread is free, this one included.
+    /// Returns the merged page (the first band error, if any) and the CPU seconds all the
+    /// bands took.
+    pub fn recognize_split(&self, engine: &mut dyn OcrEngine, gray: &GrayImage, dpi: f32, cuts: &[usize], deadline: Deadline) -> BandResult {
         if cuts.is_empty() {
             // Nothing to share: the whole page, on this engine.
-            return recognize_in_bands(engine, gray, dpi, cuts);
+            return recognize_in_bands(engine, gray, dpi, cuts, deadline);
         }
         let bounds = band_bounds(cuts, gray.height());
         // Cropped before the pool is locked: the other threads never wait on a copy.
@@ -240,14 +243,14 @@ impl BandPool {
             let first = state.next_id;
             state.next_id += others.len() as u64;
             for (id, image) in (first..).zip(others) {
-                state.queue.push_back(BandJob { id, image, dpi });
+                state.queue.push_back(BandJob { id, image, dpi, deadline });
             }
             (first..state.next_id).collect()
         };
         self.changed.notify_all();
 
         let t = CpuClock::start();
-        let first = engine.recognize_rows(gray, 0, bounds[1], dpi);
+        let first = engine.recognize_rows(gray, 0, bounds[1], dpi, deadline);
         let mut results: Vec<BandResult> = vec![(first, t.seconds())];
         let mut state = self.lock();
         loop {
@@ -271,7 +274,8 @@ impl BandPool {
     /// reading is filed as that band's error, so the page's owner never waits forever.
     fn run(&self, engine: &mut dyn OcrEngine, job: BandJob) -> std::sync::MutexGuard<'_, PoolState> {
         let t = CpuClock::start();
-        let page = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.recognize(&job.image, job.dpi)))
+        let rows = job.image.height();
+        let page = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.recognize_rows(&job.image, 0, rows, job.dpi, job.deadline)))
             .unwrap_or_else(|_| Err(OcrError::Recognize("OCR stopped with a panic on a band of this page".into())));
         let cpu = t.seconds();
         let mut state = self.lock();
@@ -385,6 +389,46 @@ mod tests {
         assert_eq!(page.confidence, Some(90.0));
     }
 
+    /// A deadline no test reaches.
+    fn far() -> Deadline {
+        Deadline::after_ms(3_600_000)
+    }
+
+    /// Takes 25 ms a call, reads nothing, counts the calls.
+    struct Slow(usize);
+    impl OcrEngine for Slow {
+        fn recognize(&mut self, _: &GrayImage, _: f32) -> Result<OcrPage, OcrError> {
+            self.0 += 1;
+            std::thread::sleep(std::time::Duration::from_millis(25));
+            Ok(OcrPage::default())
+        }
+    }
+
+    #[test]
+    fn a_page_gets_one_budget_for_all_its_bands() {
+        let gray = GrayImage::new(50, 1200);
+        let cuts: Vec<usize> = (1..12).map(|k| k * 100).collect();
+        // Twelve bands of 25 ms against a page budget of 60 ms: the page times out after a
+        // few bands, in turn on one engine and shared in the pool alike.
+        let mut engine = Slow(0);
+        let (page, _) = recognize_in_bands(&mut engine, &gray, 200.0, &cuts, Deadline::after_ms(60));
+        let e = page.expect_err("over budget");
+        assert!(e.to_string().contains("timed out after 60 ms"), "{e}");
+        assert!((1..=3).contains(&engine.0), "{} bands read", engine.0);
+        let pool = BandPool::new();
+        let guard = pool.enter();
+        let mut engine = Slow(0);
+        let (page, _) = pool.recognize_split(&mut engine, &gray, 200.0, &cuts, Deadline::after_ms(60));
+        drop(guard);
+        assert!(page.expect_err("over budget").to_string().contains("timed out"));
+        assert!((1..=3).contains(&engine.0), "{} bands read", engine.0);
+        // A spent budget reads nothing at all.
+        let mut engine = Slow(0);
+        let (page, _) = recognize_in_bands(&mut engine, &gray, 200.0, &[], Deadline::after_ms(0));
+        assert!(page.is_err());
+        assert_eq!(engine.0, 0);
+    }
+
     /// Reads a fixed text per call and counts the calls.
     struct Counting(std::sync::Arc<std::sync::atomic::AtomicUsize>);
     impl OcrEngine for Counting {
@@ -415,7 +459,7 @@ mod tests {
                 pool.help_until_done(&mut Panicking)
             });
             // The owner reads its first band only once the helper has taken the second.
-            let (page, _) = pool.recognize_split(&mut WaitsForHelper(pool), &gray, 200.0, &[500]);
+            let (page, _) = pool.recognize_split(&mut WaitsForHelper(pool), &gray, 200.0, &[500], far());
             drop(guard);
             helper.join().unwrap();
             let e = page.expect_err("the helper's band panicked");
@@ -447,7 +491,7 @@ mod tests {
                 drop(helper_guard);
                 pool.help_until_done(&mut Counting(calls2));
             });
-            let (page, _) = pool.recognize_split(&mut Counting(calls.clone()), &gray, 200.0, &[100, 400, 800]);
+            let (page, _) = pool.recognize_split(&mut Counting(calls.clone()), &gray, 200.0, &[100, 400, 800], far());
             drop(guard);
             let page = page.expect("bands read");
             assert_eq!(page.text, "h100\nh300\nh400\nh200");
@@ -472,18 +516,18 @@ mod tests {
     fn bands_read_in_turn_on_one_engine_make_the_page() {
         let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let gray = GrayImage::new(50, 1000);
-        let (page, _) = recognize_in_bands(&mut Counting(calls.clone()), &gray, 200.0, &[100, 400, 800]);
+        let (page, _) = recognize_in_bands(&mut Counting(calls.clone()), &gray, 200.0, &[100, 400, 800], far());
         let page = page.expect("bands read");
         assert_eq!(page.text, "h100\nh300\nh400\nh200");
         assert_eq!(page.words.iter().map(|w| w.top).collect::<Vec<_>>(), vec![0, 100, 400, 800]);
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 4);
         // No cut: the page in one call.
-        let (page, _) = recognize_in_bands(&mut Counting(calls.clone()), &gray, 200.0, &[]);
+        let (page, _) = recognize_in_bands(&mut Counting(calls.clone()), &gray, 200.0, &[], far());
         assert_eq!(page.unwrap().text, "h1000");
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 5);
         // A band that fails fails the page, and the bands after it are not read.
         let mut engine = FailsOn(300, 0);
-        let (page, _) = recognize_in_bands(&mut engine, &gray, 200.0, &[100, 400, 800]);
+        let (page, _) = recognize_in_bands(&mut engine, &gray, 200.0, &[100, 400, 800], far());
         assert!(page.expect_err("second band fails").to_string().contains("bad band"));
         assert_eq!(engine.1, 2);
     }
@@ -514,7 +558,7 @@ mod tests {
             let cuts = page_cuts(&gray, p.dpi, PAGE_BANDS);
             split += usize::from(!cuts.is_empty());
             let whole = engine.recognize(&gray, p.dpi).unwrap();
-            let (banded, _) = pool.recognize_split(&mut engine, &gray, p.dpi, &cuts);
+            let (banded, _) = pool.recognize_split(&mut engine, &gray, p.dpi, &cuts, far());
             let banded = banded.unwrap();
             let (w, b) = (crate::samples::cer(text, &whole.text), crate::samples::cer(text, &banded.text));
             println!("{}: {} cuts {cuts:?}, CER whole {:.3}%, in bands {:.3}%", p.name, cuts.len(), w * 100.0, b * 100.0);

@@ -14,6 +14,7 @@ pub mod tsv;
 use crate::model::OcrPage;
 use image::GrayImage;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, thiserror::Error)]
 pub enum OcrError {
@@ -41,7 +42,9 @@ pub struct OcrConfig {
     pub tessdata: Option<PathBuf>,
     /// Folder holding sohoa's configuration, word list and patterns (see models/README.md).
     pub models: Option<PathBuf>,
-    /// Per-page time budget in milliseconds; the page keeps what was recognised so far.
+    /// Per-page time budget in milliseconds, for all the page's bands together (see
+    /// [`Deadline`]); a page that takes longer fails with `ocr-failed` and is stored
+    /// without a text layer.
     pub deadline_ms: u32,
 }
 
@@ -51,14 +54,51 @@ impl Default for OcrConfig {
     }
 }
 
+/// When a page's OCR must stop: its budget counted from the moment its OCR starts, and
+/// shared by all its bands, whichever engine reads them. A page cut into twelve bands gets
+/// one budget, not twelve: each band is given what is left, and a band whose turn comes
+/// after the budget is spent is not read.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    at: Instant,
+    budget_ms: u32,
+}
+
+impl Deadline {
+    /// `budget_ms` from now.
+    pub fn after_ms(budget_ms: u32) -> Deadline {
+        Deadline { at: Instant::now() + Duration::from_millis(budget_ms as u64), budget_ms }
+    }
+
+    /// Milliseconds left, 0 once passed.
+    pub fn remaining_ms(&self) -> u32 {
+        self.at.saturating_duration_since(Instant::now()).as_millis().min(u32::MAX as u128) as u32
+    }
+
+    pub fn passed(&self) -> bool {
+        Instant::now() >= self.at
+    }
+
+    /// The error of a page whose budget ran out.
+    pub fn timed_out(&self) -> OcrError {
+        OcrError::Recognize(format!("timed out after {} ms", self.budget_ms))
+    }
+}
+
 /// Something that reads text off a page. One instance per thread.
 pub trait OcrEngine: Send {
+    /// Reads a whole page, within the engine's own per-page budget.
     fn recognize(&mut self, gray: &GrayImage, dpi: f32) -> Result<OcrPage, OcrError>;
 
-    /// Reads rows `y0..y1` of `gray` (a band, the full width) as an image of their own:
-    /// word boxes are relative to row `y0`. By default on a copy of the rows; an engine
-    /// that can read the rows in place does (Tesseract: no copy of the page per band).
-    fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32) -> Result<OcrPage, OcrError> {
+    /// Reads rows `y0..y1` of `gray` (a band, the full width) as an image of their own,
+    /// stopping at the page's `deadline`: word boxes are relative to row `y0`. By default
+    /// on a copy of the rows, not started once the deadline has passed; an engine that can
+    /// read the rows in place and stop mid-band does (Tesseract: no copy of the page per
+    /// band, and its monitor gets what is left of the deadline).
+    fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32, deadline: Deadline) -> Result<OcrPage, OcrError> {
+        if deadline.passed() {
+            return Err(deadline.timed_out());
+        }
         self.recognize(&bands::crop_band(gray, y0, y1), dpi)
     }
 }

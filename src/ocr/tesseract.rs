@@ -3,7 +3,7 @@
 //! patterns must be given at initialisation (`TessBaseAPIInit4` variables), which the
 //! high-level crate cannot pass.
 
-use super::{OcrConfig, OcrEngine, OcrError, tsv};
+use super::{Deadline, OcrConfig, OcrEngine, OcrError, tsv};
 use crate::model::{OcrPage, OcrWord};
 use image::GrayImage;
 use std::ffi::{CStr, CString};
@@ -88,22 +88,27 @@ impl TesseractEngine {
 impl OcrEngine for TesseractEngine {
     fn recognize(&mut self, gray: &GrayImage, dpi: f32) -> Result<OcrPage, OcrError> {
         let (w, h) = gray.dimensions();
-        self.recognize_samples(gray.as_raw(), w, h, dpi)
+        self.recognize_samples(gray.as_raw(), w, h, dpi, Deadline::after_ms(self.deadline_ms))
     }
 
-    fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32) -> Result<OcrPage, OcrError> {
+    fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32, deadline: Deadline) -> Result<OcrPage, OcrError> {
         let (w, h) = gray.dimensions();
         let (y0, y1) = (y0.min(h), y1.min(h).max(y0.min(h)));
         let rows = &gray.as_raw()[y0 as usize * w as usize..y1 as usize * w as usize];
-        self.recognize_samples(rows, w, y1 - y0, dpi)
+        self.recognize_samples(rows, w, y1 - y0, dpi, deadline)
     }
 }
 
 impl TesseractEngine {
-    /// Reads `h` rows of `w` 8-bit gray samples, one row after the other in `samples`.
-    fn recognize_samples(&mut self, samples: &[u8], w: u32, h: u32, dpi: f32) -> Result<OcrPage, OcrError> {
+    /// Reads `h` rows of `w` 8-bit gray samples, one row after the other in `samples`;
+    /// Tesseract's monitor stops it at `deadline` (none started once it has passed).
+    fn recognize_samples(&mut self, samples: &[u8], w: u32, h: u32, dpi: f32, deadline: Deadline) -> Result<OcrPage, OcrError> {
         if w == 0 || h == 0 || samples.len() < w as usize * h as usize {
             return Ok(OcrPage::default());
+        }
+        let limit_ms = deadline.remaining_ms();
+        if limit_ms == 0 {
+            return Err(deadline.timed_out());
         }
         // SAFETY: `samples` holds `h` rows of `w` bytes and outlives recognition (Tesseract
         // copies the image in SetImage); the monitor is freed on every path.
@@ -111,10 +116,15 @@ impl TesseractEngine {
             sys::TessBaseAPISetImage(self.api, samples.as_ptr(), w as i32, h as i32, 1, w as i32);
             sys::TessBaseAPISetSourceResolution(self.api, dpi.round() as i32);
             let monitor = sys::TessMonitorCreate();
-            sys::TessMonitorSetDeadlineMSecs(monitor, self.deadline_ms as i32);
-            let started = std::time::Instant::now();
+            sys::TessMonitorSetDeadlineMSecs(monitor, limit_ms.min(i32::MAX as u32) as i32);
             let rc = sys::TessBaseAPIRecognize(self.api, monitor);
             sys::TessMonitorDelete(monitor);
+            // Stopped at the deadline, Tesseract keeps what it read so far: a part of the
+            // page, which is not kept.
+            if deadline.passed() {
+                sys::TessBaseAPIClear(self.api);
+                return Err(deadline.timed_out());
+            }
             if rc != 0 {
                 sys::TessBaseAPIClear(self.api);
                 return Err(OcrError::Recognize(format!("Tesseract returned {rc}")));
@@ -126,9 +136,6 @@ impl TesseractEngine {
             };
             // Tesseract's order interleaves side-by-side columns; ours reads them in turn.
             let page = tsv::page_from_words(super::layout::reading_order(words));
-            if started.elapsed().as_millis() as u64 >= self.deadline_ms as u64 {
-                return Err(OcrError::Recognize(format!("timed out after {} ms", self.deadline_ms)));
-            }
             Ok(page)
         }
     }
@@ -291,15 +298,27 @@ mod tests {
         let cuts = crate::ocr::bands::page_cuts(&gray, p.dpi, 4);
         assert!(cuts.len() >= 2, "{}: cuts {cuts:?}", p.name);
         let (y0, y1) = (cuts[0] as u32, cuts[1] as u32);
+        let far = Deadline::after_ms(3_600_000);
         let copy = image::imageops::crop_imm(&gray, 0, y0, gray.width(), y1 - y0).to_image();
-        let in_place = engine.recognize_rows(&gray, y0, y1, p.dpi).unwrap();
+        let in_place = engine.recognize_rows(&gray, y0, y1, p.dpi, far).unwrap();
         let copied = engine.recognize(&copy, p.dpi).unwrap();
         assert!(!in_place.words.is_empty(), "{}: nothing read in rows {y0}..{y1}", p.name);
         assert_eq!(in_place.text, copied.text);
         let boxes = |page: &OcrPage| page.words.iter().map(|w| (w.left, w.top, w.width, w.height)).collect::<Vec<_>>();
         assert_eq!(boxes(&in_place), boxes(&copied));
         // Rows past the end are clamped, an empty range reads nothing.
-        assert!(engine.recognize_rows(&gray, y1, y1, p.dpi).unwrap().words.is_empty());
-        assert!(engine.recognize_rows(&gray, gray.height(), gray.height() + 10, p.dpi).unwrap().words.is_empty());
+        assert!(engine.recognize_rows(&gray, y1, y1, p.dpi, far).unwrap().words.is_empty());
+        assert!(engine.recognize_rows(&gray, gray.height(), gray.height() + 10, p.dpi, far).unwrap().words.is_empty());
+        // The page's deadline reaches Tesseract: a spent one reads nothing, and 5 ms left
+        // stops it mid-page (the whole page takes it about a second). The engine then
+        // reads as before.
+        let mut whole = |ms| engine.recognize_rows(&gray, 0, gray.height(), p.dpi, Deadline::after_ms(ms));
+        for ms in [0, 5] {
+            let e = whole(ms).expect_err("past the deadline");
+            assert_eq!(e.code(), "ocr-failed");
+            assert!(e.to_string().contains(&format!("timed out after {ms} ms")), "{e}");
+        }
+        let again = engine.recognize_rows(&gray, y0, y1, p.dpi, far).unwrap();
+        assert_eq!(again.text, in_place.text);
     }
 }
