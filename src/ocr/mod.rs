@@ -8,6 +8,7 @@
 
 pub mod bands;
 pub mod layout;
+pub mod line_images;
 pub mod tesseract;
 pub mod tsv;
 

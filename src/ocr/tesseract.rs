@@ -282,6 +282,36 @@ mod tests {
         println!("{pages} pages, {compared} words identical");
     }
 
+    /// Tesseract's line images go through sohoa's `pixWriteMem`, uncompressed, and a page
+    /// reads exactly the same as with leptonica's PNG.
+    #[test]
+    fn line_images_skip_png_and_read_the_same() {
+        use crate::ocr::line_images;
+        let dir = tempfile::tempdir().unwrap();
+        let models = crate::cli::materialize_models(dir.path()).unwrap();
+        let config = OcrConfig { models: Some(models), deadline_ms: 3_600_000, ..Default::default() };
+        let mut engine = TesseractEngine::new(&config).expect("tesseract vie");
+        let p = crate::imaging::eval::build_set_with(4, 9, crate::imaging::eval::Defects::Realistic, false)
+            .into_iter()
+            .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
+            .expect("a content page");
+        let gray = ocr_copy(&p);
+        let before = line_images::swapped();
+        let uncompressed = engine.recognize(&gray, p.dpi).unwrap();
+        let lines = uncompressed.text.lines().count() as u64;
+        assert!(lines > 10, "{}: {lines} lines", p.name);
+        // At least one line image per text line came through here (other tests' engines
+        // may add theirs).
+        assert!(line_images::swapped() >= before + lines, "{} line images swapped for {lines} lines", line_images::swapped() - before);
+        line_images::set_uncompressed(false);
+        let png = engine.recognize(&gray, p.dpi);
+        line_images::set_uncompressed(true);
+        let png = png.unwrap();
+        assert_eq!(uncompressed.text, png.text);
+        let boxes = |page: &OcrPage| page.words.iter().map(|w| (w.left, w.top, w.width, w.height, w.confidence.to_bits())).collect::<Vec<_>>();
+        assert_eq!(boxes(&uncompressed), boxes(&png));
+    }
+
     /// Rows read in place are read exactly as a copy of those rows is.
     #[test]
     fn rows_read_in_place_read_as_their_copy() {
