@@ -7,14 +7,15 @@
 //! and its trim threshold to twice it: from then on every page buffer comes from the
 //! thread's arena, and each arena keeps up to two page buffers of free memory it never
 //! gives back. Over a long batch more arenas fill so, and the resident size creeps
-//! (measured: 154 MiB after 50 pages, 178 MiB after 500, while the live heap, traced with
-//! heaptrack, stayed flat at 65 MiB).
+//! (measured with `/usr/bin/time` on `sohoa process`: 135-154 MiB after 50 pages, 178
+//! MiB after 500, while the live heap, traced with heaptrack, stayed flat at 65 MiB).
 //!
 //! [`tune`] fixes both thresholds: blocks up to [`MMAP_THRESHOLD`] come from the arenas,
 //! as with the warmed-up default, and an arena gives back any free top above
 //! [`TRIM_THRESHOLD`] at once. (Mapping every page buffer on its own, a 1 MiB mmap
-//! threshold, flattens memory too, to 113 MiB, but costs 2% more CPU in page faults.) Measured (`/usr/bin/time`, `sohoa process`, 200
-//! dpi): 129-131 MiB at 50 pages, 132 MiB at 500; system CPU +0.1 s per 50 pages.
+//! threshold, flattens memory too, to 113 MiB, but costs 2% more CPU in page faults.)
+//! Measured the same way: 126-131 MiB at 50 pages, 131 MiB at 500; system CPU +0.1 s
+//! per 50 pages.
 
 /// Blocks of this size or more are mapped on their own and unmapped when freed: glibc's
 /// own ceiling for its moving threshold, 32 MiB (a 300 dpi colour page is 26 MB).
@@ -29,10 +30,13 @@ pub fn tune() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         // SAFETY: mallopt only sets allocator parameters; it is called before threads.
-        unsafe {
-            libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int) == 1
-                && libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD as libc::c_int) == 1
-        }
+        let (mmap, trim) = unsafe {
+            (
+                libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int),
+                libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD as libc::c_int),
+            )
+        };
+        mmap == 1 && trim == 1
     }
     #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
     {
@@ -84,6 +88,12 @@ mod tests {
             let out = Command::new(std::env::current_exe().unwrap())
                 .args([NAME, "--exact", "--nocapture", "--test-threads=1"])
                 .env(CHILD, mode)
+                // glibc's default, whatever this environment sets.
+                .env_remove("GLIBC_TUNABLES")
+                .env_remove("MALLOC_ARENA_MAX")
+                .env_remove("MALLOC_MMAP_THRESHOLD_")
+                .env_remove("MALLOC_TRIM_THRESHOLD_")
+                .env_remove("MALLOC_TOP_PAD_")
                 .output()
                 .unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -279,7 +279,7 @@ fn main() -> ExitCode {
         }
     }
     // Page buffers go back to the system between pages (see `sohoa::alloc`).
-    sohoa::alloc::tune();
+    let tuned = sohoa::alloc::tune();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -288,6 +288,9 @@ fn main() -> ExitCode {
         }
     };
     cli::init_logging();
+    if !tuned {
+        tracing::debug!("malloc thresholds left at the C library's defaults");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
     let code = match cli.command {
         Command::Process { inputs, loc, engine, json, chunk_pages } => {

@@ -680,6 +680,65 @@ mod tests {
         (opts, made)
     }
 
+    /// Takes 30 ms a call and reads nothing.
+    struct Slow;
+    impl OcrEngine for Slow {
+        fn recognize(&mut self, _: &image::GrayImage, _: f32) -> Result<OcrPage, OcrError> {
+            std::thread::sleep(std::time::Duration::from_millis(30));
+            Ok(OcrPage::default())
+        }
+    }
+
+    #[test]
+    fn a_page_over_its_ocr_budget_fails_alone_and_is_stored_as_scanned() {
+        use crate::imaging::eval::{self, Truth};
+        let content: Vec<_> = eval::build_set_with(6, 3, eval::Defects::Realistic, false)
+            .into_iter()
+            .filter(|p| matches!(p.truth, Truth::Content { .. }))
+            .take(2)
+            .collect();
+        assert_eq!(content.len(), 2);
+        let run = |budget_ms: u32| {
+            let mut opts = PipelineOptions::new(OcrConfig { deadline_ms: budget_ms, ..OcrConfig::default() });
+            opts.workers = 1;
+            let mut engines: Vec<Box<dyn OcrEngine>> = vec![Box::new(Slow)];
+            let pages = content.iter().enumerate().map(|(i, p)| {
+                let page = PageImage {
+                    index: i,
+                    image: image::DynamicImage::ImageLuma8(p.image.clone()),
+                    color: crate::model::ColorMode::Gray,
+                    dpi: p.dpi,
+                    warnings: Vec::new(),
+                };
+                PageWork::new(i as u64, Ok(page), 2, 1)
+            });
+            let mut done = Vec::new();
+            run_pages(&mut engines, pages, &opts, |d| {
+                done.push(d);
+                Ok(())
+            })
+            .unwrap();
+            done
+        };
+        // Cut in bands of 30 ms each, a 40 ms budget runs out on every page; the pages
+        // still come back, as content with their image and no text.
+        let done = run(40);
+        assert_eq!(done.len(), 2);
+        for d in &done {
+            assert!(d.failed);
+            assert_eq!(d.report.kind, PageKind::Content);
+            assert!(
+                d.report.warnings.iter().any(|w| w == "error: OCR failed on this page: timed out after 40 ms; page stored without a text layer"),
+                "{:?}",
+                d.report.warnings
+            );
+            let pdf = d.pdf_page.as_ref().expect("stored as scanned");
+            assert!(pdf.ocr.words.is_empty());
+        }
+        // With time enough, the same pages pass.
+        assert!(run(60_000).iter().all(|d| !d.failed && !d.report.warnings.iter().any(|w| w.starts_with("error:"))));
+    }
+
     #[test]
     fn the_last_pages_per_thread_are_late() {
         // 50 pages, 2 threads: the last 8 are read in bands.

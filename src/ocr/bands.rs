@@ -395,10 +395,10 @@ mod tests {
     }
 
     /// Takes 25 ms a call, reads nothing, counts the calls.
-    struct Slow(usize);
+    struct Slow(std::sync::Arc<std::sync::atomic::AtomicUsize>);
     impl OcrEngine for Slow {
         fn recognize(&mut self, _: &GrayImage, _: f32) -> Result<OcrPage, OcrError> {
-            self.0 += 1;
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             std::thread::sleep(std::time::Duration::from_millis(25));
             Ok(OcrPage::default())
         }
@@ -406,27 +406,37 @@ mod tests {
 
     #[test]
     fn a_page_gets_one_budget_for_all_its_bands() {
+        use std::sync::{Arc, atomic::AtomicUsize, atomic::Ordering::SeqCst};
         let gray = GrayImage::new(50, 1200);
         let cuts: Vec<usize> = (1..12).map(|k| k * 100).collect();
-        // Twelve bands of 25 ms against a page budget of 60 ms: the page times out after a
-        // few bands, in turn on one engine and shared in the pool alike.
-        let mut engine = Slow(0);
-        let (page, _) = recognize_in_bands(&mut engine, &gray, 200.0, &cuts, Deadline::after_ms(60));
+        // Twelve bands of at least 25 ms each against a page budget of 60 ms: the page
+        // times out after at most three bands per engine, read in turn on one engine...
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (page, _) = recognize_in_bands(&mut Slow(calls.clone()), &gray, 200.0, &cuts, Deadline::after_ms(60));
         let e = page.expect_err("over budget");
         assert!(e.to_string().contains("timed out after 60 ms"), "{e}");
-        assert!((1..=3).contains(&engine.0), "{} bands read", engine.0);
+        assert!(calls.load(SeqCst) <= 3, "{} bands read", calls.load(SeqCst));
+        // ...or shared in the pool with a second page thread.
         let pool = BandPool::new();
-        let guard = pool.enter();
-        let mut engine = Slow(0);
-        let (page, _) = pool.recognize_split(&mut engine, &gray, 200.0, &cuts, Deadline::after_ms(60));
-        drop(guard);
-        assert!(page.expect_err("over budget").to_string().contains("timed out"));
-        assert!((1..=3).contains(&engine.0), "{} bands read", engine.0);
+        let calls = Arc::new(AtomicUsize::new(0));
+        std::thread::scope(|scope| {
+            let guard = pool.enter();
+            let helper_guard = pool.enter();
+            let (pool, helper_calls) = (&pool, calls.clone());
+            scope.spawn(move || {
+                drop(helper_guard);
+                pool.help_until_done(&mut Slow(helper_calls));
+            });
+            let (page, _) = pool.recognize_split(&mut Slow(calls.clone()), &gray, 200.0, &cuts, Deadline::after_ms(60));
+            drop(guard);
+            assert!(page.expect_err("over budget").to_string().contains("timed out after 60 ms"));
+        });
+        assert!(calls.load(SeqCst) <= 6, "{} bands read by two engines", calls.load(SeqCst));
         // A spent budget reads nothing at all.
-        let mut engine = Slow(0);
-        let (page, _) = recognize_in_bands(&mut engine, &gray, 200.0, &[], Deadline::after_ms(0));
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (page, _) = recognize_in_bands(&mut Slow(calls.clone()), &gray, 200.0, &[], Deadline::after_ms(0));
         assert!(page.is_err());
-        assert_eq!(engine.0, 0);
+        assert_eq!(calls.load(SeqCst), 0);
     }
 
     /// Reads a fixed text per call and counts the calls.

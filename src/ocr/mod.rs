@@ -71,9 +71,11 @@ impl Deadline {
         Deadline { at: Instant::now() + Duration::from_millis(budget_ms as u64), budget_ms }
     }
 
-    /// Milliseconds left, 0 once passed.
+    /// Milliseconds left, rounded up (so an engine told to stop after them stops no
+    /// earlier than the deadline); 0 once passed.
     pub fn remaining_ms(&self) -> u32 {
-        self.at.saturating_duration_since(Instant::now()).as_millis().min(u32::MAX as u128) as u32
+        let left = self.at.saturating_duration_since(Instant::now()).as_micros();
+        left.div_ceil(1000).min(u32::MAX as u128) as u32
     }
 
     pub fn passed(&self) -> bool {
@@ -99,6 +101,9 @@ pub trait OcrEngine: Send {
     fn recognize_rows(&mut self, gray: &GrayImage, y0: u32, y1: u32, dpi: f32, deadline: Deadline) -> Result<OcrPage, OcrError> {
         if deadline.passed() {
             return Err(deadline.timed_out());
+        }
+        if y0 == 0 && y1 >= gray.height() {
+            return self.recognize(gray, dpi);
         }
         self.recognize(&bands::crop_band(gray, y0, y1), dpi)
     }

@@ -117,10 +117,12 @@ impl TesseractEngine {
             sys::TessBaseAPISetSourceResolution(self.api, dpi.round() as i32);
             let monitor = sys::TessMonitorCreate();
             sys::TessMonitorSetDeadlineMSecs(monitor, limit_ms.min(i32::MAX as u32) as i32);
-            let rc = sys::TessBaseAPIRecognize(self.api, monitor);
+            let api = self.api;
+            let rc = super::line_images::recognizing(|| sys::TessBaseAPIRecognize(api, monitor));
             sys::TessMonitorDelete(monitor);
-            // Stopped at the deadline, Tesseract keeps what it read so far: a part of the
-            // page, which is not kept.
+            // Stopped at the deadline, Tesseract returns an error or part of the page; a
+            // band that ends after the deadline is not kept either, so a page never holds
+            // the text of some of its bands only.
             if deadline.passed() {
                 sys::TessBaseAPIClear(self.api);
                 return Err(deadline.timed_out());
@@ -296,16 +298,18 @@ mod tests {
             .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
             .expect("a content page");
         let gray = ocr_copy(&p);
+        // The counts are this thread's: other tests' engines do not add to them.
         let before = line_images::swapped();
         let uncompressed = engine.recognize(&gray, p.dpi).unwrap();
         let lines = uncompressed.text.lines().count() as u64;
         assert!(lines > 10, "{}: {lines} lines", p.name);
-        // At least one line image per text line came through here (other tests' engines
-        // may add theirs).
-        assert!(line_images::swapped() >= before + lines, "{} line images swapped for {lines} lines", line_images::swapped() - before);
-        line_images::set_uncompressed(false);
+        // At least one line image per text line came through here.
+        let swapped = line_images::swapped() - before;
+        assert!(swapped >= lines, "{swapped} line images swapped for {lines} lines");
+        line_images::set_enabled(false);
         let png = engine.recognize(&gray, p.dpi);
-        line_images::set_uncompressed(true);
+        line_images::set_enabled(true);
+        assert_eq!(line_images::swapped() - before, swapped, "the PNG read swapped images");
         let png = png.unwrap();
         assert_eq!(uncompressed.text, png.text);
         let boxes = |page: &OcrPage| page.words.iter().map(|w| (w.left, w.top, w.width, w.height, w.confidence.to_bits())).collect::<Vec<_>>();
