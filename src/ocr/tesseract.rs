@@ -284,20 +284,27 @@ mod tests {
         println!("{pages} pages, {compared} words identical");
     }
 
+    /// A real engine with sohoa's models (kept in the returned folder), the first content
+    /// page of a generated set of four (`seed`), and its OCR copy.
+    fn engine_and_page(seed: u64) -> (tempfile::TempDir, TesseractEngine, crate::imaging::eval::EvalPage, GrayImage) {
+        let dir = tempfile::tempdir().unwrap();
+        let models = crate::cli::materialize_models(dir.path()).unwrap();
+        let config = OcrConfig { models: Some(models), deadline_ms: 3_600_000, ..Default::default() };
+        let engine = TesseractEngine::new(&config).expect("tesseract vie");
+        let p = crate::imaging::eval::build_set_with(4, seed, crate::imaging::eval::Defects::Realistic, false)
+            .into_iter()
+            .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
+            .expect("a content page");
+        let gray = ocr_copy(&p);
+        (dir, engine, p, gray)
+    }
+
     /// Tesseract's line images go through sohoa's `pixWriteMem`, uncompressed, and a page
     /// reads exactly the same as with leptonica's PNG.
     #[test]
     fn line_images_skip_png_and_read_the_same() {
         use crate::ocr::line_images;
-        let dir = tempfile::tempdir().unwrap();
-        let models = crate::cli::materialize_models(dir.path()).unwrap();
-        let config = OcrConfig { models: Some(models), deadline_ms: 3_600_000, ..Default::default() };
-        let mut engine = TesseractEngine::new(&config).expect("tesseract vie");
-        let p = crate::imaging::eval::build_set_with(4, 9, crate::imaging::eval::Defects::Realistic, false)
-            .into_iter()
-            .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
-            .expect("a content page");
-        let gray = ocr_copy(&p);
+        let (_models, mut engine, p, gray) = engine_and_page(9);
         // The counts are this thread's: other tests' engines do not add to them.
         let before = line_images::swapped();
         let uncompressed = engine.recognize(&gray, p.dpi).unwrap();
@@ -319,15 +326,7 @@ mod tests {
     /// Rows read in place are read exactly as a copy of those rows is.
     #[test]
     fn rows_read_in_place_read_as_their_copy() {
-        let dir = tempfile::tempdir().unwrap();
-        let models = crate::cli::materialize_models(dir.path()).unwrap();
-        let config = OcrConfig { models: Some(models), deadline_ms: 3_600_000, ..Default::default() };
-        let mut engine = TesseractEngine::new(&config).expect("tesseract vie");
-        let p = crate::imaging::eval::build_set_with(4, 5, crate::imaging::eval::Defects::Realistic, false)
-            .into_iter()
-            .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
-            .expect("a content page");
-        let gray = ocr_copy(&p);
+        let (_models, mut engine, p, gray) = engine_and_page(5);
         // The second of four bands, cut where the pipeline cuts.
         let cuts = crate::ocr::bands::page_cuts(&gray, p.dpi, 4);
         assert!(cuts.len() >= 2, "{}: cuts {cuts:?}", p.name);
