@@ -702,16 +702,7 @@ mod tests {
             let mut opts = PipelineOptions::new(OcrConfig { deadline_ms: budget_ms, ..OcrConfig::default() });
             opts.workers = 1;
             let mut engines: Vec<Box<dyn OcrEngine>> = vec![Box::new(Slow)];
-            let pages = content.iter().enumerate().map(|(i, p)| {
-                let page = PageImage {
-                    index: i,
-                    image: image::DynamicImage::ImageLuma8(p.image.clone()),
-                    color: crate::model::ColorMode::Gray,
-                    dpi: p.dpi,
-                    warnings: Vec::new(),
-                };
-                PageWork::new(i as u64, Ok(page), 2, 1)
-            });
+            let pages = content.iter().enumerate().map(|(i, p)| PageWork::new(i as u64, Ok(p.page_image(i)), 2, 1));
             let mut done = Vec::new();
             run_pages(&mut engines, pages, &opts, |d| {
                 done.push(d);

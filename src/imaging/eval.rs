@@ -85,6 +85,24 @@ pub struct EvalPage {
     pub straight: Option<GrayImage>,
 }
 
+impl EvalPage {
+    /// The page as intake hands it to the pipeline: gray, numbered `index`, at its dpi.
+    pub fn page_image(&self, index: usize) -> PageImage {
+        PageImage {
+            index,
+            image: DynamicImage::ImageLuma8(self.image.clone()),
+            color: ColorMode::Gray,
+            dpi: self.dpi,
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The page as the OCR stage reads it: cleaned, then its OCR copy.
+    pub fn ocr_copy(&self) -> GrayImage {
+        prepare_for_ocr(&clean_page(self.page_image(0)).gray)
+    }
+}
+
 /// Builds the evaluation set with the heavy defects (see the module doc).
 /// `with_straight` also renders the straight twin of every content page (needed for the
 /// OCR comparison only).
@@ -465,13 +483,7 @@ pub fn evaluate(set: &[EvalPage], seed: u64) -> EvalReport {
 pub fn evaluate_with(set: &[EvalPage], seed: u64, defects: Defects) -> EvalReport {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
     let run = |p: &EvalPage| -> PageResult {
-        let input = PageImage {
-            index: 0,
-            image: DynamicImage::ImageLuma8(p.image.clone()),
-            color: ColorMode::Gray,
-            dpi: p.dpi,
-            warnings: Vec::new(),
-        };
+        let input = p.page_image(0);
         let timed = || {
             let c0 = thread_cpu_s();
             let t = Instant::now();

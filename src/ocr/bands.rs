@@ -548,7 +548,6 @@ mod tests {
     #[test]
     fn pages_read_in_bands_read_as_well_as_whole() {
         use crate::imaging::eval::{self, Truth};
-        use crate::model::{ColorMode, PageImage};
         let dir = tempfile::tempdir().unwrap();
         let models = crate::cli::materialize_models(dir.path()).unwrap();
         let config = crate::ocr::OcrConfig { models: Some(models), deadline_ms: 3_600_000, ..Default::default() };
@@ -557,14 +556,7 @@ mod tests {
         let (mut whole_cer, mut banded_cer, mut pages, mut split) = (0.0, 0.0, 0, 0);
         for p in eval::build_set_with(5, 7, eval::Defects::Realistic, false) {
             let Truth::Content { text, .. } = &p.truth else { continue };
-            let clean = crate::imaging::clean_page(PageImage {
-                index: 0,
-                image: image::DynamicImage::ImageLuma8(p.image.clone()),
-                color: ColorMode::Gray,
-                dpi: p.dpi,
-                warnings: Vec::new(),
-            });
-            let gray = crate::imaging::prepare_for_ocr(&clean.gray);
+            let gray = p.ocr_copy();
             let cuts = page_cuts(&gray, p.dpi, PAGE_BANDS);
             split += usize::from(!cuts.is_empty());
             let whole = engine.recognize(&gray, p.dpi).unwrap();

@@ -225,18 +225,6 @@ impl Drop for TesseractEngine {
 mod tests {
     use super::*;
 
-    /// A generated gray page as the OCR stage gets it: cleaned, then the OCR copy.
-    fn ocr_copy(p: &crate::imaging::eval::EvalPage) -> GrayImage {
-        let clean = crate::imaging::clean_page(crate::model::PageImage {
-            index: 0,
-            image: image::DynamicImage::ImageLuma8(p.image.clone()),
-            color: crate::model::ColorMode::Gray,
-            dpi: p.dpi,
-            warnings: Vec::new(),
-        });
-        crate::imaging::prepare_for_ocr(&clean.gray)
-    }
-
     /// Real Tesseract `vie` on generated pages of several layouts: the words walked with the
     /// result iterator are exactly the words of Tesseract's own TSV output.
     #[test]
@@ -251,7 +239,7 @@ mod tests {
             if !matches!(p.truth, Truth::Content { .. }) {
                 continue;
             }
-            let gray = ocr_copy(&p);
+            let gray = p.ocr_copy();
             let (w, h) = gray.dimensions();
             // SAFETY: a live engine, an image that outlives the calls, texts freed.
             let (iterated, tsv) = unsafe {
@@ -295,7 +283,7 @@ mod tests {
             .into_iter()
             .find(|p| matches!(p.truth, crate::imaging::eval::Truth::Content { .. }))
             .expect("a content page");
-        let gray = ocr_copy(&p);
+        let gray = p.ocr_copy();
         (dir, engine, p, gray)
     }
 
