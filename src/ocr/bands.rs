@@ -389,6 +389,29 @@ mod tests {
         assert_eq!(page.confidence, Some(90.0));
     }
 
+    /// Reads `gray` cut at `cuts` through `pool` on `owner`, while a second page thread,
+    /// already out of pages, reads shared bands on `helper`; returns once both are done.
+    fn split_with_helper(
+        pool: &BandPool,
+        owner: &mut dyn OcrEngine,
+        mut helper: impl OcrEngine,
+        gray: &GrayImage,
+        cuts: &[usize],
+        deadline: Deadline,
+    ) -> BandResult {
+        std::thread::scope(|scope| {
+            let guard = pool.enter();
+            let helper_guard = pool.enter();
+            scope.spawn(move || {
+                drop(helper_guard);
+                pool.help_until_done(&mut helper);
+            });
+            let result = pool.recognize_split(owner, gray, 200.0, cuts, deadline);
+            drop(guard);
+            result
+        })
+    }
+
     /// A deadline no test reaches.
     fn far() -> Deadline {
         Deadline::after_ms(3_600_000)
@@ -417,20 +440,9 @@ mod tests {
         assert!(e.to_string().contains("timed out after 60 ms"), "{e}");
         assert!(calls.load(SeqCst) <= 3, "{} bands read", calls.load(SeqCst));
         // ...or shared in the pool with a second page thread.
-        let pool = BandPool::new();
         let calls = Arc::new(AtomicUsize::new(0));
-        std::thread::scope(|scope| {
-            let guard = pool.enter();
-            let helper_guard = pool.enter();
-            let (pool, helper_calls) = (&pool, calls.clone());
-            scope.spawn(move || {
-                drop(helper_guard);
-                pool.help_until_done(&mut Slow(helper_calls));
-            });
-            let (page, _) = pool.recognize_split(&mut Slow(calls.clone()), &gray, 200.0, &cuts, Deadline::after_ms(60));
-            drop(guard);
-            assert!(page.expect_err("over budget").to_string().contains("timed out after 60 ms"));
-        });
+        let (page, _) = split_with_helper(&BandPool::new(), &mut Slow(calls.clone()), Slow(calls.clone()), &gray, &cuts, Deadline::after_ms(60));
+        assert!(page.expect_err("over budget").to_string().contains("timed out after 60 ms"));
         assert!(calls.load(SeqCst) <= 6, "{} bands read by two engines", calls.load(SeqCst));
         // A spent budget reads nothing at all.
         let calls = Arc::new(AtomicUsize::new(0));
@@ -460,21 +472,10 @@ mod tests {
     fn a_band_that_panics_fails_the_page_instead_of_hanging_it() {
         let pool = BandPool::new();
         let gray = GrayImage::new(50, 1000);
-        std::thread::scope(|scope| {
-            let guard = pool.enter();
-            let helper_guard = pool.enter();
-            let pool = &pool;
-            let helper = scope.spawn(move || {
-                drop(helper_guard);
-                pool.help_until_done(&mut Panicking)
-            });
-            // The owner reads its first band only once the helper has taken the second.
-            let (page, _) = pool.recognize_split(&mut WaitsForHelper(pool), &gray, 200.0, &[500], far());
-            drop(guard);
-            helper.join().unwrap();
-            let e = page.expect_err("the helper's band panicked");
-            assert!(e.to_string().contains("panic"), "{e}");
-        });
+        // The owner reads its first band only once the helper has taken the second.
+        let (page, _) = split_with_helper(&pool, &mut WaitsForHelper(&pool), Panicking, &gray, &[500], far());
+        let e = page.expect_err("the helper's band panicked");
+        assert!(e.to_string().contains("panic"), "{e}");
     }
 
     /// Reads nothing, once no band is left waiting in the pool.
@@ -490,23 +491,12 @@ mod tests {
 
     #[test]
     fn every_band_is_read_once_by_some_thread() {
-        let pool = BandPool::new();
         let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let gray = GrayImage::new(50, 1000);
-        std::thread::scope(|scope| {
-            let guard = pool.enter();
-            let helper_guard = pool.enter();
-            let (pool, calls2) = (&pool, calls.clone());
-            scope.spawn(move || {
-                drop(helper_guard);
-                pool.help_until_done(&mut Counting(calls2));
-            });
-            let (page, _) = pool.recognize_split(&mut Counting(calls.clone()), &gray, 200.0, &[100, 400, 800], far());
-            drop(guard);
-            let page = page.expect("bands read");
-            assert_eq!(page.text, "h100\nh300\nh400\nh200");
-            assert_eq!(page.words.iter().map(|w| w.top).collect::<Vec<_>>(), vec![0, 100, 400, 800]);
-        });
+        let (page, _) = split_with_helper(&BandPool::new(), &mut Counting(calls.clone()), Counting(calls.clone()), &gray, &[100, 400, 800], far());
+        let page = page.expect("bands read");
+        assert_eq!(page.text, "h100\nh300\nh400\nh200");
+        assert_eq!(page.words.iter().map(|w| w.top).collect::<Vec<_>>(), vec![0, 100, 400, 800]);
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 4);
     }
 
