@@ -9,8 +9,8 @@ use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use image::GrayImage;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-use sohoa::barcode::{self, patch::PatchKind, sheets};
-use sohoa::samples::{self, GenOptions, layout};
+use sohoa::stages::barcode::{self, patch::PatchKind, sheets};
+use sohoa::tools::samples::{self, GenOptions, layout};
 
 
 fn scanned(img: &GrayImage, deg: f32, seed: u64) -> GrayImage {

@@ -10,9 +10,9 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use image::{DynamicImage, GrayImage};
-use sohoa::imaging;
+use sohoa::stages::imaging;
 use sohoa::model::{ColorMode, PageImage};
-use sohoa::synth;
+use sohoa::tools::synth;
 
 /// CPU time of the whole process (`CLOCK_PROCESS_CPUTIME_ID`).
 struct ProcessCpu;

@@ -8,7 +8,7 @@ Generates a batch with ground truth (`sohoa generate`), runs `sohoa process` and
 PDF made losslessly with img2pdf; that conversion is not timed), then scores the text
 `pdftotext` pulls out of each tool's PDFs against the truth, on content pages only
 (separator sheets and blank backs have no text to score). CER is the Levenshtein
-distance over the reference length after collapsing whitespace, as in src/samples/cer.rs.
+distance over the reference length after collapsing whitespace, as in src/tools/samples/cer.rs.
 
 Installs what is missing: `pip install ocrmypdf rapidfuzz img2pdf`, apt `ghostscript`.
 """

@@ -1,29 +1,26 @@
 //! sohoa turns the paper dossiers scanned at Vietnamese post offices into searchable,
 //! stored and catalogued PDF documents.
 //!
-//! A batch (one scanner output file or folder) flows one way through stages that each own
-//! one concern: `intake` decodes pages, `imaging` deskews, turns pages upright and spots
-//! blank pages, `barcode` reads separator sheets, `split` (pure) cuts the page stream into
-//! dossiers and documents, `ocr` recognises Vietnamese text with one Tesseract engine per
-//! thread, `pdf` writes a searchable PDF per document, `store` keeps content-addressed
-//! objects, `catalog` records batches, pages, dossiers and documents and holds the
-//! durable job queue, and `pipeline` composes them with bounded concurrency.
+//! The crate is built in layers; a module uses only its own layer and the ones below it
+//! (`docs/design.md` draws them and the path of one page):
+//!
+//! - `model`, `timing`, `alloc`: plain data types and ids shared by every stage, the
+//!   per-stage clocks, process set-up.
+//! - `stages`: the page stages (intake, imaging, barcode, split, ocr, pdf), pure
+//!   transformations of plain data, with rayon inside; no async runtime, database or
+//!   object store.
+//! - `runtime`: the object store, the catalog and job queue, the batch pipeline and the
+//!   worker (tokio, sqlx, object_store).
+//! - `cli`: the command line, the interface over the runtime.
+//! - `tools`: the sample generator, `sohoa bench` and `sohoa eval-imaging`, built on all
+//!   of the above and used by nothing in them.
 
 pub mod alloc;
-pub mod barcode;
-pub mod bench;
-pub mod catalog;
 pub mod cli;
-pub mod imaging;
-pub mod intake;
 pub mod model;
-pub mod ocr;
-pub mod pdf;
-pub mod pipeline;
-pub mod samples;
-pub mod split;
-pub mod store;
-pub mod synth;
-#[doc(hidden)]
-pub mod testsupport;
-pub mod worker;
+pub mod runtime;
+pub mod stages;
+pub mod timing;
+pub mod tools;
+
+pub use runtime::error::{Error, ErrorClass, exit};

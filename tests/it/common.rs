@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use serde_json::Value;
-use sohoa::samples::BatchTruth;
+use sohoa::tools::samples::BatchTruth;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -107,7 +107,7 @@ fn batch_cer_with(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path
                 .collect();
             let reference = reference.join("\n");
             let n = reference.chars().filter(|c| !c.is_whitespace()).count();
-            let cer = sohoa::samples::cer(&reference, &text);
+            let cer = sohoa::tools::samples::cer(&reference, &text);
             errors += cer * n as f64;
             chars += n;
         }

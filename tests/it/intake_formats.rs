@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use sohoa::model::{ColorMode, DocumentMeta, OcrPage, PdfPage};
-use sohoa::samples::{GenOptions, generate_batch};
+use sohoa::tools::samples::{GenOptions, generate_batch};
 
 #[test]
 fn a_pdf_of_scanned_pages_splits_like_the_tiff() {
@@ -14,14 +14,14 @@ fn a_pdf_of_scanned_pages_splits_like_the_tiff() {
         .pages
         .iter()
         .map(|p| PdfPage {
-            image: sohoa::pdf::encode_page_image(&image::DynamicImage::ImageLuma8(p.image.clone()), ColorMode::Gray),
+            image: sohoa::stages::pdf::encode_page_image(&image::DynamicImage::ImageLuma8(p.image.clone()), ColorMode::Gray),
             dpi: p.dpi,
             ocr: OcrPage::default(),
         })
         .collect();
     let meta = DocumentMeta { page_count: pages.len(), source_batch: "scanner".into(), scan_time: "2026-01-05T08:00:00+07:00".into(), title: "scan".into(), ..Default::default() };
     let pdf = dir.path().join("scan.pdf");
-    std::fs::write(&pdf, sohoa::pdf::write_searchable_pdf(&pages, &meta).unwrap()).unwrap();
+    std::fs::write(&pdf, sohoa::stages::pdf::write_searchable_pdf(&pages, &meta).unwrap()).unwrap();
 
     let (code, json, stderr) = process(&[&pdf], &dir.path().join("data"), &[]);
     assert_eq!(code, 0, "{stderr}");

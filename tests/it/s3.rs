@@ -4,8 +4,8 @@
 use crate::common::*;
 use object_store::ObjectStore;
 use serde_json::Value;
-use sohoa::samples::{BatchTruth, GenOptions, write_sample_set};
-use sohoa::testsupport::garage::{self, GarageServer};
+use sohoa::tools::samples::{BatchTruth, GenOptions, write_sample_set};
+use sohoa_testkit::garage::{self, GarageServer};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};

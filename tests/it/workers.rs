@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use serde_json::Value;
-use sohoa::samples::{BatchTruth, GenOptions, write_sample_set};
+use sohoa::tools::samples::{BatchTruth, GenOptions, write_sample_set};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -44,7 +44,7 @@ fn worker(data: &Path, catalog: &str) -> Child {
 
 #[test]
 fn three_workers_one_killed_mid_batch_on_postgres() {
-    let Some(catalog) = sohoa::testsupport::postgres::shared_database_or_skip("workers") else { return };
+    let Some(catalog) = sohoa_testkit::postgres::shared_database_or_skip("workers") else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut batches = Vec::new();
@@ -115,7 +115,7 @@ fn three_workers_one_killed_mid_batch_on_postgres() {
 /// assembled once, with every page and document as the truth says.
 #[test]
 fn one_big_batch_is_shared_by_workers_and_survives_a_kill() {
-    let Some(catalog) = sohoa::testsupport::postgres::shared_database_or_skip("shared_batch") else { return };
+    let Some(catalog) = sohoa_testkit::postgres::shared_database_or_skip("shared_batch") else { return };
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let set = dir.path().join("scan");

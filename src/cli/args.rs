@@ -1,0 +1,284 @@
+//! The command line's grammar (clap): every subcommand with its flags.
+//!
+//! Only parsing lives here. Flags that are settings (`--store`, `--lang`, `--workers`, …)
+//! are optional, so that [`crate::runtime::config::Config`] can tell a flag from a default
+//! and lay it over `sohoa.toml`.
+
+use crate::runtime::config::Settings;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "sohoa", version, about = "Scanned dossiers to stored, searchable, certified PDF records")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where data lives; every subcommand that touches the catalog or store takes these.
+#[derive(Args, Clone)]
+pub struct Location {
+    /// Data folder: SQLite catalog, local object store, models and scratch files.
+    #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+    pub data: PathBuf,
+    /// Object store URL (file:///path, s3://bucket/prefix); default <data>/objects.
+    #[arg(long, env = "SOHOA_STORE")]
+    pub store: Option<String>,
+    /// Catalog URL (sqlite://path, postgres://...); default <data>/catalog.db.
+    #[arg(long, env = "SOHOA_CATALOG")]
+    pub catalog: Option<String>,
+    /// Settings file (TOML); default <data>/sohoa.toml when it exists.
+    #[arg(long, env = "SOHOA_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+
+/// How pages are processed.
+#[derive(Args, Clone)]
+pub struct Engine {
+    /// Keep separator sheets as the first page of their document.
+    #[arg(long)]
+    pub keep_separators: bool,
+    /// Separator rules (TOML or JSON): which barcodes split, and how (see the README).
+    #[arg(long, value_name = "FILE")]
+    pub separators: Option<PathBuf>,
+    /// Duplex scans: the page after a separator sheet is its back, never content.
+    #[arg(long)]
+    pub duplex: bool,
+    /// Tesseract languages, `+`-separated (default vie).
+    #[arg(long, env = "SOHOA_LANG")]
+    pub lang: Option<String>,
+    /// Folder with <lang>.traineddata (default: Tesseract's own).
+    #[arg(long, env = "SOHOA_TESSDATA")]
+    pub tessdata: Option<PathBuf>,
+    /// Folder with sohoa.config, vie.user-words, vie.user-patterns (default: built in).
+    #[arg(long, env = "SOHOA_MODELS")]
+    pub models: Option<PathBuf>,
+    /// Page threads, each with its own OCR engine (default: number of cores).
+    #[arg(long, env = "SOHOA_WORKERS")]
+    pub workers: Option<usize>,
+}
+
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Process scanner output (TIFF, PDF, PNG, JPEG or folders of them) into stored PDFs.
+    Process {
+        /// Scanner files or folders; each becomes one batch.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        engine: Engine,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Split batches of more pages into parts of this many pages that several workers
+        /// share (0: one job per batch; default 1).
+        #[arg(long, env = "SOHOA_CHUNK_PAGES")]
+        chunk_pages: Option<u64>,
+    },
+    /// Copy scans into the store and queue them for `sohoa worker`, without processing.
+    Ingest {
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        #[command(flatten)]
+        loc: Location,
+        /// Print {"batches":[{"batch_id",...}]} on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Split batches of more pages into parts of this many pages that several workers
+        /// share (0: one job per batch; default 1).
+        #[arg(long, env = "SOHOA_CHUNK_PAGES")]
+        chunk_pages: Option<u64>,
+    },
+    /// Run queued batches until stopped (Ctrl-C or SIGTERM finish the batch in hand).
+    Worker {
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        engine: Engine,
+        /// Seconds without a heartbeat after which another worker takes a batch over (default 60).
+        #[arg(long)]
+        stale_after: Option<f64>,
+        /// Seconds between polls of an empty queue (default 1).
+        #[arg(long)]
+        poll: Option<f64>,
+        /// Stop when no batch is queued or running.
+        #[arg(long)]
+        exit_when_idle: bool,
+    },
+    /// Queue counts, or one batch (the `process --json` batch object plus "state").
+    Status {
+        batch_id: Option<String>,
+        #[command(flatten)]
+        loc: Location,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a stored document's PDF, byte for byte, checking its hash.
+    Get {
+        /// Document id (doc_...) or its BLAKE3 (or a unique prefix of 8+ hex digits).
+        id: String,
+        /// Where to write the PDF.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Find stored documents by words of their text (diacritics optional), dossier code,
+    /// document type or citizen ID.
+    Search {
+        /// Words that must all appear in the OCR text (`word*` for a prefix).
+        query: Vec<String>,
+        /// Only documents of this dossier (exact code).
+        #[arg(long, value_name = "CODE")]
+        dossier: Option<String>,
+        /// Only documents of this type (exact code: DON, CCCD, ...).
+        #[arg(long = "type", value_name = "T")]
+        doc_type: Option<String>,
+        /// Only documents whose text contains this 12-digit CCCD number.
+        #[arg(long, value_name = "ID")]
+        citizen_id: Option<String>,
+        /// At most this many hits (1-1000).
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// Print exactly one JSON object on stdout: {"hits":[...]}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Measure throughput end to end: pages/min, CPU per stage, peak memory, Tesseract floor.
+    Bench {
+        /// Pages to generate (ignored with --input).
+        #[arg(long, default_value_t = 50)]
+        pages: usize,
+        /// Page threads, each with its own OCR engine (default: number of cores).
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Benchmark this scan instead of a generated batch.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Resolution of the generated pages.
+        #[arg(long, default_value_t = 200.0)]
+        dpi: f32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long, default_value = "vie")]
+        lang: String,
+        #[arg(long)]
+        tessdata: Option<PathBuf>,
+        /// Run the batch with this many `sohoa worker` processes sharing the queue
+        /// (each with --workers page threads) instead of inside this process.
+        #[arg(long, default_value_t = 0)]
+        processes: usize,
+        /// Split the batch into parts of this many pages (0: one job).
+        #[arg(long, default_value_t = crate::runtime::worker::DEFAULT_CHUNK_PAGES)]
+        chunk_pages: u64,
+    },
+    /// (internal) Write the generated TIFF `sohoa bench` measures, in its own process.
+    #[command(hide = true)]
+    BenchInput {
+        out: PathBuf,
+        #[arg(long)]
+        pages: usize,
+        #[arg(long)]
+        dpi: f32,
+        #[arg(long)]
+        seed: u64,
+    },
+    /// Print separator sheets to a PDF, one A4 page each: dossier covers, then document
+    /// separators, then patch sheets.
+    Separators {
+        /// Dossier cover sheet with this dossier code (QR at the top left); repeatable.
+        #[arg(long = "dossier", value_name = "CODE")]
+        dossiers: Vec<String>,
+        /// Document separator for this type code (Code 128, the type's Vietnamese name); repeatable.
+        #[arg(long = "type", value_name = "CODE")]
+        types: Vec<String>,
+        /// Kodak patch sheet: 1, 2, 3, 4, 6 or T; repeatable.
+        #[arg(long = "patch", value_name = "KIND")]
+        patches: Vec<String>,
+        /// Where to write the PDF.
+        #[arg(short = 'o', long = "output")]
+        output: PathBuf,
+    },
+    /// Generate a sample scanner batch (batch.tif) with its ground truth (batch.truth.json).
+    Generate {
+        /// Output folder.
+        out: PathBuf,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        #[arg(long, default_value_t = 200.0)]
+        dpi: f32,
+        #[arg(long, default_value_t = 2)]
+        dossiers: usize,
+        /// Largest skew, degrees (pages are skewed uniformly in ±this).
+        #[arg(long, default_value_t = 5.0)]
+        max_skew: f32,
+        /// Scanner noise, standard deviation in gray levels.
+        #[arg(long, default_value_t = 4.0)]
+        noise: f32,
+    },
+    /// Score deskew, orientation and blank detection on generated pages with known truth.
+    EvalImaging {
+        /// Content pages (half at 200 dpi, half at 300 dpi); blank and one-line pages are added.
+        #[arg(long, default_value_t = 48)]
+        pages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Also run the PyPI packages jdeskew and deskew on the same pages (python3, pip).
+        #[arg(long)]
+        compare: bool,
+        /// Also OCR every content page after the image stage, and its straight twin (CER).
+        #[arg(long)]
+        ocr: bool,
+        /// With --ocr: Tesseract reads the cleaned page as is instead of prepare_for_ocr of it.
+        #[arg(long)]
+        ocr_plain: bool,
+        /// With --ocr: pages read at once, one Tesseract engine each (CPU times stay per read).
+        #[arg(long, default_value_t = 1)]
+        ocr_threads: usize,
+        /// Content-page scanner defects: heavy (deliberately degraded) or realistic.
+        #[arg(long, default_value = "heavy")]
+        defects: crate::tools::eval::Defects,
+        /// Data folder (OCR models for --ocr).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
+        /// The comparison script.
+        #[arg(long, default_value = "scripts/compare_deskew.py")]
+        script: PathBuf,
+    },
+}
+
+
+impl Location {
+    /// What the flags and environment gave of the settings.
+    pub fn settings(&self) -> Settings {
+        Settings { store: self.store.clone(), catalog: self.catalog.clone(), ..Default::default() }
+    }
+}
+
+impl Engine {
+    /// What the flags and environment gave of the settings, over `loc`'s.
+    pub fn settings(&self, loc: &Location) -> Settings {
+        Settings {
+            lang: self.lang.clone(),
+            tessdata: self.tessdata.clone(),
+            models: self.models.clone(),
+            workers: self.workers,
+            keep_separators: self.keep_separators.then_some(true),
+            separators: self.separators.clone(),
+            duplex: self.duplex.then_some(true),
+            ..loc.settings()
+        }
+    }
+}

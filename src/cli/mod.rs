@@ -1,0 +1,124 @@
+//! The command line: what each `sohoa` subcommand does, over the runtime.
+//!
+//! `args` is the grammar; `batch` runs scans (`process`, `ingest`, `worker`); `records`
+//! reads the catalog (`status`, `search`, `get`); `files` writes local files
+//! (`separators`, `generate`). Every command returns `Result<u8, Error>`: `Ok` carries
+//! exit 0 or 1 (some pages failed), and [`run`] turns an error into its message on stderr
+//! (and, with `--json`, one `{"error":{…}}` object on stdout) and its exit code, in one
+//! place. Owns the `--json` output shapes and the progress bar.
+
+pub mod args;
+mod batch;
+mod files;
+mod records;
+
+use crate::runtime::catalog::{Catalog, SearchQuery};
+use crate::runtime::config::Config;
+use crate::runtime::error::{Error, exit};
+use crate::runtime::store::Store;
+use crate::runtime::worker::Services;
+use args::{Cli, Command, Location};
+
+/// Logs go to stderr; `SOHOA_LOG` (or `RUST_LOG`) sets the filter, default `warn`;
+/// `SOHOA_LOG_FORMAT=json` for structured logs.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = std::env::var("SOHOA_LOG")
+        .ok()
+        .map(EnvFilter::new)
+        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("SOHOA_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// Runs one parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> u8 {
+    let json = match &cli.command {
+        Command::Process { json, .. }
+        | Command::Ingest { json, .. }
+        | Command::Status { json, .. }
+        | Command::Search { json, .. }
+        | Command::Bench { json, .. }
+        | Command::EvalImaging { json, .. } => *json,
+        _ => false,
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return report(&Error::Internal(format!("cannot start the async runtime: {e}")), json),
+    };
+    match rt.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => report(&e, json),
+    }
+}
+
+/// Prints `e` for people (stderr) and, with `--json`, for scripts (stdout); its exit code.
+pub fn report(e: &Error, json: bool) -> u8 {
+    eprintln!("error: {e}");
+    if json {
+        println!("{}", e.to_json());
+    }
+    e.exit_code()
+}
+
+async fn dispatch(command: Command) -> Result<u8, Error> {
+    match command {
+        Command::Process { inputs, loc, engine, json, chunk_pages } => {
+            let config = Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { chunk_pages, ..engine.settings(&loc) })?;
+            batch::process(&inputs, &config, json).await
+        }
+        Command::Ingest { inputs, loc, json, chunk_pages } => {
+            let config = Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { chunk_pages, ..loc.settings() })?;
+            batch::ingest(&inputs, &config, json).await
+        }
+        Command::Worker { loc, engine, stale_after, poll, exit_when_idle } => {
+            let config = Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
+            batch::worker(&config, exit_when_idle).await
+        }
+        Command::Status { batch_id, loc, json } => records::status(batch_id.as_deref(), &location(&loc)?, json).await,
+        Command::Get { id, output, loc } => records::get(&id, &output, &location(&loc)?).await,
+        Command::Search { query, dossier, doc_type, citizen_id, limit, json, loc } => {
+            let query = SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit) };
+            records::search(&query, &location(&loc)?, json).await
+        }
+        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => Ok(crate::tools::bench::run(
+            crate::tools::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages },
+        )
+        .await),
+        Command::BenchInput { out, pages, dpi, seed } => crate::tools::bench::generate_input(&out, pages, dpi, seed)
+            .map(|_| exit::OK)
+            .map_err(|e| Error::Output { path: out.display().to_string(), source: e }),
+        Command::Separators { dossiers, types, patches, output } => files::separators(&dossiers, &types, &patches, &output),
+        Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
+            let opts = crate::tools::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
+            files::generate(&out, &opts)
+        }
+        Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
+            Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
+        }
+    }
+}
+
+/// The validated configuration of a read command (only where the data lives matters).
+fn location(loc: &Location) -> Result<Config, Error> {
+    Config::resolve(loc.data.clone(), loc.config.as_deref(), loc.settings())
+}
+
+/// Opens the store and catalog of `config` (creating the data folder).
+pub async fn open_services(config: &Config) -> Result<Services, Error> {
+    std::fs::create_dir_all(&config.data).map_err(|e| Error::LocalIo { path: config.data.display().to_string(), source: e })?;
+    let store = Store::open(config.store.as_deref(), &config.data)?;
+    let catalog = Catalog::open(config.catalog.as_deref(), &config.data).await?;
+    let mut services = Services::new(catalog, store, config.data.clone());
+    services.chunk_pages = config.chunk_pages;
+    Ok(services)
+}
+
+/// This machine's name, for worker ids.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname").map(|s| s.trim().to_string()).unwrap_or_else(|_| "host".into())
+}

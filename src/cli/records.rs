@@ -1,0 +1,127 @@
+//! `sohoa status`, `sohoa search` and `sohoa get`: reading the catalog and the store.
+//! A read command never creates a catalog: the data folder or catalog must exist.
+
+use crate::runtime::catalog::{Catalog, SearchHit, SearchQuery};
+use crate::runtime::config::Config;
+use crate::runtime::error::{Error, exit};
+use crate::runtime::store::Store;
+use std::path::Path;
+
+/// `sohoa status [BATCH_ID] [--json]`: queue counts, or one batch with its state.
+pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<u8, Error> {
+    let services = super::open_services(config).await?;
+    let catalog = &services.catalog;
+    let result = match batch {
+        None => catalog.queue_counts().await.map_err(Error::from).map(|c| {
+            if json {
+                println!("{}", serde_json::json!({"queued": c.queued, "running": c.running, "done": c.done, "failed": c.failed}));
+            } else {
+                println!("queued {}  running {}  done {}  failed {}", c.queued, c.running, c.done, c.failed);
+            }
+        }),
+        Some(id) => match batch_status(catalog, id).await {
+            Ok(Some(value)) => {
+                if json {
+                    println!("{value}");
+                } else {
+                    print_batch_status(&value);
+                }
+                Ok(())
+            }
+            Ok(None) => Err(Error::NotFound(format!("no batch {id}; `sohoa status` lists the queue"))),
+            Err(e) => Err(e.into()),
+        },
+    };
+    services.catalog.close().await;
+    result.map(|()| exit::OK)
+}
+
+/// The batch object of `sohoa process --json` plus `state` (and the job's attempts and
+/// last error while it is not done).
+pub async fn batch_status(catalog: &Catalog, id: &str) -> Result<Option<serde_json::Value>, crate::runtime::catalog::CatalogError> {
+    let Some(state) = catalog.batch_state(id).await? else { return Ok(None) };
+    let mut value = match catalog.batch_report(id).await? {
+        Some(report) => serde_json::to_value(&report).expect("report serialises"),
+        None => {
+            let source = catalog.batch_source(id).await?.unwrap_or_default();
+            serde_json::json!({"batch_id": id, "source": source, "pages": [], "dossiers": [], "warnings": []})
+        }
+    };
+    value["state"] = state.as_str().into();
+    if let Some((total, done)) = catalog.batch_progress(id).await? {
+        value["progress"] = serde_json::json!({"pages": total, "pages_done": done});
+    }
+    value["workers"] = catalog.batch_workers(id).await?.into();
+    if let Some(job) = catalog.job_status(id).await? {
+        value["attempts"] = job.attempts.into();
+        value["last_error"] = job.last_error.into();
+    }
+    Ok(Some(value))
+}
+
+fn print_batch_status(v: &serde_json::Value) {
+    println!("Batch {} ({}): {}", v["batch_id"].as_str().unwrap_or(""), v["source"].as_str().unwrap_or(""), v["state"].as_str().unwrap_or(""));
+    if let Some(err) = v["last_error"].as_str() {
+        println!("  last error: {err}");
+    }
+    for d in v["dossiers"].as_array().into_iter().flatten() {
+        println!("  Dossier {}", d["code"].as_str().unwrap_or("(no code)"));
+        for doc in d["documents"].as_array().into_iter().flatten() {
+            println!("    {}  {:<8} pages {}", doc["id"].as_str().unwrap_or(""), doc["type"].as_str().unwrap_or("-"), doc["source_pages"]);
+        }
+    }
+}
+
+/// `sohoa search`: documents by words of their text, dossier, type or citizen ID. Exit 0
+/// with or without hits, 2 on a bad query, 3 when the catalog fails.
+pub async fn search(query: &SearchQuery, config: &Config, json: bool) -> Result<u8, Error> {
+    // A bad query is bad usage whatever the catalog; check it before opening anything.
+    query.plan().map_err(|msg| Error::Usage(format!("{msg} (see `sohoa search --help`)")))?;
+    let catalog = Catalog::open(config.catalog.as_deref(), &config.data).await?;
+    let result = catalog.search_documents(query).await;
+    catalog.close().await;
+    let hits = result?;
+    if json {
+        println!("{}", serde_json::json!({ "hits": hits }));
+    } else {
+        print_hits(&hits);
+    }
+    Ok(exit::OK)
+}
+
+/// `sohoa get`: the stored PDF of a document, byte for byte, hash-checked on the way out.
+pub async fn get(id: &str, output: &Path, config: &Config) -> Result<u8, Error> {
+    let catalog = Catalog::open(config.catalog.as_deref(), &config.data).await?;
+    let doc = catalog
+        .find_document(id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no document {id:?} in the catalog; ids look like doc_… (see `sohoa process --json`)")))?;
+    let store = Store::open(config.store.as_deref(), &config.data)?;
+    let bytes = store.get_verified(&doc.object_key, &doc.blake3).await?;
+    super::files::write_output(output, &bytes)?;
+    eprintln!("Wrote {} ({} bytes, blake3 {}).", output.display(), bytes.len(), doc.blake3);
+    Ok(exit::OK)
+}
+
+fn print_hits(hits: &[SearchHit]) {
+    for h in hits {
+        let score = h.score.map(|s| format!("  score {s:.3e}")).unwrap_or_default();
+        println!(
+            "{}  {:<6} {}  {} page{}  batch {}{score}",
+            h.document_id,
+            h.doc_type.as_deref().unwrap_or("-"),
+            h.dossier.as_deref().unwrap_or("(no dossier code)"),
+            h.page_count,
+            if h.page_count == 1 { "" } else { "s" },
+            h.batch_id,
+        );
+        if !h.snippet.is_empty() {
+            println!("    {}", h.snippet);
+        }
+    }
+    match hits.len() {
+        0 => println!("No documents found."),
+        1 => println!("1 document."),
+        n => println!("{n} documents."),
+    }
+}

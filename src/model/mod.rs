@@ -1,0 +1,228 @@
+//! Plain-data types that cross stage boundaries.
+//!
+//! Every stage takes and returns these values, so a reader of any stage knows from its
+//! signature what comes in and what goes out. Nothing here does I/O.
+
+mod state;
+
+pub use state::BatchState;
+
+use image::{DynamicImage, GrayImage};
+use serde::{Deserialize, Serialize};
+
+/// How the scanner captured a page. Output PDFs keep the same mode (Decree 30/2020, App. I).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColorMode {
+    /// 1 bit per pixel (stored as 0/255 in a Luma8 image).
+    Bilevel,
+    Gray,
+    Rgb,
+}
+
+/// One page as it came out of the decoder, before any cleaning.
+#[derive(Debug, Clone)]
+pub struct PageImage {
+    /// 0-based page number in the input.
+    pub index: usize,
+    /// Luma8 for bilevel and gray pages, Rgb8 for colour pages.
+    pub image: DynamicImage,
+    pub color: ColorMode,
+    /// Horizontal resolution in dots per inch (vertical assumed equal after decoding).
+    pub dpi: f32,
+    pub warnings: Vec<String>,
+}
+
+/// What the image stage decided about a page, and the page ready for OCR and storage.
+#[derive(Debug, Clone)]
+pub struct CleanPage {
+    pub index: usize,
+    /// The page deskewed, turned upright and trimmed of dark scanner borders, in its
+    /// original colour mode.
+    pub image: DynamicImage,
+    /// Grayscale version of `image` (what OCR and barcode detection read).
+    pub gray: GrayImage,
+    pub color: ColorMode,
+    pub dpi: f32,
+    /// Detected skew of the content, degrees, positive = counter-clockwise on screen.
+    pub skew_deg: f32,
+    /// How far the content was turned counter-clockwise from upright: 0, 90, 180, 270.
+    pub rotation: u16,
+    pub blank: bool,
+    pub warnings: Vec<String>,
+}
+
+/// What a page is for the split plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageKind {
+    Content,
+    Separator,
+    Blank,
+}
+
+/// What a separator sheet asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeparatorAction {
+    /// Dossier cover sheet: starts a new dossier with this code (as read).
+    NewDossier(String),
+    /// Document separator: starts a new document of this type.
+    NewDocument(String),
+    /// Plain separator (PATCHT): starts a new untyped document.
+    Plain,
+}
+
+/// The per-page facts the split plan needs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageSignal {
+    pub index: usize,
+    pub kind: PageKind,
+    /// Present iff `kind == Separator`.
+    pub action: Option<SeparatorAction>,
+    /// For a separator: keep (true) or drop (false) the sheet, as its rule says; `None`
+    /// follows `SplitOptions::keep_separators`.
+    pub keep: Option<bool>,
+}
+
+/// A word recognised by OCR, in pixel coordinates of the cleaned page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OcrWord {
+    pub text: String,
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+    pub confidence: f32,
+    /// Identifies the text line (block, paragraph, line) the word belongs to.
+    pub line: (u32, u32, u32),
+}
+
+/// OCR result for one page.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct OcrPage {
+    pub words: Vec<OcrWord>,
+    /// Mean word confidence 0..100, None if the page had no words.
+    pub confidence: Option<f32>,
+    /// Plain text in reading order, lines separated by '\n'.
+    pub text: String,
+}
+
+/// A page ready to go into a PDF: its encoded image and text layer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PdfPage {
+    /// Encoded image bytes (JPEG for gray/colour, 1-bit Flate for bilevel).
+    pub image: EncodedImage,
+    pub dpi: f32,
+    pub ocr: OcrPage,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EncodedImage {
+    pub width: u32,
+    pub height: u32,
+    pub color: ColorMode,
+    pub filter: ImageFilter,
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImageFilter {
+    /// JPEG (DCTDecode): data is a complete JPEG file.
+    Dct,
+    /// zlib-compressed raw samples (FlateDecode), rows packed, 1 bpc for bilevel.
+    Flate,
+}
+
+/// Descriptive metadata written into every output PDF (Info dictionary and XMP).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DocumentMeta {
+    pub dossier_code: Option<String>,
+    pub document_type: Option<String>,
+    pub page_count: usize,
+    pub source_batch: String,
+    /// RFC 3339 scan (processing) time with offset.
+    pub scan_time: String,
+    pub title: String,
+}
+
+/// One page of a batch as reported by `sohoa process --json` and stored in the catalog.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PageReport {
+    /// 0-based page number in the input.
+    pub index: usize,
+    pub kind: PageKind,
+    pub barcode: Option<String>,
+    pub skew_deg: f32,
+    pub rotation: u16,
+    pub ocr_confidence: Option<f32>,
+    pub warnings: Vec<String>,
+}
+
+/// How a page came through the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageOutcome {
+    /// Every stage worked.
+    Clean,
+    /// Stored, with warnings a clerk may want to check.
+    Warned,
+    /// A stage failed (undecodable, OCR failed or timed out): the page counts as an error
+    /// and the batch exits 1.
+    Failed,
+}
+
+/// The start of a page warning that records a failure. The JSON report keeps warnings as
+/// text, so this prefix is the contract; [`page_error`] writes it and
+/// [`PageReport::outcome`] reads it, nothing else does.
+const PAGE_ERROR_PREFIX: &str = "error: ";
+
+/// A page warning that records a failure of the page.
+pub fn page_error(message: impl std::fmt::Display) -> String {
+    format!("{PAGE_ERROR_PREFIX}{message}")
+}
+
+impl PageReport {
+    pub fn outcome(&self) -> PageOutcome {
+        if self.warnings.iter().any(|w| w.starts_with(PAGE_ERROR_PREFIX)) {
+            PageOutcome::Failed
+        } else if self.warnings.is_empty() {
+            PageOutcome::Clean
+        } else {
+            PageOutcome::Warned
+        }
+    }
+}
+
+/// One stored document (one searchable PDF).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentReport {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub doc_type: Option<String>,
+    /// Input indexes of the pages that make up the document, in order.
+    pub source_pages: Vec<usize>,
+    pub page_count: usize,
+    pub blake3: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub object_key: String,
+    /// Full OCR text (kept in the catalog for search; not printed in the JSON report).
+    #[serde(skip_serializing, default)]
+    pub ocr_text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DossierReport {
+    pub code: Option<String>,
+    pub documents: Vec<DocumentReport>,
+}
+
+/// The outcome of one batch: the object printed per batch by `sohoa process --json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchReport {
+    pub batch_id: String,
+    pub source: String,
+    pub pages: Vec<PageReport>,
+    pub dossiers: Vec<DossierReport>,
+    pub warnings: Vec<String>,
+}

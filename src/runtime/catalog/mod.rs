@@ -1,0 +1,835 @@
+//! The catalog: the durable record of batches, pages, dossiers and documents, and the job
+//! queue that drives the workers. One logical schema on SQLite (default, a file in the data
+//! directory) and PostgreSQL (several hosts), reached through `sqlx::AnyPool`.
+//!
+//! Owns: the schema and its migrations (`migrations/{sqlite,postgres}`), the mapping
+//! between rows and the report types of [`crate::model`], the queue protocol
+//! (`queue.rs`), and search over the documents' OCR text (`search.rs`: FTS5 on SQLite,
+//! tsvector on PostgreSQL, diacritic-insensitive). Invariants:
+//! - a batch is created together with its job, in one transaction; one batch per original
+//!   (by BLAKE3), so ingesting the same scan twice yields [`CreateOutcome::Duplicate`];
+//! - a batch's pages, dossiers and documents become visible all at once, when its job
+//!   completes (one transaction that first deletes leftovers), so a batch is never
+//!   half-visible and completing twice is harmless;
+//! - [`Catalog::batch_report`] returns exactly the [`BatchReport`] that was stored;
+//! - every write transaction takes the write lock first (`BEGIN IMMEDIATE` on SQLite, row
+//!   locks on PostgreSQL), so several processes may share one catalog;
+//! - on SQLite, the writers of one process also take turns on an in-process lock
+//!   ([`WriteTx`]) before asking SQLite for its write lock, so they queue instead of
+//!   meeting SQLite's busy handler, which polls with sleeps of 1 to 100 ms.
+//!
+//! Timestamps are unix milliseconds taken from this process's clock; ids are TEXT; lists
+//! are JSON in TEXT columns; booleans are 0/1 integers (the common ground of `sqlx::Any`).
+//! Placeholders are `$N` on both backends (sqlx's SQLite driver accepts them). Never bind
+//! a `None` float through `Any` (see `write_report`).
+//! Called by intake (create batches), the worker (claim, heartbeat, complete, fail), the
+//! API and the CLI (reports, documents, queue counts).
+
+mod queue;
+mod search;
+
+pub use queue::{ClaimFilter, Job, JobKind, JobStatus, MAX_ATTEMPTS, PartRecord, QueueCounts, retry_delay};
+pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};
+
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions, AnyRow};
+use sqlx::migrate::{MigrateError, Migrator};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Executor, Row, Transaction};
+
+use crate::model::{BatchReport, BatchState, DocumentReport, DossierReport, PageKind, PageReport};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("src/runtime/catalog/migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("src/runtime/catalog/migrations/postgres");
+
+/// How long a SQLite connection waits for another writer before giving up.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 30_000;
+
+/// Why a catalog operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("Invalid catalog URL {url:?}: {reason}")]
+    Config { url: String, reason: String },
+    #[error("Cannot open catalog {url}: {source}")]
+    Connect { url: String, source: sqlx::Error },
+    #[error("Catalog migration failed: {0}")]
+    Migrate(#[from] MigrateError),
+    #[error("Catalog query failed: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("Job {job_id} is no longer held by worker {worker_id}")]
+    JobLost { job_id: String, worker_id: String },
+    #[error("Invalid catalog input: {0}")]
+    Invalid(String),
+    #[error("Catalog row is corrupt: {0}")]
+    Corrupt(String),
+    #[error("Document prefix {prefix:?} matches several documents")]
+    Ambiguous { prefix: String },
+}
+
+/// What a database error means for the caller: its code and whether to retry.
+fn classify_sqlx(e: &sqlx::Error) -> (&'static str, bool) {
+    use sqlx::error::ErrorKind;
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => ("catalog-unavailable", true),
+        sqlx::Error::PoolClosed => ("catalog-unavailable", false),
+        sqlx::Error::Configuration(_) => ("catalog-config", false),
+        sqlx::Error::Database(db) => {
+            match db.kind() {
+                ErrorKind::UniqueViolation => return ("catalog-conflict", false),
+                ErrorKind::ForeignKeyViolation
+                | ErrorKind::NotNullViolation
+                | ErrorKind::CheckViolation => return ("catalog-constraint", false),
+                _ => {}
+            }
+            if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+                let code = pg.code();
+                // serialization failure, deadlock, lock not available, too many connections,
+                // shutdown in progress, connection exceptions.
+                let transient = matches!(
+                    code,
+                    "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03"
+                ) || code.starts_with("08");
+                return if transient {
+                    ("catalog-busy", true)
+                } else {
+                    ("catalog-db", false)
+                };
+            }
+            if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+                // Extended result codes; the primary code is the low byte.
+                let primary = db
+                    .code()
+                    .and_then(|c| c.parse::<i32>().ok())
+                    .map(|c| c & 0xff);
+                // SQLITE_BUSY, SQLITE_LOCKED
+                if matches!(primary, Some(5) | Some(6)) {
+                    return ("catalog-busy", true);
+                }
+            }
+            ("catalog-db", false)
+        }
+        _ => ("catalog-db", false),
+    }
+}
+
+impl CatalogError {
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CatalogError::Config { .. } => "catalog-config",
+            CatalogError::Connect { source, .. } => match classify_sqlx(source) {
+                ("catalog-config", _) => "catalog-config",
+                _ => "catalog-unavailable",
+            },
+            CatalogError::Migrate(_) => "catalog-migration",
+            CatalogError::Db(e) => classify_sqlx(e).0,
+            CatalogError::JobLost { .. } => "job-lost",
+            CatalogError::Invalid(_) => "catalog-invalid",
+            CatalogError::Corrupt(_) => "catalog-corrupt",
+            CatalogError::Ambiguous { .. } => "document-ambiguous",
+        }
+    }
+
+    /// True for failures that may go away on their own (database busy or unreachable).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            CatalogError::Connect { source, .. } | CatalogError::Db(source) => {
+                classify_sqlx(source).1
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A batch to record, with the original scan already in the object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewBatch {
+    pub id: String,
+    pub source: String,
+    pub original_key: String,
+    pub original_blake3: String,
+    pub original_bytes: u64,
+    /// The files the batch was made from (see `worker::Manifest`), JSON.
+    pub manifest_json: String,
+    /// Pages in the batch (0 if unknown).
+    pub page_count: u64,
+    /// Split the batch into `pages` jobs of this many pages when it has more; 0: one job.
+    pub chunk_pages: u64,
+}
+
+impl NewBatch {
+    /// The page ranges of the batch's `pages` jobs, or `None` for one `batch` job.
+    pub fn page_ranges(&self) -> Option<Vec<(u64, u64)>> {
+        let (n, c) = (self.page_count, self.chunk_pages);
+        if c == 0 || n <= c {
+            return None;
+        }
+        Some((0..n.div_ceil(c)).map(|i| (i * c, ((i + 1) * c).min(n))).collect())
+    }
+}
+
+/// Result of [`Catalog::create_batch`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateOutcome {
+    Created,
+    /// The same original (by BLAKE3) was already recorded as this batch; nothing inserted.
+    Duplicate {
+        batch_id: String,
+    },
+}
+
+/// Which database the catalog lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Handle on the catalog database. Cheap to clone (clones share the pool).
+#[derive(Clone)]
+pub struct Catalog {
+    pool: AnyPool,
+    backend: Backend,
+    /// Added to the system clock; only tests move it (see [`Catalog::advance_clock`]).
+    clock_offset_ms: Arc<AtomicI64>,
+    /// Whose turn it is to write, among this process's writers (SQLite only).
+    write_turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction (see [`Catalog::begin_write`]): the transaction, and on SQLite this
+/// process's write turn, held until it commits, rolls back or is dropped. Used like the
+/// connection it derefs to (`.execute(&mut *tx)`).
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = AnyConnection;
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+/// Resolves the catalog URL: which backend, the URL to connect with, and the URL to show
+/// in messages (no password).
+fn resolve_url(
+    url: Option<&str>,
+    data_dir: &Path,
+) -> Result<(Backend, String, String), CatalogError> {
+    let Some(raw) = url else {
+        std::fs::create_dir_all(data_dir).map_err(|e| CatalogError::Config {
+            url: "default".into(),
+            reason: format!("cannot create data directory {}: {e}", data_dir.display()),
+        })?;
+        let dir = std::fs::canonicalize(data_dir).map_err(|e| CatalogError::Config {
+            url: "default".into(),
+            reason: format!("cannot resolve data directory {}: {e}", data_dir.display()),
+        })?;
+        let path = dir.join("catalog.db");
+        let url = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .to_url_lossy()
+            .to_string();
+        return Ok((Backend::Sqlite, url, path.display().to_string()));
+    };
+    if raw.starts_with("sqlite:") {
+        let url = if raw.contains("mode=") {
+            raw.to_string()
+        } else if raw.contains('?') {
+            format!("{raw}&mode=rwc")
+        } else {
+            format!("{raw}?mode=rwc")
+        };
+        return Ok((Backend::Sqlite, url, raw.to_string()));
+    }
+    if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+        let shown = match url::Url::parse(raw) {
+            Ok(mut u) => {
+                if u.password().is_some() {
+                    let _ = u.set_password(Some("***"));
+                }
+                u.to_string()
+            }
+            Err(e) => {
+                return Err(CatalogError::Config {
+                    url: raw.to_string(),
+                    reason: e.to_string(),
+                });
+            }
+        };
+        return Ok((Backend::Postgres, raw.to_string(), shown));
+    }
+    Err(CatalogError::Config {
+        url: raw.to_string(),
+        reason: "expected sqlite:///path/to/catalog.db or postgres://user@host/database".into(),
+    })
+}
+
+pub(crate) fn system_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+impl Catalog {
+    /// Opens (creating if needed) the catalog and brings its schema up to date.
+    ///
+    /// `None`: SQLite file `<data_dir>/catalog.db` in WAL mode. Otherwise a `sqlite://` or
+    /// `postgres://` URL.
+    pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Catalog, CatalogError> {
+        sqlx::any::install_default_drivers();
+        let (backend, url, shown) = resolve_url(url, data_dir)?;
+        let opts = AnyConnectOptions::from_str(&url).map_err(|e| CatalogError::Config {
+            url: shown.clone(),
+            reason: e.to_string(),
+        })?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str(),
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(opts)
+            .await
+            .map_err(|source| CatalogError::Connect {
+                url: shown.clone(),
+                source,
+            })?;
+        let catalog = Catalog {
+            pool,
+            backend,
+            clock_offset_ms: Arc::new(AtomicI64::new(0)),
+            write_turn: Arc::default(),
+        };
+        if backend == Backend::Sqlite {
+            // Persistent in the file; readers then never block the writer.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&catalog.pool)
+                .await?;
+        }
+        catalog.migrate().await?;
+        catalog.backfill_search().await?;
+        tracing::debug!(catalog = %shown, ?backend, "Catalog opened");
+        Ok(catalog)
+    }
+
+    async fn migrate(&self) -> Result<(), CatalogError> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        // Two processes opening a fresh SQLite file at once may both try to apply the
+        // first migration; the loser succeeds on a second look.
+        let mut attempt = 0;
+        loop {
+            match migrator.run(&self.pool).await {
+                Ok(()) => return Ok(()),
+                Err(e) if attempt < 2 && matches!(e, MigrateError::Execute(_)) => {
+                    attempt += 1;
+                    tracing::warn!(error = %e, attempt, "Catalog migration failed, retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Which database this catalog lives in.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool (waits for connections to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Current time in unix milliseconds as the catalog sees it.
+    pub(crate) fn now_ms(&self) -> i64 {
+        system_now_ms() + self.clock_offset_ms.load(Ordering::Relaxed)
+    }
+
+    /// Moves this catalog's clock (and its clones') forward, to test backoff and stale
+    /// heartbeats without sleeping.
+    #[doc(hidden)]
+    pub fn advance_clock(&self, by: Duration) {
+        self.clock_offset_ms
+            .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+    }
+
+    /// Starts a transaction that holds the write lock from its first statement on SQLite
+    /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout), so a read inside it can never be
+    /// invalidated by another writer. On SQLite it first waits for this process's write
+    /// turn: a writer of this process never polls for a lock another one holds.
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, CatalogError> {
+        let turn = self.write_turn().await;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// This process's turn to write to SQLite (`None` on PostgreSQL, whose writers wait on
+    /// row locks, not by polling). Taken by every write, transaction or single statement.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.backend {
+            Backend::Sqlite => Some(Arc::clone(&self.write_turn).lock_owned().await),
+            Backend::Postgres => None,
+        }
+    }
+
+    /// Starts a read-only transaction that sees one snapshot throughout, so a report is
+    /// never assembled from rows of two different completions.
+    pub(crate) async fn begin_read(&self) -> Result<Transaction<'static, Any>, CatalogError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        })
+    }
+
+    /// Records a new batch (state "queued") and its job in one transaction, unless the
+    /// same original is already recorded.
+    pub async fn create_batch(&self, b: &NewBatch) -> Result<CreateOutcome, CatalogError> {
+        let bytes = to_i64(b.original_bytes, "original_bytes")?;
+        let now = self.now_ms();
+        let mut tx = self.begin_write().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json, manifest_json, page_count)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]', $7, $8)
+             ON CONFLICT (original_blake3) DO NOTHING",
+        )
+        .bind(&b.id)
+        .bind(&b.source)
+        .bind(&b.original_key)
+        .bind(&b.original_blake3)
+        .bind(bytes)
+        .bind(now)
+        .bind(&b.manifest_json)
+        .bind(to_i64(b.page_count, "page_count")?)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let existing: String = sqlx::query("SELECT id FROM batches WHERE original_blake3 = $1")
+                .bind(&b.original_blake3)
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get(0)?;
+            tx.rollback().await?;
+            return Ok(CreateOutcome::Duplicate { batch_id: existing });
+        }
+        match b.page_ranges() {
+            None => {
+                sqlx::query(
+                    "INSERT INTO jobs (id, batch_id, status, attempts, max_attempts, run_after, created_at, kind)
+                     VALUES ($1, $2, 'queued', 0, $3, $4, $4, 'batch')",
+                )
+                .bind(uuid::Uuid::now_v7().to_string())
+                .bind(&b.id)
+                .bind(MAX_ATTEMPTS as i64)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            Some(ranges) => {
+                for (start, end) in ranges {
+                    sqlx::query(
+                        "INSERT INTO jobs (id, batch_id, status, attempts, max_attempts, run_after, created_at, kind, page_start, page_end)
+                         VALUES ($1, $2, 'queued', 0, $3, $4, $4, 'pages', $5, $6)",
+                    )
+                    .bind(format!("{}/p{start:06}", b.id))
+                    .bind(&b.id)
+                    .bind(MAX_ATTEMPTS as i64)
+                    .bind(now)
+                    .bind(to_i64(start, "page_start")?)
+                    .bind(to_i64(end, "page_end")?)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(CreateOutcome::Created)
+    }
+
+    /// Where the batch came from (the path or name given at ingest).
+    pub async fn batch_source(&self, batch_id: &str) -> Result<Option<String>, CatalogError> {
+        Ok(sqlx::query_scalar("SELECT source FROM batches WHERE id = $1")
+            .bind(batch_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The batch's state; `None` if there is no such batch.
+    pub async fn batch_state(&self, batch_id: &str) -> Result<Option<BatchState>, CatalogError> {
+        let row = sqlx::query("SELECT state FROM batches WHERE id = $1")
+            .bind(batch_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            Some(r) => {
+                let name: String = r.try_get(0)?;
+                BatchState::parse(&name).map(Some).ok_or_else(|| CatalogError::Corrupt(format!("batch {batch_id} has the unknown state {name:?}")))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The report of a finished batch, rebuilt from its rows in stored order; `None` if the
+    /// batch does not exist or is not done.
+    pub async fn batch_report(&self, batch_id: &str) -> Result<Option<BatchReport>, CatalogError> {
+        let mut conn = self.begin_read().await?;
+        let Some(batch) =
+            sqlx::query("SELECT source, state, warnings_json FROM batches WHERE id = $1")
+                .bind(batch_id)
+                .fetch_optional(&mut *conn)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let state: String = batch.try_get(1)?;
+        if BatchState::parse(&state) != Some(BatchState::Done) {
+            return Ok(None);
+        }
+        let source: String = batch.try_get(0)?;
+        let warnings = parse_json_list(&batch.try_get::<String, _>(2)?, "batches.warnings_json")?;
+
+        let pages = sqlx::query(
+            "SELECT idx, kind, barcode, skew_deg, rotation, ocr_confidence, warnings_json
+             FROM pages WHERE batch_id = $1 ORDER BY idx",
+        )
+        .bind(batch_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(page_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+
+        let dossier_rows =
+            sqlx::query("SELECT id, code FROM dossiers WHERE batch_id = $1 ORDER BY seq")
+                .bind(batch_id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let doc_rows = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"
+        ))
+        .bind(batch_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut docs_by_dossier: std::collections::HashMap<String, Vec<DocumentReport>> =
+            std::collections::HashMap::new();
+        for row in &doc_rows {
+            let dossier_id: String = row.try_get(9)?;
+            docs_by_dossier
+                .entry(dossier_id)
+                .or_default()
+                .push(document_from_row(row)?);
+        }
+        let mut dossiers = Vec::with_capacity(dossier_rows.len());
+        for row in &dossier_rows {
+            let id: String = row.try_get(0)?;
+            dossiers.push(DossierReport {
+                code: row.try_get(1)?,
+                documents: docs_by_dossier.remove(&id).unwrap_or_default(),
+            });
+        }
+        if !docs_by_dossier.is_empty() {
+            return Err(CatalogError::Corrupt(format!(
+                "batch {batch_id} has documents in unknown dossiers"
+            )));
+        }
+        Ok(Some(BatchReport {
+            batch_id: batch_id.to_string(),
+            source,
+            pages,
+            dossiers,
+            warnings,
+        }))
+    }
+
+    /// Writes the rows of a finished batch inside `tx` (which already holds the write lock),
+    /// replacing any left by an earlier attempt, and marks the batch done.
+    pub(crate) async fn write_report(
+        &self,
+        tx: &mut WriteTx,
+        report: &BatchReport,
+        now: i64,
+    ) -> Result<(), CatalogError> {
+        let b = report.batch_id.as_str();
+        for table in ["documents", "dossiers", "pages"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = $1"))
+                .bind(b)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for p in &report.pages {
+            // sqlx 0.8 Any maps a NULL f64 to a PostgreSQL float4 parameter (and a NULL f32
+            // to float8), which poisons the cached statement for later non-NULL f64 values.
+            // So a missing confidence is a literal NULL in its own statement.
+            let confidence = p.ocr_confidence.filter(|c| c.is_finite()).map(f64::from);
+            let sql = format!(
+                "INSERT INTO pages (batch_id, idx, kind, barcode, skew_deg, rotation, warnings_json, ocr_confidence)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, {})",
+                if confidence.is_some() { "$8" } else { "NULL" }
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(b)
+                .bind(to_i64(p.index as u64, "page index")?)
+                .bind(page_kind_str(p.kind))
+                .bind(p.barcode.as_deref())
+                .bind(finite_or_zero(p.skew_deg))
+                .bind(i64::from(p.rotation))
+                .bind(to_json(&p.warnings)?);
+            if let Some(c) = confidence {
+                q = q.bind(c);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for (seq, d) in report.dossiers.iter().enumerate() {
+            let dossier_id = dossier_row_id(b, seq);
+            let valid = d
+                .code
+                .as_deref()
+                .is_some_and(crate::stages::split::is_valid_dossier_code);
+            sqlx::query(
+                "INSERT INTO dossiers (id, batch_id, seq, code, code_valid) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&dossier_id)
+            .bind(b)
+            .bind(seq as i64)
+            .bind(d.code.as_deref())
+            .bind(i64::from(valid))
+            .execute(&mut **tx)
+            .await?;
+            for (doc_seq, doc) in d.documents.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO documents (id, batch_id, dossier_id, seq, doc_type, source_pages_json, page_count,
+                                            blake3, sha256, bytes, object_key, ocr_text, created_at,
+                                            search_folded, search_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(&doc.id)
+                .bind(b)
+                .bind(&dossier_id)
+                .bind(doc_seq as i64)
+                .bind(doc.doc_type.as_deref())
+                .bind(to_json(&doc.source_pages)?)
+                .bind(to_i64(doc.page_count as u64, "page_count")?)
+                .bind(&doc.blake3)
+                .bind(&doc.sha256)
+                .bind(to_i64(doc.bytes, "bytes")?)
+                .bind(&doc.object_key)
+                .bind(&doc.ocr_text)
+                .bind(now)
+                .bind(search::index_text(&doc.ocr_text))
+                .bind(search::FOLD_VERSION)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        let updated = sqlx::query(
+            "UPDATE batches SET state = 'done', source = $1, finished_at = $2, warnings_json = $3 WHERE id = $4",
+        )
+        .bind(&report.source)
+        .bind(now)
+        .bind(to_json(&report.warnings)?)
+        .bind(b)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if updated != 1 {
+            return Err(CatalogError::Invalid(format!("no batch {b}")));
+        }
+        Ok(())
+    }
+
+    /// A document by id, by BLAKE3, or by a unique BLAKE3 prefix of at least 8 hex digits.
+    /// When several documents share the same content, the oldest is returned.
+    pub async fn find_document(
+        &self,
+        id_or_blake3: &str,
+    ) -> Result<Option<DocumentReport>, CatalogError> {
+        let key = id_or_blake3.trim();
+        let by_id = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = by_id {
+            return Ok(Some(document_from_row(&row)?));
+        }
+        let hex = key.to_ascii_lowercase();
+        if hex.len() < 8 || hex.len() > 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let blake3 = if hex.len() == 64 {
+            hex
+        } else {
+            let matches =
+                sqlx::query("SELECT DISTINCT blake3 FROM documents WHERE blake3 LIKE $1 LIMIT 2")
+                    .bind(format!("{hex}%"))
+                    .fetch_all(&self.pool)
+                    .await?;
+            match matches.as_slice() {
+                [] => return Ok(None),
+                [one] => one.try_get::<String, _>(0)?,
+                _ => return Err(CatalogError::Ambiguous { prefix: hex }),
+            }
+        };
+        let row = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"
+        ))
+        .bind(&blake3)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    /// Every stored document, oldest first, in batch order.
+    pub async fn list_documents(&self) -> Result<Vec<DocumentReport>, CatalogError> {
+        sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+             ORDER BY d.created_at, d.batch_id, s.seq, d.seq"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(document_from_row)
+        .collect()
+    }
+}
+
+/// Columns read by [`document_from_row`], in order, from `documents d`.
+const DOCUMENT_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.ocr_text";
+
+fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
+    let source_pages: Vec<usize> = serde_json::from_str(&row.try_get::<String, _>(2)?)
+        .map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
+    Ok(DocumentReport {
+        id: row.try_get(0)?,
+        doc_type: row.try_get(1)?,
+        source_pages,
+        page_count: from_i64(row.try_get(3)?, "documents.page_count")?,
+        blake3: row.try_get(4)?,
+        sha256: row.try_get(5)?,
+        bytes: from_i64(row.try_get(6)?, "documents.bytes")?,
+        object_key: row.try_get(7)?,
+        ocr_text: row.try_get(8)?,
+    })
+}
+
+fn page_from_row(row: &AnyRow) -> Result<PageReport, CatalogError> {
+    let kind: String = row.try_get(1)?;
+    let skew: f64 = row.try_get(3)?;
+    let confidence: Option<f64> = row.try_get(5)?;
+    Ok(PageReport {
+        index: from_i64(row.try_get(0)?, "pages.idx")?,
+        kind: parse_page_kind(&kind)
+            .ok_or_else(|| CatalogError::Corrupt(format!("unknown page kind {kind:?}")))?,
+        barcode: row.try_get(2)?,
+        skew_deg: skew as f32,
+        rotation: from_i64(row.try_get(4)?, "pages.rotation")?,
+        ocr_confidence: confidence.map(|c| c as f32),
+        warnings: parse_json_list(&row.try_get::<String, _>(6)?, "pages.warnings_json")?,
+    })
+}
+
+/// Row id of the `seq`-th dossier of a batch.
+fn dossier_row_id(batch_id: &str, seq: usize) -> String {
+    format!("{batch_id}/d{seq}")
+}
+
+fn page_kind_str(kind: PageKind) -> &'static str {
+    match kind {
+        PageKind::Content => "content",
+        PageKind::Separator => "separator",
+        PageKind::Blank => "blank",
+    }
+}
+
+fn parse_page_kind(s: &str) -> Option<PageKind> {
+    match s {
+        "content" => Some(PageKind::Content),
+        "separator" => Some(PageKind::Separator),
+        "blank" => Some(PageKind::Blank),
+        _ => None,
+    }
+}
+
+/// SQLite stores NaN as NULL; keep the column NOT NULL by recording a non-finite skew as 0.
+fn finite_or_zero(x: f32) -> f64 {
+    if x.is_finite() { f64::from(x) } else { 0.0 }
+}
+
+fn to_i64(v: u64, what: &str) -> Result<i64, CatalogError> {
+    i64::try_from(v)
+        .map_err(|_| CatalogError::Invalid(format!("{what} {v} does not fit the catalog")))
+}
+
+fn from_i64<T: TryFrom<i64>>(v: i64, what: &str) -> Result<T, CatalogError> {
+    T::try_from(v).map_err(|_| CatalogError::Corrupt(format!("{what} = {v} is out of range")))
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, CatalogError> {
+    serde_json::to_string(v).map_err(|e| CatalogError::Invalid(e.to_string()))
+}
+
+fn parse_json_list(s: &str, what: &str) -> Result<Vec<String>, CatalogError> {
+    serde_json::from_str(s).map_err(|e| CatalogError::Corrupt(format!("{what}: {e}")))
+}
+
+#[cfg(test)]
+mod tests;

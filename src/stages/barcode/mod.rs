@@ -1,0 +1,277 @@
+//! Barcode detection on cleaned pages, and separator-sheet printing.
+//!
+//! Owns reading separator barcodes off a page image: QR, Code 128, Code 39 and Data Matrix
+//! (decoded by rxing) and Kodak patch codes (read by our own detector, [`patch`]). What a
+//! barcode *means* is decided by [`crate::stages::split::rules`]. Callers: the pipeline, once per
+//! non-blank page after deskew and orientation; `sohoa separators` ([`sheets`]).
+//!
+//! How a page is read ([`scan_page`]):
+//! 1. [`find`] reduces the page to about 150 dpi, binarises it and marks 2.5 mm cells that
+//!    look like a symbol (half ink, many black/white transitions); connected groups of
+//!    cells become candidate regions. A page without candidates costs a few milliseconds
+//!    and no rxing call at all: this is the fast path for content pages.
+//! 2. Each candidate is cropped from the full-resolution page with a quiet-zone margin and
+//!    brought to [`DECODE_DPI`]; a linear-looking region (strongly oriented gradients) is
+//!    turned so its bars are vertical, whatever the skew or a 180° turn.
+//! 3. rxing decodes the crop, limited to the four symbologies. rxing is slow on whole
+//!    pages (~2 s at 300 dpi with multi-barcode readers) and has known pathological inputs
+//!    that loop, so every call runs on a helper thread under [`BUDGET`]: a call that
+//!    overruns is abandoned (its thread is left to finish on its own), the page gets a
+//!    warning, and once [`MAX_STUCK`] calls are stuck rxing is not called any more (the
+//!    page gets a warning instead of more stuck threads).
+//! 4. The binarised page is also scanned for patch codes.
+//!
+//! Invariant: a page yields each (text, format) at most once, in reading order of regions.
+
+pub mod find;
+pub mod patch;
+pub mod sheets;
+
+use image::{GrayImage, imageops};
+use rxing::{BarcodeFormat, DecodeHints};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A barcode read from a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Barcode {
+    /// Decoded text; `PATCH1`, `PATCH2`, `PATCH3`, `PATCH4`, `PATCH6` or `PATCHT` for a
+    /// patch code.
+    pub text: String,
+    /// rxing's format name (`QR_CODE`, `CODE_128`, `CODE_39`, `DATA_MATRIX`) or
+    /// `PATCH_CODE`.
+    pub format: String,
+}
+
+/// Outcome of reading a page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BarcodeScan {
+    pub barcodes: Vec<Barcode>,
+    pub warnings: Vec<String>,
+}
+
+/// Resolution crops are decoded at: separator codes are printed with modules of at least
+/// 0.33 mm (2.6 px here), which rxing reads well, and small crops decode fast.
+pub const DECODE_DPI: f32 = 200.0;
+/// Time budget for one rxing call.
+pub const BUDGET: Duration = Duration::from_secs(2);
+/// Time budget for all rxing calls on one page; later candidates are skipped.
+pub const PAGE_BUDGET: Duration = Duration::from_secs(4);
+/// rxing calls left running past their budget before rxing is no longer called.
+pub const MAX_STUCK: usize = 4;
+/// Candidates decoded per page at most (largest first).
+const MAX_CANDIDATES: usize = 8;
+/// Margin added around a candidate before decoding (quiet zone: 10 modules of 0.4 mm).
+const MARGIN_MM: f32 = 5.0;
+
+/// rxing threads currently past their budget.
+static STUCK: AtomicUsize = AtomicUsize::new(0);
+
+/// Reads every separator-capable barcode on the page (`dpi` is the page's resolution).
+pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
+    let dpi = if dpi.is_finite() && dpi >= 50.0 { dpi } else { 200.0 };
+    let mut scan = BarcodeScan::default();
+    let work = find::Work::new(gray, dpi);
+    let mut candidates = find::candidates(&work);
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.w * c.h));
+    if candidates.len() > MAX_CANDIDATES {
+        tracing::debug!(candidates = candidates.len(), "Many barcode candidates; decoding the largest.");
+        candidates.truncate(MAX_CANDIDATES);
+    }
+    // Reading order: top to bottom, then left to right.
+    candidates.sort_by_key(|c| (c.y, c.x));
+    let started = Instant::now();
+    for (i, cand) in candidates.iter().enumerate() {
+        if started.elapsed() > PAGE_BUDGET {
+            scan.warnings.push(format!(
+                "barcode reading stopped after {} s; {} candidate regions not read",
+                PAGE_BUDGET.as_secs(),
+                candidates.len() - i
+            ));
+            break;
+        }
+        match decode_candidate(gray, dpi, &work, cand) {
+            Ok(found) => {
+                for b in found {
+                    if !scan.barcodes.contains(&b) {
+                        scan.barcodes.push(b);
+                    }
+                }
+            }
+            Err(warning) => {
+                if !scan.warnings.contains(&warning) {
+                    scan.warnings.push(warning);
+                }
+            }
+        }
+    }
+    for p in patch::find_patches(&work) {
+        let b = Barcode { text: p.kind.text().to_string(), format: patch::FORMAT.to_string() };
+        if !scan.barcodes.contains(&b) {
+            scan.barcodes.push(b);
+        }
+    }
+    scan
+}
+
+/// Crops a candidate from the full page, scales it to [`DECODE_DPI`], straightens linear
+/// symbols and decodes it; a second try at the page's own resolution (up to 300 dpi) if
+/// the first read nothing. `Err` carries a page warning (budget overrun).
+fn decode_candidate(gray: &GrayImage, dpi: f32, work: &find::Work, cand: &find::Region) -> Result<Vec<Barcode>, String> {
+    let margin = (MARGIN_MM * dpi / 25.4).round() as u32;
+    let f = work.factor;
+    let x0 = (cand.x * f).saturating_sub(margin);
+    let y0 = (cand.y * f).saturating_sub(margin);
+    let x1 = ((cand.x + cand.w) * f + margin).min(gray.width());
+    let y1 = ((cand.y + cand.h) * f + margin).min(gray.height());
+    if x1 <= x0 + 8 || y1 <= y0 + 8 {
+        return Ok(Vec::new());
+    }
+    let crop = imageops::crop_imm(gray, x0, y0, x1 - x0, y1 - y0).to_image();
+    let mut tries = vec![DECODE_DPI.min(dpi)];
+    if dpi > DECODE_DPI * 1.2 {
+        tries.push(dpi.min(300.0));
+    }
+    for target in tries {
+        let scaled = scale(&crop, dpi, target);
+        let img = match cand.bar_angle_deg {
+            Some(angle) if angle.abs() > 1.0 => rotate_expand(&scaled, -angle),
+            _ => scaled,
+        };
+        let found = decode_with_budget(img, BUDGET)?;
+        if !found.is_empty() {
+            return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// Resizes `img` from `dpi` to `target` dpi (area-averaging when shrinking).
+fn scale(img: &GrayImage, dpi: f32, target: f32) -> GrayImage {
+    if (dpi - target).abs() < 1.0 {
+        return img.clone();
+    }
+    let k = target / dpi;
+    let (w, h) = (((img.width() as f32) * k).round().max(1.0) as u32, ((img.height() as f32) * k).round().max(1.0) as u32);
+    let filter = if k < 1.0 { imageops::FilterType::Triangle } else { imageops::FilterType::CatmullRom };
+    imageops::resize(img, w, h, filter)
+}
+
+/// Rotates `img` by `deg` counter-clockwise on screen into a canvas large enough to hold
+/// all of it; uncovered area is white. Bilinear.
+pub(crate) fn rotate_expand(img: &GrayImage, deg: f32) -> GrayImage {
+    let (w, h) = (img.width() as f64, img.height() as f64);
+    let (s, c) = (deg as f64).to_radians().sin_cos();
+    let ow = (w * c.abs() + h * s.abs()).ceil() as u32;
+    let oh = (w * s.abs() + h * c.abs()).ceil() as u32;
+    let (cx, cy) = (w / 2.0, h / 2.0);
+    let (ocx, ocy) = (ow as f64 / 2.0, oh as f64 / 2.0);
+    let src = img.as_raw();
+    let (iw, ih) = (img.width() as i64, img.height() as i64);
+    let get = |x: i64, y: i64| -> f64 {
+        if x < 0 || y < 0 || x >= iw || y >= ih { 255.0 } else { src[(y * iw + x) as usize] as f64 }
+    };
+    let mut out = GrayImage::new(ow, oh);
+    for (ox, oy, px) in out.enumerate_pixels_mut() {
+        let (dx, dy) = (ox as f64 + 0.5 - ocx, oy as f64 + 0.5 - ocy);
+        // Screen CCW rotation by deg with y down: destination = R * source, so
+        // source = R^-1 * destination.
+        let sx = c * dx - s * dy + cx - 0.5;
+        let sy = s * dx + c * dy + cy - 0.5;
+        let (fx, fy) = (sx.floor(), sy.floor());
+        let (ax, ay) = (sx - fx, sy - fy);
+        let (x, y) = (fx as i64, fy as i64);
+        let top = get(x, y) * (1.0 - ax) + get(x + 1, y) * ax;
+        let bottom = get(x, y + 1) * (1.0 - ax) + get(x + 1, y + 1) * ax;
+        px.0[0] = (top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8;
+    }
+    out
+}
+
+fn hints() -> DecodeHints {
+    let formats: HashSet<BarcodeFormat> =
+        [BarcodeFormat::QR_CODE, BarcodeFormat::CODE_128, BarcodeFormat::CODE_39, BarcodeFormat::DATA_MATRIX]
+            .into_iter()
+            .collect();
+    DecodeHints { PossibleFormats: Some(formats), TryHarder: Some(true), ..Default::default() }
+}
+
+/// Runs rxing on its own thread under `budget`. `Err` is the page warning when the call
+/// overran (the thread is abandoned) or rxing is disabled by too many stuck calls.
+pub fn decode_with_budget(img: GrayImage, budget: Duration) -> Result<Vec<Barcode>, String> {
+    run_with_budget(budget, move || {
+        let (w, h) = img.dimensions();
+        let found = rxing::helpers::detect_multiple_in_luma_with_hints(img.into_raw(), w, h, &mut hints()).unwrap_or_default();
+        let mut out: Vec<Barcode> = Vec::new();
+        for r in found {
+            let b = Barcode { text: r.getText().to_string(), format: format!("{:?}", r.getBarcodeFormat()) };
+            if !out.contains(&b) {
+                out.push(b);
+            }
+        }
+        out
+    })
+}
+
+/// Runs `work` on a helper thread and waits at most `budget` for it (see the module doc).
+fn run_with_budget<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+    let stuck = STUCK.load(Ordering::Relaxed);
+    if stuck >= MAX_STUCK {
+        return Err(format!("barcode reading disabled: {stuck} earlier rxing calls never returned; restart the worker"));
+    }
+    let (tx, rx) = mpsc::sync_channel(1);
+    let spawned = std::thread::Builder::new().name("rxing".into()).spawn(move || {
+        let out = work();
+        if tx.send(out).is_err() {
+            // Our caller gave up on us: we are no longer stuck.
+            STUCK.fetch_sub(1, Ordering::Relaxed);
+        }
+    });
+    if let Err(e) = spawned {
+        return Err(format!("barcode reading skipped: cannot start a thread ({e})"));
+    }
+    match rx.recv_timeout(budget) {
+        Ok(found) => Ok(found),
+        Err(_) => {
+            STUCK.fetch_add(1, Ordering::Relaxed);
+            // Close the channel so a late answer is counted back (see the thread).
+            drop(rx);
+            tracing::warn!(budget_ms = budget.as_millis() as u64, "rxing overran its budget; call abandoned.");
+            Err(format!("barcode reading gave up after {} ms on a region; page may have an unread barcode", budget.as_millis()))
+        }
+    }
+}
+
+/// Encodes `text` as a barcode image (`format` QR_CODE, CODE_128, CODE_39 or
+/// DATA_MATRIX), `module_px` pixels per module, with a white quiet zone. Used to print
+/// separator sheets and to generate test pages.
+pub fn render_barcode(text: &str, format: BarcodeFormat, module_px: u32, bar_height_px: u32) -> Result<GrayImage, String> {
+    use rxing::Writer;
+    let writer = rxing::MultiFormatWriter;
+    let matrix = writer.encode(text, &format, 0, 0).map_err(|e| format!("cannot encode {text:?}: {e}"))?;
+    let [left, top, mw, mh] = matrix.getEnclosingRectangle().ok_or_else(|| format!("cannot encode {text:?}: empty symbol"))?;
+    let one_d = !matches!(format, BarcodeFormat::QR_CODE | BarcodeFormat::DATA_MATRIX);
+    let quiet = if one_d { 10 } else { 4 } * module_px;
+    let (w, h) = if one_d {
+        (mw * module_px + 2 * quiet, bar_height_px + 2 * quiet)
+    } else {
+        (mw * module_px + 2 * quiet, mh * module_px + 2 * quiet)
+    };
+    let mut img = GrayImage::from_pixel(w, h, image::Luma([255]));
+    for (x, y, px) in img.enumerate_pixels_mut() {
+        if x < quiet || y < quiet || x >= w - quiet || y >= h - quiet {
+            continue;
+        }
+        let mx = left + (x - quiet) / module_px;
+        let my = if one_d { top } else { top + (y - quiet) / module_px };
+        if matrix.get(mx, my) {
+            *px = image::Luma([0]);
+        }
+    }
+    Ok(img)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,510 @@
+//! Multi-page TIFF decoding (uncompressed, LZW, Deflate, PackBits, CCITT G3/G4; bilevel,
+//! gray and RGB, with or without alpha), one page at a time.
+//!
+//! The tiff crate reads every page, except the most common scanner page: 8-bit gray or
+//! RGB in Deflate strips, which [`deflate_strips`] reads itself (libdeflate on each whole
+//! strip is about twice as fast as the crate's streaming inflate). Anything that path does
+//! not expect, or cannot decode, goes to the tiff crate, which gives the page's error.
+
+use super::{DEFAULT_DPI, PageFailure};
+use crate::model::{ColorMode, PageImage};
+use image::{DynamicImage, GrayImage, RgbImage};
+use std::fs::File;
+use std::io::BufReader;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use tiff::ColorType;
+use tiff::decoder::{Decoder, DecodingResult, Limits};
+use tiff::tags::Tag;
+
+/// Largest decoded page: a 600 dpi A3 colour page is ~210 MB; allow that, not more.
+const MAX_DECODED_BYTES: usize = 512 << 20;
+
+fn decoder(path: &Path) -> Result<Decoder<BufReader<File>>, String> {
+    let file = File::open(path).map_err(|e| e.to_string())?;
+    let mut limits = Limits::default();
+    limits.decoding_buffer_size = MAX_DECODED_BYTES;
+    Ok(Decoder::new(BufReader::new(file)).map_err(|e| e.to_string())?.with_limits(limits))
+}
+
+/// Number of pages (image directories), read without decoding pixels.
+pub fn page_count(path: &Path) -> Result<usize, String> {
+    let mut dec = decoder(path)?;
+    let mut n = 1;
+    while dec.more_images() {
+        dec.next_image().map_err(|e| format!("page {} directory: {e}", n))?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// Iterator over the pages of one TIFF file.
+pub struct TiffPages {
+    dec: Option<Decoder<BufReader<File>>>,
+    /// A second handle on the file for [`deflate_strips`] (positioned reads, so the
+    /// decoder's own position is never disturbed).
+    raw: File,
+    index: usize,
+    first: bool,
+}
+
+impl TiffPages {
+    pub fn open(path: &Path, first_index: usize) -> Result<TiffPages, String> {
+        Self::open_at(path, first_index, 0)
+    }
+
+    /// Starts at the file's page `skip` (directories before it are read, pixels are not);
+    /// `first_index` is the batch index of the file's first page.
+    pub fn open_at(path: &Path, first_index: usize, skip: usize) -> Result<TiffPages, String> {
+        let mut dec = decoder(path)?;
+        for n in 0..skip {
+            dec.next_image().map_err(|e| format!("page {} directory: {e}", n + 1))?;
+        }
+        let raw = File::open(path).map_err(|e| e.to_string())?;
+        Ok(TiffPages { dec: Some(dec), raw, index: first_index + skip, first: true })
+    }
+}
+
+impl Iterator for TiffPages {
+    type Item = Result<PageImage, PageFailure>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let dec = self.dec.as_mut()?;
+        if !self.first {
+            if !dec.more_images() {
+                self.dec = None;
+                return None;
+            }
+            if let Err(e) = dec.next_image() {
+                // The directory chain is broken: nothing after this can be found.
+                self.dec = None;
+                return Some(Err(PageFailure { index: self.index, message: format!("TIFF directory unreadable: {e}") }));
+            }
+        }
+        self.first = false;
+        let index = self.index;
+        self.index += 1;
+        Some(decode_current(dec, &self.raw, index).map_err(|message| PageFailure { index, message }))
+    }
+}
+
+fn decode_current(dec: &mut Decoder<BufReader<File>>, raw: &File, index: usize) -> Result<PageImage, String> {
+    let (w, h) = dec.dimensions().map_err(|e| e.to_string())?;
+    let color = dec.colortype().map_err(|e| e.to_string())?;
+    let mut warnings = Vec::new();
+    let dpi = resolution(dec).unwrap_or_else(|| {
+        warnings.push(format!("no resolution in the file; assumed {DEFAULT_DPI} dpi"));
+        DEFAULT_DPI
+    });
+    let samples = match deflate_strips(dec, raw, w, h, color) {
+        Some(samples) => samples,
+        None => to_u8(dec.read_image().map_err(|e| format!("page data unreadable: {e}"))?)?,
+    };
+    let (image, mode) = to_image(w, h, color, samples)?;
+    Ok(PageImage { index, image, color: mode, dpi, warnings })
+}
+
+fn resolution(dec: &mut Decoder<BufReader<File>>) -> Option<f32> {
+    // Resolutions are RATIONALs, which `Value::into_f32` does not convert.
+    let x = match dec.find_tag(Tag::XResolution).ok()?? {
+        tiff::decoder::ifd::Value::Rational(n, d) if d != 0 => n as f32 / d as f32,
+        v => v.into_f32().ok()?,
+    };
+    let unit = dec.find_tag_unsigned::<u16>(Tag::ResolutionUnit).ok().flatten().unwrap_or(2);
+    let dpi = match unit {
+        3 => x * 2.54,
+        2 => x,
+        _ => return None, // no absolute unit
+    };
+    (dpi.is_finite() && (50.0..=4800.0).contains(&dpi)).then_some(dpi)
+}
+
+fn to_u8(data: DecodingResult) -> Result<Vec<u8>, String> {
+    Ok(match data {
+        DecodingResult::U8(v) => v,
+        DecodingResult::U16(v) => v.into_iter().map(|s| (s >> 8) as u8).collect(),
+        _ => return Err("unsupported sample format (only 1, 8 and 16-bit integer samples)".into()),
+    })
+}
+
+/// The page's samples, if it is 8-bit gray or RGB (alpha allowed), BlackIsZero or RGB,
+/// in Deflate-compressed chunky strips with no predictor or the horizontal one; `None`
+/// for anything else and for any strip that does not decode to exactly its rows.
+fn deflate_strips(dec: &mut Decoder<BufReader<File>>, raw: &File, w: u32, h: u32, color: ColorType) -> Option<Vec<u8>> {
+    let spp = match color {
+        ColorType::Gray(8) => 1,
+        ColorType::GrayA(8) => 2,
+        ColorType::RGB(8) => 3,
+        ColorType::RGBA(8) => 4,
+        _ => return None,
+    };
+    fn tag(dec: &mut Decoder<BufReader<File>>, t: Tag, default: u64) -> Option<u64> {
+        dec.find_tag_unsigned::<u64>(t).ok().map(|v| v.unwrap_or(default))
+    }
+    let compression = tag(dec, Tag::Compression, 1)?;
+    let photometric = tag(dec, Tag::PhotometricInterpretation, u64::MAX)?;
+    let simple = matches!(compression, 8 | 32946)
+        && photometric == if spp <= 2 { 1 } else { 2 }
+        && tag(dec, Tag::PlanarConfiguration, 1)? == 1
+        // One SampleFormat per sample: all unsigned integers.
+        && match dec.find_tag(Tag::SampleFormat).ok()? {
+            None => true,
+            Some(v) => v.into_u64_vec().ok()?.iter().all(|&f| f == 1),
+        }
+        && dec.find_tag(Tag::TileOffsets).ok()?.is_none();
+    let predictor = tag(dec, Tag::Predictor, 1)?;
+    if !simple || !matches!(predictor, 1 | 2) {
+        return None;
+    }
+    let rows_per_strip = (tag(dec, Tag::RowsPerStrip, h as u64)?.min(h as u64) as usize).max(1);
+    let offsets = dec.get_tag_u64_vec(Tag::StripOffsets).ok()?;
+    let counts = dec.get_tag_u64_vec(Tag::StripByteCounts).ok()?;
+    let (w, h) = (w as usize, h as usize);
+    if offsets.len() != h.div_ceil(rows_per_strip) || counts.len() != offsets.len() {
+        return None;
+    }
+    let row = w * spp;
+    // Over the limit: the tiff crate refuses the page with its limit error.
+    let size = row.checked_mul(h).filter(|&n| n <= MAX_DECODED_BYTES)?;
+    let mut out = vec![0u8; size];
+    let mut inflater = libdeflater::Decompressor::new();
+    let mut strip = Vec::new();
+    for (i, (&offset, &count)) in offsets.iter().zip(&counts).enumerate() {
+        if count > MAX_DECODED_BYTES as u64 {
+            return None;
+        }
+        strip.resize(count as usize, 0);
+        raw.read_exact_at(&mut strip, offset).ok()?;
+        let start = i * rows_per_strip * row;
+        let rows = rows_per_strip.min(h - i * rows_per_strip);
+        let target = &mut out[start..start + rows * row];
+        if inflater.zlib_decompress(&strip, target).ok()? != target.len() {
+            return None;
+        }
+    }
+    if predictor == 2 {
+        for line in out.chunks_exact_mut(row) {
+            match spp {
+                1 => undo_horizontal::<1>(line),
+                2 => undo_horizontal::<2>(line),
+                3 => undo_horizontal::<3>(line),
+                _ => undo_horizontal::<4>(line),
+            }
+        }
+    }
+    Some(out)
+}
+
+/// Undoes TIFF's horizontal differencing on one row of `N`-sample pixels. The running
+/// sums stay in registers: `line[x] += line[x - N]` would wait on a store per byte.
+fn undo_horizontal<const N: usize>(line: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if N == 1 {
+        return undo_horizontal_gray_sse2(line);
+    }
+    let mut prev = [0u8; N];
+    for px in line.chunks_exact_mut(N) {
+        for c in 0..N {
+            prev[c] = prev[c].wrapping_add(px[c]);
+            px[c] = prev[c];
+        }
+    }
+}
+
+/// [`undo_horizontal`] for one-sample pixels: a prefix sum 16 bytes at a time (four
+/// shifted adds, then the running total of the bytes before, broadcast), the same bytes.
+#[cfg(target_arch = "x86_64")]
+fn undo_horizontal_gray_sse2(line: &mut [u8]) {
+    use std::arch::x86_64::*;
+    let mut chunks = line.chunks_exact_mut(16);
+    // SAFETY: SSE2 is part of x86_64; loads and stores are unaligned, 16 bytes in bounds.
+    let carry = unsafe {
+        let mut carry = _mm_setzero_si128();
+        for c in chunks.by_ref() {
+            let mut x = _mm_loadu_si128(c.as_ptr() as *const __m128i);
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 1));
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 2));
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 4));
+            x = _mm_add_epi8(x, _mm_slli_si128(x, 8));
+            x = _mm_add_epi8(x, carry);
+            _mm_storeu_si128(c.as_mut_ptr() as *mut __m128i, x);
+            // Byte 15 into every byte.
+            let hi = _mm_unpackhi_epi8(x, x);
+            carry = _mm_shuffle_epi32(_mm_shufflehi_epi16(hi, 0xFF), 0xFF);
+        }
+        _mm_cvtsi128_si32(carry) as u8
+    };
+    let mut prev = carry;
+    for v in chunks.into_remainder() {
+        prev = prev.wrapping_add(*v);
+        *v = prev;
+    }
+}
+
+fn to_image(w: u32, h: u32, color: ColorType, samples: Vec<u8>) -> Result<(DynamicImage, ColorMode), String> {
+    let n = w as usize * h as usize;
+    let short = || format!("page data truncated ({w}x{h})");
+    match color {
+        ColorType::Gray(1) => {
+            let packed = samples;
+            let stride = (w as usize).div_ceil(8);
+            if packed.len() < stride * h as usize {
+                return Err(short());
+            }
+            // The decoder has already applied WhiteIsZero, so 1 = white here.
+            let img = GrayImage::from_fn(w, h, |x, y| {
+                let byte = packed[y as usize * stride + x as usize / 8];
+                image::Luma([if byte & (0x80 >> (x % 8)) != 0 { 255 } else { 0 }])
+            });
+            Ok((DynamicImage::ImageLuma8(img), ColorMode::Bilevel))
+        }
+        ColorType::Gray(8 | 16) | ColorType::GrayA(8 | 16) => {
+            let spp = if matches!(color, ColorType::GrayA(_)) { 2 } else { 1 };
+            if samples.len() < n * spp {
+                return Err(short());
+            }
+            let px: Vec<u8> = if spp == 1 {
+                let mut px = samples;
+                px.truncate(n);
+                px
+            } else {
+                samples.chunks_exact(2).take(n).map(|c| over_white(c[0], c[1])).collect()
+            };
+            Ok((DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, px).ok_or_else(short)?), ColorMode::Gray))
+        }
+        ColorType::RGB(8 | 16) | ColorType::RGBA(8 | 16) => {
+            let spp = if matches!(color, ColorType::RGBA(_)) { 4 } else { 3 };
+            if samples.len() < n * spp {
+                return Err(short());
+            }
+            let px = if spp == 3 {
+                let mut px = samples;
+                px.truncate(n * 3);
+                px
+            } else {
+                let mut px = Vec::with_capacity(n * 3);
+                for c in samples.chunks_exact(4).take(n) {
+                    px.extend([over_white(c[0], c[3]), over_white(c[1], c[3]), over_white(c[2], c[3])]);
+                }
+                px
+            };
+            Ok((DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, px).ok_or_else(short)?), ColorMode::Rgb))
+        }
+        ColorType::Palette(8) => Err("palette TIFF pages are not supported; rescan as gray or colour".into()),
+        other => Err(format!("unsupported TIFF colour type {other:?}")),
+    }
+}
+
+/// Composites a sample with alpha onto white paper.
+fn over_white(v: u8, a: u8) -> u8 {
+    ((v as u32 * a as u32 + 255 * (255 - a as u32) + 127) / 255) as u8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tiff::encoder::{Compression, DeflateLevel, Rational, TiffEncoder, colortype};
+
+    fn write_pages(path: &Path, pages: &[(u32, u32, u8)]) {
+        let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap()).unwrap();
+        for (i, &(w, h, v)) in pages.iter().enumerate() {
+            let data = vec![v; (w * h) as usize];
+            enc = enc.with_compression(match i % 4 {
+                0 => Compression::Lzw,
+                1 => Compression::Deflate(DeflateLevel::default()),
+                2 => Compression::Packbits,
+                _ => Compression::Uncompressed,
+            });
+            let mut img = enc.new_image::<colortype::Gray8>(w, h).unwrap();
+            img.resolution(tiff::tags::ResolutionUnit::Inch, Rational { n: 200, d: 1 });
+            img.write_data(&data).unwrap();
+        }
+    }
+
+    #[test]
+    fn decodes_every_page_with_its_resolution() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.tif");
+        write_pages(&path, &[(40, 30, 10), (50, 20, 200), (10, 10, 128), (12, 7, 3)]);
+        assert_eq!(page_count(&path).unwrap(), 4);
+        let pages: Vec<_> = TiffPages::open(&path, 5).unwrap().map(|p| p.unwrap()).collect();
+        assert_eq!(pages.len(), 4);
+        assert_eq!(pages.iter().map(|p| p.index).collect::<Vec<_>>(), vec![5, 6, 7, 8]);
+        assert_eq!((pages[1].image.width(), pages[1].image.height()), (50, 20));
+        assert_eq!(pages[1].image.to_luma8().get_pixel(3, 3)[0], 200);
+        assert!(pages.iter().all(|p| p.dpi == 200.0 && p.color == ColorMode::Gray && p.warnings.is_empty()));
+    }
+
+    #[test]
+    fn a_truncated_file_fails_pages_not_the_stream() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.tif");
+        write_pages(&path, &[(300, 300, 90), (300, 300, 91)]);
+        let bytes = std::fs::read(&path).unwrap();
+        // Cut into the pixel data of the first page: its strips are incomplete.
+        std::fs::write(&path, &bytes[..bytes.len() - 150]).unwrap();
+        let results: Vec<_> = TiffPages::open(&path, 0).map(|it| it.collect::<Vec<_>>()).unwrap_or_default();
+        assert!(results.iter().any(|r| r.is_err()), "truncation must be reported");
+    }
+
+    #[test]
+    fn a_page_range_decodes_just_those_pages() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.tif");
+        write_pages(&path, &[(40, 30, 10), (50, 20, 200), (10, 10, 128), (12, 7, 3), (9, 9, 77)]);
+        let input = crate::stages::intake::Input::open(&path).unwrap();
+        let pages: Vec<_> = input.pages_range(1..4).map(|p| p.unwrap()).collect();
+        assert_eq!(pages.iter().map(|p| p.index).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(pages[0].image.width(), 50);
+        assert_eq!(pages[2].image.to_luma8().get_pixel(1, 1)[0], 3);
+        assert_eq!(input.pages_range(4..5).map(|p| p.unwrap().index).collect::<Vec<_>>(), vec![4]);
+        assert_eq!(input.pages_range(5..5).count(), 0);
+        // A folder of two files: ranges cross the file boundary.
+        let folder = dir.path().join("f");
+        std::fs::create_dir(&folder).unwrap();
+        write_pages(&folder.join("a.tif"), &[(5, 5, 1), (6, 6, 2)]);
+        write_pages(&folder.join("b.tif"), &[(7, 7, 3), (8, 8, 4)]);
+        let input = crate::stages::intake::Input::open(&folder).unwrap();
+        let got: Vec<_> = input.pages_range(1..3).map(|p| p.unwrap()).map(|p| (p.index, p.image.width())).collect();
+        assert_eq!(got, vec![(1, 6), (2, 7)]);
+    }
+
+    /// Writes Deflate pages (gray, then RGB) with the given predictor and strip height.
+    fn write_deflate(path: &Path, w: u32, h: u32, predictor: tiff::tags::Predictor, rows: u32) -> (Vec<u8>, Vec<u8>) {
+        let gray: Vec<u8> = (0..w * h).map(|i| ((i * 37 + i / w * 11) % 251) as u8).collect();
+        let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 13 + i / (3 * w) * 7) % 241) as u8).collect();
+        let mut enc = TiffEncoder::new(std::fs::File::create(path).unwrap())
+            .unwrap()
+            .with_compression(Compression::Deflate(DeflateLevel::default()))
+            .with_predictor(predictor);
+        let mut img = enc.new_image::<colortype::Gray8>(w, h).unwrap();
+        img.rows_per_strip(rows).unwrap();
+        img.write_data(&gray).unwrap();
+        let mut img = enc.new_image::<colortype::RGB8>(w, h).unwrap();
+        img.rows_per_strip(rows).unwrap();
+        img.write_data(&rgb).unwrap();
+        (gray, rgb)
+    }
+
+    #[test]
+    fn the_gray_predictor_undo_is_a_running_sum() {
+        for len in [0usize, 1, 15, 16, 17, 31, 32, 33, 100, 1654] {
+            let diffs: Vec<u8> = (0..len).map(|i| (i.wrapping_mul(2_654_435_761) >> 7) as u8).collect();
+            let mut got = diffs.clone();
+            undo_horizontal::<1>(&mut got);
+            let mut acc = 0u8;
+            let want: Vec<u8> = diffs.iter().map(|&d| {
+                acc = acc.wrapping_add(d);
+                acc
+            }).collect();
+            assert_eq!(got, want, "len {len}");
+        }
+    }
+
+    #[test]
+    fn deflate_strips_are_read_by_libdeflate_exactly_as_written() {
+        let dir = tempfile::tempdir().unwrap();
+        for (predictor, rows) in [(tiff::tags::Predictor::Horizontal, 7), (tiff::tags::Predictor::None, 40), (tiff::tags::Predictor::Horizontal, 1000)] {
+            let path = dir.path().join("d.tif");
+            let (w, h) = (53, 40);
+            let (gray, rgb) = write_deflate(&path, w, h, predictor, rows);
+            // The fast path itself takes these pages (not the tiff crate behind it).
+            let mut dec = decoder(&path).unwrap();
+            let raw = File::open(&path).unwrap();
+            assert!(deflate_strips(&mut dec, &raw, w, h, ColorType::Gray(8)).as_deref() == Some(&gray[..]), "{predictor:?} {rows}");
+            dec.next_image().unwrap();
+            assert!(deflate_strips(&mut dec, &raw, w, h, ColorType::RGB(8)).as_deref() == Some(&rgb[..]), "{predictor:?} {rows}");
+            // And the pages come out with those samples.
+            let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().map(|p| p.unwrap()).collect();
+            assert!(pages[0].image.to_luma8().into_raw() == gray);
+            assert_eq!(pages[1].color, ColorMode::Rgb);
+            assert!(pages[1].image.to_rgb8().into_raw() == rgb);
+        }
+    }
+
+    #[test]
+    fn other_compressions_are_left_to_the_tiff_crate() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.tif");
+        write_pages(&path, &[(40, 30, 10)]); // LZW
+        let mut dec = decoder(&path).unwrap();
+        let raw = File::open(&path).unwrap();
+        assert!(deflate_strips(&mut dec, &raw, 40, 30, ColorType::Gray(8)).is_none());
+    }
+
+    #[test]
+    fn a_corrupt_deflate_strip_fails_that_page_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.tif");
+        let (w, h) = (64, 64);
+        let (_, rgb) = write_deflate(&path, w, h, tiff::tags::Predictor::Horizontal, 16);
+        // Scribble over the middle of the first page's second strip.
+        let offsets = decoder(&path).unwrap().get_tag_u64_vec(Tag::StripOffsets).unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        for b in &mut bytes[offsets[1] as usize + 4..offsets[1] as usize + 40] {
+            *b ^= 0x5a;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().collect();
+        assert_eq!(pages.len(), 2);
+        let err = pages[0].as_ref().err().expect("the scribbled page fails");
+        assert_eq!(err.index, 0);
+        assert!(err.message.contains("page data unreadable"), "{}", err.message);
+        assert!(pages[1].as_ref().unwrap().image.to_rgb8().into_raw() == rgb);
+    }
+
+    #[test]
+    fn a_page_claiming_huge_dimensions_fails_with_a_clear_error() {
+        // One 23200 x 23200 gray Deflate page: 538 MB decoded, just over the 512 MiB
+        // limit, in one strip that really holds that many (zero) samples, so only the
+        // limit stops it.
+        const SIDE: u32 = 23_200;
+        let strip = {
+            use std::io::Write;
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+            let zeros = vec![0u8; SIDE as usize * 100];
+            for _ in 0..SIDE / 100 {
+                z.write_all(&zeros).unwrap();
+            }
+            z.finish().unwrap()
+        };
+        let entries: [(u16, u16, u32); 9] = [
+            (256, 4, SIDE),                         // ImageWidth
+            (257, 4, SIDE),                         // ImageLength
+            (258, 3, 8),                            // BitsPerSample
+            (259, 3, 8),                            // Compression: Deflate
+            (262, 3, 1),                            // BlackIsZero
+            (273, 4, 8 + 2 + 9 * 12 + 4),           // StripOffsets: right after the IFD
+            (277, 3, 1),                            // SamplesPerPixel
+            (278, 4, SIDE),                         // RowsPerStrip
+            (279, 4, strip.len() as u32),           // StripByteCounts
+        ];
+        let mut tif = b"II*\0".to_vec();
+        tif.extend(8u32.to_le_bytes());
+        tif.extend((entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            tif.extend(tag.to_le_bytes());
+            tif.extend(kind.to_le_bytes());
+            tif.extend(1u32.to_le_bytes());
+            if kind == 3 {
+                tif.extend((value as u16).to_le_bytes());
+                tif.extend([0, 0]);
+            } else {
+                tif.extend(value.to_le_bytes());
+            }
+        }
+        tif.extend(0u32.to_le_bytes());
+        tif.extend(&strip);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("huge.tif");
+        std::fs::write(&path, &tif).unwrap();
+        let mut dec = decoder(&path).unwrap();
+        assert_eq!(dec.dimensions().unwrap(), (SIDE, SIDE));
+        let raw = File::open(&path).unwrap();
+        assert!(deflate_strips(&mut dec, &raw, SIDE, SIDE, ColorType::Gray(8)).is_none());
+        let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().collect();
+        assert_eq!(pages.len(), 1);
+        let err = pages[0].as_ref().err().expect("the page is refused");
+        assert!(err.message.contains("page data unreadable"), "{}", err.message);
+    }
+}
