@@ -12,7 +12,6 @@ use rand::rngs::StdRng;
 use sohoa::stages::barcode::{self, patch::PatchKind, sheets};
 use sohoa::tools::samples::{self, GenOptions, layout};
 
-
 fn scanned(img: &GrayImage, deg: f32, seed: u64) -> GrayImage {
     let mut img = layout::rotate(img, deg);
     layout::add_noise(&mut img, 5.0, &mut StdRng::seed_from_u64(seed));
@@ -57,20 +56,18 @@ fn bench_at(c: &mut Criterion, dpi: f32) {
     layout::add_noise(&mut blank, 5.0, &mut StdRng::seed_from_u64(4));
 
     // What is measured is a successful read (or none, on pages without a separator).
-    for (img, want) in [(&cover, Some("HS:000.00.15.H40-250301-0007")), (&separator, Some("TP:CCCD")), (&patch, Some("PATCHT")), (&content, None), (&blank, None)] {
+    for (img, want) in
+        [(&cover, Some("HS:000.00.15.H40-250301-0007")), (&separator, Some("TP:CCCD")), (&patch, Some("PATCHT")), (&content, None), (&blank, None)]
+    {
         let got: Vec<String> = barcode::scan_page(img, dpi).barcodes.into_iter().map(|b| b.text).collect();
         assert_eq!(got, want.into_iter().map(String::from).collect::<Vec<_>>(), "at {dpi} dpi");
     }
 
     let mut g = c.benchmark_group(format!("barcode_scan_page_{dpi}dpi"));
     g.sample_size(20);
-    for (name, img) in [
-        ("separator_qr_cover", &cover),
-        ("separator_code128", &separator),
-        ("separator_patch_t", &patch),
-        ("dense_content", &content),
-        ("blank", &blank),
-    ] {
+    for (name, img) in
+        [("separator_qr_cover", &cover), ("separator_code128", &separator), ("separator_patch_t", &patch), ("dense_content", &content), ("blank", &blank)]
+    {
         g.bench_function(name, |b| b.iter(|| black_box(barcode::scan_page(black_box(img), dpi))));
     }
     g.finish();

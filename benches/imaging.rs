@@ -10,18 +10,15 @@ use std::time::Duration;
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{BatchSize, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use image::{DynamicImage, GrayImage};
-use sohoa::stages::imaging;
 use sohoa::model::{ColorMode, PageImage};
+use sohoa::stages::imaging;
 use sohoa::tools::synth;
 
 /// CPU time of the whole process (`CLOCK_PROCESS_CPUTIME_ID`).
 struct ProcessCpu;
 
 fn process_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -89,13 +86,7 @@ fn page(img: &GrayImage, color: ColorMode, dpi: f32) -> PageImage {
         ColorMode::Rgb => DynamicImage::ImageRgb8(synth::to_warm_rgb(img)),
         _ => DynamicImage::ImageLuma8(img.clone()),
     };
-    PageImage {
-        index: 0,
-        image,
-        color,
-        dpi,
-        warnings: Vec::new(),
-    }
+    PageImage { index: 0, image, color, dpi, warnings: Vec::new() }
 }
 
 fn bench(c: &mut Criterion<ProcessCpu>) {
@@ -107,58 +98,20 @@ fn bench(c: &mut Criterion<ProcessCpu>) {
 
     let mut g = c.benchmark_group("imaging");
     g.sample_size(20);
-    g.bench_function("estimate_skew/a4_300dpi", |b| {
-        b.iter(|| imaging::estimate_skew(black_box(&a4_300), 300.0))
-    });
-    g.bench_function("detect_orientation/a4_300dpi", |b| {
-        b.iter(|| imaging::detect_orientation(black_box(&a4_300), 300.0))
-    });
-    g.bench_function("blank_verdict/a4_300dpi", |b| {
-        b.iter(|| imaging::blank_verdict(black_box(&a4_300), 300.0))
-    });
+    g.bench_function("estimate_skew/a4_300dpi", |b| b.iter(|| imaging::estimate_skew(black_box(&a4_300), 300.0)));
+    g.bench_function("detect_orientation/a4_300dpi", |b| b.iter(|| imaging::detect_orientation(black_box(&a4_300), 300.0)));
+    g.bench_function("blank_verdict/a4_300dpi", |b| b.iter(|| imaging::blank_verdict(black_box(&a4_300), 300.0)));
     let cases = [
-        (
-            "clean_page/gray_a4_300dpi_skewed",
-            &a4_300,
-            ColorMode::Gray,
-            300.0,
-        ),
-        (
-            "clean_page/gray_a4_300dpi_turned90_skewed",
-            &a4_300_turned,
-            ColorMode::Gray,
-            300.0,
-        ),
-        (
-            "clean_page/gray_a4_200dpi_skewed",
-            &a4_200,
-            ColorMode::Gray,
-            200.0,
-        ),
-        (
-            "clean_page/gray_a4_300dpi_blank",
-            &blank,
-            ColorMode::Gray,
-            300.0,
-        ),
-        (
-            "clean_page/rgb_a4_300dpi_skewed",
-            &a4_300,
-            ColorMode::Rgb,
-            300.0,
-        ),
-        (
-            "clean_page/rgb_a4_300dpi_turned90_skewed",
-            &a4_300_turned,
-            ColorMode::Rgb,
-            300.0,
-        ),
+        ("clean_page/gray_a4_300dpi_skewed", &a4_300, ColorMode::Gray, 300.0),
+        ("clean_page/gray_a4_300dpi_turned90_skewed", &a4_300_turned, ColorMode::Gray, 300.0),
+        ("clean_page/gray_a4_200dpi_skewed", &a4_200, ColorMode::Gray, 200.0),
+        ("clean_page/gray_a4_300dpi_blank", &blank, ColorMode::Gray, 300.0),
+        ("clean_page/rgb_a4_300dpi_skewed", &a4_300, ColorMode::Rgb, 300.0),
+        ("clean_page/rgb_a4_300dpi_turned90_skewed", &a4_300_turned, ColorMode::Rgb, 300.0),
     ];
     for (name, img, color, dpi) in cases {
         let input = page(img, color, dpi);
-        g.bench_function(name, |b| {
-            b.iter_batched(|| input.clone(), imaging::clean_page, BatchSize::LargeInput)
-        });
+        g.bench_function(name, |b| b.iter_batched(|| input.clone(), imaging::clean_page, BatchSize::LargeInput));
     }
     g.finish();
 }

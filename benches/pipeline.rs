@@ -6,8 +6,8 @@
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use image::DynamicImage;
 use sha2::Digest;
-use sohoa::stages::intake::Input;
 use sohoa::model::{ColorMode, DocumentMeta, OcrPage, OcrWord, PdfPage};
+use sohoa::stages::intake::Input;
 use sohoa::tools::samples::{GenOptions, generate_batch, write_multipage_tiff};
 
 /// A page's worth of word boxes: 40 lines of 12 words, as Tesseract gives for a full page.
@@ -60,7 +60,13 @@ fn bench(c: &mut Criterion) {
 
     let encoded = sohoa::stages::pdf::encode_page_image(&page, ColorMode::Gray);
     let pages: Vec<PdfPage> = (0..3).map(|_| PdfPage { image: encoded.clone(), dpi: 300.0, ocr: words() }).collect();
-    let meta = DocumentMeta { page_count: 3, source_batch: "bench".into(), scan_time: "2026-01-05T08:00:00+07:00".into(), title: "bench".into(), ..Default::default() };
+    let meta = DocumentMeta {
+        page_count: 3,
+        source_batch: "bench".into(),
+        scan_time: "2026-01-05T08:00:00+07:00".into(),
+        title: "bench".into(),
+        ..Default::default()
+    };
     c.bench_function("pdf/write_3_pages_with_text_layer", |b| b.iter(|| black_box(sohoa::stages::pdf::write_searchable_pdf(&pages, &meta).unwrap())));
 
     let pdf = sohoa::stages::pdf::write_searchable_pdf(&pages, &meta).unwrap();

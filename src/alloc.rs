@@ -31,10 +31,7 @@ pub fn tune() -> bool {
     {
         // SAFETY: mallopt only sets allocator parameters; it is called before threads.
         let (mmap, trim) = unsafe {
-            (
-                libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int),
-                libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD as libc::c_int),
-            )
+            (libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD as libc::c_int), libc::mallopt(libc::M_TRIM_THRESHOLD, TRIM_THRESHOLD as libc::c_int))
         };
         mmap == 1 && trim == 1
     }

@@ -32,7 +32,6 @@ pub struct Location {
     pub config: Option<PathBuf>,
 }
 
-
 /// How pages are processed.
 #[derive(Args, Clone)]
 pub struct Engine {
@@ -58,7 +57,6 @@ pub struct Engine {
     #[arg(long, env = "SOHOA_WORKERS")]
     pub workers: Option<usize>,
 }
-
 
 #[derive(Subcommand)]
 pub enum Command {
@@ -258,7 +256,6 @@ pub enum Command {
         script: PathBuf,
     },
 }
-
 
 impl Location {
     /// What the flags and environment gave of the settings.

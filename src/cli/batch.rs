@@ -160,10 +160,7 @@ fn print_summary(out: &ProcessOutput) {
             }
         }
     }
-    println!(
-        "{} pages ({} content) in {:.1} s: {:.1} pages/min",
-        out.stats.pages, out.stats.content_pages, out.stats.wall_s, out.stats.pages_per_min
-    );
+    println!("{} pages ({} content) in {:.1} s: {:.1} pages/min", out.stats.pages, out.stats.content_pages, out.stats.wall_s, out.stats.pages_per_min);
 }
 
 #[derive(Serialize)]

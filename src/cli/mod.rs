@@ -23,10 +23,8 @@ use args::{Cli, Command, Location};
 /// `SOHOA_LOG_FORMAT=json` for structured logs.
 pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = std::env::var("SOHOA_LOG")
-        .ok()
-        .map(EnvFilter::new)
-        .unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")));
+    let filter =
+        std::env::var("SOHOA_LOG").ok().map(EnvFilter::new).unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if std::env::var("SOHOA_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
@@ -76,7 +74,8 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             batch::ingest(&inputs, &config, json).await
         }
         Command::Worker { loc, engine, stale_after, poll, exit_when_idle } => {
-            let config = Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
+            let config =
+                Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
             batch::worker(&config, exit_when_idle).await
         }
         Command::Status { batch_id, loc, json } => records::status(batch_id.as_deref(), &location(&loc)?, json).await,
@@ -85,10 +84,10 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             let query = SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit) };
             records::search(&query, &location(&loc)?, json).await
         }
-        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => Ok(crate::tools::bench::run(
-            crate::tools::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages },
-        )
-        .await),
+        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => {
+            Ok(crate::tools::bench::run(crate::tools::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages })
+                .await)
+        }
         Command::BenchInput { out, pages, dpi, seed } => crate::tools::bench::generate_input(&out, pages, dpi, seed)
             .map(|_| exit::OK)
             .map_err(|e| Error::Output { path: out.display().to_string(), source: e }),

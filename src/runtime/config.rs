@@ -164,7 +164,8 @@ impl Config {
             None => crate::stages::ocr::models::materialize_models(&self.data)
                 .map_err(|e| Error::LocalIo { path: self.data.join("models").display().to_string(), source: e })?,
         };
-        let mut opts = PipelineOptions::new(OcrConfig { langs: self.lang.clone(), tessdata: self.tessdata.clone(), models: Some(models), ..Default::default() });
+        let mut opts =
+            PipelineOptions::new(OcrConfig { langs: self.lang.clone(), tessdata: self.tessdata.clone(), models: Some(models), ..Default::default() });
         opts.split.keep_separators = self.keep_separators;
         opts.split.duplex = self.duplex;
         opts.separators = Arc::clone(&self.separators);

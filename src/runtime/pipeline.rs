@@ -21,15 +21,15 @@
 //! failures fail the batch. Callers: the worker (`crate::runtime::worker`), which owns the job
 //! queue and commits the returned [`BatchReport`] to the catalog.
 
+use crate::model::*;
+use crate::runtime::store::Store;
 use crate::stages::barcode;
 use crate::stages::imaging;
 use crate::stages::intake::{Input, PageFailure};
-use crate::model::*;
-use crate::timing::{CpuClock, StageTimes, add_times};
 use crate::stages::ocr::{OcrConfig, OcrEngine, OcrError, bands::BandPool, tesseract::TesseractEngine};
 use crate::stages::pdf;
 use crate::stages::split::{self, SplitEvent, SplitOptions, Splitter};
-use crate::runtime::store::Store;
+use crate::timing::{CpuClock, StageTimes, add_times};
 use sha2::Digest;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -81,10 +81,7 @@ impl PipelineOptions {
     /// `workers`, `ocr` or `engine_factory`.
     pub fn prestart_engines(&self) {
         let (n, ocr, factory) = (self.workers.max(1), self.ocr.clone(), Arc::clone(&self.engine_factory));
-        let handle = std::thread::Builder::new()
-            .name("ocr-init".into())
-            .spawn(move || (0..n).map(|_| factory(&ocr)).collect::<Result<Engines, _>>())
-            .ok();
+        let handle = std::thread::Builder::new().name("ocr-init".into()).spawn(move || (0..n).map(|_| factory(&ocr)).collect::<Result<Engines, _>>()).ok();
         *self.prestarted.lock().expect("prestarted engines") = handle;
     }
 }
@@ -535,14 +532,8 @@ impl<'a> Assembler<'a> {
     }
 }
 
-
 fn document_title(dossier: Option<&str>, doc_type: Option<&str>, seq: usize) -> String {
-    format!(
-        "Hồ sơ {} - {} {}",
-        dossier.unwrap_or("(không mã)"),
-        doc_type.unwrap_or("tài liệu"),
-        seq + 1
-    )
+    format!("Hồ sơ {} - {} {}", dossier.unwrap_or("(không mã)"), doc_type.unwrap_or("tài liệu"), seq + 1)
 }
 
 /// Stable document id: the same batch, dossier and position always give the same id, so
@@ -626,11 +617,8 @@ mod tests {
     #[test]
     fn a_page_over_its_ocr_budget_fails_alone_and_is_stored_as_scanned() {
         use crate::tools::eval::{self, Truth};
-        let content: Vec<_> = eval::build_set_with(6, 3, eval::Defects::Realistic, false)
-            .into_iter()
-            .filter(|p| matches!(p.truth, Truth::Content { .. }))
-            .take(2)
-            .collect();
+        let content: Vec<_> =
+            eval::build_set_with(6, 3, eval::Defects::Realistic, false).into_iter().filter(|p| matches!(p.truth, Truth::Content { .. })).take(2).collect();
         assert_eq!(content.len(), 2);
         let run = |budget_ms: u32| {
             let mut opts = PipelineOptions::new(OcrConfig { deadline_ms: budget_ms, ..OcrConfig::default() });

@@ -49,21 +49,11 @@ pub enum StoreError {
     #[error("Object {key} is corrupt: {detail}")]
     Corrupt { key: String, detail: String },
     #[error("Object store refused access to {key}: {source}")]
-    Denied {
-        key: String,
-        source: object_store::Error,
-    },
+    Denied { key: String, source: object_store::Error },
     #[error("Object store operation on {key} failed: {source}")]
-    Backend {
-        key: String,
-        retryable: bool,
-        source: object_store::Error,
-    },
+    Backend { key: String, retryable: bool, source: object_store::Error },
     #[error("Cannot read local file {path}: {source}")]
-    LocalIo {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    LocalIo { path: PathBuf, source: std::io::Error },
 }
 
 impl StoreError {
@@ -75,25 +65,15 @@ impl StoreError {
             StoreError::NotFound { .. } => "store-not-found",
             StoreError::Corrupt { .. } => "store-corrupt",
             StoreError::Denied { .. } => "store-denied",
-            StoreError::Backend {
-                retryable: true, ..
-            } => "store-unavailable",
-            StoreError::Backend {
-                retryable: false, ..
-            } => "store-failed",
+            StoreError::Backend { retryable: true, .. } => "store-unavailable",
+            StoreError::Backend { retryable: false, .. } => "store-failed",
             StoreError::LocalIo { .. } => "store-local-io",
         }
     }
 
     /// True for failures that may go away on their own (network errors, 5xx, throttling).
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            StoreError::Backend {
-                retryable: true,
-                ..
-            }
-        )
+        matches!(self, StoreError::Backend { retryable: true, .. })
     }
 
     /// Maps an `object_store` error on `key` to a [`StoreError`].
@@ -101,19 +81,11 @@ impl StoreError {
         let key = key.to_string();
         match e {
             object_store::Error::NotFound { .. } => StoreError::NotFound { key },
-            object_store::Error::InvalidPath { source } => StoreError::InvalidKey {
-                key,
-                reason: source.to_string(),
-            },
-            e @ (object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. }) => StoreError::Denied { key, source: e },
+            object_store::Error::InvalidPath { source } => StoreError::InvalidKey { key, reason: source.to_string() },
+            e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => StoreError::Denied { key, source: e },
             e => {
                 let retryable = is_retryable_object_store_error(&e);
-                StoreError::Backend {
-                    key,
-                    retryable,
-                    source: e,
-                }
+                StoreError::Backend { key, retryable, source: e }
             }
         }
     }
@@ -132,13 +104,7 @@ pub fn is_retryable_object_store_error(e: &object_store::Error) -> bool {
     let mut status: Option<u16> = None;
     while let Some(err) = cur {
         if let Some(h) = err.downcast_ref::<HttpError>() {
-            return matches!(
-                h.kind(),
-                HttpErrorKind::Connect
-                    | HttpErrorKind::Request
-                    | HttpErrorKind::Timeout
-                    | HttpErrorKind::Interrupted
-            );
+            return matches!(h.kind(), HttpErrorKind::Connect | HttpErrorKind::Request | HttpErrorKind::Timeout | HttpErrorKind::Interrupted);
         }
         if status.is_none() {
             status = http_status_in(&err.to_string());
@@ -188,9 +154,7 @@ pub struct Store {
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("location", &self.location)
-            .finish()
+        f.debug_struct("Store").field("location", &self.location).finish()
     }
 }
 
@@ -206,23 +170,11 @@ impl Store {
         let Some(raw) = url else {
             return Self::open_local(&data_dir.join("objects"), "default");
         };
-        let bad = |reason: String| StoreError::Config {
-            url: redact(raw),
-            reason,
-        };
-        let parsed = Url::parse(raw).map_err(|e| {
-            bad(format!(
-                "{e}; expected file:///absolute/path, s3://bucket/prefix or another object_store URL"
-            ))
-        })?;
+        let bad = |reason: String| StoreError::Config { url: redact(raw), reason };
+        let parsed = Url::parse(raw).map_err(|e| bad(format!("{e}; expected file:///absolute/path, s3://bucket/prefix or another object_store URL")))?;
         match parsed.scheme() {
             "file" => {
-                let path = parsed.to_file_path().map_err(|()| {
-                    bad(
-                        "a file URL needs an absolute path and no host (file:///data/objects)"
-                            .into(),
-                    )
-                })?;
+                let path = parsed.to_file_path().map_err(|()| bad("a file URL needs an absolute path and no host (file:///data/objects)".into()))?;
                 Self::open_local(&path, raw)
             }
             "s3" | "s3a" => {
@@ -230,22 +182,13 @@ impl Store {
                 if bucket.is_empty() {
                     return Err(bad("missing bucket name (s3://bucket/prefix)".into()));
                 }
-                let retry = RetryConfig {
-                    max_retries: 5,
-                    retry_timeout: Duration::from_secs(60),
-                    ..Default::default()
-                };
-                let s3 = AmazonS3Builder::from_env()
-                    .with_url(raw)
-                    .with_retry(retry)
-                    .build()
-                    .map_err(|e| bad(e.to_string()))?;
+                let retry = RetryConfig { max_retries: 5, retry_timeout: Duration::from_secs(60), ..Default::default() };
+                let s3 = AmazonS3Builder::from_env().with_url(raw).with_retry(retry).build().map_err(|e| bad(e.to_string()))?;
                 let prefix = parsed.path().trim_matches('/').to_string();
                 Ok(Self::with_prefix(Arc::new(s3), &prefix, redact(raw)))
             }
             _ => {
-                let (store, prefix) = object_store::parse_url_opts(&parsed, std::env::vars())
-                    .map_err(|e| bad(e.to_string()))?;
+                let (store, prefix) = object_store::parse_url_opts(&parsed, std::env::vars()).map_err(|e| bad(e.to_string()))?;
                 let store: Arc<dyn ObjectStore> = Arc::from(store);
                 Ok(Self::with_prefix(store, prefix.as_ref(), redact(raw)))
             }
@@ -253,38 +196,20 @@ impl Store {
     }
 
     fn open_local(dir: &Path, label: &str) -> Result<Store, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|e| StoreError::Config {
-            url: label.to_string(),
-            reason: format!("cannot create {}: {e}", dir.display()),
-        })?;
-        let fs = LocalFileSystem::new_with_prefix(dir).map_err(|e| StoreError::Config {
-            url: label.to_string(),
-            reason: e.to_string(),
-        })?;
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Config { url: label.to_string(), reason: format!("cannot create {}: {e}", dir.display()) })?;
+        let fs = LocalFileSystem::new_with_prefix(dir).map_err(|e| StoreError::Config { url: label.to_string(), reason: e.to_string() })?;
         let fs = Arc::new(fs);
-        Ok(Store {
-            inner: fs.clone(),
-            location: dir.display().to_string(),
-            local: Some(fs),
-        })
+        Ok(Store { inner: fs.clone(), location: dir.display().to_string(), local: Some(fs) })
     }
 
     fn with_prefix(store: Arc<dyn ObjectStore>, prefix: &str, location: String) -> Store {
-        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() {
-            store
-        } else {
-            Arc::new(PrefixStore::new(store, prefix.to_string()))
-        };
+        let inner: Arc<dyn ObjectStore> = if prefix.is_empty() { store } else { Arc::new(PrefixStore::new(store, prefix.to_string())) };
         Store { inner, location, local: None }
     }
 
     /// Wraps an existing `object_store` (tests, embedding).
     pub fn from_object_store(inner: Arc<dyn ObjectStore>, location: impl Into<String>) -> Store {
-        Store {
-            inner,
-            location: location.into(),
-            local: None,
-        }
+        Store { inner, location: location.into(), local: None }
     }
 
     /// Where the objects live (no credentials), for logs.
@@ -314,21 +239,12 @@ impl Store {
             return Ok(());
         }
         if bytes.len() > MULTIPART_THRESHOLD {
-            let upload = self
-                .inner
-                .put_multipart(&path)
-                .await
-                .map_err(|e| StoreError::from_object_store(key, e))?;
+            let upload = self.inner.put_multipart(&path).await.map_err(|e| StoreError::from_object_store(key, e))?;
             let mut w = WriteMultipart::new_with_chunk_size(upload, MULTIPART_THRESHOLD);
             w.put(bytes);
-            w.finish()
-                .await
-                .map_err(|e| StoreError::from_object_store(key, e))?;
+            w.finish().await.map_err(|e| StoreError::from_object_store(key, e))?;
         } else {
-            self.inner
-                .put(&path, PutPayload::from_bytes(bytes))
-                .await
-                .map_err(|e| StoreError::from_object_store(key, e))?;
+            self.inner.put(&path, PutPayload::from_bytes(bytes)).await.map_err(|e| StoreError::from_object_store(key, e))?;
         }
         self.verify_written(&path, key, size, &hash).await
     }
@@ -345,10 +261,7 @@ impl Store {
     /// still compares against `hashed`, so a file that changed since fails verification.
     pub async fn put_file_verified_as(&self, key: &str, file: &Path, hashed: (u64, String)) -> Result<(), StoreError> {
         let path = object_path(key)?;
-        let local = |source| StoreError::LocalIo {
-            path: file.to_path_buf(),
-            source,
-        };
+        let local = |source| StoreError::LocalIo { path: file.to_path_buf(), source };
         let (size, hash) = hashed;
         if self.holds(&path, key, size, &hash).await? {
             tracing::debug!(key, "Object already stored, skipping write");
@@ -359,32 +272,18 @@ impl Store {
             // through this process (`sohoa ingest` of a 135 MB scan: 0.22-0.33 s with the
             // upload streamed, 0.19-0.24 s copied; `cp` of it alone takes 0.045 s).
             let src = file.to_path_buf();
-            tokio::task::spawn_blocking(move || copy_into_place(&src, &dest))
-                .await
-                .map_err(|e| local(std::io::Error::other(e)))?
-                .map_err(local)?;
+            tokio::task::spawn_blocking(move || copy_into_place(&src, &dest)).await.map_err(|e| local(std::io::Error::other(e)))?.map_err(local)?;
         } else if size <= MULTIPART_THRESHOLD as u64 {
             let bytes = tokio::fs::read(file).await.map_err(local)?;
-            self.inner
-                .put(&path, PutPayload::from(bytes))
-                .await
-                .map_err(|e| StoreError::from_object_store(key, e))?;
+            self.inner.put(&path, PutPayload::from(bytes)).await.map_err(|e| StoreError::from_object_store(key, e))?;
         } else {
-            let upload = self
-                .inner
-                .put_multipart(&path)
-                .await
-                .map_err(|e| StoreError::from_object_store(key, e))?;
+            let upload = self.inner.put_multipart(&path).await.map_err(|e| StoreError::from_object_store(key, e))?;
             let mut w = WriteMultipart::new_with_chunk_size(upload, MULTIPART_THRESHOLD);
             let mut f = tokio::fs::File::open(file).await.map_err(local)?;
             let mut buf = BytesMut::with_capacity(FILE_READ_CHUNK);
             loop {
                 buf.clear();
-                let n = match (&mut f)
-                    .take(FILE_READ_CHUNK as u64)
-                    .read_buf(&mut buf)
-                    .await
-                {
+                let n = match (&mut f).take(FILE_READ_CHUNK as u64).read_buf(&mut buf).await {
                     Ok(n) => n,
                     Err(e) => {
                         let _ = w.abort().await;
@@ -400,9 +299,7 @@ impl Store {
                 }
                 w.write(&buf);
             }
-            w.finish()
-                .await
-                .map_err(|e| StoreError::from_object_store(key, e))?;
+            w.finish().await.map_err(|e| StoreError::from_object_store(key, e))?;
         }
         // Also catches a file that changed while it was being uploaded.
         self.verify_written(&path, key, size, &hash).await
@@ -414,26 +311,14 @@ impl Store {
         let path = object_path(key)?;
         let want = blake3_hex.to_ascii_lowercase();
         if !is_blake3_hex(&want) {
-            return Err(StoreError::InvalidKey {
-                key: key.to_string(),
-                reason: format!("{blake3_hex:?} is not a 64-digit BLAKE3 hex digest"),
-            });
+            return Err(StoreError::InvalidKey { key: key.to_string(), reason: format!("{blake3_hex:?} is not a 64-digit BLAKE3 hex digest") });
         }
-        let bytes = self
-            .inner
-            .get(&path)
-            .await
-            .map_err(|e| StoreError::from_object_store(key, e))?
-            .bytes()
-            .await
-            .map_err(|e| StoreError::from_object_store(key, e))?;
+        let bytes =
+            self.inner.get(&path).await.map_err(|e| StoreError::from_object_store(key, e))?.bytes().await.map_err(|e| StoreError::from_object_store(key, e))?;
         let got = self::blake3_hex(&bytes);
         if got != want {
             tracing::error!(key, expected = %want, actual = %got, "Stored object does not match its hash");
-            return Err(StoreError::Corrupt {
-                key: key.to_string(),
-                detail: format!("BLAKE3 is {got}, expected {want}"),
-            });
+            return Err(StoreError::Corrupt { key: key.to_string(), detail: format!("BLAKE3 is {got}, expected {want}") });
         }
         Ok(bytes)
     }
@@ -445,12 +330,7 @@ impl Store {
         let path = object_path(key)?;
         let want = blake3_hex.to_ascii_lowercase();
         let local = |source| StoreError::LocalIo { path: dest.to_path_buf(), source };
-        let mut stream = self
-            .inner
-            .get(&path)
-            .await
-            .map_err(|e| StoreError::from_object_store(key, e))?
-            .into_stream();
+        let mut stream = self.inner.get(&path).await.map_err(|e| StoreError::from_object_store(key, e))?.into_stream();
         let mut file = tokio::fs::File::create(dest).await.map_err(local)?;
         let mut hasher = blake3::Hasher::new();
         let mut size = 0u64;
@@ -511,13 +391,7 @@ impl Store {
     }
 
     /// Whether `path` already holds exactly `size` bytes hashing to `hash`.
-    async fn holds(
-        &self,
-        path: &ObjectPath,
-        key: &str,
-        size: u64,
-        hash: &str,
-    ) -> Result<bool, StoreError> {
+    async fn holds(&self, path: &ObjectPath, key: &str, size: u64, hash: &str) -> Result<bool, StoreError> {
         match self.inner.head(path).await {
             Ok(meta) if meta.size == size => {}
             Ok(_) | Err(object_store::Error::NotFound { .. }) => return Ok(false),
@@ -531,26 +405,13 @@ impl Store {
         }
     }
 
-    async fn verify_written(
-        &self,
-        path: &ObjectPath,
-        key: &str,
-        size: u64,
-        hash: &str,
-    ) -> Result<(), StoreError> {
+    async fn verify_written(&self, path: &ObjectPath, key: &str, size: u64, hash: &str) -> Result<(), StoreError> {
         let (n, h) = self.stream_hash(path, key).await?;
         if n != size || h != hash {
-            tracing::error!(
-                key,
-                expected_bytes = size,
-                actual_bytes = n,
-                "Object read back differs from what was written"
-            );
+            tracing::error!(key, expected_bytes = size, actual_bytes = n, "Object read back differs from what was written");
             return Err(StoreError::Corrupt {
                 key: key.to_string(),
-                detail: format!(
-                    "read back {n} bytes with BLAKE3 {h}, wrote {size} bytes with BLAKE3 {hash}"
-                ),
+                detail: format!("read back {n} bytes with BLAKE3 {h}, wrote {size} bytes with BLAKE3 {hash}"),
             });
         }
         Ok(())
@@ -569,12 +430,7 @@ impl Store {
                 _ => StoreError::LocalIo { path: file, source: e },
             });
         }
-        let mut stream = self
-            .inner
-            .get(path)
-            .await
-            .map_err(|e| StoreError::from_object_store(key, e))?
-            .into_stream();
+        let mut stream = self.inner.get(path).await.map_err(|e| StoreError::from_object_store(key, e))?.into_stream();
         let mut hasher = blake3::Hasher::new();
         let mut n = 0u64;
         while let Some(chunk) = stream.next().await {
@@ -587,10 +443,7 @@ impl Store {
 }
 
 fn object_path(key: &str) -> Result<ObjectPath, StoreError> {
-    ObjectPath::parse(key).map_err(|e| StoreError::InvalidKey {
-        key: key.to_string(),
-        reason: e.to_string(),
-    })
+    ObjectPath::parse(key).map_err(|e| StoreError::InvalidKey { key: key.to_string(), reason: e.to_string() })
 }
 
 /// Copies `src` to `dest` the way object_store's local store writes: into a staging file
@@ -678,10 +531,7 @@ mod tests {
     fn keys_are_sharded_by_hash() {
         let h = "ab".to_string() + &"0".repeat(62);
         assert_eq!(Store::document_key(&h), format!("documents/ab/{h}.pdf"));
-        assert_eq!(
-            Store::original_key(&h, ".TIF"),
-            format!("originals/ab/{h}.tif")
-        );
+        assert_eq!(Store::original_key(&h, ".TIF"), format!("originals/ab/{h}.tif"));
         // Bad input never panics.
         assert_eq!(Store::document_key("a"), "documents/__/a.pdf");
     }
@@ -689,12 +539,7 @@ mod tests {
     #[test]
     fn open_rejects_bad_urls() {
         let dir = tempfile::tempdir().unwrap();
-        for url in [
-            "not a url",
-            "file://host/x",
-            "s3:///prefix",
-            "nosuchscheme://x/y",
-        ] {
+        for url in ["not a url", "file://host/x", "s3:///prefix", "nosuchscheme://x/y"] {
             let err = Store::open(Some(url), dir.path()).unwrap_err();
             assert_eq!(err.code(), "store-config", "{url}: {err}");
         }
@@ -709,40 +554,18 @@ mod tests {
 
     #[test]
     fn classifies_object_store_errors() {
-        let http = |kind| object_store::Error::Generic {
-            store: "S3",
-            source: Box::new(HttpError::new(kind, std::io::Error::other("x"))),
-        };
-        assert!(is_retryable_object_store_error(&http(
-            HttpErrorKind::Connect
-        )));
-        assert!(is_retryable_object_store_error(&http(
-            HttpErrorKind::Timeout
-        )));
-        assert!(!is_retryable_object_store_error(&http(
-            HttpErrorKind::Decode
-        )));
-        let msg = |store, m: &str| object_store::Error::Generic {
-            store,
-            source: m.to_string().into(),
-        };
+        let http = |kind| object_store::Error::Generic { store: "S3", source: Box::new(HttpError::new(kind, std::io::Error::other("x"))) };
+        assert!(is_retryable_object_store_error(&http(HttpErrorKind::Connect)));
+        assert!(is_retryable_object_store_error(&http(HttpErrorKind::Timeout)));
+        assert!(!is_retryable_object_store_error(&http(HttpErrorKind::Decode)));
+        let msg = |store, m: &str| object_store::Error::Generic { store, source: m.to_string().into() };
         let e503 = "Error performing PUT in 1s - Server returned non-2xx status code: 503 Service Unavailable: ";
-        let e400 =
-            "Error performing PUT in 1s - Server returned non-2xx status code: 400 Bad Request: ";
+        let e400 = "Error performing PUT in 1s - Server returned non-2xx status code: 400 Bad Request: ";
         assert!(is_retryable_object_store_error(&msg("S3", e503)));
         assert!(!is_retryable_object_store_error(&msg("S3", e400)));
-        assert!(is_retryable_object_store_error(&msg(
-            "S3",
-            "connection reset"
-        )));
-        assert!(!is_retryable_object_store_error(&msg(
-            "LocalFileSystem",
-            "disk full"
-        )));
-        let nf = object_store::Error::NotFound {
-            path: "x".into(),
-            source: "gone".into(),
-        };
+        assert!(is_retryable_object_store_error(&msg("S3", "connection reset")));
+        assert!(!is_retryable_object_store_error(&msg("LocalFileSystem", "disk full")));
+        let nf = object_store::Error::NotFound { path: "x".into(), source: "gone".into() };
         let e = StoreError::from_object_store("x", nf);
         assert_eq!((e.code(), e.is_retryable()), ("store-not-found", false));
         let e = StoreError::from_object_store("k", msg("S3", e503));
@@ -774,10 +597,7 @@ mod tests {
         let other = blake3_hex(b"other");
         let e = store.get_verified(&key, &other).await.unwrap_err();
         assert_eq!(e.code(), "store-corrupt");
-        let e = store
-            .get_verified(&Store::document_key(&other), &other)
-            .await
-            .unwrap_err();
+        let e = store.get_verified(&Store::document_key(&other), &other).await.unwrap_err();
         assert_eq!((e.code(), e.is_retryable()), ("store-not-found", false));
         let e = store.get_verified(&key, "xyz").await.unwrap_err();
         assert_eq!(e.code(), "store-invalid-key");
@@ -841,10 +661,7 @@ mod tests {
             store.put_file_verified(&key3, &src).await.unwrap();
             assert_eq!(store.get_verified(&key3, &hash3).await.unwrap(), small);
 
-            let e = store
-                .put_file_verified(&key3, &dir.path().join("missing"))
-                .await
-                .unwrap_err();
+            let e = store.put_file_verified(&key3, &dir.path().join("missing")).await.unwrap_err();
             assert_eq!(e.code(), "store-local-io");
         }
         // The local copies left no staging file behind, and a listing shows the objects.

@@ -33,8 +33,7 @@ use std::sync::LazyLock;
 static DEFAULT_RULES: LazyLock<rules::SeparatorRules> = LazyLock::new(rules::SeparatorRules::default);
 
 /// Circular 01/2018/TT-VPCP Art. 19: `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX`.
-static DOSSIER_CODE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$").unwrap());
+static DOSSIER_CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$").unwrap());
 
 /// True if `code` has the shape of a dossier code (Circular 01/2018/TT-VPCP Art. 19).
 pub fn is_valid_dossier_code(code: &str) -> bool {
@@ -80,7 +79,11 @@ pub struct SplitPlan {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SplitEvent {
     /// A dossier was opened (cover sheet read, or first page before any cover sheet).
-    DossierOpened { dossier: usize, code: Option<String>, code_valid: bool },
+    DossierOpened {
+        dossier: usize,
+        code: Option<String>,
+        code_valid: bool,
+    },
     /// A document is complete: no later page can join it.
     DocumentClosed(PlannedDocument),
     Warning(String),
@@ -186,9 +189,7 @@ impl Splitter {
     fn warn_unused_type(&mut self, events: &mut Vec<SplitEvent>) {
         if let Some((ty, index)) = self.pending_type.take() {
             let what = ty.map_or_else(|| "plain separator".to_string(), |t| format!("document separator {t:?}"));
-            events.push(SplitEvent::Warning(format!(
-                "page {index}: {what} is followed by no content page; no document created"
-            )));
+            events.push(SplitEvent::Warning(format!("page {index}: {what} is followed by no content page; no document created")));
         }
     }
 }
@@ -200,9 +201,7 @@ pub fn plan_split(pages: &[PageSignal], opts: SplitOptions) -> SplitPlan {
     let events = pages.iter().flat_map(|p| splitter.push(p)).collect::<Vec<_>>();
     for event in events.into_iter().chain(splitter.finish()) {
         match event {
-            SplitEvent::DossierOpened { code, code_valid, .. } => {
-                plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new() })
-            }
+            SplitEvent::DossierOpened { code, code_valid, .. } => plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new() }),
             SplitEvent::DocumentClosed(doc) => plan.dossiers[doc.dossier].documents.push(doc),
             SplitEvent::Warning(w) => plan.warnings.push(w),
         }
@@ -228,15 +227,7 @@ mod tests {
     }
     /// Compact view: per dossier, (code, [(type, pages)]).
     fn view(plan: &SplitPlan) -> Vec<(Option<&str>, Vec<(Option<&str>, Vec<usize>)>)> {
-        plan.dossiers
-            .iter()
-            .map(|d| {
-                (
-                    d.code.as_deref(),
-                    d.documents.iter().map(|doc| (doc.doc_type.as_deref(), doc.pages.clone())).collect(),
-                )
-            })
-            .collect()
+        plan.dossiers.iter().map(|d| (d.code.as_deref(), d.documents.iter().map(|doc| (doc.doc_type.as_deref(), doc.pages.clone())).collect())).collect()
     }
 
     #[test]
@@ -275,10 +266,7 @@ mod tests {
         let plan = plan_split(&pages, SplitOptions::default());
         assert_eq!(
             view(&plan),
-            vec![
-                (Some(CODE), vec![(Some("DON"), vec![2, 4]), (Some("CCCD"), vec![6])]),
-                (Some("000.00.15.H40-250301-0008"), vec![(None, vec![9])]),
-            ]
+            vec![(Some(CODE), vec![(Some("DON"), vec![2, 4]), (Some("CCCD"), vec![6])]), (Some("000.00.15.H40-250301-0008"), vec![(None, vec![9])]),]
         );
         assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
     }
@@ -297,10 +285,8 @@ mod tests {
 
     #[test]
     fn consecutive_separators_never_make_empty_documents() {
-        let plan = plan_split(
-            &[sep(0, "TP:A"), sep(1, "TP:B"), content(2), sep(3, "PATCHT"), sep(4, "PATCHT"), content(5), sep(6, "TP:C")],
-            SplitOptions::default(),
-        );
+        let plan =
+            plan_split(&[sep(0, "TP:A"), sep(1, "TP:B"), content(2), sep(3, "PATCHT"), sep(4, "PATCHT"), content(5), sep(6, "TP:C")], SplitOptions::default());
         assert_eq!(view(&plan), vec![(None, vec![(Some("B"), vec![2]), (None, vec![5])])]);
         assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
     }
@@ -337,10 +323,7 @@ mod tests {
     #[test]
     fn keep_separators_puts_the_sheets_first() {
         let opts = SplitOptions { keep_separators: true, ..Default::default() };
-        let plan = plan_split(
-            &[sep(0, &format!("HS:{CODE}")), sep(1, "TP:A"), content(2), blank(3), sep(4, "TP:B"), content(5), sep(6, "TP:C")],
-            opts,
-        );
+        let plan = plan_split(&[sep(0, &format!("HS:{CODE}")), sep(1, "TP:A"), content(2), blank(3), sep(4, "TP:B"), content(5), sep(6, "TP:C")], opts);
         assert_eq!(view(&plan), vec![(Some(CODE), vec![(Some("A"), vec![0, 1, 2]), (Some("B"), vec![4, 5])])]);
     }
 
@@ -351,10 +334,7 @@ mod tests {
         let duplex = SplitOptions { duplex: true, ..Default::default() };
         assert_eq!(view(&plan_split(&pages, duplex)), vec![(Some(CODE), vec![(Some("A"), vec![4, 5])])]);
         // Without duplex the same pages are content.
-        assert_eq!(
-            view(&plan_split(&pages, SplitOptions::default())),
-            vec![(Some(CODE), vec![(None, vec![1]), (Some("A"), vec![3, 4, 5])])]
-        );
+        assert_eq!(view(&plan_split(&pages, SplitOptions::default())), vec![(Some(CODE), vec![(None, vec![1]), (Some("A"), vec![3, 4, 5])])]);
         // A separator printed on both sides is still a separator; a blank back stays blank.
         let pages = [sep(0, "TP:A"), sep(1, "TP:A"), blank(2), content(3)];
         assert_eq!(view(&plan_split(&pages, duplex)), vec![(None, vec![(Some("A"), vec![3])])]);
@@ -380,10 +360,7 @@ mod tests {
         let events = s.push(&sep(2, "TP:A"));
         assert_eq!(events, vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: None, pages: vec![0, 1] })]);
         assert!(s.push(&content(3)).is_empty());
-        assert_eq!(
-            s.finish(),
-            vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: Some("A".into()), pages: vec![3] })]
-        );
+        assert_eq!(s.finish(), vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: Some("A".into()), pages: vec![3] })]);
     }
 
     /// Exhaustive check over every sequence of up to 7 pages drawn from 6 page kinds

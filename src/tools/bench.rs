@@ -8,11 +8,11 @@
 //! thread, with nothing else. `efficiency = floor time / pipeline time`; 1.0 would mean
 //! every stage but OCR is free.
 
-use crate::runtime::error::exit::{BAD_INPUT as EXIT_BAD_INPUT, OK as EXIT_OK, STORAGE as EXIT_STORAGE};
-use crate::stages::intake::Input;
 use crate::model::PageKind;
-use crate::stages::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
+use crate::runtime::error::exit::{BAD_INPUT as EXIT_BAD_INPUT, OK as EXIT_OK, STORAGE as EXIT_STORAGE};
 use crate::runtime::pipeline::PipelineOptions;
+use crate::stages::intake::Input;
+use crate::stages::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
 use crate::timing::{CpuClock, StageTimes};
 use crate::tools::samples::{GenOptions, generate_batch, write_multipage_tiff_from};
 
@@ -169,12 +169,11 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
             .flatten()
     } else {
         run_worker_processes(&data, args.processes, workers).await?;
-        services
-            .catalog
-            .batch_report(&batch_id)
-            .await
-            .map_err(|e| fail(EXIT_STORAGE, e))?
-            .map(|report| crate::runtime::pipeline::BatchOutcome { report, times: StageTimes::default(), page_errors: 0 })
+        services.catalog.batch_report(&batch_id).await.map_err(|e| fail(EXIT_STORAGE, e))?.map(|report| crate::runtime::pipeline::BatchOutcome {
+            report,
+            times: StageTimes::default(),
+            page_errors: 0,
+        })
     }
     .ok_or_else(|| fail(EXIT_STORAGE, "the bench batch failed; run with SOHOA_LOG=info to see why"))?;
     let wall_s = started.elapsed().as_secs_f64();
@@ -182,8 +181,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     let peak_rss_mb = if args.processes == 0 { peak_rss_mb() } else { 0.0 };
     services.catalog.close().await;
 
-    let content: Vec<usize> =
-        outcome.report.pages.iter().filter(|p| p.kind == PageKind::Content).map(|p| p.index).collect();
+    let content: Vec<usize> = outcome.report.pages.iter().filter(|p| p.kind == PageKind::Content).map(|p| p.index).collect();
     eprintln!("Measuring the Tesseract floor on the same {} content pages...", content.len());
     let floor_s = {
         let (input, content, ocr) = (input.clone(), content.clone(), ocr.clone());
@@ -293,10 +291,7 @@ fn shares(t: &StageTimes) -> Vec<StageShare> {
         ("store", t.store_s),
     ];
     let total: f64 = stages.iter().map(|s| s.1).sum();
-    stages
-        .into_iter()
-        .map(|(stage, cpu_s)| StageShare { stage, cpu_s, share: if total > 0.0 { cpu_s / total } else { 0.0 } })
-        .collect()
+    stages.into_iter().map(|(stage, cpu_s)| StageShare { stage, cpu_s, share: if total > 0.0 { cpu_s / total } else { 0.0 } }).collect()
 }
 
 /// Resets the kernel's peak-RSS mark (VmHWM) so the next reading covers only the run.
@@ -307,12 +302,7 @@ fn reset_peak_rss() {
 fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(0.0, |kb| kb / 1024.0)
 }
 

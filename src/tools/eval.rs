@@ -27,8 +27,8 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
-use crate::stages::imaging::{clean_page, prepare_for_ocr};
 use crate::model::{ColorMode, PageImage};
+use crate::stages::imaging::{clean_page, prepare_for_ocr};
 use crate::tools::samples::{self, GenOptions};
 use crate::tools::synth::{self, Edge, Line, PageSpec};
 
@@ -63,11 +63,7 @@ impl std::str::FromStr for Defects {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Truth {
     /// A text page skewed by `skew_deg` then turned counter-clockwise by `rotation`.
-    Content {
-        skew_deg: f32,
-        rotation: u16,
-        text: String,
-    },
+    Content { skew_deg: f32, rotation: u16, text: String },
     /// A blank sheet (the name says which kind of hard case).
     Blank,
     /// One short line of text on an otherwise empty sheet: not blank.
@@ -88,13 +84,7 @@ pub struct EvalPage {
 impl EvalPage {
     /// The page as intake hands it to the pipeline: gray, numbered `index`, at its dpi.
     pub fn page_image(&self, index: usize) -> PageImage {
-        PageImage {
-            index,
-            image: DynamicImage::ImageLuma8(self.image.clone()),
-            color: ColorMode::Gray,
-            dpi: self.dpi,
-            warnings: Vec::new(),
-        }
+        PageImage { index, image: DynamicImage::ImageLuma8(self.image.clone()), color: ColorMode::Gray, dpi: self.dpi, warnings: Vec::new() }
     }
 
     /// The page as the OCR stage reads it: cleaned, then its OCR copy.
@@ -111,12 +101,7 @@ pub fn build_set(pages: usize, seed: u64, with_straight: bool) -> Vec<EvalPage> 
 }
 
 /// [`build_set`] with the given content-page defects.
-pub fn build_set_with(
-    pages: usize,
-    seed: u64,
-    defects: Defects,
-    with_straight: bool,
-) -> Vec<EvalPage> {
+pub fn build_set_with(pages: usize, seed: u64, defects: Defects, with_straight: bool) -> Vec<EvalPage> {
     let mut out = Vec::new();
     let per_dpi = [(200.0f32, pages.div_ceil(2)), (300.0, pages / 2)];
     let mut rng = StdRng::seed_from_u64(seed);
@@ -135,17 +120,12 @@ pub fn build_set_with(
             let quarter: u32 = rng.random_range(0..4);
             let defect_seed: u64 = rng.random();
             let image = degrade(&clean, dpi, deg, quarter, defect_seed, defects);
-            let straight =
-                with_straight.then(|| degrade(&clean, dpi, 0.0, 0, defect_seed, defects));
+            let straight = with_straight.then(|| degrade(&clean, dpi, 0.0, 0, defect_seed, defects));
             out.push(EvalPage {
                 name: format!("content-{k:03}-{}dpi", dpi as u32),
                 image,
                 dpi,
-                truth: Truth::Content {
-                    skew_deg: deg,
-                    rotation: (quarter * 90) as u16,
-                    text,
-                },
+                truth: Truth::Content { skew_deg: deg, rotation: (quarter * 90) as u16, text },
                 straight,
             });
             k += 1;
@@ -156,20 +136,9 @@ pub fn build_set_with(
         let dpi = if b % 2 == 0 { 300 } else { 200 };
         let kind = ["noise", "bleed", "shadow", "border", "dust"][b % 5];
         let image = blank_page(kind, dpi, rng.random(), (b / 5) as u64);
-        out.push(EvalPage {
-            name: format!("blank-{b:03}-{kind}-{dpi}dpi"),
-            image,
-            dpi: dpi as f32,
-            truth: Truth::Blank,
-            straight: None,
-        });
+        out.push(EvalPage { name: format!("blank-{b:03}-{kind}-{dpi}dpi"), image, dpi: dpi as f32, truth: Truth::Blank, straight: None });
     }
-    const LINES: &[&str] = &[
-        "Trang này để trống",
-        "Số: 12/UBND-VP",
-        "Ghi chú: đã kiểm tra",
-        "Hết./.",
-    ];
+    const LINES: &[&str] = &["Trang này để trống", "Số: 12/UBND-VP", "Ghi chú: đã kiểm tra", "Hết./."];
     for i in 0..(pages / 6).max(2) {
         let dpi = if i % 2 == 0 { 200.0 } else { 300.0 };
         let spec = PageSpec::a4(dpi, synth::pt_to_px(13.0, dpi));
@@ -180,13 +149,7 @@ pub fn build_set_with(
         synth::tint(&mut img, 0.95);
         synth::add_noise(&mut img, s, 10.0);
         synth::add_specks(&mut img, s + 1, 400, dpi / 100.0);
-        out.push(EvalPage {
-            name: format!("oneline-{i:03}-{}dpi", dpi as u32),
-            image: img,
-            dpi,
-            truth: Truth::OneLine,
-            straight: None,
-        });
+        out.push(EvalPage { name: format!("oneline-{i:03}-{}dpi", dpi as u32), image: img, dpi, truth: Truth::OneLine, straight: None });
     }
     out
 }
@@ -196,15 +159,8 @@ fn content_pages(seed: u64, dpi: f32, n: usize) -> Vec<(GrayImage, String)> {
     let mut got = Vec::new();
     let mut s = seed;
     while got.len() < n {
-        let opts = GenOptions {
-            seed: s,
-            dpi,
-            dossiers: n.div_ceil(4).clamp(1, 8),
-            max_skew_deg: 0.0,
-            noise_sigma: 0.0,
-            blank_backs: false,
-            ..Default::default()
-        };
+        let opts =
+            GenOptions { seed: s, dpi, dossiers: n.div_ceil(4).clamp(1, 8), max_skew_deg: 0.0, noise_sigma: 0.0, blank_backs: false, ..Default::default() };
         let batch = samples::generate_batch(&opts);
         for (p, t) in batch.pages.into_iter().zip(batch.truth.pages) {
             if got.len() < n && t.kind == "content" {
@@ -219,14 +175,7 @@ fn content_pages(seed: u64, dpi: f32, n: usize) -> Vec<(GrayImage, String)> {
 /// Skews (corners filled with white paper or a black scanner lid), then adds the defects
 /// drawn from `seed`, then turns the page counter-clockwise by `quarter` quarter turns.
 /// The draws depend on `seed` only, so a page and its straight twin get the same defects.
-fn degrade(
-    clean: &GrayImage,
-    dpi: f32,
-    deg: f32,
-    quarter: u32,
-    seed: u64,
-    defects: Defects,
-) -> GrayImage {
+fn degrade(clean: &GrayImage, dpi: f32, deg: f32, quarter: u32, seed: u64, defects: Defects) -> GrayImage {
     let heavy = defects == Defects::Heavy;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut img = clean.clone();
@@ -247,11 +196,7 @@ fn degrade(
         let d = (dpi / 5.0) as u32;
         synth::add_border(&mut img, d, 0, 0, d / 2, 20);
     }
-    let (noise, specks, speck_radius) = if heavy {
-        (4.0..14.0, 300, dpi / 100.0)
-    } else {
-        (3.0..6.0, 100, dpi / 200.0)
-    };
+    let (noise, specks, speck_radius) = if heavy { (4.0..14.0, 300, dpi / 100.0) } else { (3.0..6.0, 100, dpi / 200.0) };
     synth::add_noise(&mut img, seed, rng.random_range(noise));
     synth::add_specks(&mut img, seed ^ 1, specks, speck_radius);
     let (jpeg_p, quality) = if heavy { (0.5, 50..=90) } else { (0.5, 75..=90) };
@@ -268,9 +213,7 @@ pub fn jpeg_round_trip(img: &GrayImage, quality: u8) -> GrayImage {
     if img.write_with_encoder(enc).is_err() {
         return img.clone();
     }
-    image::load_from_memory_with_format(&buf, ImageFormat::Jpeg)
-        .map(|d| d.into_luma8())
-        .unwrap_or_else(|_| img.clone())
+    image::load_from_memory_with_format(&buf, ImageFormat::Jpeg).map(|d| d.into_luma8()).unwrap_or_else(|_| img.clone())
 }
 
 /// A4 blank sheet of the given hard-case `kind`.
@@ -460,14 +403,8 @@ impl OcrScore {
             cer_straight_300dpi: twins.then(|| rate(&high, true)),
             worst_page_cer: worst.map_or(0.0, |p| p.cer),
             worst_page: worst.map_or(String::new(), |p| p.name.clone()),
-            worst_page_cer_straight: twins
-                .then(|| pages.iter().filter_map(|p| p.cer_straight).fold(0.0, f64::max)),
-            worst_page_excess: twins.then(|| {
-                pages
-                    .iter()
-                    .map(|p| p.cer - p.cer_straight.unwrap_or(0.0))
-                    .fold(f64::NEG_INFINITY, f64::max)
-            }),
+            worst_page_cer_straight: twins.then(|| pages.iter().filter_map(|p| p.cer_straight).fold(0.0, f64::max)),
+            worst_page_excess: twins.then(|| pages.iter().map(|p| p.cer - p.cer_straight.unwrap_or(0.0)).fold(f64::NEG_INFINITY, f64::max)),
             prepare_ms_mean: pages.iter().map(|p| p.prepare_s).sum::<f64>() * 1000.0 / reads,
             ocr_ms_mean: pages.iter().map(|p| p.ocr_s).sum::<f64>() * 1000.0 / reads,
         }
@@ -495,9 +432,7 @@ pub fn evaluate_with(set: &[EvalPage], seed: u64, defects: Defects) -> EvalRepor
             None => timed(),
         };
         let (ts, tr) = match &p.truth {
-            Truth::Content {
-                skew_deg, rotation, ..
-            } => (Some(*skew_deg), Some(*rotation)),
+            Truth::Content { skew_deg, rotation, .. } => (Some(*skew_deg), Some(*rotation)),
             // Upright, skewed a little: must not be turned (its skew is not scored).
             Truth::OneLine => (None, Some(0)),
             Truth::Blank => (None, None),
@@ -523,10 +458,7 @@ pub fn evaluate_with(set: &[EvalPage], seed: u64, defects: Defects) -> EvalRepor
 
 /// CPU time consumed by the calling thread, seconds.
 fn thread_cpu_s() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
     if rc != 0 {
@@ -536,12 +468,7 @@ fn thread_cpu_s() -> f64 {
 }
 
 fn skew_score<'a>(it: impl Iterator<Item = &'a PageResult>) -> SkewScore {
-    let errs: Vec<(f64, f64)> = it
-        .filter_map(|p| {
-            p.truth_skew_deg
-                .map(|t| ((p.skew_deg - t).abs() as f64, p.ms))
-        })
-        .collect();
+    let errs: Vec<(f64, f64)> = it.filter_map(|p| p.truth_skew_deg.map(|t| ((p.skew_deg - t).abs() as f64, p.ms))).collect();
     let n = errs.len().max(1) as f64;
     SkewScore {
         pages: errs.len(),
@@ -557,23 +484,10 @@ fn score(pages: Vec<PageResult>, seed: u64, defects: Defects) -> EvalReport {
     let wrong: Vec<String> = turned
         .iter()
         .filter(|p| Some(p.rotation) != p.truth_rotation)
-        .map(|p| {
-            format!(
-                "{}: true {} got {}",
-                p.name,
-                p.truth_rotation.unwrap_or(0),
-                p.rotation
-            )
-        })
+        .map(|p| format!("{}: true {} got {}", p.name, p.truth_rotation.unwrap_or(0), p.rotation))
         .collect();
     let blank_ok = pages.iter().filter(|p| p.blank == p.truth_blank).count();
-    let ms = |dpi: f32| -> Vec<f64> {
-        content
-            .iter()
-            .filter(|p| p.dpi == dpi)
-            .map(|p| p.ms)
-            .collect()
-    };
+    let ms = |dpi: f32| -> Vec<f64> { content.iter().filter(|p| p.dpi == dpi).map(|p| p.ms).collect() };
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let (m300, m200) = (ms(300.0), ms(200.0));
     EvalReport {
@@ -591,13 +505,7 @@ fn score(pages: Vec<PageResult>, seed: u64, defects: Defects) -> EvalReport {
         content_called_blank: pages.iter().filter(|p| p.blank && !p.truth_blank).count(),
         blank_missed: pages.iter().filter(|p| !p.blank && p.truth_blank).count(),
         clean_ms_300dpi_mean: mean(&m300),
-        clean_wall_ms_300dpi_mean: mean(
-            &content
-                .iter()
-                .filter(|p| p.dpi == 300.0)
-                .map(|p| p.wall_ms)
-                .collect::<Vec<_>>(),
-        ),
+        clean_wall_ms_300dpi_mean: mean(&content.iter().filter(|p| p.dpi == 300.0).map(|p| p.wall_ms).collect::<Vec<_>>()),
         clean_ms_300dpi_max: m300.iter().cloned().fold(0.0, f64::max),
         clean_ms_200dpi_mean: mean(&m200),
         ocr: None,
@@ -609,21 +517,10 @@ fn score(pages: Vec<PageResult>, seed: u64, defects: Defects) -> EvalReport {
 
 /// Reads every content page (after `clean_page`) and its straight twin with Tesseract and
 /// fills the CER fields, on `threads` threads (one engine each).
-fn add_ocr(
-    report: &mut EvalReport,
-    set: &[EvalPage],
-    data: &Path,
-    input: OcrInput,
-    threads: usize,
-) -> Result<(), String> {
+fn add_ocr(report: &mut EvalReport, set: &[EvalPage], data: &Path, input: OcrInput, threads: usize) -> Result<(), String> {
     let models = crate::stages::ocr::models::materialize_models(data).map_err(|e| e.to_string())?;
     let pages = ocr_pages(set, &models, input, threads, |p| {
-        eprintln!(
-            "{}: CER {:.3}% (straight {})",
-            p.name,
-            p.cer * 100.0,
-            p.cer_straight.map_or("not read".into(), |s| format!("{:.3}%", s * 100.0))
-        );
+        eprintln!("{}: CER {:.3}% (straight {})", p.name, p.cer * 100.0, p.cer_straight.map_or("not read".into(), |s| format!("{:.3}%", s * 100.0)));
     })?;
     for p in &pages {
         if let Some(res) = report.pages.iter_mut().find(|r| r.name == p.name) {
@@ -642,13 +539,7 @@ fn add_ocr(
 /// A failed read is retried once (a transient `Tesseract returned -1`, on a page that
 /// reads fine again, was seen once while measuring), then fails the whole run. The
 /// recognition deadline is an hour, not the pipeline's: the eval scores accuracy.
-pub fn ocr_pages(
-    set: &[EvalPage],
-    models: &Path,
-    input: OcrInput,
-    threads: usize,
-    done: impl Fn(&PageOcr) + Sync,
-) -> Result<Vec<PageOcr>, String> {
+pub fn ocr_pages(set: &[EvalPage], models: &Path, input: OcrInput, threads: usize, done: impl Fn(&PageOcr) + Sync) -> Result<Vec<PageOcr>, String> {
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
     let content: Vec<(&EvalPage, &str)> = set
@@ -712,12 +603,8 @@ impl OcrWorker {
             ..Default::default()
         };
         Ok(OcrWorker {
-            engine: crate::stages::ocr::tesseract::TesseractEngine::new(&config)
-                .map_err(|e| e.to_string())?,
-            pool: rayon::ThreadPoolBuilder::new()
-                .num_threads(1)
-                .build()
-                .map_err(|e| e.to_string())?,
+            engine: crate::stages::ocr::tesseract::TesseractEngine::new(&config).map_err(|e| e.to_string())?,
+            pool: rayon::ThreadPoolBuilder::new().num_threads(1).build().map_err(|e| e.to_string())?,
         })
     }
 
@@ -727,23 +614,16 @@ impl OcrWorker {
             use crate::stages::ocr::OcrEngine;
             let (engine, pool) = (&mut self.engine, &self.pool);
             let (ocr, prep, rec) = pool.install(|| {
-                let gray = clean_page(PageImage {
-                    index: 0,
-                    image: DynamicImage::ImageLuma8(img.clone()),
-                    color: ColorMode::Gray,
-                    dpi: p.dpi,
-                    warnings: Vec::new(),
-                })
-                .gray;
+                let gray =
+                    clean_page(PageImage { index: 0, image: DynamicImage::ImageLuma8(img.clone()), color: ColorMode::Gray, dpi: p.dpi, warnings: Vec::new() })
+                        .gray;
                 let c0 = thread_cpu_s();
                 let gray = match input {
                     OcrInput::Prepared => prepare_for_ocr(&gray),
                     OcrInput::Cleaned => gray,
                 };
                 let c1 = thread_cpu_s();
-                let ocr = engine
-                    .recognize(&gray, p.dpi)
-                    .or_else(|_| engine.recognize(&gray, p.dpi));
+                let ocr = engine.recognize(&gray, p.dpi).or_else(|_| engine.recognize(&gray, p.dpi));
                 (ocr, c1 - c0, thread_cpu_s() - c1)
             });
             prepare_s += prep;
@@ -754,16 +634,7 @@ impl OcrWorker {
         };
         let cer = read(&p.image)?;
         let cer_straight = p.straight.as_ref().map(&mut read).transpose()?;
-        Ok(PageOcr {
-            name: p.name.clone(),
-            dpi: p.dpi,
-            chars: text.chars().count(),
-            cer,
-            cer_straight,
-            prepare_s,
-            ocr_s,
-            reads,
-        })
+        Ok(PageOcr { name: p.name.clone(), dpi: p.dpi, chars: text.chars().count(), cer, cer_straight, prepare_s, ocr_s, reads })
     }
 }
 
@@ -791,9 +662,7 @@ fn add_compare(report: &mut EvalReport, set: &[EvalPage], script: &Path) -> Resu
     for p in set {
         if let Truth::Content { skew_deg, .. } = p.truth {
             let file = format!("{}.png", p.name);
-            p.image
-                .save_with_format(dir.join(&file), ImageFormat::Png)
-                .map_err(|e| format!("writing {file}: {e}"))?;
+            p.image.save_with_format(dir.join(&file), ImageFormat::Png).map_err(|e| format!("writing {file}: {e}"))?;
             truth.insert(file.clone(), (skew_deg as f64, p.dpi));
             list.push_str(&file);
             list.push('\n');
@@ -809,12 +678,7 @@ fn add_compare(report: &mut EvalReport, set: &[EvalPage], script: &Path) -> Resu
         .map_err(|e| format!("could not run python3: {e}"))?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
-        return Err(format!(
-            "{} failed ({}): {}",
-            script.display(),
-            out.status,
-            stdout.trim()
-        ));
+        return Err(format!("{} failed ({}): {}", script.display(), out.status, stdout.trim()));
     }
     let mut by_tool: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for line in stdout.lines().filter(|l| l.starts_with('{')) {
@@ -876,25 +740,11 @@ pub struct EvalArgs {
 pub fn run(args: &EvalArgs) -> u8 {
     let t = Instant::now();
     let set = build_set_with(args.pages.max(1), args.seed, args.defects, args.ocr);
-    eprintln!(
-        "Generated {} pages in {:.1} s; cleaning them on one core...",
-        set.len(),
-        t.elapsed().as_secs_f64()
-    );
+    eprintln!("Generated {} pages in {:.1} s; cleaning them on one core...", set.len(), t.elapsed().as_secs_f64());
     let mut report = evaluate_with(&set, args.seed, args.defects);
     let mut code = 0;
     if args.ocr
-        && let Err(e) = add_ocr(
-            &mut report,
-            &set,
-            &args.data,
-            if args.ocr_plain {
-                OcrInput::Cleaned
-            } else {
-                OcrInput::Prepared
-            },
-            args.ocr_threads,
-        )
+        && let Err(e) = add_ocr(&mut report, &set, &args.data, if args.ocr_plain { OcrInput::Cleaned } else { OcrInput::Prepared }, args.ocr_threads)
     {
         eprintln!("error: OCR comparison could not run: {e}");
         code = 2;
@@ -929,12 +779,8 @@ fn print_summary(r: &EvalReport) {
         r.blank_pages,
         r.one_line_pages
     );
-    let row = |name: &str, s: &SkewScore| {
-        println!(
-            "  {name:<22} pages {:3}  MAE {:.4}°  max {:.4}°  {:7.1} ms/page",
-            s.pages, s.mae_deg, s.max_err_deg, s.mean_ms
-        )
-    };
+    let row =
+        |name: &str, s: &SkewScore| println!("  {name:<22} pages {:3}  MAE {:.4}°  max {:.4}°  {:7.1} ms/page", s.pages, s.mae_deg, s.max_err_deg, s.mean_ms);
     println!("skew (sohoa clean_page, one core):");
     row("all", &r.skew);
     row("200 dpi", &r.skew_200dpi);
@@ -949,24 +795,12 @@ fn print_summary(r: &EvalReport) {
         "orientation: {:.2}% right ({} wrong){}",
         r.orientation_accuracy * 100.0,
         r.orientation_wrong.len(),
-        if r.orientation_wrong.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", r.orientation_wrong.join("; "))
-        }
+        if r.orientation_wrong.is_empty() { String::new() } else { format!(": {}", r.orientation_wrong.join("; ")) }
     );
-    println!(
-        "blank: {:.2}% right; content called blank {}; blank missed {}",
-        r.blank_accuracy * 100.0,
-        r.content_called_blank,
-        r.blank_missed
-    );
+    println!("blank: {:.2}% right; content called blank {}; blank missed {}", r.blank_accuracy * 100.0, r.content_called_blank, r.blank_missed);
     println!(
         "clean_page one core, CPU time: 300 dpi mean {:.1} ms (max {:.1}), 200 dpi mean {:.1} ms; 300 dpi wall {:.1} ms",
-        r.clean_ms_300dpi_mean,
-        r.clean_ms_300dpi_max,
-        r.clean_ms_200dpi_mean,
-        r.clean_wall_ms_300dpi_mean
+        r.clean_ms_300dpi_mean, r.clean_ms_300dpi_max, r.clean_ms_200dpi_mean, r.clean_wall_ms_300dpi_mean
     );
     if let Some(o) = &r.ocr {
         let pct = |v: f64| format!("{:.3}%", v * 100.0);
@@ -994,14 +828,8 @@ fn print_summary(r: &EvalReport) {
             opt(o.cer_straight_200dpi),
             opt(o.cer_straight_300dpi)
         );
-        println!(
-            "  worst page skewed minus straight: {}",
-            o.worst_page_excess.map_or("-".into(), |v| format!("{:+.3} points", v * 100.0))
-        );
-        println!(
-            "  CPU time per read (one thread): Tesseract {:.0} ms, prepare_for_ocr {:.1} ms",
-            o.ocr_ms_mean, o.prepare_ms_mean
-        );
+        println!("  worst page skewed minus straight: {}", o.worst_page_excess.map_or("-".into(), |v| format!("{:+.3} points", v * 100.0)));
+        println!("  CPU time per read (one thread): Tesseract {:.0} ms, prepare_for_ocr {:.1} ms", o.ocr_ms_mean, o.prepare_ms_mean);
     }
 }
 
@@ -1024,24 +852,12 @@ mod tests {
     }
 
     fn page(name: &str, dpi: f32, chars: usize, cer: f64, straight: Option<f64>) -> PageOcr {
-        PageOcr {
-            name: name.into(),
-            dpi,
-            chars,
-            cer,
-            cer_straight: straight,
-            prepare_s: 0.001,
-            ocr_s: 1.0,
-            reads: if straight.is_some() { 2 } else { 1 },
-        }
+        PageOcr { name: name.into(), dpi, chars, cer, cer_straight: straight, prepare_s: 0.001, ocr_s: 1.0, reads: if straight.is_some() { 2 } else { 1 } }
     }
 
     #[test]
     fn ocr_score_is_character_weighted_per_resolution() {
-        let pages = [
-            page("a", 200.0, 1000, 0.01, Some(0.005)),
-            page("b", 300.0, 3000, 0.002, Some(0.004)),
-        ];
+        let pages = [page("a", 200.0, 1000, 0.01, Some(0.005)), page("b", 300.0, 3000, 0.002, Some(0.004))];
         let s = OcrScore::from_pages(OcrInput::Cleaned, &pages);
         assert_eq!(s.pages, 2);
         assert!((s.cer_skewed - (10.0 + 6.0) / 4000.0).abs() < 1e-12);

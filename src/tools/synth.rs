@@ -93,25 +93,13 @@ pub struct Line<'a> {
 
 impl<'a> Line<'a> {
     pub fn left(text: &'a str) -> Self {
-        Line {
-            text,
-            align: Align::Left,
-            style: FontStyle::Regular,
-        }
+        Line { text, align: Align::Left, style: FontStyle::Regular }
     }
     pub fn center(text: &'a str, style: FontStyle) -> Self {
-        Line {
-            text,
-            align: Align::Center,
-            style,
-        }
+        Line { text, align: Align::Center, style }
     }
     pub fn right(text: &'a str, style: FontStyle) -> Self {
-        Line {
-            text,
-            align: Align::Right,
-            style,
-        }
+        Line { text, align: Align::Right, style }
     }
 }
 
@@ -134,23 +122,11 @@ pub struct PageSpec {
 impl PageSpec {
     /// A4 portrait with administrative-document margins.
     pub fn a4(dpi: f32, font_px: f32) -> Self {
-        PageSpec {
-            width_in: A4_WIDTH_IN,
-            height_in: A4_HEIGHT_IN,
-            dpi,
-            font_px,
-            margins_mm: [30.0, 20.0, 15.0],
-            line_spacing: 1.3,
-            ink: 15,
-        }
+        PageSpec { width_in: A4_WIDTH_IN, height_in: A4_HEIGHT_IN, dpi, font_px, margins_mm: [30.0, 20.0, 15.0], line_spacing: 1.3, ink: 15 }
     }
     /// A4 landscape (text stays horizontal).
     pub fn a4_landscape(dpi: f32, font_px: f32) -> Self {
-        PageSpec {
-            width_in: A4_HEIGHT_IN,
-            height_in: A4_WIDTH_IN,
-            ..Self::a4(dpi, font_px)
-        }
+        PageSpec { width_in: A4_HEIGHT_IN, height_in: A4_WIDTH_IN, ..Self::a4(dpi, font_px) }
     }
 }
 
@@ -173,14 +149,8 @@ pub fn admin_document_lines(variant: u64) -> Vec<Line<'static>> {
         Line::left("ỦY BAN NHÂN DÂN THÀNH PHỐ HÀ NỘI"),
         Line::left("Số: 12/UBND-VP"),
         Line::right("Hà Nội, ngày 05 tháng 01 năm 2026", FontStyle::Italic),
-        Line::center(
-            "V/v triển khai tiếp nhận hồ sơ qua dịch vụ bưu chính công ích",
-            FontStyle::Regular,
-        ),
-        Line::center(
-            "Kính gửi: Các sở, ban, ngành thuộc thành phố",
-            FontStyle::Regular,
-        ),
+        Line::center("V/v triển khai tiếp nhận hồ sơ qua dịch vụ bưu chính công ích", FontStyle::Regular),
+        Line::center("Kính gửi: Các sở, ban, ngành thuộc thành phố", FontStyle::Regular),
     ];
     let n = BODY_PARAGRAPHS.len();
     let count = 4 + (variant as usize % 3);
@@ -261,31 +231,11 @@ enum Tone {
 }
 
 /// Each row: a base vowel followed by it with grave, hook above, tilde, acute, dot below.
-const VI_LETTERS: [&str; 12] = [
-    "aàảãáạ",
-    "ăằẳẵắặ",
-    "âầẩẫấậ",
-    "eèẻẽéẹ",
-    "êềểễếệ",
-    "iìỉĩíị",
-    "oòỏõóọ",
-    "ôồổỗốộ",
-    "ơờởỡớợ",
-    "uùủũúụ",
-    "ưừửữứự",
-    "yỳỷỹýỵ",
-];
+const VI_LETTERS: [&str; 12] = ["aàảãáạ", "ăằẳẵắặ", "âầẩẫấậ", "eèẻẽéẹ", "êềểễếệ", "iìỉĩíị", "oòỏõóọ", "ôồổỗốộ", "ơờởỡớợ", "uùủũúụ", "ưừửữứự", "yỳỷỹýỵ"];
 
 /// Splits a Vietnamese letter into base letter, tone mark and horn (ơ, ư).
 fn decompose(c: char) -> Option<(char, Option<Tone>, bool)> {
-    const TONES: [Option<Tone>; 6] = [
-        None,
-        Some(Tone::Grave),
-        Some(Tone::Hook),
-        Some(Tone::Tilde),
-        Some(Tone::Acute),
-        Some(Tone::Dot),
-    ];
+    const TONES: [Option<Tone>; 6] = [None, Some(Tone::Grave), Some(Tone::Hook), Some(Tone::Tilde), Some(Tone::Acute), Some(Tone::Dot)];
     for row in VI_LETTERS {
         for (k, v) in row.chars().enumerate() {
             let upper = v.to_uppercase().next().unwrap_or(v);
@@ -298,11 +248,7 @@ fn decompose(c: char) -> Option<(char, Option<Tone>, bool)> {
                 'ư' => ('u', true),
                 b => (b, false),
             };
-            let base = if upper == c && v != c {
-                base.to_uppercase().next().unwrap_or(base)
-            } else {
-                base
-            };
+            let base = if upper == c && v != c { base.to_uppercase().next().unwrap_or(base) } else { base };
             return Some((base, TONES[k], horn));
         }
     }
@@ -326,11 +272,7 @@ fn wrap<F: Font, S: ScaleFont<F>>(sf: &S, text: &str, width: f32) -> Vec<String>
     let mut rows = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
-        let candidate = if cur.is_empty() {
-            word.to_string()
-        } else {
-            format!("{cur} {word}")
-        };
+        let candidate = if cur.is_empty() { word.to_string() } else { format!("{cur} {word}") };
         if !cur.is_empty() && text_width(sf, &candidate) > width {
             rows.push(std::mem::take(&mut cur));
             cur = word.to_string();
@@ -344,18 +286,10 @@ fn wrap<F: Font, S: ScaleFont<F>>(sf: &S, text: &str, width: f32) -> Vec<String>
     rows
 }
 
-fn draw_text<F: Font, S: ScaleFont<F>>(
-    img: &mut GrayImage,
-    sf: &S,
-    text: &str,
-    x0: f32,
-    baseline: f32,
-    ink: u8,
-) {
+fn draw_text<F: Font, S: ScaleFont<F>>(img: &mut GrayImage, sf: &S, text: &str, x0: f32, baseline: f32, ink: u8) {
     let mut x = x0;
     let mut prev = None;
-    let em =
-        sf.scale().y * sf.font().units_per_em().unwrap_or(2048.0) / sf.font().height_unscaled();
+    let em = sf.scale().y * sf.font().units_per_em().unwrap_or(2048.0) / sf.font().height_unscaled();
     for c in text.chars() {
         let (id, tone, horn) = resolve(sf, c);
         if let Some(p) = prev {
@@ -372,17 +306,10 @@ fn draw_text<F: Font, S: ScaleFont<F>>(
         let cx = (b.min.x + b.max.x) / 2.0;
         let gap = 0.05 * em;
         if horn {
-            place_mark(img, sf, '\u{2019}', 0.75, ink, 1.0, |mb| {
-                (
-                    b.max.x - 0.12 * em - mb.min.x,
-                    b.min.y - 0.06 * em - mb.min.y,
-                )
-            });
+            place_mark(img, sf, '\u{2019}', 0.75, ink, 1.0, |mb| (b.max.x - 0.12 * em - mb.min.x, b.min.y - 0.06 * em - mb.min.y));
         }
         let above = |m: char, s: f32, clip: f32, img: &mut GrayImage| {
-            place_mark(img, sf, m, s, ink, clip, |mb| {
-                (cx - (mb.min.x + mb.max.x) / 2.0, b.min.y - gap - mb.max.y)
-            });
+            place_mark(img, sf, m, s, ink, clip, |mb| (cx - (mb.min.x + mb.max.x) / 2.0, b.min.y - gap - mb.max.y));
         };
         match tone {
             Some(Tone::Grave) => above('`', 0.9, 1.0, img),
@@ -390,12 +317,7 @@ fn draw_text<F: Font, S: ScaleFont<F>>(
             Some(Tone::Tilde) => above('\u{2DC}', 0.9, 1.0, img),
             Some(Tone::Hook) => above('?', 0.5, 0.68, img),
             Some(Tone::Dot) => {
-                place_mark(img, sf, '.', 1.0, ink, 1.0, |mb| {
-                    (
-                        cx - (mb.min.x + mb.max.x) / 2.0,
-                        baseline + 0.08 * em - mb.min.y,
-                    )
-                });
+                place_mark(img, sf, '.', 1.0, ink, 1.0, |mb| (cx - (mb.min.x + mb.max.x) / 2.0, baseline + 0.08 * em - mb.min.y));
             }
             None => {}
         }
@@ -413,22 +335,13 @@ fn place_mark<F: Font, S: ScaleFont<F>>(
     clip: f32,
     at: impl Fn(ab_glyph::Rect) -> (f32, f32),
 ) -> ab_glyph::Rect {
-    let s = PxScale {
-        x: sf.scale().x * scale,
-        y: sf.scale().y * scale,
-    };
+    let s = PxScale { x: sf.scale().x * scale, y: sf.scale().y * scale };
     let id = sf.font().glyph_id(m);
-    let Some(probe) = sf
-        .font()
-        .outline_glyph(id.with_scale_and_position(s, point(0.0, 0.0)))
-    else {
+    let Some(probe) = sf.font().outline_glyph(id.with_scale_and_position(s, point(0.0, 0.0))) else {
         return ab_glyph::Rect::default();
     };
     let (dx, dy) = at(probe.px_bounds());
-    let Some(o) = sf
-        .font()
-        .outline_glyph(id.with_scale_and_position(s, point(dx.round(), dy.round())))
-    else {
+    let Some(o) = sf.font().outline_glyph(id.with_scale_and_position(s, point(dx.round(), dy.round()))) else {
         return ab_glyph::Rect::default();
     };
     draw_outline(img, &o, ink, clip);
@@ -467,36 +380,29 @@ pub fn rotate_gray(img: &GrayImage, deg: f32, fill: u8) -> GrayImage {
     let (cx, cy) = (w as f64 / 2.0, h as f64 / 2.0);
     let src = img.as_raw();
     let get = |x: i64, y: i64| -> f64 {
-        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 {
-            fill as f64
-        } else {
-            src[y as usize * w as usize + x as usize] as f64
-        }
+        if x < 0 || y < 0 || x >= w as i64 || y >= h as i64 { fill as f64 } else { src[y as usize * w as usize + x as usize] as f64 }
     };
-    out.par_chunks_mut(w as usize)
-        .enumerate()
-        .for_each(|(oy, row)| {
-            let ry = oy as f64 + 0.5 - cy;
-            for (ox, p) in row.iter_mut().enumerate() {
-                let rx = ox as f64 + 0.5 - cx;
-                // Output shows the source turned CCW by deg: sample the source turned back (CW).
-                let sx = rx * c - ry * s + cx - 0.5;
-                let sy = rx * s + ry * c + cy - 0.5;
-                let (fx, fy) = (sx.floor(), sy.floor());
-                let (ax, ay) = (sx - fx, sy - fy);
-                let (ix, iy) = (fx as i64, fy as i64);
-                let v = if ix >= 0 && iy >= 0 && ix + 1 < w as i64 && iy + 1 < h as i64 {
-                    let i = iy as usize * w as usize + ix as usize;
-                    let (p00, p01) = (src[i] as f64, src[i + 1] as f64);
-                    let (p10, p11) = (src[i + w as usize] as f64, src[i + w as usize + 1] as f64);
-                    (p00 * (1.0 - ax) + p01 * ax) * (1.0 - ay) + (p10 * (1.0 - ax) + p11 * ax) * ay
-                } else {
-                    (get(ix, iy) * (1.0 - ax) + get(ix + 1, iy) * ax) * (1.0 - ay)
-                        + (get(ix, iy + 1) * (1.0 - ax) + get(ix + 1, iy + 1) * ax) * ay
-                };
-                *p = (v + 0.5) as u8;
-            }
-        });
+    out.par_chunks_mut(w as usize).enumerate().for_each(|(oy, row)| {
+        let ry = oy as f64 + 0.5 - cy;
+        for (ox, p) in row.iter_mut().enumerate() {
+            let rx = ox as f64 + 0.5 - cx;
+            // Output shows the source turned CCW by deg: sample the source turned back (CW).
+            let sx = rx * c - ry * s + cx - 0.5;
+            let sy = rx * s + ry * c + cy - 0.5;
+            let (fx, fy) = (sx.floor(), sy.floor());
+            let (ax, ay) = (sx - fx, sy - fy);
+            let (ix, iy) = (fx as i64, fy as i64);
+            let v = if ix >= 0 && iy >= 0 && ix + 1 < w as i64 && iy + 1 < h as i64 {
+                let i = iy as usize * w as usize + ix as usize;
+                let (p00, p01) = (src[i] as f64, src[i + 1] as f64);
+                let (p10, p11) = (src[i + w as usize] as f64, src[i + w as usize + 1] as f64);
+                (p00 * (1.0 - ax) + p01 * ax) * (1.0 - ay) + (p10 * (1.0 - ax) + p11 * ax) * ay
+            } else {
+                (get(ix, iy) * (1.0 - ax) + get(ix + 1, iy) * ax) * (1.0 - ay) + (get(ix, iy + 1) * (1.0 - ax) + get(ix + 1, iy + 1) * ax) * ay
+            };
+            *p = (v + 0.5) as u8;
+        }
+    });
     out
 }
 
@@ -521,23 +427,21 @@ pub fn add_noise(img: &mut GrayImage, seed: u64, amount: f32) {
     let mut seeder = StdRng::seed_from_u64(seed);
     let chunks = img.len().div_ceil(w * CHUNK_ROWS);
     let seeds: Vec<u64> = (0..chunks).map(|_| seeder.random()).collect();
-    img.par_chunks_mut(w * CHUNK_ROWS)
-        .zip(seeds)
-        .for_each(|(chunk, s)| {
-            let mut state = s;
-            for p in chunk.iter_mut() {
-                // SplitMix64 step, then a sum of four 16-bit uniforms (Irwin-Hall, variance
-                // 4/12 of the unit range, hence the sqrt(3) scale).
-                state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-                let mut z = state;
-                z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-                z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-                z ^= z >> 31;
-                let sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
-                let n = (sum as f32 / 65535.0 - 2.0) * 1.732_050_8 * amount;
-                *p = (*p as f32 + n).round().clamp(0.0, 255.0) as u8;
-            }
-        });
+    img.par_chunks_mut(w * CHUNK_ROWS).zip(seeds).for_each(|(chunk, s)| {
+        let mut state = s;
+        for p in chunk.iter_mut() {
+            // SplitMix64 step, then a sum of four 16-bit uniforms (Irwin-Hall, variance
+            // 4/12 of the unit range, hence the sqrt(3) scale).
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            let sum = (z & 0xFFFF) + ((z >> 16) & 0xFFFF) + ((z >> 32) & 0xFFFF) + (z >> 48);
+            let n = (sum as f32 / 65535.0 - 2.0) * 1.732_050_8 * amount;
+            *p = (*p as f32 + n).round().clamp(0.0, 255.0) as u8;
+        }
+    });
 }
 
 /// Sprinkles `count` dark specks (discs of radius 0.5..=max_radius px, gray 0..80).
@@ -598,20 +502,17 @@ pub fn box_blur(img: &GrayImage, radius: u32) -> GrayImage {
     let src = img.as_raw();
     // Horizontal pass into u16 sums, with the counts divided out later.
     let mut horiz = vec![0u16; w * h];
-    horiz
-        .par_chunks_mut(w)
-        .zip(src.par_chunks(w))
-        .for_each(|(o, line)| {
-            let mut pre = vec![0u32; w + 1];
-            for x in 0..w {
-                pre[x + 1] = pre[x] + line[x] as u32;
-            }
-            for (x, v) in o.iter_mut().enumerate() {
-                let a = x.saturating_sub(r);
-                let b = (x + r + 1).min(w);
-                *v = ((pre[b] - pre[a]) / (b - a) as u32) as u16;
-            }
-        });
+    horiz.par_chunks_mut(w).zip(src.par_chunks(w)).for_each(|(o, line)| {
+        let mut pre = vec![0u32; w + 1];
+        for x in 0..w {
+            pre[x + 1] = pre[x] + line[x] as u32;
+        }
+        for (x, v) in o.iter_mut().enumerate() {
+            let a = x.saturating_sub(r);
+            let b = (x + r + 1).min(w);
+            *v = ((pre[b] - pre[a]) / (b - a) as u32) as u16;
+        }
+    });
     let mut out = vec![0u8; w * h];
     out.par_chunks_mut(w).enumerate().for_each(|(y, o)| {
         let a = y.saturating_sub(r);
@@ -679,9 +580,7 @@ pub fn add_edge_shadow(img: &mut GrayImage, edge: Edge, width: u32, darkest: u8)
 
 /// Multiplies every pixel by `factor` (paper tint: 0.94 turns 255 into 240).
 pub fn tint(img: &mut GrayImage, factor: f32) {
-    let lut: Vec<u8> = (0..256)
-        .map(|v| (v as f32 * factor).round().clamp(0.0, 255.0) as u8)
-        .collect();
+    let lut: Vec<u8> = (0..256).map(|v| (v as f32 * factor).round().clamp(0.0, 255.0) as u8).collect();
     img.par_iter_mut().for_each(|p| *p = lut[*p as usize]);
 }
 

@@ -21,9 +21,8 @@ pub fn process(inputs: &[&Path], data: &Path, extra: &[&str]) -> (i32, Value, St
     cmd.arg("process").args(inputs).arg("--data").arg(data).arg("--json").args(extra);
     let out: Output = cmd.output().expect("sohoa runs");
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("stdout is one JSON object ({e}); stdout={:?} stderr={stderr}", String::from_utf8_lossy(&out.stdout))
-    });
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is one JSON object ({e}); stdout={:?} stderr={stderr}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap_or(-1), json, stderr)
 }
 
@@ -36,7 +35,8 @@ pub fn get(id: &str, out: &Path, data: &Path) -> i32 {
 /// reading order sohoa writes; none: poppler's layout mode, which re-derives the layout and
 /// reads the two columns of a Decree 30 header row by row).
 pub fn pdftotext_mode(pdf: &Path, mode: &[&str]) -> String {
-    let out = Command::new("pdftotext").args(mode).args(["-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext is installed (scripts/install-deps.sh)");
+    let out =
+        Command::new("pdftotext").args(mode).args(["-enc", "UTF-8"]).arg(pdf).arg("-").output().expect("pdftotext is installed (scripts/install-deps.sh)");
     assert!(out.status.success(), "pdftotext failed on {}", pdf.display());
     String::from_utf8(out.stdout).expect("UTF-8")
 }
@@ -99,12 +99,8 @@ fn batch_cer_with(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path
             let pdf = scratch.join(format!("{}.pdf", doc["id"].as_str().unwrap()));
             assert_eq!(get(doc["id"].as_str().unwrap(), &pdf, data), 0);
             let text = pdftotext_mode(&pdf, mode);
-            let reference: Vec<&str> = doc["source_pages"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|p| truth.pages[p.as_u64().unwrap() as usize].text.as_deref())
-                .collect();
+            let reference: Vec<&str> =
+                doc["source_pages"].as_array().unwrap().iter().filter_map(|p| truth.pages[p.as_u64().unwrap() as usize].text.as_deref()).collect();
             let reference = reference.join("\n");
             let n = reference.chars().filter(|c| !c.is_whitespace()).count();
             let cer = sohoa::tools::samples::cer(&reference, &text);

@@ -19,7 +19,13 @@ fn a_pdf_of_scanned_pages_splits_like_the_tiff() {
             ocr: OcrPage::default(),
         })
         .collect();
-    let meta = DocumentMeta { page_count: pages.len(), source_batch: "scanner".into(), scan_time: "2026-01-05T08:00:00+07:00".into(), title: "scan".into(), ..Default::default() };
+    let meta = DocumentMeta {
+        page_count: pages.len(),
+        source_batch: "scanner".into(),
+        scan_time: "2026-01-05T08:00:00+07:00".into(),
+        title: "scan".into(),
+        ..Default::default()
+    };
     let pdf = dir.path().join("scan.pdf");
     std::fs::write(&pdf, sohoa::stages::pdf::write_searchable_pdf(&pages, &meta).unwrap()).unwrap();
 

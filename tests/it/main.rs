@@ -2,11 +2,11 @@
 //! `sohoa` binary against a real SQLite catalog and a real local object store in a
 //! temporary data folder, with real Tesseract, on generated batches with ground truth.
 
-mod common;
-mod pipeline_e2e;
 mod bad_input;
-mod intake_formats;
 mod bench_cmd;
-mod workers;
+mod common;
+mod intake_formats;
+mod pipeline_e2e;
 mod s3;
 mod search_cmd;
+mod workers;

@@ -67,8 +67,7 @@ fn process_into_garage_and_get_back() {
     let batch = &json["batches"][0];
     assert_matches_truth(batch, &truth);
     check_documents(batch, &g, &data, &store, dir.path());
-    let catalogued: std::collections::BTreeSet<String> =
-        documents(batch).iter().map(|d| d["blake3"].as_str().unwrap().to_string()).collect();
+    let catalogued: std::collections::BTreeSet<String> = documents(batch).iter().map(|d| d["blake3"].as_str().unwrap().to_string()).collect();
     assert_eq!(stored_documents(&g, "post-office-1"), catalogued);
     // Nothing was written to the local folder store.
     assert!(!data.join("objects").exists());
@@ -118,7 +117,6 @@ fn an_s3_outage_mid_batch_loses_nothing() {
     assert_eq!(batch["state"], "done", "{batch}");
     assert_matches_truth(&batch, &truth);
     check_documents(&batch, &g, &data, &store, dir.path());
-    let catalogued: std::collections::BTreeSet<String> =
-        documents(&batch).iter().map(|d| d["blake3"].as_str().unwrap().to_string()).collect();
+    let catalogued: std::collections::BTreeSet<String> = documents(&batch).iter().map(|d| d["blake3"].as_str().unwrap().to_string()).collect();
     assert_eq!(stored_documents(&g, "outage"), catalogued);
 }

@@ -84,7 +84,9 @@ fn process_then_search_without_diacritics() {
                 continue;
             };
             found += 1;
-            for (field, want) in [("type", &doc.json["type"]), ("blake3", &doc.json["blake3"]), ("object_key", &doc.json["object_key"]), ("page_count", &doc.json["page_count"])] {
+            for (field, want) in
+                [("type", &doc.json["type"]), ("blake3", &doc.json["blake3"]), ("object_key", &doc.json["object_key"]), ("page_count", &doc.json["page_count"])]
+            {
                 assert_eq!(&hit[field], want, "{field}");
             }
             assert_eq!(hit["batch_id"], batch["batch_id"]);

@@ -96,17 +96,16 @@ fn three_workers_one_killed_mid_batch_on_postgres() {
                 catalog_docs.insert(doc["blake3"].as_str().unwrap().to_string());
                 // Each stored document reads back with the catalogued hash.
                 let out = dir.path().join("check.pdf");
-                let code = sohoa().args(["get", doc["id"].as_str().unwrap(), "-o"]).arg(&out).arg("--data").arg(&data).args(["--catalog", &catalog]).status().unwrap();
+                let code =
+                    sohoa().args(["get", doc["id"].as_str().unwrap(), "-o"]).arg(&out).arg("--data").arg(&data).args(["--catalog", &catalog]).status().unwrap();
                 assert!(code.success());
                 assert_eq!(blake3::hash(&std::fs::read(&out).unwrap()).to_hex().as_str(), doc["blake3"].as_str().unwrap());
             }
         }
     }
     // Catalog documents == documents in the store: nothing lost, nothing extra.
-    let stored: std::collections::BTreeSet<String> = walk(&data.join("objects/documents"))
-        .into_iter()
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let stored: std::collections::BTreeSet<String> =
+        walk(&data.join("objects/documents")).into_iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(stored, catalog_docs);
 }
 
@@ -154,10 +153,8 @@ fn one_big_batch_is_shared_by_workers_and_survives_a_kill() {
             assert!(catalog_docs.insert(doc["blake3"].as_str().unwrap().to_string()), "document stored twice");
         }
     }
-    let stored: std::collections::BTreeSet<String> = walk(&data.join("objects/documents"))
-        .into_iter()
-        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let stored: std::collections::BTreeSet<String> =
+        walk(&data.join("objects/documents")).into_iter().map(|p| p.file_stem().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(stored, catalog_docs);
     // The parts were intermediate: gone once the documents are stored.
     assert!(!data.join("objects/work").join(&id).exists() || std::fs::read_dir(data.join("objects/work").join(&id)).unwrap().next().is_none());

@@ -75,41 +75,27 @@ pub enum CatalogError {
 fn classify_sqlx(e: &sqlx::Error) -> (&'static str, bool) {
     use sqlx::error::ErrorKind;
     match e {
-        sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::PoolTimedOut
-        | sqlx::Error::Protocol(_)
-        | sqlx::Error::WorkerCrashed => ("catalog-unavailable", true),
+        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => {
+            ("catalog-unavailable", true)
+        }
         sqlx::Error::PoolClosed => ("catalog-unavailable", false),
         sqlx::Error::Configuration(_) => ("catalog-config", false),
         sqlx::Error::Database(db) => {
             match db.kind() {
                 ErrorKind::UniqueViolation => return ("catalog-conflict", false),
-                ErrorKind::ForeignKeyViolation
-                | ErrorKind::NotNullViolation
-                | ErrorKind::CheckViolation => return ("catalog-constraint", false),
+                ErrorKind::ForeignKeyViolation | ErrorKind::NotNullViolation | ErrorKind::CheckViolation => return ("catalog-constraint", false),
                 _ => {}
             }
             if let Some(pg) = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
                 let code = pg.code();
                 // serialization failure, deadlock, lock not available, too many connections,
                 // shutdown in progress, connection exceptions.
-                let transient = matches!(
-                    code,
-                    "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03"
-                ) || code.starts_with("08");
-                return if transient {
-                    ("catalog-busy", true)
-                } else {
-                    ("catalog-db", false)
-                };
+                let transient = matches!(code, "40001" | "40P01" | "55P03" | "53300" | "57P01" | "57P02" | "57P03") || code.starts_with("08");
+                return if transient { ("catalog-busy", true) } else { ("catalog-db", false) };
             }
             if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
                 // Extended result codes; the primary code is the low byte.
-                let primary = db
-                    .code()
-                    .and_then(|c| c.parse::<i32>().ok())
-                    .map(|c| c & 0xff);
+                let primary = db.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
                 // SQLITE_BUSY, SQLITE_LOCKED
                 if matches!(primary, Some(5) | Some(6)) {
                     return ("catalog-busy", true);
@@ -142,9 +128,7 @@ impl CatalogError {
     /// True for failures that may go away on their own (database busy or unreachable).
     pub fn is_retryable(&self) -> bool {
         match self {
-            CatalogError::Connect { source, .. } | CatalogError::Db(source) => {
-                classify_sqlx(source).1
-            }
+            CatalogError::Connect { source, .. } | CatalogError::Db(source) => classify_sqlx(source).1,
             _ => false,
         }
     }
@@ -238,33 +222,20 @@ impl std::ops::DerefMut for WriteTx {
 
 impl std::fmt::Debug for Catalog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Catalog")
-            .field("backend", &self.backend)
-            .finish()
+        f.debug_struct("Catalog").field("backend", &self.backend).finish()
     }
 }
 
 /// Resolves the catalog URL: which backend, the URL to connect with, and the URL to show
 /// in messages (no password).
-fn resolve_url(
-    url: Option<&str>,
-    data_dir: &Path,
-) -> Result<(Backend, String, String), CatalogError> {
+fn resolve_url(url: Option<&str>, data_dir: &Path) -> Result<(Backend, String, String), CatalogError> {
     let Some(raw) = url else {
-        std::fs::create_dir_all(data_dir).map_err(|e| CatalogError::Config {
-            url: "default".into(),
-            reason: format!("cannot create data directory {}: {e}", data_dir.display()),
-        })?;
-        let dir = std::fs::canonicalize(data_dir).map_err(|e| CatalogError::Config {
-            url: "default".into(),
-            reason: format!("cannot resolve data directory {}: {e}", data_dir.display()),
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| CatalogError::Config { url: "default".into(), reason: format!("cannot create data directory {}: {e}", data_dir.display()) })?;
+        let dir = std::fs::canonicalize(data_dir)
+            .map_err(|e| CatalogError::Config { url: "default".into(), reason: format!("cannot resolve data directory {}: {e}", data_dir.display()) })?;
         let path = dir.join("catalog.db");
-        let url = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .to_url_lossy()
-            .to_string();
+        let url = SqliteConnectOptions::new().filename(&path).create_if_missing(true).to_url_lossy().to_string();
         return Ok((Backend::Sqlite, url, path.display().to_string()));
     };
     if raw.starts_with("sqlite:") {
@@ -286,25 +257,16 @@ fn resolve_url(
                 u.to_string()
             }
             Err(e) => {
-                return Err(CatalogError::Config {
-                    url: raw.to_string(),
-                    reason: e.to_string(),
-                });
+                return Err(CatalogError::Config { url: raw.to_string(), reason: e.to_string() });
             }
         };
         return Ok((Backend::Postgres, raw.to_string(), shown));
     }
-    Err(CatalogError::Config {
-        url: raw.to_string(),
-        reason: "expected sqlite:///path/to/catalog.db or postgres://user@host/database".into(),
-    })
+    Err(CatalogError::Config { url: raw.to_string(), reason: "expected sqlite:///path/to/catalog.db or postgres://user@host/database".into() })
 }
 
 pub(crate) fn system_now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Catalog {
@@ -315,10 +277,7 @@ impl Catalog {
     pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Catalog, CatalogError> {
         sqlx::any::install_default_drivers();
         let (backend, url, shown) = resolve_url(url, data_dir)?;
-        let opts = AnyConnectOptions::from_str(&url).map_err(|e| CatalogError::Config {
-            url: shown.clone(),
-            reason: e.to_string(),
-        })?;
+        let opts = AnyConnectOptions::from_str(&url).map_err(|e| CatalogError::Config { url: shown.clone(), reason: e.to_string() })?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
                 Backend::Sqlite => 4,
@@ -328,31 +287,18 @@ impl Catalog {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        conn.execute(
-                            format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str(),
-                        )
-                        .await?;
+                        conn.execute(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}").as_str()).await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(opts)
             .await
-            .map_err(|source| CatalogError::Connect {
-                url: shown.clone(),
-                source,
-            })?;
-        let catalog = Catalog {
-            pool,
-            backend,
-            clock_offset_ms: Arc::new(AtomicI64::new(0)),
-            write_turn: Arc::default(),
-        };
+            .map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
+        let catalog = Catalog { pool, backend, clock_offset_ms: Arc::new(AtomicI64::new(0)), write_turn: Arc::default() };
         if backend == Backend::Sqlite {
             // Persistent in the file; readers then never block the writer.
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&catalog.pool)
-                .await?;
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&catalog.pool).await?;
         }
         catalog.migrate().await?;
         catalog.backfill_search().await?;
@@ -400,8 +346,7 @@ impl Catalog {
     /// heartbeats without sleeping.
     #[doc(hidden)]
     pub fn advance_clock(&self, by: Duration) {
-        self.clock_offset_ms
-            .fetch_add(by.as_millis() as i64, Ordering::Relaxed);
+        self.clock_offset_ms.fetch_add(by.as_millis() as i64, Ordering::Relaxed);
     }
 
     /// Starts a transaction that holds the write lock from its first statement on SQLite
@@ -431,11 +376,7 @@ impl Catalog {
     pub(crate) async fn begin_read(&self) -> Result<Transaction<'static, Any>, CatalogError> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN DEFERRED").await?,
-            Backend::Postgres => {
-                self.pool
-                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    .await?
-            }
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
         })
     }
 
@@ -462,11 +403,8 @@ impl Catalog {
         .await?
         .rows_affected();
         if inserted == 0 {
-            let existing: String = sqlx::query("SELECT id FROM batches WHERE original_blake3 = $1")
-                .bind(&b.original_blake3)
-                .fetch_one(&mut *tx)
-                .await?
-                .try_get(0)?;
+            let existing: String =
+                sqlx::query("SELECT id FROM batches WHERE original_blake3 = $1").bind(&b.original_blake3).fetch_one(&mut *tx).await?.try_get(0)?;
             tx.rollback().await?;
             return Ok(CreateOutcome::Duplicate { batch_id: existing });
         }
@@ -506,18 +444,12 @@ impl Catalog {
 
     /// Where the batch came from (the path or name given at ingest).
     pub async fn batch_source(&self, batch_id: &str) -> Result<Option<String>, CatalogError> {
-        Ok(sqlx::query_scalar("SELECT source FROM batches WHERE id = $1")
-            .bind(batch_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar("SELECT source FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&self.pool).await?)
     }
 
     /// The batch's state; `None` if there is no such batch.
     pub async fn batch_state(&self, batch_id: &str) -> Result<Option<BatchState>, CatalogError> {
-        let row = sqlx::query("SELECT state FROM batches WHERE id = $1")
-            .bind(batch_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query("SELECT state FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&self.pool).await?;
         match row {
             Some(r) => {
                 let name: String = r.try_get(0)?;
@@ -531,12 +463,7 @@ impl Catalog {
     /// batch does not exist or is not done.
     pub async fn batch_report(&self, batch_id: &str) -> Result<Option<BatchReport>, CatalogError> {
         let mut conn = self.begin_read().await?;
-        let Some(batch) =
-            sqlx::query("SELECT source, state, warnings_json FROM batches WHERE id = $1")
-                .bind(batch_id)
-                .fetch_optional(&mut *conn)
-                .await?
-        else {
+        let Some(batch) = sqlx::query("SELECT source, state, warnings_json FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&mut *conn).await? else {
             return Ok(None);
         };
         let state: String = batch.try_get(1)?;
@@ -557,62 +484,33 @@ impl Catalog {
         .map(page_from_row)
         .collect::<Result<Vec<_>, _>>()?;
 
-        let dossier_rows =
-            sqlx::query("SELECT id, code FROM dossiers WHERE batch_id = $1 ORDER BY seq")
-                .bind(batch_id)
-                .fetch_all(&mut *conn)
-                .await?;
-        let doc_rows = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"
-        ))
-        .bind(batch_id)
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut docs_by_dossier: std::collections::HashMap<String, Vec<DocumentReport>> =
-            std::collections::HashMap::new();
+        let dossier_rows = sqlx::query("SELECT id, code FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
+        let doc_rows = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
+            .bind(batch_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut docs_by_dossier: std::collections::HashMap<String, Vec<DocumentReport>> = std::collections::HashMap::new();
         for row in &doc_rows {
             let dossier_id: String = row.try_get(9)?;
-            docs_by_dossier
-                .entry(dossier_id)
-                .or_default()
-                .push(document_from_row(row)?);
+            docs_by_dossier.entry(dossier_id).or_default().push(document_from_row(row)?);
         }
         let mut dossiers = Vec::with_capacity(dossier_rows.len());
         for row in &dossier_rows {
             let id: String = row.try_get(0)?;
-            dossiers.push(DossierReport {
-                code: row.try_get(1)?,
-                documents: docs_by_dossier.remove(&id).unwrap_or_default(),
-            });
+            dossiers.push(DossierReport { code: row.try_get(1)?, documents: docs_by_dossier.remove(&id).unwrap_or_default() });
         }
         if !docs_by_dossier.is_empty() {
-            return Err(CatalogError::Corrupt(format!(
-                "batch {batch_id} has documents in unknown dossiers"
-            )));
+            return Err(CatalogError::Corrupt(format!("batch {batch_id} has documents in unknown dossiers")));
         }
-        Ok(Some(BatchReport {
-            batch_id: batch_id.to_string(),
-            source,
-            pages,
-            dossiers,
-            warnings,
-        }))
+        Ok(Some(BatchReport { batch_id: batch_id.to_string(), source, pages, dossiers, warnings }))
     }
 
     /// Writes the rows of a finished batch inside `tx` (which already holds the write lock),
     /// replacing any left by an earlier attempt, and marks the batch done.
-    pub(crate) async fn write_report(
-        &self,
-        tx: &mut WriteTx,
-        report: &BatchReport,
-        now: i64,
-    ) -> Result<(), CatalogError> {
+    pub(crate) async fn write_report(&self, tx: &mut WriteTx, report: &BatchReport, now: i64) -> Result<(), CatalogError> {
         let b = report.batch_id.as_str();
         for table in ["documents", "dossiers", "pages"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = $1"))
-                .bind(b)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = $1")).bind(b).execute(&mut **tx).await?;
         }
         for p in &report.pages {
             // sqlx 0.8 Any maps a NULL f64 to a PostgreSQL float4 parameter (and a NULL f32
@@ -639,20 +537,15 @@ impl Catalog {
         }
         for (seq, d) in report.dossiers.iter().enumerate() {
             let dossier_id = dossier_row_id(b, seq);
-            let valid = d
-                .code
-                .as_deref()
-                .is_some_and(crate::stages::split::is_valid_dossier_code);
-            sqlx::query(
-                "INSERT INTO dossiers (id, batch_id, seq, code, code_valid) VALUES ($1, $2, $3, $4, $5)",
-            )
-            .bind(&dossier_id)
-            .bind(b)
-            .bind(seq as i64)
-            .bind(d.code.as_deref())
-            .bind(i64::from(valid))
-            .execute(&mut **tx)
-            .await?;
+            let valid = d.code.as_deref().is_some_and(crate::stages::split::is_valid_dossier_code);
+            sqlx::query("INSERT INTO dossiers (id, batch_id, seq, code, code_valid) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&dossier_id)
+                .bind(b)
+                .bind(seq as i64)
+                .bind(d.code.as_deref())
+                .bind(i64::from(valid))
+                .execute(&mut **tx)
+                .await?;
             for (doc_seq, doc) in d.documents.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO documents (id, batch_id, dossier_id, seq, doc_type, source_pages_json, page_count,
@@ -679,16 +572,14 @@ impl Catalog {
                 .await?;
             }
         }
-        let updated = sqlx::query(
-            "UPDATE batches SET state = 'done', source = $1, finished_at = $2, warnings_json = $3 WHERE id = $4",
-        )
-        .bind(&report.source)
-        .bind(now)
-        .bind(to_json(&report.warnings)?)
-        .bind(b)
-        .execute(&mut **tx)
-        .await?
-        .rows_affected();
+        let updated = sqlx::query("UPDATE batches SET state = 'done', source = $1, finished_at = $2, warnings_json = $3 WHERE id = $4")
+            .bind(&report.source)
+            .bind(now)
+            .bind(to_json(&report.warnings)?)
+            .bind(b)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
         if updated != 1 {
             return Err(CatalogError::Invalid(format!("no batch {b}")));
         }
@@ -697,17 +588,9 @@ impl Catalog {
 
     /// A document by id, by BLAKE3, or by a unique BLAKE3 prefix of at least 8 hex digits.
     /// When several documents share the same content, the oldest is returned.
-    pub async fn find_document(
-        &self,
-        id_or_blake3: &str,
-    ) -> Result<Option<DocumentReport>, CatalogError> {
+    pub async fn find_document(&self, id_or_blake3: &str) -> Result<Option<DocumentReport>, CatalogError> {
         let key = id_or_blake3.trim();
-        let by_id = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1"
-        ))
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
+        let by_id = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1")).bind(key).fetch_optional(&self.pool).await?;
         if let Some(row) = by_id {
             return Ok(Some(document_from_row(&row)?));
         }
@@ -719,22 +602,17 @@ impl Catalog {
             hex
         } else {
             let matches =
-                sqlx::query("SELECT DISTINCT blake3 FROM documents WHERE blake3 LIKE $1 LIMIT 2")
-                    .bind(format!("{hex}%"))
-                    .fetch_all(&self.pool)
-                    .await?;
+                sqlx::query("SELECT DISTINCT blake3 FROM documents WHERE blake3 LIKE $1 LIMIT 2").bind(format!("{hex}%")).fetch_all(&self.pool).await?;
             match matches.as_slice() {
                 [] => return Ok(None),
                 [one] => one.try_get::<String, _>(0)?,
                 _ => return Err(CatalogError::Ambiguous { prefix: hex }),
             }
         };
-        let row = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"
-        ))
-        .bind(&blake3)
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"))
+            .bind(&blake3)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(document_from_row).transpose()
     }
 
@@ -756,8 +634,8 @@ impl Catalog {
 const DOCUMENT_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.ocr_text";
 
 fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
-    let source_pages: Vec<usize> = serde_json::from_str(&row.try_get::<String, _>(2)?)
-        .map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
+    let source_pages: Vec<usize> =
+        serde_json::from_str(&row.try_get::<String, _>(2)?).map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
     Ok(DocumentReport {
         id: row.try_get(0)?,
         doc_type: row.try_get(1)?,
@@ -777,8 +655,7 @@ fn page_from_row(row: &AnyRow) -> Result<PageReport, CatalogError> {
     let confidence: Option<f64> = row.try_get(5)?;
     Ok(PageReport {
         index: from_i64(row.try_get(0)?, "pages.idx")?,
-        kind: parse_page_kind(&kind)
-            .ok_or_else(|| CatalogError::Corrupt(format!("unknown page kind {kind:?}")))?,
+        kind: parse_page_kind(&kind).ok_or_else(|| CatalogError::Corrupt(format!("unknown page kind {kind:?}")))?,
         barcode: row.try_get(2)?,
         skew_deg: skew as f32,
         rotation: from_i64(row.try_get(4)?, "pages.rotation")?,
@@ -815,8 +692,7 @@ fn finite_or_zero(x: f32) -> f64 {
 }
 
 fn to_i64(v: u64, what: &str) -> Result<i64, CatalogError> {
-    i64::try_from(v)
-        .map_err(|_| CatalogError::Invalid(format!("{what} {v} does not fit the catalog")))
+    i64::try_from(v).map_err(|_| CatalogError::Invalid(format!("{what} {v} does not fit the catalog")))
 }
 
 fn from_i64<T: TryFrom<i64>>(v: i64, what: &str) -> Result<T, CatalogError> {

@@ -115,33 +115,19 @@ const STALE_GIVE_UP: &str = "Worker stopped sending heartbeats and no attempts a
 
 impl Catalog {
     /// Claims the oldest runnable job, if any.
-    pub async fn claim_job(
-        &self,
-        worker_id: &str,
-        stale_after: Duration,
-    ) -> Result<Option<Job>, CatalogError> {
+    pub async fn claim_job(&self, worker_id: &str, stale_after: Duration) -> Result<Option<Job>, CatalogError> {
         self.claim(ClaimFilter::default(), worker_id, stale_after).await
     }
 
     /// Claims the job of one batch if it is runnable (used by one-shot `sohoa process`).
-    pub async fn claim_job_for_batch(
-        &self,
-        batch_id: &str,
-        worker_id: &str,
-        stale_after: Duration,
-    ) -> Result<Option<Job>, CatalogError> {
+    pub async fn claim_job_for_batch(&self, batch_id: &str, worker_id: &str, stale_after: Duration) -> Result<Option<Job>, CatalogError> {
         let batches = [batch_id.to_string()];
         self.claim(ClaimFilter { batches: Some(&batches), pages_only: false }, worker_id, stale_after).await
     }
 
     /// Claims the oldest runnable job that `filter` allows: assemble jobs first, then by
     /// age and page order.
-    pub async fn claim(
-        &self,
-        filter: ClaimFilter<'_>,
-        worker_id: &str,
-        stale_after: Duration,
-    ) -> Result<Option<Job>, CatalogError> {
+    pub async fn claim(&self, filter: ClaimFilter<'_>, worker_id: &str, stale_after: Duration) -> Result<Option<Job>, CatalogError> {
         if filter.batches.is_some_and(|b| b.is_empty()) {
             return Ok(None);
         }
@@ -164,11 +150,7 @@ impl Catalog {
                  RETURNING batch_id"
             }
         };
-        let swept = sqlx::query(sweep)
-            .bind(STALE_GIVE_UP)
-            .bind(cutoff)
-            .fetch_all(&mut *tx)
-            .await?;
+        let swept = sqlx::query(sweep).bind(STALE_GIVE_UP).bind(cutoff).fetch_all(&mut *tx).await?;
         for row in &swept {
             let b: String = row.try_get(0)?;
             tracing::warn!(batch_id = %b, "Job failed: its worker died on the last attempt");
@@ -178,10 +160,7 @@ impl Catalog {
         // $1 now, $2 stale cutoff, then the batch ids (when restricted) from `$<first>`.
         let candidates = |first: usize| {
             let batches = match filter.batches {
-                Some(list) => format!(
-                    "AND batch_id IN ({})",
-                    (0..list.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")
-                ),
+                Some(list) => format!("AND batch_id IN ({})", (0..list.len()).map(|i| format!("${}", first + i)).collect::<Vec<_>>().join(", ")),
                 None => String::new(),
             };
             format!(
@@ -246,15 +225,13 @@ impl Catalog {
     /// `worker_id` (taken over after a stale heartbeat, or finished): stop working on it.
     pub async fn heartbeat(&self, job_id: &str, worker_id: &str) -> Result<bool, CatalogError> {
         let _turn = self.write_turn().await;
-        let n = sqlx::query(
-            "UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND worker_id = $3 AND status = 'running'",
-        )
-        .bind(self.now_ms())
-        .bind(job_id)
-        .bind(worker_id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = sqlx::query("UPDATE jobs SET heartbeat_at = $1 WHERE id = $2 AND worker_id = $3 AND status = 'running'")
+            .bind(self.now_ms())
+            .bind(job_id)
+            .bind(worker_id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
         Ok(n == 1)
     }
 
@@ -272,13 +249,7 @@ impl Catalog {
     /// Marks a `pages` job done with its stored result. When it was the batch's last
     /// `pages` job, creates the batch's `assemble` job, already claimed by `worker_id`,
     /// and returns it.
-    pub async fn complete_pages_job(
-        &self,
-        job_id: &str,
-        worker_id: &str,
-        result_key: &str,
-        result_blake3: &str,
-    ) -> Result<Option<Job>, CatalogError> {
+    pub async fn complete_pages_job(&self, job_id: &str, worker_id: &str, result_key: &str, result_blake3: &str) -> Result<Option<Job>, CatalogError> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let batch: Option<String> = sqlx::query_scalar(
@@ -416,22 +387,15 @@ impl Catalog {
 
     /// The workers that completed jobs of a batch (several when they shared it).
     pub async fn batch_workers(&self, batch_id: &str) -> Result<Vec<String>, CatalogError> {
-        Ok(sqlx::query_scalar(
-            "SELECT DISTINCT worker_id FROM jobs WHERE batch_id = $1 AND status = 'done' AND worker_id IS NOT NULL ORDER BY worker_id",
-        )
-        .bind(batch_id)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar("SELECT DISTINCT worker_id FROM jobs WHERE batch_id = $1 AND status = 'done' AND worker_id IS NOT NULL ORDER BY worker_id")
+            .bind(batch_id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Stores the batch's rows, marks the batch done and the job done, in one transaction.
     /// Completing a job twice (same worker) rewrites the same rows.
-    pub async fn complete_job(
-        &self,
-        job_id: &str,
-        worker_id: &str,
-        report: &BatchReport,
-    ) -> Result<(), CatalogError> {
+    pub async fn complete_job(&self, job_id: &str, worker_id: &str, report: &BatchReport) -> Result<(), CatalogError> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let batch: Option<String> = sqlx::query_scalar(
@@ -445,16 +409,10 @@ impl Catalog {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(batch) = batch else {
-            return Err(CatalogError::JobLost {
-                job_id: job_id.to_string(),
-                worker_id: worker_id.to_string(),
-            });
+            return Err(CatalogError::JobLost { job_id: job_id.to_string(), worker_id: worker_id.to_string() });
         };
         if batch != report.batch_id {
-            return Err(CatalogError::Invalid(format!(
-                "report is for batch {}, job {job_id} is for batch {batch}",
-                report.batch_id
-            )));
+            return Err(CatalogError::Invalid(format!("report is for batch {}, job {job_id} is for batch {batch}", report.batch_id)));
         }
         self.write_report(&mut tx, report, now).await?;
         tx.commit().await?;
@@ -464,13 +422,7 @@ impl Catalog {
 
     /// Records a failed attempt: back to the queue after a backoff when `retryable` and
     /// attempts remain, otherwise the job and its batch are failed. `error` is kept.
-    pub async fn fail_job(
-        &self,
-        job_id: &str,
-        worker_id: &str,
-        error: &str,
-        retryable: bool,
-    ) -> Result<(), CatalogError> {
+    pub async fn fail_job(&self, job_id: &str, worker_id: &str, error: &str, retryable: bool) -> Result<(), CatalogError> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
@@ -484,10 +436,7 @@ impl Catalog {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(row) = row else {
-            return Err(CatalogError::JobLost {
-                job_id: job_id.to_string(),
-                worker_id: worker_id.to_string(),
-            });
+            return Err(CatalogError::JobLost { job_id: job_id.to_string(), worker_id: worker_id.to_string() });
         };
         let batch: String = row.try_get(0)?;
         let attempts = u32::try_from(row.try_get::<i64, _>(1)?).unwrap_or(u32::MAX);
@@ -506,19 +455,13 @@ impl Catalog {
                 if kind == "batch" {
                     // The batch's only job waits: so does the batch. (A split batch stays
                     // running while its other parts go on.)
-                    sqlx::query("UPDATE batches SET state = 'queued' WHERE id = $1")
-                        .bind(&batch)
-                        .execute(&mut *tx)
-                        .await?;
+                    sqlx::query("UPDATE batches SET state = 'queued' WHERE id = $1").bind(&batch).execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
                 tracing::warn!(batch_id = %batch, job_id, attempt = attempts, retry_in_s = delay.as_secs(), error, "Job attempt failed, will retry");
             }
             None => {
-                sqlx::query("UPDATE jobs SET status = 'failed' WHERE id = $1")
-                    .bind(job_id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query("UPDATE jobs SET status = 'failed' WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
                 fail_batch(&mut tx, &batch, now).await?;
                 tx.commit().await?;
                 tracing::error!(batch_id = %batch, job_id, attempt = attempts, retryable, error, "Job failed");
@@ -546,10 +489,7 @@ impl Catalog {
             tx.rollback().await?;
             return Ok(false);
         }
-        sqlx::query("UPDATE batches SET state = 'queued', finished_at = NULL WHERE id = $1")
-            .bind(batch_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("UPDATE batches SET state = 'queued', finished_at = NULL WHERE id = $1").bind(batch_id).execute(&mut *tx).await?;
         tx.commit().await?;
         tracing::info!(batch_id, "Failed batch requeued");
         Ok(true)
@@ -557,9 +497,7 @@ impl Catalog {
 
     /// How many batches are queued, running, done and failed.
     pub async fn queue_counts(&self) -> Result<QueueCounts, CatalogError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) FROM batches GROUP BY state")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT state, COUNT(*) FROM batches GROUP BY state").fetch_all(&self.pool).await?;
         let mut c = QueueCounts::default();
         for row in &rows {
             let status: String = row.try_get(0)?;
@@ -571,9 +509,7 @@ impl Catalog {
                 Some(BatchState::Failed) => c.failed = n,
                 None => {
                     let other = status;
-                    return Err(CatalogError::Corrupt(format!(
-                        "unknown batch state {other:?}"
-                    )));
+                    return Err(CatalogError::Corrupt(format!("unknown batch state {other:?}")));
                 }
             }
         }
@@ -646,11 +582,7 @@ async fn job_from_claim(tx: &mut super::WriteTx, row: &sqlx::any::AnyRow) -> Res
 /// Fails a batch for good, and its parts still waiting in the queue (they would only
 /// produce pages nobody assembles).
 async fn fail_batch(tx: &mut super::WriteTx, batch: &str, now: i64) -> Result<(), CatalogError> {
-    sqlx::query("UPDATE batches SET state = 'failed', finished_at = $1 WHERE id = $2")
-        .bind(now)
-        .bind(batch)
-        .execute(&mut **tx)
-        .await?;
+    sqlx::query("UPDATE batches SET state = 'failed', finished_at = $1 WHERE id = $2").bind(now).bind(batch).execute(&mut **tx).await?;
     sqlx::query("UPDATE jobs SET status = 'failed', last_error = COALESCE(last_error, $1) WHERE batch_id = $2 AND status = 'queued'")
         .bind("another part of this batch failed")
         .bind(batch)

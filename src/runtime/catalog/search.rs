@@ -55,8 +55,7 @@ const SNIPPET_BEFORE: usize = 50;
 const BACKFILL_CHUNK: i64 = 200;
 /// The rows left to fold. No ORDER BY: SQLite would then walk the primary key instead of
 /// the `documents_search_version` index, a full scan at every open.
-pub(crate) const BACKFILL_SELECT: &str =
-    "SELECT id, ocr_text FROM documents WHERE search_version < $1 LIMIT $2";
+pub(crate) const BACKFILL_SELECT: &str = "SELECT id, ocr_text FROM documents WHERE search_version < $1 LIMIT $2";
 
 /// Longest query word, in bytes (PostgreSQL refuses a tsquery word of 2 KiB).
 pub const MAX_WORD_BYTES: usize = 256;
@@ -165,11 +164,7 @@ pub(crate) struct Term {
 
 impl Term {
     fn matches(&self, folded_word: &str) -> bool {
-        if self.prefix {
-            folded_word.starts_with(&self.word)
-        } else {
-            folded_word == self.word
-        }
+        if self.prefix { folded_word.starts_with(&self.word) } else { folded_word == self.word }
     }
 }
 
@@ -219,49 +214,31 @@ impl SearchQuery {
         if let Some(text) = self.text.as_deref() {
             terms = query_terms(text);
             if terms.is_empty() {
-                return Err(format!(
-                    "the query {text:?} has no words to search for (letters or digits)"
-                ));
+                return Err(format!("the query {text:?} has no words to search for (letters or digits)"));
             }
             if let Some(t) = terms.iter().find(|t| t.word.len() > MAX_WORD_BYTES) {
-                return Err(format!(
-                    "the query word {:?}… is longer than {MAX_WORD_BYTES} bytes",
-                    t.word.chars().take(20).collect::<String>()
-                ));
+                return Err(format!("the query word {:?}… is longer than {MAX_WORD_BYTES} bytes", t.word.chars().take(20).collect::<String>()));
             }
         }
         if let Some(id) = non_empty(&self.citizen_id, "the citizen ID")? {
             if !is_citizen_id(&id) {
-                return Err(format!(
-                    "citizen ID {id:?} is not a CCCD number (exactly 12 digits)"
-                ));
+                return Err(format!("citizen ID {id:?} is not a CCCD number (exactly 12 digits)"));
             }
             if !terms.iter().any(|t| t.word == id && !t.prefix) {
                 terms.retain(|t| t.word != id);
-                terms.push(Term {
-                    word: id,
-                    prefix: false,
-                });
+                terms.push(Term { word: id, prefix: false });
             }
         }
         let dossier = non_empty(&self.dossier, "the dossier code")?;
         let doc_type = non_empty(&self.doc_type, "the document type")?;
         if terms.is_empty() && dossier.is_none() && doc_type.is_none() {
-            return Err(
-                "nothing to search for: give words, a dossier code, a document type or a citizen ID"
-                    .into(),
-            );
+            return Err("nothing to search for: give words, a dossier code, a document type or a citizen ID".into());
         }
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(format!("limit {limit} is not in 1..={MAX_LIMIT}"));
         }
-        Ok(SearchPlan {
-            terms,
-            dossier,
-            doc_type,
-            limit: limit as i64,
-        })
+        Ok(SearchPlan { terms, dossier, doc_type, limit: limit as i64 })
     }
 }
 
@@ -289,10 +266,7 @@ pub struct SearchHit {
 /// collapsed, cut at word boundaries, "…" where text was left out.
 pub(crate) fn snippet(text: &str, terms: &[Term]) -> String {
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let hit = words(text)
-        .into_iter()
-        .find(|(_, w)| terms.iter().any(|t| t.matches(w)))
-        .map(|(r, _)| r);
+    let hit = words(text).into_iter().find(|(_, w)| terms.iter().any(|t| t.matches(w))).map(|(r, _)| r);
     let char_at = |byte: usize| chars.partition_point(|&(b, _)| b < byte);
     let (hit_start, hit_end) = match &hit {
         Some(r) => (char_at(r.start), char_at(r.end)),
@@ -347,25 +321,16 @@ pub(crate) fn snippet(text: &str, terms: &[Term]) -> String {
 /// The FTS5 MATCH expression for `terms`: each a quoted phrase (implicit AND), `*` for
 /// prefixes. Terms are letters and digits only, so nothing needs escaping.
 fn fts5_match(terms: &[Term]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("\"{}\"{}", t.word, if t.prefix { "*" } else { "" }))
-        .collect::<Vec<_>>()
-        .join(" ")
+    terms.iter().map(|t| format!("\"{}\"{}", t.word, if t.prefix { "*" } else { "" })).collect::<Vec<_>>().join(" ")
 }
 
 /// The `to_tsquery` text for `terms`: AND of the words, `:*` for prefixes.
 fn tsquery(terms: &[Term]) -> String {
-    terms
-        .iter()
-        .map(|t| format!("{}{}", t.word, if t.prefix { ":*" } else { "" }))
-        .collect::<Vec<_>>()
-        .join(" & ")
+    terms.iter().map(|t| format!("{}{}", t.word, if t.prefix { ":*" } else { "" })).collect::<Vec<_>>().join(" & ")
 }
 
 /// Columns of every search query, in the order [`hit_from_row`] reads them.
-const HIT_COLUMNS: &str =
-    "d.id, d.doc_type, s.code, d.batch_id, d.blake3, d.object_key, d.page_count, d.ocr_text";
+const HIT_COLUMNS: &str = "d.id, d.doc_type, s.code, d.batch_id, d.blake3, d.object_key, d.page_count, d.ocr_text";
 
 /// A document's dossier. The condition on `batch_id` is always true; it lets a dossier
 /// code reach its documents through the `documents_batch` index.
@@ -411,9 +376,7 @@ pub(crate) fn search_sql(backend: Backend, plan: &SearchPlan) -> (String, Vec<St
             Backend::Postgres => {
                 binds.push(tsquery(&plan.terms));
                 // The expression of the GIN index `documents_search`, exactly.
-                conditions.push(
-                    "to_tsvector('simple', d.search_folded) @@ to_tsquery('simple', $1)".into(),
-                );
+                conditions.push("to_tsvector('simple', d.search_folded) @@ to_tsquery('simple', $1)".into());
                 format!(
                     "SELECT {HIT_COLUMNS},
                             CAST(ts_rank(to_tsvector('simple', d.search_folded), to_tsquery('simple', $1)) AS DOUBLE PRECISION) AS score
@@ -446,10 +409,7 @@ pub(crate) fn search_sql(backend: Backend, plan: &SearchPlan) -> (String, Vec<St
 impl Catalog {
     /// Documents matching `query` (see [`SearchQuery`]): by relevance for full-text
     /// queries, newest first otherwise, at most `query.limit`.
-    pub async fn search_documents(
-        &self,
-        query: &SearchQuery,
-    ) -> Result<Vec<SearchHit>, CatalogError> {
+    pub async fn search_documents(&self, query: &SearchQuery) -> Result<Vec<SearchHit>, CatalogError> {
         let plan = query.plan().map_err(CatalogError::Invalid)?;
         let (sql, binds) = search_sql(self.backend, &plan);
         let scored = !plan.terms.is_empty();
@@ -457,12 +417,7 @@ impl Catalog {
         for b in &binds {
             q = q.bind(b);
         }
-        q.bind(plan.limit)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| hit_from_row(row, &plan.terms, scored))
-            .collect()
+        q.bind(plan.limit).fetch_all(&self.pool).await?.iter().map(|row| hit_from_row(row, &plan.terms, scored)).collect()
     }
 
     /// Folds the text of documents recorded before the search index existed, or by an
@@ -472,11 +427,7 @@ impl Catalog {
     pub(crate) async fn backfill_search(&self) -> Result<u64, CatalogError> {
         let mut done = 0u64;
         loop {
-            let rows = sqlx::query(BACKFILL_SELECT)
-                .bind(FOLD_VERSION)
-                .bind(BACKFILL_CHUNK)
-                .fetch_all(&self.pool)
-                .await?;
+            let rows = sqlx::query(BACKFILL_SELECT).bind(FOLD_VERSION).bind(BACKFILL_CHUNK).fetch_all(&self.pool).await?;
             if rows.is_empty() {
                 break;
             }
@@ -515,14 +466,8 @@ mod tests {
     fn folds_vietnamese() {
         assert_eq!(fold_vietnamese("Hồ sơ"), "ho so");
         assert_eq!(fold_vietnamese("ĐƠN ĐỀ NGHỊ"), "don de nghi");
-        assert_eq!(
-            fold_vietnamese("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
-            "cong hoa xa hoi chu nghia viet nam"
-        );
-        assert_eq!(
-            fold_vietnamese("Độc lập - Tự do - Hạnh phúc"),
-            "doc lap - tu do - hanh phuc"
-        );
+        assert_eq!(fold_vietnamese("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "cong hoa xa hoi chu nghia viet nam");
+        assert_eq!(fold_vietnamese("Độc lập - Tự do - Hạnh phúc"), "doc lap - tu do - hanh phuc");
         assert_eq!(fold_vietnamese("Số: 123/QĐ-UBND"), "so: 123/qd-ubnd");
         assert_eq!(fold_vietnamese("ưƯơƠăĂâÂêÊôÔ"), "uuooaaaaeeoo");
         assert_eq!(fold_vietnamese(""), "");
@@ -530,11 +475,7 @@ mod tests {
 
     #[test]
     fn nfc_and_nfd_fold_the_same() {
-        let samples = [
-            "Hồ sơ thủ tục hành chính",
-            "ĐƠN ĐỀ NGHỊ CẤP GIẤY CHỨNG NHẬN",
-            "Nguyễn Thị Phượng, phường Bến Nghé",
-        ];
+        let samples = ["Hồ sơ thủ tục hành chính", "ĐƠN ĐỀ NGHỊ CẤP GIẤY CHỨNG NHẬN", "Nguyễn Thị Phượng, phường Bến Nghé"];
         for s in samples {
             let nfc: String = s.nfc().collect();
             let nfd: String = s.nfd().collect();
@@ -576,22 +517,10 @@ mod tests {
         assert_eq!(
             t,
             vec![
-                Term {
-                    word: "ho".into(),
-                    prefix: false
-                },
-                Term {
-                    word: "so".into(),
-                    prefix: false
-                },
-                Term {
-                    word: "nghi".into(),
-                    prefix: true
-                },
-                Term {
-                    word: "cap".into(),
-                    prefix: false
-                },
+                Term { word: "ho".into(), prefix: false },
+                Term { word: "so".into(), prefix: false },
+                Term { word: "nghi".into(), prefix: true },
+                Term { word: "cap".into(), prefix: false },
             ]
         );
         assert!(!query_terms("nghi* nghi")[0].prefix);
@@ -612,58 +541,23 @@ mod tests {
         assert!(q(None, Some("12345678901a")).plan().is_err());
         assert!(q(None, Some("")).plan().is_err());
         assert!(q(Some(&"a".repeat(MAX_WORD_BYTES)), None).plan().is_ok());
-        assert!(
-            q(Some(&"a".repeat(MAX_WORD_BYTES + 1)), None)
-                .plan()
-                .is_err()
-        );
+        assert!(q(Some(&"a".repeat(MAX_WORD_BYTES + 1)), None).plan().is_err());
         let p = q(Some("hồ sơ"), Some(" 001203004567 ")).plan().unwrap();
-        assert_eq!(
-            p.terms.iter().map(|t| t.word.as_str()).collect::<Vec<_>>(),
-            ["ho", "so", "001203004567"]
-        );
+        assert_eq!(p.terms.iter().map(|t| t.word.as_str()).collect::<Vec<_>>(), ["ho", "so", "001203004567"]);
         assert_eq!(p.limit, DEFAULT_LIMIT as i64);
-        let p = q(Some("001203004567*"), Some("001203004567"))
-            .plan()
-            .unwrap();
-        assert_eq!(
-            p.terms,
-            vec![Term {
-                word: "001203004567".into(),
-                prefix: false
-            }]
-        );
-        let only_type = SearchQuery {
-            doc_type: Some("DON".into()),
-            ..Default::default()
-        };
+        let p = q(Some("001203004567*"), Some("001203004567")).plan().unwrap();
+        assert_eq!(p.terms, vec![Term { word: "001203004567".into(), prefix: false }]);
+        let only_type = SearchQuery { doc_type: Some("DON".into()), ..Default::default() };
         assert_eq!(only_type.plan().unwrap().terms, vec![]);
-        let empty_type = SearchQuery {
-            doc_type: Some(" ".into()),
-            ..Default::default()
-        };
+        let empty_type = SearchQuery { doc_type: Some(" ".into()), ..Default::default() };
         assert!(empty_type.plan().is_err());
-        for (limit, ok) in [
-            (0, false),
-            (1, true),
-            (MAX_LIMIT, true),
-            (MAX_LIMIT + 1, false),
-        ] {
-            let lq = SearchQuery {
-                limit: Some(limit),
-                ..only_type.clone()
-            };
+        for (limit, ok) in [(0, false), (1, true), (MAX_LIMIT, true), (MAX_LIMIT + 1, false)] {
+            let lq = SearchQuery { limit: Some(limit), ..only_type.clone() };
             assert_eq!(lq.plan().is_ok(), ok, "limit {limit}");
         }
-        assert_eq!(
-            SearchQuery::default().validate().unwrap_err().code(),
-            "catalog-invalid"
-        );
+        assert_eq!(SearchQuery::default().validate().unwrap_err().code(), "catalog-invalid");
         assert!(is_citizen_id("001203004567"));
-        assert!(
-            !is_citizen_id("００１２０３００４５６７"),
-            "ASCII digits only"
-        );
+        assert!(!is_citizen_id("００１２０３００４５６７"), "ASCII digits only");
     }
 
     #[test]
@@ -682,18 +576,12 @@ mod tests {
         // Cut between words: the snippet starts and ends with whole words of the text.
         let first = body.split(' ').next().unwrap();
         let last = body.split(' ').next_back().unwrap();
-        assert!(
-            ["Lorem", "ipsum", "dolor", "sit", "amet"].contains(&first),
-            "{s}"
-        );
+        assert!(["Lorem", "ipsum", "dolor", "sit", "amet"].contains(&first), "{s}");
         assert!(["consectetur", "adipiscing", "elit"].contains(&last), "{s}");
         // Prefix terms, no hit, empty text.
         assert!(snippet(&text, &query_terms("ngh*")).contains("NGHỊ"));
         let start = snippet(&text, &[]);
-        assert!(
-            start.starts_with("Lorem ipsum") && start.ends_with('…'),
-            "{start}"
-        );
+        assert!(start.starts_with("Lorem ipsum") && start.ends_with('…'), "{start}");
         assert_eq!(snippet("", &terms), "");
         assert_eq!(snippet("  \n ", &terms), "");
         // Near the end of the text, the window slides back to show SNIPPET_CHARS.

@@ -12,9 +12,7 @@ use sohoa_testkit::postgres;
 const STALE: Duration = Duration::from_secs(30);
 
 fn hex64(seed: usize, tag: u8) -> String {
-    blake3::hash(&[&seed.to_le_bytes()[..], &[tag]].concat())
-        .to_hex()
-        .to_string()
+    blake3::hash(&[&seed.to_le_bytes()[..], &[tag]].concat()).to_hex().to_string()
 }
 
 fn new_batch(n: usize) -> NewBatch {
@@ -71,24 +69,12 @@ fn full_report(batch: usize) -> BatchReport {
             for p in 0..2 {
                 pages.push(PageReport {
                     index: page,
-                    kind: if p == 1 && k == 0 {
-                        PageKind::Blank
-                    } else {
-                        PageKind::Content
-                    },
+                    kind: if p == 1 && k == 0 { PageKind::Blank } else { PageKind::Content },
                     barcode: None,
                     skew_deg: -1.25 + 0.1 * page as f32,
                     rotation: [0, 90, 180, 270][page % 4],
-                    ocr_confidence: if p == 1 && k == 0 {
-                        None
-                    } else {
-                        Some(87.5 + page as f32 / 3.0)
-                    },
-                    warnings: if page % 5 == 0 {
-                        vec![format!("ocr-timeout on page {page}")]
-                    } else {
-                        vec![]
-                    },
+                    ocr_confidence: if p == 1 && k == 0 { None } else { Some(87.5 + page as f32 / 3.0) },
+                    warnings: if page % 5 == 0 { vec![format!("ocr-timeout on page {page}")] } else { vec![] },
                 });
                 page += 1;
             }
@@ -103,69 +89,31 @@ fn full_report(batch: usize) -> BatchReport {
             documents: docs,
         });
     }
-    BatchReport {
-        batch_id: b.id,
-        source: b.source,
-        pages,
-        dossiers,
-        warnings: vec!["page 3: barcode unreadable".into()],
-    }
+    BatchReport { batch_id: b.id, source: b.source, pages, dossiers, warnings: vec!["page 3: barcode unreadable".into()] }
 }
 
 fn small_report(batch_id: &str, source: &str) -> BatchReport {
-    BatchReport {
-        batch_id: batch_id.into(),
-        source: source.into(),
-        pages: vec![],
-        dossiers: vec![],
-        warnings: vec![],
-    }
+    BatchReport { batch_id: batch_id.into(), source: source.into(), pages: vec![], dossiers: vec![], warnings: vec![] }
 }
 
 async fn create_and_duplicate(cats: [Catalog; 2]) {
     let [cat, other] = cats;
-    assert_eq!(
-        cat.create_batch(&new_batch(1)).await.unwrap(),
-        CreateOutcome::Created
-    );
+    assert_eq!(cat.create_batch(&new_batch(1)).await.unwrap(), CreateOutcome::Created);
     // Same original under another id, from another handle: duplicate, nothing inserted.
     let mut dup = new_batch(2);
     dup.original_blake3 = new_batch(1).original_blake3;
-    assert_eq!(
-        other.create_batch(&dup).await.unwrap(),
-        CreateOutcome::Duplicate {
-            batch_id: "batch-001".into()
-        }
-    );
+    assert_eq!(other.create_batch(&dup).await.unwrap(), CreateOutcome::Duplicate { batch_id: "batch-001".into() });
     assert_eq!(cat.batch_state("batch-002").await.unwrap(), None);
-    assert_eq!(
-        cat.batch_state("batch-001").await.unwrap().map(|s| s.as_str()),
-        Some("queued")
-    );
-    assert_eq!(
-        cat.queue_counts().await.unwrap(),
-        QueueCounts {
-            queued: 1,
-            running: 0,
-            done: 0,
-            failed: 0
-        }
-    );
+    assert_eq!(cat.batch_state("batch-001").await.unwrap().map(|s| s.as_str()), Some("queued"));
+    assert_eq!(cat.queue_counts().await.unwrap(), QueueCounts { queued: 1, running: 0, done: 0, failed: 0 });
     // Same id, other original: a conflict, and no stray job.
     let mut clash = new_batch(3);
     clash.id = "batch-001".into();
     let e = cat.create_batch(&clash).await.unwrap_err();
-    assert_eq!(
-        (e.code(), e.is_retryable()),
-        ("catalog-conflict", false),
-        "{e}"
-    );
+    assert_eq!((e.code(), e.is_retryable()), ("catalog-conflict", false), "{e}");
     assert_eq!(cat.queue_counts().await.unwrap().queued, 1);
     let js = cat.job_status("batch-001").await.unwrap().unwrap();
-    assert_eq!(
-        (js.status.as_str(), js.attempts, js.max_attempts),
-        ("queued", 0, MAX_ATTEMPTS)
-    );
+    assert_eq!((js.status.as_str(), js.attempts, js.max_attempts), ("queued", 0, MAX_ATTEMPTS));
     assert_eq!(cat.batch_report("batch-001").await.unwrap(), None);
 }
 
@@ -175,39 +123,18 @@ async fn round_trip(cats: [Catalog; 2]) {
     cat.create_batch(&nb).await.unwrap();
     let job = cat.claim_job("w1", STALE).await.unwrap().expect("a job");
     assert_eq!(
-        (
-            job.batch_id.as_str(),
-            job.attempts,
-            job.source.as_str(),
-            job.original_key.as_str(),
-            job.original_blake3.as_str()
-        ),
-        (
-            nb.id.as_str(),
-            1,
-            nb.source.as_str(),
-            nb.original_key.as_str(),
-            nb.original_blake3.as_str()
-        )
+        (job.batch_id.as_str(), job.attempts, job.source.as_str(), job.original_key.as_str(), job.original_blake3.as_str()),
+        (nb.id.as_str(), 1, nb.source.as_str(), nb.original_key.as_str(), nb.original_blake3.as_str())
     );
     assert_eq!(job.manifest_json, nb.manifest_json);
-    assert_eq!(
-        cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()),
-        Some("running")
-    );
+    assert_eq!(cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()), Some("running"));
     assert_eq!(other.claim_job("w2", STALE).await.unwrap(), None);
     assert!(cat.heartbeat(&job.id, "w1").await.unwrap());
     assert!(!cat.heartbeat(&job.id, "w2").await.unwrap());
 
     let report = full_report(7);
     let wrong = small_report("batch-999", "x");
-    assert_eq!(
-        cat.complete_job(&job.id, "w1", &wrong)
-            .await
-            .unwrap_err()
-            .code(),
-        "catalog-invalid"
-    );
+    assert_eq!(cat.complete_job(&job.id, "w1", &wrong).await.unwrap_err().code(), "catalog-invalid");
     let e = cat.complete_job(&job.id, "w2", &report).await.unwrap_err();
     assert_eq!((e.code(), e.is_retryable()), ("job-lost", false));
 
@@ -216,65 +143,25 @@ async fn round_trip(cats: [Catalog; 2]) {
     first.pages.truncate(3);
     first.dossiers.truncate(2);
     cat.complete_job(&job.id, "w1", &first).await.unwrap();
-    assert_eq!(
-        other.batch_report(&nb.id).await.unwrap().as_ref(),
-        Some(&first)
-    );
+    assert_eq!(other.batch_report(&nb.id).await.unwrap().as_ref(), Some(&first));
     cat.complete_job(&job.id, "w1", &report).await.unwrap();
     let back = other.batch_report(&nb.id).await.unwrap().expect("report");
     assert_eq!(back, report);
-    assert_eq!(
-        cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()),
-        Some("done")
-    );
-    assert_eq!(
-        cat.queue_counts().await.unwrap(),
-        QueueCounts {
-            queued: 0,
-            running: 0,
-            done: 1,
-            failed: 0
-        }
-    );
-    assert!(
-        !cat.heartbeat(&job.id, "w1").await.unwrap(),
-        "a done job takes no heartbeats"
-    );
+    assert_eq!(cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()), Some("done"));
+    assert_eq!(cat.queue_counts().await.unwrap(), QueueCounts { queued: 0, running: 0, done: 1, failed: 0 });
+    assert!(!cat.heartbeat(&job.id, "w1").await.unwrap(), "a done job takes no heartbeats");
     assert_eq!(cat.claim_job("w1", Duration::ZERO).await.unwrap(), None);
 
     // Documents: by id, by hash, by unique prefix; all of them in batch order.
-    let all: Vec<DocumentReport> = report
-        .dossiers
-        .iter()
-        .flat_map(|d| d.documents.clone())
-        .collect();
+    let all: Vec<DocumentReport> = report.dossiers.iter().flat_map(|d| d.documents.clone()).collect();
     assert_eq!(other.list_documents().await.unwrap(), all);
     let d = &all[4];
     assert_eq!(cat.find_document(&d.id).await.unwrap().as_ref(), Some(d));
-    assert_eq!(
-        cat.find_document(&d.blake3).await.unwrap().as_ref(),
-        Some(d)
-    );
-    assert_eq!(
-        cat.find_document(&d.blake3.to_uppercase())
-            .await
-            .unwrap()
-            .as_ref(),
-        Some(d)
-    );
-    let unique_prefix = (8..=64)
-        .map(|n| &d.blake3[..n])
-        .find(|p| all.iter().filter(|x| x.blake3.starts_with(p)).count() == 1)
-        .unwrap();
-    assert_eq!(
-        cat.find_document(unique_prefix).await.unwrap().as_ref(),
-        Some(d)
-    );
-    assert_eq!(
-        cat.find_document(&d.blake3[..7]).await.unwrap(),
-        None,
-        "prefixes need 8 digits"
-    );
+    assert_eq!(cat.find_document(&d.blake3).await.unwrap().as_ref(), Some(d));
+    assert_eq!(cat.find_document(&d.blake3.to_uppercase()).await.unwrap().as_ref(), Some(d));
+    let unique_prefix = (8..=64).map(|n| &d.blake3[..n]).find(|p| all.iter().filter(|x| x.blake3.starts_with(p)).count() == 1).unwrap();
+    assert_eq!(cat.find_document(unique_prefix).await.unwrap().as_ref(), Some(d));
+    assert_eq!(cat.find_document(&d.blake3[..7]).await.unwrap(), None, "prefixes need 8 digits");
     assert_eq!(cat.find_document("0123456789abcdef").await.unwrap(), None);
     assert_eq!(cat.find_document("doc-%").await.unwrap(), None);
 }
@@ -289,10 +176,7 @@ async fn ambiguous_prefix(cats: [Catalog; 2]) {
     a.blake3 = format!("abcdef01{}", &a.blake3[8..]);
     b.blake3 = format!("abcdef01{}", &b.blake3[8..]);
     let mut report = small_report(&nb.id, &nb.source);
-    report.dossiers.push(DossierReport {
-        code: None,
-        documents: vec![a.clone(), b.clone()],
-    });
+    report.dossiers.push(DossierReport { code: None, documents: vec![a.clone(), b.clone()] });
     cat.complete_job(&job.id, "w", &report).await.unwrap();
     let e = cat.find_document("abcdef01").await.unwrap_err();
     assert_eq!(e.code(), "document-ambiguous");
@@ -304,46 +188,23 @@ async fn fail_with_backoff_then_permanently(cats: [Catalog; 2]) {
     let nb = new_batch(1);
     cat.create_batch(&nb).await.unwrap();
     for attempt in 1..=MAX_ATTEMPTS {
-        let job = cat
-            .claim_job_for_batch(&nb.id, "w", STALE)
-            .await
-            .unwrap()
-            .unwrap_or_else(|| panic!("attempt {attempt} not claimable"));
+        let job = cat.claim_job_for_batch(&nb.id, "w", STALE).await.unwrap().unwrap_or_else(|| panic!("attempt {attempt} not claimable"));
         assert_eq!(job.attempts, attempt);
-        let e = cat
-            .fail_job(&job.id, "intruder", "nope", true)
-            .await
-            .unwrap_err();
+        let e = cat.fail_job(&job.id, "intruder", "nope", true).await.unwrap_err();
         assert_eq!(e.code(), "job-lost");
-        cat.fail_job(&job.id, "w", &format!("boom {attempt}"), true)
-            .await
-            .unwrap();
+        cat.fail_job(&job.id, "w", &format!("boom {attempt}"), true).await.unwrap();
         match retry_delay(attempt, MAX_ATTEMPTS, true) {
             Some(delay) => {
-                assert_eq!(
-                    cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()),
-                    Some("queued")
-                );
+                assert_eq!(cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()), Some("queued"));
                 assert_eq!(cat.queue_counts().await.unwrap().queued, 1);
-                assert_eq!(
-                    cat.claim_job("w", STALE).await.unwrap(),
-                    None,
-                    "claimed before its backoff"
-                );
+                assert_eq!(cat.claim_job("w", STALE).await.unwrap(), None, "claimed before its backoff");
                 cat.advance_clock(delay - Duration::from_millis(500));
-                assert_eq!(
-                    cat.claim_job("w", STALE).await.unwrap(),
-                    None,
-                    "claimed before its backoff"
-                );
+                assert_eq!(cat.claim_job("w", STALE).await.unwrap(), None, "claimed before its backoff");
                 cat.advance_clock(Duration::from_millis(600));
             }
             None => {
                 assert_eq!(attempt, MAX_ATTEMPTS);
-                assert_eq!(
-                    cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()),
-                    Some("failed")
-                );
+                assert_eq!(cat.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()), Some("failed"));
             }
         }
     }
@@ -352,45 +213,23 @@ async fn fail_with_backoff_then_permanently(cats: [Catalog; 2]) {
     let js = other.job_status(&nb.id).await.unwrap().unwrap();
     assert_eq!((js.status.as_str(), js.attempts), ("failed", MAX_ATTEMPTS));
     assert_eq!(js.last_error.as_deref(), Some("boom 5"));
-    assert_eq!(
-        other.queue_counts().await.unwrap(),
-        QueueCounts {
-            queued: 0,
-            running: 0,
-            done: 0,
-            failed: 1
-        }
-    );
+    assert_eq!(other.queue_counts().await.unwrap(), QueueCounts { queued: 0, running: 0, done: 0, failed: 1 });
 
     // A permanent error fails at once.
     let nb2 = new_batch(2);
     cat.create_batch(&nb2).await.unwrap();
     let job = cat.claim_job("w", STALE).await.unwrap().unwrap();
     assert_eq!(job.batch_id, nb2.id);
-    cat.fail_job(&job.id, "w", "unreadable TIFF", false)
-        .await
-        .unwrap();
-    assert_eq!(
-        cat.batch_state(&nb2.id).await.unwrap().map(|s| s.as_str()),
-        Some("failed")
-    );
+    cat.fail_job(&job.id, "w", "unreadable TIFF", false).await.unwrap();
+    assert_eq!(cat.batch_state(&nb2.id).await.unwrap().map(|s| s.as_str()), Some("failed"));
     let js = cat.job_status(&nb2.id).await.unwrap().unwrap();
-    assert_eq!(
-        (js.attempts, js.last_error.as_deref()),
-        (1, Some("unreadable TIFF"))
-    );
+    assert_eq!((js.attempts, js.last_error.as_deref()), (1, Some("unreadable TIFF")));
     assert_eq!(cat.batch_report(&nb2.id).await.unwrap(), None);
 
     // An operator retry gives the batch a fresh set of attempts.
     assert!(other.requeue_failed(&nb2.id).await.unwrap());
-    assert!(
-        !other.requeue_failed(&nb2.id).await.unwrap(),
-        "not failed any more"
-    );
-    assert_eq!(
-        cat.batch_state(&nb2.id).await.unwrap().map(|s| s.as_str()),
-        Some("queued")
-    );
+    assert!(!other.requeue_failed(&nb2.id).await.unwrap(), "not failed any more");
+    assert_eq!(cat.batch_state(&nb2.id).await.unwrap().map(|s| s.as_str()), Some("queued"));
     let job = cat.claim_job("w", STALE).await.unwrap().unwrap();
     assert_eq!((job.batch_id.as_str(), job.attempts), (nb2.id.as_str(), 1));
     assert!(!cat.requeue_failed("no-such-batch").await.unwrap());
@@ -405,34 +244,14 @@ async fn stale_heartbeat_reclaim(cats: [Catalog; 2]) {
     cat.advance_clock(STALE - Duration::from_secs(5));
     assert!(cat.heartbeat(&a.id, "a").await.unwrap());
     cat.advance_clock(STALE - Duration::from_secs(1));
-    assert_eq!(
-        cat.claim_job("b", STALE).await.unwrap(),
-        None,
-        "heartbeat kept the job"
-    );
+    assert_eq!(cat.claim_job("b", STALE).await.unwrap(), None, "heartbeat kept the job");
     cat.advance_clock(Duration::from_secs(2));
-    let b = cat
-        .claim_job("b", STALE)
-        .await
-        .unwrap()
-        .expect("stale job reclaimed");
+    let b = cat.claim_job("b", STALE).await.unwrap().expect("stale job reclaimed");
     assert_eq!((b.id.as_str(), b.attempts), (a.id.as_str(), 2));
     assert!(!cat.heartbeat(&a.id, "a").await.unwrap(), "a lost the job");
     let report = small_report(&nb.id, &nb.source);
-    assert_eq!(
-        cat.complete_job(&a.id, "a", &report)
-            .await
-            .unwrap_err()
-            .code(),
-        "job-lost"
-    );
-    assert_eq!(
-        cat.fail_job(&a.id, "a", "late", true)
-            .await
-            .unwrap_err()
-            .code(),
-        "job-lost"
-    );
+    assert_eq!(cat.complete_job(&a.id, "a", &report).await.unwrap_err().code(), "job-lost");
+    assert_eq!(cat.fail_job(&a.id, "a", "late", true).await.unwrap_err().code(), "job-lost");
     cat.complete_job(&b.id, "b", &report).await.unwrap();
     assert_eq!(cat.batch_report(&nb.id).await.unwrap(), Some(report));
 
@@ -440,19 +259,12 @@ async fn stale_heartbeat_reclaim(cats: [Catalog; 2]) {
     let nb2 = new_batch(2);
     cat.create_batch(&nb2).await.unwrap();
     for attempt in 1..=MAX_ATTEMPTS {
-        let j = cat
-            .claim_job(&format!("dies-{attempt}"), STALE)
-            .await
-            .unwrap()
-            .unwrap();
+        let j = cat.claim_job(&format!("dies-{attempt}"), STALE).await.unwrap().unwrap();
         assert_eq!(j.attempts, attempt);
         cat.advance_clock(STALE + Duration::from_secs(1));
     }
     assert_eq!(cat.claim_job("next", STALE).await.unwrap(), None);
-    assert_eq!(
-        cat.batch_state(&nb2.id).await.unwrap().map(|s| s.as_str()),
-        Some("failed")
-    );
+    assert_eq!(cat.batch_state(&nb2.id).await.unwrap().map(|s| s.as_str()), Some("failed"));
     let js = cat.job_status(&nb2.id).await.unwrap().unwrap();
     assert_eq!(js.status, "failed");
     assert!(js.last_error.unwrap().contains("heartbeat"));
@@ -469,11 +281,7 @@ async fn concurrent_claims_never_share_a_job(cats: [Catalog; 2]) {
         tasks.push(tokio::spawn(async move {
             let worker = format!("worker-{w}");
             let mut got = Vec::new();
-            while let Some(job) = cat
-                .claim_job(&worker, Duration::from_secs(3600))
-                .await
-                .unwrap()
-            {
+            while let Some(job) = cat.claim_job(&worker, Duration::from_secs(3600)).await.unwrap() {
                 assert!(cat.heartbeat(&job.id, &worker).await.unwrap());
                 let report = small_report(&job.batch_id, &job.source);
                 cat.complete_job(&job.id, &worker, &report).await.unwrap();
@@ -492,15 +300,7 @@ async fn concurrent_claims_never_share_a_job(cats: [Catalog; 2]) {
     let distinct: HashSet<&String> = all.iter().collect();
     assert_eq!(all.len(), JOBS, "claims per worker: {per_worker:?}");
     assert_eq!(distinct.len(), JOBS, "a job was claimed twice");
-    assert_eq!(
-        cats[1].queue_counts().await.unwrap(),
-        QueueCounts {
-            queued: 0,
-            running: 0,
-            done: JOBS as u64,
-            failed: 0
-        }
-    );
+    assert_eq!(cats[1].queue_counts().await.unwrap(), QueueCounts { queued: 0, running: 0, done: JOBS as u64, failed: 0 });
 }
 
 /// A big batch becomes `pages` jobs that two workers share; the last completion creates
@@ -646,18 +446,12 @@ async fn claimer_child_process() {
         return;
     };
     let worker = std::env::var("SOHOA_TEST_CLAIMER_ID").unwrap();
-    let cat = Catalog::open(None, std::path::Path::new(&dir))
-        .await
-        .unwrap();
+    let cat = Catalog::open(None, std::path::Path::new(&dir)).await.unwrap();
     let mut tasks = Vec::new();
     for t in 0..2 {
         let (cat, worker) = (cat.clone(), format!("{worker}-{t}"));
         tasks.push(tokio::spawn(async move {
-            while let Some(job) = cat
-                .claim_job(&worker, Duration::from_secs(3600))
-                .await
-                .unwrap()
-            {
+            while let Some(job) = cat.claim_job(&worker, Duration::from_secs(3600)).await.unwrap() {
                 let report = small_report(&job.batch_id, &job.source);
                 cat.complete_job(&job.id, &worker, &report).await.unwrap();
                 println!("CLAIMED {}", job.id);
@@ -681,12 +475,7 @@ async fn sqlite_claims_are_exclusive_across_processes() {
     let children: Vec<_> = (0..3)
         .map(|p| {
             std::process::Command::new(&exe)
-                .args([
-                    "--exact",
-                    "runtime::catalog::tests::claimer_child_process",
-                    "--nocapture",
-                    "--test-threads=1",
-                ])
+                .args(["--exact", "runtime::catalog::tests::claimer_child_process", "--nocapture", "--test-threads=1"])
                 .env("SOHOA_TEST_CLAIMER_DIR", dir.path())
                 .env("SOHOA_TEST_CLAIMER_ID", format!("proc-{p}"))
                 .stdout(std::process::Stdio::piped())
@@ -700,28 +489,15 @@ async fn sqlite_claims_are_exclusive_across_processes() {
     for child in children {
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "child failed: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
         // libtest prints "test <name> ... " without a newline before the test runs.
-        let ids: Vec<String> = stdout
-            .split("CLAIMED ")
-            .skip(1)
-            .filter_map(|rest| rest.split_whitespace().next())
-            .map(str::to_string)
-            .collect();
+        let ids: Vec<String> = stdout.split("CLAIMED ").skip(1).filter_map(|rest| rest.split_whitespace().next()).map(str::to_string).collect();
         per_process.push(ids.len());
         claimed.extend(ids);
     }
     let distinct: HashSet<&String> = claimed.iter().collect();
     let counts = cat.queue_counts().await.unwrap();
-    assert_eq!(
-        claimed.len(),
-        JOBS,
-        "claims per process: {per_process:?}, {counts:?}"
-    );
+    assert_eq!(claimed.len(), JOBS, "claims per process: {per_process:?}, {counts:?}");
     assert_eq!(distinct.len(), JOBS, "a job was claimed twice");
     assert_eq!(cat.queue_counts().await.unwrap().done, JOBS as u64);
 }
@@ -733,38 +509,23 @@ async fn default_catalog_is_a_wal_sqlite_file_and_reopens() {
     {
         let cat = Catalog::open(None, &data).await.unwrap();
         cat.create_batch(&new_batch(1)).await.unwrap();
-        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-            .fetch_one(&cat.pool)
-            .await
-            .unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&cat.pool).await.unwrap();
         assert_eq!(mode, "wal");
         cat.close().await;
     }
     assert!(data.join("catalog.db").is_file());
     let url = format!("sqlite://{}", data.join("catalog.db").display());
     let cat = Catalog::open(Some(&url), dir.path()).await.unwrap();
-    assert_eq!(
-        cat.batch_state("batch-001").await.unwrap().map(|s| s.as_str()),
-        Some("queued")
-    );
+    assert_eq!(cat.batch_state("batch-001").await.unwrap().map(|s| s.as_str()), Some("queued"));
 }
 
 #[test]
 fn bad_urls_are_config_errors() {
     let dir = tempfile::tempdir().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     for url in ["mysql://x/y", "catalog.db", "postgres://[bad"] {
-        let e = rt
-            .block_on(Catalog::open(Some(url), dir.path()))
-            .unwrap_err();
-        assert_eq!(
-            (e.code(), e.is_retryable()),
-            ("catalog-config", false),
-            "{url}: {e}"
-        );
+        let e = rt.block_on(Catalog::open(Some(url), dir.path())).unwrap_err();
+        assert_eq!((e.code(), e.is_retryable()), ("catalog-config", false), "{url}: {e}");
     }
 }
 

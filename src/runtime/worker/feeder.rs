@@ -48,10 +48,7 @@ impl JobContext {
                 let finished = {
                     let mut map = inflight.lock().expect("inflight");
                     let Some(entry) = map.get_mut(&done.tag) else { return Ok(()) };
-                    add_times(
-                        self.summary.lock().expect("summary").times.entry(entry.job.batch_id.clone()).or_default(),
-                        &done.times,
-                    );
+                    add_times(self.summary.lock().expect("summary").times.entry(entry.job.batch_id.clone()).or_default(), &done.times);
                     entry.pages.push(done);
                     page_back.notify_one();
                     if let Some(progress) = &self.opts.progress {
@@ -217,4 +214,3 @@ impl Iterator for Feeder<'_> {
         }
     }
 }
-

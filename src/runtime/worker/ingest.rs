@@ -38,9 +38,13 @@ impl FileStamp {
 /// The result of ingesting one input.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
-    Queued { batch_id: String },
+    Queued {
+        batch_id: String,
+    },
     /// The same scan (same blake3 of the original files) was ingested before.
-    Duplicate { batch_id: String },
+    Duplicate {
+        batch_id: String,
+    },
 }
 
 impl Ingested {
@@ -102,7 +106,6 @@ pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Erro
     })
 }
 
-
 /// The file's modification time in Vietnam's time zone (when the scanner wrote it).
 fn scan_time(path: &Path) -> String {
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).unwrap_or_else(|_| std::time::SystemTime::now());
@@ -110,7 +113,6 @@ fn scan_time(path: &Path) -> String {
     let vn = chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset");
     t.with_timezone(&vn).to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
-
 
 #[cfg(test)]
 mod tests {

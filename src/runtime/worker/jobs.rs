@@ -84,16 +84,8 @@ impl JobContext {
     fn run_batch_job(&self, job: &Job, engines: &mut [Box<dyn OcrEngine>]) -> Result<Option<BatchOutcome>, Error> {
         let manifest = super::manifest::manifest(job)?;
         let fetched = self.rt.block_on(fetch_originals(&self.services, job, &manifest, &self.worker_id))?;
-        let outcome = pipeline::run_batch_with(
-            engines,
-            &job.batch_id,
-            &job.source,
-            &manifest.scanned_at,
-            &fetched.input,
-            &self.services.store,
-            &self.rt,
-            &self.opts,
-        );
+        let outcome =
+            pipeline::run_batch_with(engines, &job.batch_id, &job.source, &manifest.scanned_at, &fetched.input, &self.services.store, &self.rt, &self.opts);
         drop(fetched);
         let outcome = outcome?;
         self.rt.block_on(self.services.catalog.complete_job(&job.id, &self.worker_id, &outcome.report))?;
@@ -166,4 +158,3 @@ impl JobContext {
         Ok(Some(BatchOutcome { times: StageTimes::default(), ..outcome }))
     }
 }
-

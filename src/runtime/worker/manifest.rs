@@ -25,4 +25,3 @@ pub struct ManifestFile {
 pub fn manifest(job: &Job) -> Result<Manifest, Error> {
     serde_json::from_str(&job.manifest_json).map_err(|e| Error::CorruptJob(format!("batch {} has an unreadable manifest: {e}", job.batch_id)))
 }
-

@@ -246,4 +246,3 @@ pub async fn run_worker(
     tracing::info!(worker_id = %wopts.worker_id, jobs = summary.jobs, "Worker stopped.");
     Ok(summary.jobs)
 }
-

@@ -59,4 +59,3 @@ pub(super) async fn fetch_originals(services: &Services, job: &Job, manifest: &M
 fn sanitize(name: &str) -> String {
     name.chars().map(|c| if c.is_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect()
 }
-

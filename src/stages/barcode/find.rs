@@ -83,9 +83,7 @@ impl InkBits {
         let words = (w as usize).div_ceil(64);
         let mut bits = vec![0u64; words * h as usize];
         if words > 0 {
-            bits.par_chunks_mut(words)
-                .zip(pix.par_chunks(w as usize))
-                .for_each(|(out, row)| pack_row(row, threshold, out));
+            bits.par_chunks_mut(words).zip(pix.par_chunks(w as usize)).for_each(|(out, row)| pack_row(row, threshold, out));
         }
         InkBits { w, h, words, bits }
     }
@@ -326,10 +324,7 @@ pub fn candidates(work: &Work) -> Vec<Region> {
     if cw == 0 || ch == 0 {
         return Vec::new();
     }
-    let cells: Vec<Cell> = (0..ch)
-        .into_par_iter()
-        .flat_map_iter(|cy| band_cells(work, cy, cell, cw))
-        .collect();
+    let cells: Vec<Cell> = (0..ch).into_par_iter().flat_map_iter(|cy| band_cells(work, cy, cell, cw)).collect();
     let area = (cell * cell) as f32;
     let min_trans = TRANSITIONS_PER_MM * CELL_MM * cell as f32;
     let mut mark: Vec<bool> = cells

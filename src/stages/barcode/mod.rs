@@ -85,11 +85,7 @@ pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
     let started = Instant::now();
     for (i, cand) in candidates.iter().enumerate() {
         if started.elapsed() > PAGE_BUDGET {
-            scan.warnings.push(format!(
-                "barcode reading stopped after {} s; {} candidate regions not read",
-                PAGE_BUDGET.as_secs(),
-                candidates.len() - i
-            ));
+            scan.warnings.push(format!("barcode reading stopped after {} s; {} candidate regions not read", PAGE_BUDGET.as_secs(), candidates.len() - i));
             break;
         }
         match decode_candidate(gray, dpi, &work, cand) {
@@ -170,9 +166,7 @@ pub(crate) fn rotate_expand(img: &GrayImage, deg: f32) -> GrayImage {
     let (ocx, ocy) = (ow as f64 / 2.0, oh as f64 / 2.0);
     let src = img.as_raw();
     let (iw, ih) = (img.width() as i64, img.height() as i64);
-    let get = |x: i64, y: i64| -> f64 {
-        if x < 0 || y < 0 || x >= iw || y >= ih { 255.0 } else { src[(y * iw + x) as usize] as f64 }
-    };
+    let get = |x: i64, y: i64| -> f64 { if x < 0 || y < 0 || x >= iw || y >= ih { 255.0 } else { src[(y * iw + x) as usize] as f64 } };
     let mut out = GrayImage::new(ow, oh);
     for (ox, oy, px) in out.enumerate_pixels_mut() {
         let (dx, dy) = (ox as f64 + 0.5 - ocx, oy as f64 + 0.5 - ocy);
@@ -192,9 +186,7 @@ pub(crate) fn rotate_expand(img: &GrayImage, deg: f32) -> GrayImage {
 
 fn hints() -> DecodeHints {
     let formats: HashSet<BarcodeFormat> =
-        [BarcodeFormat::QR_CODE, BarcodeFormat::CODE_128, BarcodeFormat::CODE_39, BarcodeFormat::DATA_MATRIX]
-            .into_iter()
-            .collect();
+        [BarcodeFormat::QR_CODE, BarcodeFormat::CODE_128, BarcodeFormat::CODE_39, BarcodeFormat::DATA_MATRIX].into_iter().collect();
     DecodeHints { PossibleFormats: Some(formats), TryHarder: Some(true), ..Default::default() }
 }
 
@@ -254,11 +246,7 @@ pub fn render_barcode(text: &str, format: BarcodeFormat, module_px: u32, bar_hei
     let [left, top, mw, mh] = matrix.getEnclosingRectangle().ok_or_else(|| format!("cannot encode {text:?}: empty symbol"))?;
     let one_d = !matches!(format, BarcodeFormat::QR_CODE | BarcodeFormat::DATA_MATRIX);
     let quiet = if one_d { 10 } else { 4 } * module_px;
-    let (w, h) = if one_d {
-        (mw * module_px + 2 * quiet, bar_height_px + 2 * quiet)
-    } else {
-        (mw * module_px + 2 * quiet, mh * module_px + 2 * quiet)
-    };
+    let (w, h) = if one_d { (mw * module_px + 2 * quiet, bar_height_px + 2 * quiet) } else { (mw * module_px + 2 * quiet, mh * module_px + 2 * quiet) };
     let mut img = GrayImage::from_pixel(w, h, image::Luma([255]));
     for (x, y, px) in img.enumerate_pixels_mut() {
         if x < quiet || y < quiet || x >= w - quiet || y >= h - quiet {

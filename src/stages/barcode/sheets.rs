@@ -16,9 +16,9 @@
 
 use super::patch::{PatchKind, render_patch};
 use crate::model::{ColorMode, DocumentMeta, OcrPage, PdfPage};
+use crate::stages::split::is_valid_dossier_code;
 use crate::tools::samples::layout::{self, Item, PageLayout, Style, TextItem};
 use crate::tools::samples::text::DOC_KINDS;
-use crate::stages::split::is_valid_dossier_code;
 use image::{DynamicImage, GrayImage, imageops};
 
 /// Resolution the sheets are rendered at.
@@ -78,12 +78,10 @@ pub fn check(sheets: &[Sheet]) -> Vec<String> {
     let mut out = Vec::new();
     for s in sheets {
         match s {
-            Sheet::Dossier(code) if !is_valid_dossier_code(code) => out.push(format!(
-                "dossier code {code:?} does not match Circular 01/2018 Art. 19 (e.g. 000.00.15.H40-250301-0007)"
-            )),
-            Sheet::Type(code) if type_name(code).is_none() => {
-                out.push(format!("type {code:?} is not a known document type; its code is printed as its name"))
+            Sheet::Dossier(code) if !is_valid_dossier_code(code) => {
+                out.push(format!("dossier code {code:?} does not match Circular 01/2018 Art. 19 (e.g. 000.00.15.H40-250301-0007)"))
             }
+            Sheet::Type(code) if type_name(code).is_none() => out.push(format!("type {code:?} is not a known document type; its code is printed as its name")),
             _ => {}
         }
     }
@@ -105,8 +103,8 @@ pub fn render_sheet(sheet: &Sheet, dpi: f32) -> Result<GrayImage, SheetError> {
                 return Err(SheetError::Empty("type code"));
             }
             let name = type_name(code).unwrap_or(code);
-            let mut l = layout::layout_separator(&sheet.payload(), layout::Symbology::Code128, name, dpi)
-                .ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
+            let mut l =
+                layout::layout_separator(&sheet.payload(), layout::Symbology::Code128, name, dpi).ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
             centered(&mut l, "TỜ PHÂN CÁCH TÀI LIỆU", Style::Regular, 14.0, 140.0);
             Ok(layout::render(&l, dpi))
         }
@@ -126,14 +124,7 @@ pub fn render_sheet(sheet: &Sheet, dpi: f32) -> Result<GrayImage, SheetError> {
 
 fn centered(l: &mut PageLayout, text: &str, style: Style, size_pt: f32, baseline_mm: f32) {
     let w = layout::text_width_mm(text, style, size_pt);
-    l.items.push(Item::Text(TextItem {
-        text: text.to_string(),
-        style,
-        size_pt,
-        x_mm: (layout::PAGE_W_MM - w) / 2.0,
-        baseline_mm,
-        justify_mm: None,
-    }));
+    l.items.push(Item::Text(TextItem { text: text.to_string(), style, size_pt, x_mm: (layout::PAGE_W_MM - w) / 2.0, baseline_mm, justify_mm: None }));
 }
 
 /// A PDF with one A4 page per sheet, in order.

@@ -1,8 +1,8 @@
 use super::patch::{PatchKind, render_patch};
 use super::sheets::{Sheet, render_sheet, sheets_pdf};
 use super::*;
-use crate::tools::samples::{self, GenOptions, Symbology, layout};
 use crate::stages::split::rules::SeparatorRules;
+use crate::tools::samples::{self, GenOptions, Symbology, layout};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
@@ -207,11 +207,7 @@ fn printed_sheets_round_trip_through_pdftoppm() {
         .status()
         .expect("pdftoppm (poppler-utils) is installed");
     assert!(status.success());
-    let mut pngs: Vec<_> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "png"))
-        .collect();
+    let mut pngs: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "png")).collect();
     pngs.sort();
     assert_eq!(pngs.len(), sheets.len());
     for (png, sheet) in pngs.iter().zip(&sheets) {

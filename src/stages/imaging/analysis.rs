@@ -18,11 +18,7 @@ pub(crate) const FALLBACK_DPI: f32 = 300.0;
 
 /// `dpi` if plausible for a scan, else [`FALLBACK_DPI`].
 pub(crate) fn sane_dpi(dpi: f32) -> f32 {
-    if dpi.is_finite() && (30.0..=4800.0).contains(&dpi) {
-        dpi
-    } else {
-        FALLBACK_DPI
-    }
+    if dpi.is_finite() && (30.0..=4800.0).contains(&dpi) { dpi } else { FALLBACK_DPI }
 }
 
 /// Integer reduction that brings `dpi` closest to [`WORK_DPI`] (at least 1).
@@ -61,29 +57,13 @@ pub(crate) fn downscale<const N: usize>(src: &[u8], w: u32, h: u32, f: u32) -> G
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn downscale_row_avx2<const N: usize>(
-    src: &[u8],
-    w: usize,
-    rows: std::ops::Range<usize>,
-    f: usize,
-    acc: &mut [u16],
-    lum: &mut [u8],
-    orow: &mut [u8],
-) {
+unsafe fn downscale_row_avx2<const N: usize>(src: &[u8], w: usize, rows: std::ops::Range<usize>, f: usize, acc: &mut [u16], lum: &mut [u8], orow: &mut [u8]) {
     downscale_row::<N>(src, w, rows, f, acc, lum, orow)
 }
 
 /// One output row of [`downscale`]: the column sums of `rows`, then blocks of `f`.
 #[inline(always)]
-fn downscale_row<const N: usize>(
-    src: &[u8],
-    w: usize,
-    rows: std::ops::Range<usize>,
-    f: usize,
-    acc: &mut [u16],
-    lum: &mut [u8],
-    orow: &mut [u8],
-) {
+fn downscale_row<const N: usize>(src: &[u8], w: usize, rows: std::ops::Range<usize>, f: usize, acc: &mut [u16], lum: &mut [u8], orow: &mut [u8]) {
     acc.fill(0);
     let n_rows = rows.len();
     for y in rows {
@@ -208,24 +188,14 @@ impl Levels {
     pub(crate) fn from_histogram(hist: &[u64; 256]) -> Levels {
         let total: u64 = hist.iter().sum();
         if total == 0 {
-            return Levels {
-                bg: 255,
-                weak: 229,
-                mid: 201,
-                strong: 189,
-            };
+            return Levels { bg: 255, weak: 229, mid: 201, strong: 189 };
         }
         let pct = |q: f64| percentile(hist, total, q);
         let bg = pct(0.60).max(40);
         let dark = pct(0.003);
         let contrast = (bg.saturating_sub(dark) as f32).max(120.0).min(bg as f32);
         let at = |k: f32| (bg as f32 - k * contrast).round().clamp(0.0, 255.0) as u8;
-        Levels {
-            bg,
-            weak: at(0.22),
-            mid: at(0.45),
-            strong: at(0.55),
-        }
+        Levels { bg, weak: at(0.22), mid: at(0.45), strong: at(0.55) }
     }
 }
 
@@ -329,12 +299,7 @@ pub(crate) fn label(img: &GrayImage, thr: u8, dark: u8, rect: Rect) -> Component
                     x += 1;
                 }
                 let id = runs.len() as u32;
-                runs.push(Run {
-                    y: y as u16,
-                    x0: s as u16,
-                    x1: x as u16,
-                    comp: id,
-                });
+                runs.push(Run { y: y as u16, x0: s as u16, x1: x as u16, comp: id });
                 run_dark.push(m);
                 parent.push(id);
             } else {
@@ -368,14 +333,7 @@ pub(crate) fn label(img: &GrayImage, thr: u8, dark: u8, rect: Rect) -> Component
         if map[root] == u32::MAX {
             map[root] = comps.len() as u32;
             let r = runs[i];
-            comps.push(Comp {
-                x0: r.x0,
-                y0: r.y,
-                x1: r.x1,
-                y1: r.y + 1,
-                area: 0,
-                dark: 0,
-            });
+            comps.push(Comp { x0: r.x0, y0: r.y, x1: r.x1, y1: r.y + 1, area: 0, dark: 0 });
         }
         let c = map[root];
         let r = &mut runs[i];
@@ -421,17 +379,8 @@ impl Analysis {
         let levels0 = Levels::estimate(&small);
         let borders = border::detect(&small, levels0.bg);
         border::paint_small(&mut small, &borders, levels0.bg);
-        let levels = if borders.any() {
-            Levels::estimate(&small)
-        } else {
-            levels0
-        };
-        let rect = Rect {
-            x0: 0,
-            y0: 0,
-            x1: small.width(),
-            y1: small.height(),
-        };
+        let levels = if borders.any() { Levels::estimate(&small) } else { levels0 };
+        let rect = Rect { x0: 0, y0: 0, x1: small.width(), y1: small.height() };
         let ink = label(&small, levels.mid, levels.strong, rect);
         let (w, h) = (small.width(), small.height());
         let max_h = (0.6 * dpi_small).max(4.0) as u32;
@@ -444,16 +393,7 @@ impl Analysis {
                 !touches && c.area >= 2 && c.h() <= max_h && c.w() <= max_w && c.dark > 0
             })
             .collect();
-        (
-            Analysis {
-                small,
-                dpi: dpi_small,
-                levels,
-                ink,
-                text,
-            },
-            borders,
-        )
+        (Analysis { small, dpi: dpi_small, levels, ink, text }, borders)
     }
 
     /// Number of text-like components.
@@ -582,17 +522,7 @@ mod tests {
             img.put_pixel(x, 4, image::Luma([0]));
             img.put_pixel(x, 5, image::Luma([0]));
         }
-        let c = label(
-            &img,
-            128,
-            5,
-            Rect {
-                x0: 0,
-                y0: 0,
-                x1: 8,
-                y1: 6,
-            },
-        );
+        let c = label(&img, 128, 5, Rect { x0: 0, y0: 0, x1: 8, y1: 6 });
         assert_eq!(c.comps.len(), 2);
         assert_eq!((c.comps[0].area, c.comps[0].dark), (2, 1));
         assert_eq!((c.comps[1].w(), c.comps[1].h(), c.comps[1].area), (3, 2, 6));
@@ -605,17 +535,7 @@ mod tests {
         for x in 0..5 {
             u.put_pixel(x, 3, image::Luma([0]));
         }
-        let c = label(
-            &u,
-            128,
-            128,
-            Rect {
-                x0: 0,
-                y0: 0,
-                x1: 5,
-                y1: 4,
-            },
-        );
+        let c = label(&u, 128, 128, Rect { x0: 0, y0: 0, x1: 5, y1: 4 });
         assert_eq!(c.comps.len(), 1);
         assert!(c.runs.iter().all(|r| r.comp == 0));
     }

@@ -41,17 +41,9 @@ pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
     let d = a.dpi;
     let margin = (0.4 * d).min(0.06 * w.min(h) as f32).round() as u32;
     if w <= 2 * margin + 2 || h <= 2 * margin + 2 {
-        return BlankVerdict {
-            blank: true,
-            ink_fraction: 0.0,
-        };
+        return BlankVerdict { blank: true, ink_fraction: 0.0 };
     }
-    let rect = Rect {
-        x0: margin,
-        y0: margin,
-        x1: w - margin,
-        y1: h - margin,
-    };
+    let rect = Rect { x0: margin, y0: margin, x1: w - margin, y1: h - margin };
     let area = ((rect.x1 - rect.x0) * (rect.y1 - rect.y0)) as f32;
     let comps = label(&a.small, a.levels.weak, a.levels.strong, rect);
     let glyph_min_h = (0.04 * d).max(3.0) as u32;
@@ -67,20 +59,12 @@ pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
             continue; // faint: show-through, shading
         }
         let (cw, ch) = (c.w(), c.h());
-        let touches = c.x0 as u32 == rect.x0
-            || c.y0 as u32 == rect.y0
-            || c.x1 as u32 == rect.x1
-            || c.y1 as u32 == rect.y1;
+        let touches = c.x0 as u32 == rect.x0 || c.y0 as u32 == rect.y0 || c.x1 as u32 == rect.x1 || c.y1 as u32 == rect.y1;
         if touches && cw.max(ch) >= 6 * cw.min(ch).max(1) {
             continue; // edge shadow or paper edge reaching in from the margin
         }
         if (glyph_min_h..=glyph_max_h).contains(&ch) && cw <= glyph_max_w {
-            glyphs.push((
-                c.x0 as f32,
-                c.x1 as f32,
-                (c.y0 + c.y1) as f32 / 2.0,
-                ch as f32,
-            ));
+            glyphs.push((c.x0 as f32, c.x1 as f32, (c.y0 + c.y1) as f32 / 2.0, ch as f32));
             ink += c.area as u64;
         } else if cw.max(ch) >= mark_long && cw.min(ch) >= mark_short && !touches {
             mark = true;
@@ -89,10 +73,7 @@ pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
     }
     let ink_fraction = ink as f32 / area;
     let text = has_word(&mut glyphs);
-    BlankVerdict {
-        blank: !(text || mark || ink_fraction > MAX_BLANK_INK),
-        ink_fraction,
-    }
+    BlankVerdict { blank: !(text || mark || ink_fraction > MAX_BLANK_INK), ink_fraction }
 }
 
 /// True if some glyph has two neighbours on its line (three glyphs in a row, gaps no
@@ -122,18 +103,10 @@ mod tests {
 
     #[test]
     fn three_glyphs_in_a_row_make_a_word() {
-        let mut g = vec![
-            (10.0, 16.0, 50.0, 8.0),
-            (18.0, 24.0, 50.5, 8.0),
-            (26.0, 31.0, 49.0, 7.0),
-        ];
+        let mut g = vec![(10.0, 16.0, 50.0, 8.0), (18.0, 24.0, 50.5, 8.0), (26.0, 31.0, 49.0, 7.0)];
         assert!(has_word(&mut g));
         // The same three specks scattered over the page do not.
-        let mut g = vec![
-            (10.0, 16.0, 50.0, 8.0),
-            (200.0, 206.0, 50.5, 8.0),
-            (26.0, 31.0, 300.0, 7.0),
-        ];
+        let mut g = vec![(10.0, 16.0, 50.0, 8.0), (200.0, 206.0, 50.5, 8.0), (26.0, 31.0, 300.0, 7.0)];
         assert!(!has_word(&mut g));
     }
 }

@@ -25,10 +25,7 @@ pub(crate) struct Borders {
 
 impl Borders {
     pub(crate) fn any(&self) -> bool {
-        !(self.left.is_empty()
-            && self.right.is_empty()
-            && self.top.is_empty()
-            && self.bottom.is_empty())
+        !(self.left.is_empty() && self.right.is_empty() && self.top.is_empty() && self.bottom.is_empty())
     }
 }
 
@@ -57,12 +54,7 @@ pub(crate) fn detect(small: &GrayImage, bg: u8) -> Borders {
     let right: Vec<u32> = (0..h).map(|y| run(w, &|i| px(w - 1 - i, y))).collect();
     let top: Vec<u32> = (0..w).map(|x| run(h, &|i| px(x, i))).collect();
     let bottom: Vec<u32> = (0..w).map(|x| run(h, &|i| px(x, h - 1 - i))).collect();
-    Borders {
-        left: qualify(left, w),
-        right: qualify(right, w),
-        top: qualify(top, h),
-        bottom: qualify(bottom, h),
-    }
+    Borders { left: qualify(left, w), right: qualify(right, w), top: qualify(top, h), bottom: qualify(bottom, h) }
 }
 
 /// Keeps an edge's runs if it is a border: enough lines start dark and the typical run is
@@ -98,14 +90,7 @@ pub(crate) fn paint_small(small: &mut GrayImage, b: &Borders, fill: u8) {
 /// Paints the border runs on a full-size buffer with `N` channels, reduced by `factor`
 /// relative to the image the borders were found on. Each run is grown by one and a half
 /// reduced pixels so the blurred rim of the band goes too.
-pub(crate) fn paint<const N: usize>(
-    buf: &mut [u8],
-    w: u32,
-    h: u32,
-    b: &Borders,
-    factor: u32,
-    fill: [u8; N],
-) {
+pub(crate) fn paint<const N: usize>(buf: &mut [u8], w: u32, h: u32, b: &Borders, factor: u32, fill: [u8; N]) {
     if buf.len() < (w as usize) * (h as usize) * N {
         return;
     }
@@ -174,10 +159,7 @@ mod tests {
         assert!(b.right.is_empty() && b.bottom.is_empty());
         let mut painted = img.clone();
         paint_small(&mut painted, &b, 240);
-        assert!(
-            painted.pixels().filter(|p| p.0[0] < 100).count() == 10,
-            "only the text stays"
-        );
+        assert!(painted.pixels().filter(|p| p.0[0] < 100).count() == 10, "only the text stays");
     }
 
     #[test]
@@ -190,10 +172,7 @@ mod tests {
 
     #[test]
     fn paints_full_size_with_margin() {
-        let b = Borders {
-            left: vec![2; 10],
-            ..Default::default()
-        };
+        let b = Borders { left: vec![2; 10], ..Default::default() };
         let mut full = vec![0u8; 30 * 30 * 3];
         paint::<3>(&mut full, 30, 30, &b, 3, [1, 2, 3]);
         // depth = 2*3 + 3 + 1 = 10 pixels on every row

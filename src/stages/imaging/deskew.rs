@@ -69,15 +69,9 @@ pub(crate) struct LineFit {
 impl LineFit {
     pub(crate) fn estimate(&self) -> SkewEstimate {
         if self.confidence < MIN_CONFIDENCE {
-            SkewEstimate {
-                angle_deg: 0.0,
-                confidence: self.confidence,
-            }
+            SkewEstimate { angle_deg: 0.0, confidence: self.confidence }
         } else {
-            SkewEstimate {
-                angle_deg: self.raw_angle,
-                confidence: self.confidence,
-            }
+            SkewEstimate { angle_deg: self.raw_angle, confidence: self.confidence }
         }
     }
 }
@@ -87,68 +81,30 @@ const COARSE_STEP: f32 = 0.25;
 /// Runs the coarse-to-fine search on an analysed page.
 pub(crate) fn fit_lines(a: &Analysis) -> LineFit {
     let n = a.text_count();
-    let none = LineFit {
-        axis: Axis::Rows,
-        raw_angle: 0.0,
-        confidence: 0.0,
-        sharp_rows: 1.0,
-        sharp_cols: 1.0,
-        text_comps: n,
-    };
+    let none = LineFit { axis: Axis::Rows, raw_angle: 0.0, confidence: 0.0, sharp_rows: 1.0, sharp_cols: 1.0, text_comps: n };
     if n < 3 {
         return none;
     }
-    let centres: Vec<(f32, f32)> = a
-        .ink
-        .comps
-        .iter()
-        .zip(&a.text)
-        .filter(|(_, t)| **t)
-        .map(|(c, _)| ((c.x0 + c.x1) as f32 / 2.0, (c.y0 + c.y1) as f32 / 2.0))
-        .collect();
+    let centres: Vec<(f32, f32)> =
+        a.ink.comps.iter().zip(&a.text).filter(|(_, t)| **t).map(|(c, _)| ((c.x0 + c.x1) as f32 / 2.0, (c.y0 + c.y1) as f32 / 2.0)).collect();
     let (w, h) = a.small.dimensions();
     let steps = (MAX_ANGLE / COARSE_STEP).round() as i32;
     let angles: Vec<f32> = (-steps..=steps).map(|k| k as f32 * COARSE_STEP).collect();
     let sweep = |axis: Axis| -> (f32, f32) {
-        let scores: Vec<f64> = angles
-            .par_iter()
-            .map(|&ang| centre_score(&centres, w, h, axis, ang))
-            .collect();
-        let (bi, best) =
-            scores.iter().enumerate().fold(
-                (0, f64::MIN),
-                |acc, (i, &s)| if s > acc.1 { (i, s) } else { acc },
-            );
+        let scores: Vec<f64> = angles.par_iter().map(|&ang| centre_score(&centres, w, h, axis, ang)).collect();
+        let (bi, best) = scores.iter().enumerate().fold((0, f64::MIN), |acc, (i, &s)| if s > acc.1 { (i, s) } else { acc });
         let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-        (
-            angles[bi],
-            if mean > 0.0 {
-                (best / mean) as f32
-            } else {
-                1.0
-            },
-        )
+        (angles[bi], if mean > 0.0 { (best / mean) as f32 } else { 1.0 })
     };
     let (ang_r, sharp_r) = sweep(Axis::Rows);
     let (ang_c, sharp_c) = sweep(Axis::Cols);
-    let (axis, coarse, sharp) = if sharp_r >= sharp_c {
-        (Axis::Rows, ang_r, sharp_r)
-    } else {
-        (Axis::Cols, ang_c, sharp_c)
-    };
+    let (axis, coarse, sharp) = if sharp_r >= sharp_c { (Axis::Rows, ang_r, sharp_r) } else { (Axis::Cols, ang_c, sharp_c) };
     let a1 = refine(a, axis, coarse, 0.1, 5);
     let a2 = refine(a, axis, a1, 0.02, 4);
     let angle = a2.clamp(-MAX_ANGLE, MAX_ANGLE);
     let structure = ((sharp - 1.15) / 0.6).clamp(0.0, 1.0);
     let amount = ((n as f32 - 20.0) / 40.0).clamp(0.0, 1.0);
-    LineFit {
-        axis,
-        raw_angle: angle,
-        confidence: structure * amount,
-        sharp_rows: sharp_r,
-        sharp_cols: sharp_c,
-        text_comps: n,
-    }
+    LineFit { axis, raw_angle: angle, confidence: structure * amount, sharp_rows: sharp_r, sharp_cols: sharp_c, text_comps: n }
 }
 
 /// Sum of squares of the profile of component centres (1-pixel bins, linear splat).
@@ -186,11 +142,7 @@ fn refine(a: &Analysis, axis: Axis, centre: f32, step: f32, k: i32) -> f32 {
             p.iter().map(|&v| (v as f64) * (v as f64)).sum()
         })
         .collect();
-    let (bi, _) =
-        scores.iter().enumerate().fold(
-            (0usize, f64::MIN),
-            |acc, (i, &s)| if s > acc.1 { (i, s) } else { acc },
-        );
+    let (bi, _) = scores.iter().enumerate().fold((0usize, f64::MIN), |acc, (i, &s)| if s > acc.1 { (i, s) } else { acc });
     let mut best = centre + (bi as i32 - k) as f32 * step;
     if bi > 0 && bi + 1 < scores.len() {
         let (l, m, r) = (scores[bi - 1], scores[bi], scores[bi + 1]);

@@ -62,18 +62,10 @@ enum Pixels {
 /// orientation leaves the page as scanned; an uncertain orientation on a page with text
 /// adds a warning.
 pub fn clean_page(page: PageImage) -> CleanPage {
-    let PageImage {
-        index,
-        image,
-        color,
-        dpi,
-        mut warnings,
-    } = page;
+    let PageImage { index, image, color, dpi, mut warnings } = page;
     let dpi_used = sane_dpi(dpi);
     if dpi_used != dpi {
-        warnings.push(format!(
-            "imaging: implausible resolution {dpi} dpi, assumed {dpi_used}"
-        ));
+        warnings.push(format!("imaging: implausible resolution {dpi} dpi, assumed {dpi_used}"));
     }
     let mut pixels = match color {
         ColorMode::Rgb => Pixels::Rgb(image.into_rgb8()),
@@ -119,42 +111,28 @@ pub fn clean_page(page: PageImage) -> CleanPage {
         };
         (est.angle_deg, rotation)
     };
-    let apply_skew = if skew.abs() >= MIN_APPLIED_SKEW {
-        skew
-    } else {
-        0.0
-    };
+    let apply_skew = if skew.abs() >= MIN_APPLIED_SKEW { skew } else { 0.0 };
     // The luma of a rotated RGB page, computed during the rotation.
     let mut luma_done = None;
     if rotation != 0 || apply_skew != 0.0 {
         pixels = match pixels {
             Pixels::Gray(g) => {
                 let (w, h) = g.dimensions();
-                let (mut buf, ow, oh) =
-                    transform::rotate::<1>(&g, w, h, rotation, apply_skew, [bg]);
+                let (mut buf, ow, oh) = transform::rotate::<1>(&g, w, h, rotation, apply_skew, [bg]);
                 if color == ColorMode::Bilevel && apply_skew != 0.0 {
-                    buf.par_iter_mut()
-                        .for_each(|v| *v = if *v >= 128 { 255 } else { 0 });
+                    buf.par_iter_mut().for_each(|v| *v = if *v >= 128 { 255 } else { 0 });
                 }
                 Pixels::Gray(GrayImage::from_raw(ow, oh, buf).unwrap_or(g))
             }
             Pixels::Rgb(c) => {
                 let (w, h) = c.dimensions();
-                let (buf, gray, ow, oh) =
-                    transform::rotate_rgb_with_luma(&c, w, h, rotation, apply_skew, fill_rgb);
+                let (buf, gray, ow, oh) = transform::rotate_rgb_with_luma(&c, w, h, rotation, apply_skew, fill_rgb);
                 luma_done = GrayImage::from_raw(ow, oh, gray);
                 Pixels::Rgb(RgbImage::from_raw(ow, oh, buf).unwrap_or(c))
             }
         };
     }
-    tracing::debug!(
-        page = index,
-        skew_deg = skew,
-        rotation,
-        blank = verdict.blank,
-        ink_fraction = verdict.ink_fraction,
-        "Cleaned page"
-    );
+    tracing::debug!(page = index, skew_deg = skew, rotation, blank = verdict.blank, ink_fraction = verdict.ink_fraction, "Cleaned page");
     let (image, gray) = match pixels {
         Pixels::Gray(g) => {
             let mut copy = transform::zeroed_page_buffer(g.as_raw().len());
@@ -170,17 +148,7 @@ pub fn clean_page(page: PageImage) -> CleanPage {
             (DynamicImage::ImageRgb8(c), gray)
         }
     };
-    CleanPage {
-        index,
-        image,
-        gray,
-        color,
-        dpi,
-        skew_deg: skew,
-        rotation,
-        blank: verdict.blank,
-        warnings,
-    }
+    CleanPage { index, image, gray, color, dpi, skew_deg: skew, rotation, blank: verdict.blank, warnings }
 }
 
 /// Mean colour of the full-size pixels whose luma is within 12 levels of the paper level,
@@ -204,11 +172,7 @@ fn paper_colour(img: &RgbImage, bg: u8, factor: u32) -> [u8; 3] {
             }
         }
     }
-    if n == 0 {
-        [bg; 3]
-    } else {
-        [(sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8]
-    }
+    if n == 0 { [bg; 3] } else { [(sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8] }
 }
 
 /// BT.601 luma (same weights as the analysis reduction), rows in parallel.
@@ -216,9 +180,7 @@ fn luma(img: &RgbImage) -> GrayImage {
     let (w, h) = img.dimensions();
     let mut out = transform::zeroed_page_buffer((w as usize) * (h as usize));
     if w > 0 {
-        out.par_chunks_mut(w as usize)
-            .zip(img.as_raw().par_chunks(w as usize * 3))
-            .for_each(|(o, src)| analysis::luma_row(src, o));
+        out.par_chunks_mut(w as usize).zip(img.as_raw().par_chunks(w as usize * 3)).for_each(|(o, src)| analysis::luma_row(src, o));
     }
     GrayImage::from_raw(w, h, out).unwrap_or_default()
 }

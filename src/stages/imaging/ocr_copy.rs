@@ -87,10 +87,7 @@ impl LevelMap {
         if white - ink < 16 {
             return LevelMap::IDENTITY;
         }
-        LevelMap {
-            ink: ink as u8,
-            k: ((255.0 * 256.0) / (white - ink) as f64).round() as u32,
-        }
+        LevelMap { ink: ink as u8, k: ((255.0 * 256.0) / (white - ink) as f64).round() as u32 }
     }
 
     #[inline(always)]
@@ -120,26 +117,12 @@ fn median_row(map: LevelMap, a: &[u8], b: &[u8], c: &[u8], sorted: &mut [u8], ou
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn median_row_avx2(
-    map: LevelMap,
-    a: &[u8],
-    b: &[u8],
-    c: &[u8],
-    sorted: &mut [u8],
-    out: &mut [u8],
-) {
+unsafe fn median_row_avx2(map: LevelMap, a: &[u8], b: &[u8], c: &[u8], sorted: &mut [u8], out: &mut [u8]) {
     median_row_portable(map, a, b, c, sorted, out)
 }
 
 #[inline(always)]
-fn median_row_portable(
-    map: LevelMap,
-    a: &[u8],
-    b: &[u8],
-    c: &[u8],
-    sorted: &mut [u8],
-    out: &mut [u8],
-) {
+fn median_row_portable(map: LevelMap, a: &[u8], b: &[u8], c: &[u8], sorted: &mut [u8], out: &mut [u8]) {
     let w = out.len();
     let (a, b, c) = (&a[..w], &b[..w], &c[..w]);
     let (lo, rest) = sorted[..3 * w].split_at_mut(w);
@@ -177,9 +160,7 @@ mod tests {
             let v = if x == 0 || y == 0 || x + 1 == w || y + 1 == h {
                 img.get_pixel(x, y).0[0]
             } else {
-                let mut n: Vec<u8> = (0..9)
-                    .map(|i| img.get_pixel(x + i % 3 - 1, y + i / 3 - 1).0[0])
-                    .collect();
+                let mut n: Vec<u8> = (0..9).map(|i| img.get_pixel(x + i % 3 - 1, y + i / 3 - 1).0[0]).collect();
                 n.sort_unstable();
                 n[4]
             };
@@ -189,9 +170,7 @@ mod tests {
 
     #[test]
     fn matches_the_sorting_definition() {
-        let img = GrayImage::from_fn(301, 77, |x, y| {
-            image::Luma([((x * 7919 + y * 104_729) % 256) as u8])
-        });
+        let img = GrayImage::from_fn(301, 77, |x, y| image::Luma([((x * 7919 + y * 104_729) % 256) as u8]));
         assert_eq!(prepare_for_ocr(&img), reference(&img));
         // A page-like image: paper with noise, some ink.
         let page = GrayImage::from_fn(200, 150, |x, y| {
@@ -204,9 +183,7 @@ mod tests {
 
     #[test]
     fn paper_goes_white_ink_black_specks_away_strokes_stay() {
-        let mut img = GrayImage::from_fn(120, 90, |x, y| {
-            image::Luma([232 + ((x * 13 + y * 7) % 9) as u8])
-        });
+        let mut img = GrayImage::from_fn(120, 90, |x, y| image::Luma([232 + ((x * 13 + y * 7) % 9) as u8]));
         // A 3-pixel horizontal stroke and an isolated dark speck.
         for x in 10..110 {
             for y in 40..43 {

@@ -43,10 +43,7 @@ pub fn detect_orientation(gray: &GrayImage, dpi: f32) -> OrientationEstimate {
 
 /// Orientation from an analysed page and its line search.
 pub(crate) fn detect(a: &Analysis, fit: &LineFit) -> OrientationEstimate {
-    let unknown = OrientationEstimate {
-        rotation: 0,
-        confidence: 0.0,
-    };
+    let unknown = OrientationEstimate { rotation: 0, confidence: 0.0 };
     if fit.text_comps < 3 {
         return unknown;
     }
@@ -129,10 +126,7 @@ fn merge_fragments(p: &[f64], bands: &mut Vec<(usize, usize)>) {
         if bands.len() < 2 {
             return;
         }
-        let mut by_height: Vec<(usize, f64)> = bands
-            .iter()
-            .map(|&(s, e)| (e - s + 1, p[s..=e].iter().sum::<f64>()))
-            .collect();
+        let mut by_height: Vec<(usize, f64)> = bands.iter().map(|&(s, e)| (e - s + 1, p[s..=e].iter().sum::<f64>())).collect();
         by_height.sort_unstable_by_key(|&(h, _)| h);
         let total: f64 = by_height.iter().map(|&(_, m)| m).sum();
         let mut acc = 0.0;
@@ -182,9 +176,7 @@ mod tests {
     #[test]
     fn asymmetry_reads_a_synthetic_line_profile() {
         // Two lines: tall ascender zone above a dense core, small descender zone below.
-        let line = [
-            0.0, 2.0, 3.0, 3.0, 20.0, 12.0, 12.0, 22.0, 1.0, 1.0, 0.0, 0.0,
-        ];
+        let line = [0.0, 2.0, 3.0, 3.0, 20.0, 12.0, 12.0, 22.0, 1.0, 1.0, 0.0, 0.0];
         let p: Vec<f64> = line.iter().chain(line.iter()).cloned().collect();
         let (a, b, n) = asymmetry(&p);
         assert_eq!(n, 2);
@@ -208,11 +200,7 @@ mod tests {
         let mut bands = Vec::new();
         for k in 0..3 {
             let o = k * 25;
-            for (s, e, v) in [
-                (o, o + 2, 1.0),
-                (o + 4, o + 15, 20.0),
-                (o + 17, o + 18, 1.0),
-            ] {
+            for (s, e, v) in [(o, o + 2, 1.0), (o + 4, o + 15, 20.0), (o + 17, o + 18, 1.0)] {
                 p[s..=e].iter_mut().for_each(|x| *x = v);
                 bands.push((s, e));
             }

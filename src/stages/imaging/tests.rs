@@ -45,13 +45,7 @@ fn scanned(dpi: u32, variant: u64, deg: f32, seed: u64) -> GrayImage {
 }
 
 fn page(img: GrayImage, color: ColorMode, dpi: f32) -> PageImage {
-    PageImage {
-        index: 0,
-        image: DynamicImage::ImageLuma8(img),
-        color,
-        dpi,
-        warnings: vec![],
-    }
+    PageImage { index: 0, image: DynamicImage::ImageLuma8(img), color, dpi, warnings: vec![] }
 }
 
 /// Skew over a fixed-seed set of 24 pages, 200 and 300 dpi, angles across [-15, +15],
@@ -71,15 +65,8 @@ fn skew_accuracy_over_seeded_pages() {
         let img = scanned(dpi, i % 3, deg, 100 + i);
         let est = estimate_skew(&img, dpi as f32);
         let err = (est.angle_deg - deg).abs();
-        println!(
-            "page {i:2} {dpi} dpi: true {deg:7.3} est {:7.3} conf {:.2}",
-            est.angle_deg, est.confidence
-        );
-        assert!(
-            est.confidence >= deskew::MIN_CONFIDENCE,
-            "page {i}: confidence {}",
-            est.confidence
-        );
+        println!("page {i:2} {dpi} dpi: true {deg:7.3} est {:7.3} conf {:.2}", est.angle_deg, est.confidence);
+        assert!(est.confidence >= deskew::MIN_CONFIDENCE, "page {i}: confidence {}", est.confidence);
         errs.push(err);
     }
     let mae = errs.iter().sum::<f32>() / errs.len() as f32;
@@ -104,21 +91,11 @@ fn orientation_of_quarter_turned_pages() {
             let (a, _) = Analysis::new(&img, dpi as f32);
             let fit = deskew::fit_lines(&a);
             let o = orientation::detect(&a, &fit);
-            println!(
-                "page {i} {dpi} dpi turned {:3}: got {:3} conf {:.2} skew {:6.3} (true {deg:6.3})",
-                q * 90,
-                o.rotation,
-                o.confidence,
-                fit.raw_angle
-            );
+            println!("page {i} {dpi} dpi turned {:3}: got {:3} conf {:.2} skew {:6.3} (true {deg:6.3})", q * 90, o.rotation, o.confidence, fit.raw_angle);
             if o.rotation != (q * 90) as u16 || o.confidence < orientation::MIN_CONFIDENCE {
                 wrong.push((i, q * 90, o));
             }
-            assert!(
-                (fit.raw_angle - deg).abs() < 0.1,
-                "page {i} turn {q}: skew {}",
-                fit.raw_angle
-            );
+            assert!((fit.raw_angle - deg).abs() < 0.1, "page {i} turn {q}: skew {}", fit.raw_angle);
         }
     }
     assert!(wrong.is_empty(), "wrong orientations: {wrong:?}");
@@ -166,13 +143,7 @@ fn blank_verdicts() {
         synth::add_border(&mut bordered, dpi / 6, dpi / 10, 0, 0, 15);
         let mut dust = blank_sheet(dpi, 5);
         synth::add_specks(&mut dust, 6, 40, dpi as f32 / 30.0);
-        for (name, img) in [
-            ("noise", &noisy),
-            ("bleed", &bleed),
-            ("shadow", &shadow),
-            ("border", &bordered),
-            ("dust", &dust),
-        ] {
+        for (name, img) in [("noise", &noisy), ("bleed", &bleed), ("shadow", &shadow), ("border", &bordered), ("dust", &dust)] {
             let v = blank_verdict(img, d);
             println!("{dpi} dpi {name}: {v:?}");
             assert!(v.blank, "{dpi} dpi {name} page should be blank: {v:?}");
@@ -201,21 +172,14 @@ fn low_confidence_pages_are_not_rotated() {
     // Smooth random blobs with texture, like a halftone-free photo.
     let mut rng = StdRng::seed_from_u64(4);
     let seedimg = GrayImage::from_fn(40, 56, |_, _| image::Luma([rng.random_range(0..=255u8)]));
-    let (w, h) = (
-        (synth::A4_WIDTH_IN * dpi) as u32,
-        (synth::A4_HEIGHT_IN * dpi) as u32,
-    );
+    let (w, h) = ((synth::A4_WIDTH_IN * dpi) as u32, (synth::A4_HEIGHT_IN * dpi) as u32);
     let mut photo = image::imageops::resize(&seedimg, w, h, image::imageops::FilterType::Triangle);
     synth::add_noise(&mut photo, 5, 25.0);
     let s = estimate_skew(&photo, dpi);
     println!("photo: {s:?}");
     assert_eq!(s.angle_deg, 0.0);
     let spec = PageSpec::a4(dpi, synth::pt_to_px(13.0, dpi));
-    let sparse = synth::rotate_gray(
-        &synth::render_page(&spec, &[Line::left("Số: 12/UBND-VP")]),
-        3.0,
-        255,
-    );
+    let sparse = synth::rotate_gray(&synth::render_page(&spec, &[Line::left("Số: 12/UBND-VP")]), 3.0, 255);
     let s = estimate_skew(&sparse, dpi);
     println!("one line: {s:?}");
     assert_eq!(s.angle_deg, 0.0);
@@ -245,10 +209,7 @@ fn clean_page_turns_deskews_and_removes_borders() {
     let img = synth::rotate_quarter(&img, 1);
     let (w, h) = img.dimensions();
     let out = clean_page(page(img, ColorMode::Gray, dpi as f32));
-    println!(
-        "skew {} rotation {} warnings {:?}",
-        out.skew_deg, out.rotation, out.warnings
-    );
+    println!("skew {} rotation {} warnings {:?}", out.skew_deg, out.rotation, out.warnings);
     assert_eq!(out.rotation, 90);
     assert!((out.skew_deg - 4.0).abs() < 0.1, "skew {}", out.skew_deg);
     assert!(!out.blank);
@@ -262,12 +223,7 @@ fn clean_page_turns_deskews_and_removes_borders() {
     let g = &out.gray;
     let (ow, oh) = g.dimensions();
     let band = 40;
-    for (name, r) in [
-        ("left", (0, 0, band, oh)),
-        ("right", (ow - band, 0, ow, oh)),
-        ("top", (0, 0, ow, band)),
-        ("bottom", (0, oh - band, ow, oh)),
-    ] {
+    for (name, r) in [("left", (0, 0, band, oh)), ("right", (ow - band, 0, ow, oh)), ("top", (0, 0, ow, band)), ("bottom", (0, oh - band, ow, oh))] {
         let f = dark_fraction(g, r.0, r.1, r.2, r.3);
         assert!(f < 0.01, "{name} edge still {f} dark");
     }
@@ -278,13 +234,7 @@ fn clean_page_keeps_colour_mode() {
     let dpi = 200.0;
     let gray = synth::rotate_gray(&base(200, 0), -2.5, 255);
     let rgb = synth::to_warm_rgb(&gray);
-    let p = PageImage {
-        index: 3,
-        image: DynamicImage::ImageRgb8(rgb),
-        color: ColorMode::Rgb,
-        dpi,
-        warnings: vec!["from decoder".into()],
-    };
+    let p = PageImage { index: 3, image: DynamicImage::ImageRgb8(rgb), color: ColorMode::Rgb, dpi, warnings: vec!["from decoder".into()] };
     let out = clean_page(p);
     assert!(matches!(out.image, DynamicImage::ImageRgb8(_)));
     assert_eq!(out.color, ColorMode::Rgb);
@@ -294,18 +244,9 @@ fn clean_page_keeps_colour_mode() {
     // Rotation corners are filled with the warm paper colour, not black.
     let px = out.image.to_rgb8().get_pixel(2, 2).0;
     assert!(px[0] > 230 && px[2] < px[0], "corner {px:?}");
-    assert_eq!(
-        out.gray.dimensions(),
-        (out.image.width(), out.image.height())
-    );
+    assert_eq!(out.gray.dimensions(), (out.image.width(), out.image.height()));
 
-    let bilevel = GrayImage::from_fn(gray.width(), gray.height(), |x, y| {
-        image::Luma([if gray.get_pixel(x, y).0[0] < 128 {
-            0
-        } else {
-            255
-        }])
-    });
+    let bilevel = GrayImage::from_fn(gray.width(), gray.height(), |x, y| image::Luma([if gray.get_pixel(x, y).0[0] < 128 { 0 } else { 255 }]));
     let out = clean_page(page(bilevel, ColorMode::Bilevel, dpi));
     assert!((out.skew_deg + 2.5).abs() < 0.1, "skew {}", out.skew_deg);
     assert!(out.gray.pixels().all(|p| p.0[0] == 0 || p.0[0] == 255));
@@ -335,10 +276,7 @@ fn odd_input_does_not_panic() {
     }
     let black = GrayImage::from_pixel(800, 1100, image::Luma([0]));
     let out = clean_page(page(black, ColorMode::Gray, 100.0));
-    assert!(
-        out.gray.pixels().all(|p| p.0[0] == 0),
-        "a black page is not a border"
-    );
+    assert!(out.gray.pixels().all(|p| p.0[0] == 0), "a black page is not a border");
 }
 
 /// Min-of-N timing of the stage parts in process CPU time (run with
@@ -349,10 +287,7 @@ fn timing_report() {
     let img = scanned(300, 0, 3.3, 9);
     // Process CPU time (all threads), so other load on the machine does not count.
     let cpu = || {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
+        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: `ts` is a valid, writable timespec; the call only writes into it.
         unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
         std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -443,13 +378,7 @@ fn timing_report() {
             let _ = super::paper_colour(&warm, 240, 3);
         })
     );
-    let rgb = PageImage {
-        index: 0,
-        image: DynamicImage::ImageRgb8(warm.clone()),
-        color: ColorMode::Rgb,
-        dpi: 300.0,
-        warnings: vec![],
-    };
+    let rgb = PageImage { index: 0, image: DynamicImage::ImageRgb8(warm.clone()), color: ColorMode::Rgb, dpi: 300.0, warnings: vec![] };
     println!(
         "clean_page rgb 300 dpi: {:?}",
         min_of(&|| {
@@ -464,10 +393,7 @@ fn timing_report() {
 fn orientation_of_all_capitals_page() {
     let d = 200.0;
     let spec = PageSpec::a4(d, synth::pt_to_px(13.0, d));
-    let caps: Vec<String> = synth::BODY_PARAGRAPHS
-        .iter()
-        .map(|p| p.to_uppercase())
-        .collect();
+    let caps: Vec<String> = synth::BODY_PARAGRAPHS.iter().map(|p| p.to_uppercase()).collect();
     let lines: Vec<Line> = caps.iter().map(|s| Line::left(s)).collect();
     let mut img = synth::render_page(&spec, &lines);
     synth::add_noise(&mut img, 21, 8.0);
@@ -515,10 +441,7 @@ fn stress() {
     }
     let mae = errs.iter().sum::<f32>() / errs.len() as f32;
     let max = errs.iter().cloned().fold(0.0, f32::max);
-    println!(
-        "orientation {}/{n} right; skew MAE {mae:.4} max {max:.4}",
-        n - wrong.len()
-    );
+    println!("orientation {}/{n} right; skew MAE {mae:.4} max {max:.4}", n - wrong.len());
     println!("wrong: {wrong:?}");
     assert!(wrong.is_empty());
 }
@@ -536,18 +459,11 @@ fn eval_set_meets_accuracy_targets() {
             p.name, p.truth_skew_deg, p.skew_deg, p.truth_rotation, p.rotation, p.truth_blank, p.blank
         );
     }
-    println!(
-        "skew MAE {:.4} max {:.4}; orientation {:.3}; blank {:.3}",
-        r.skew.mae_deg, r.skew.max_err_deg, r.orientation_accuracy, r.blank_accuracy
-    );
+    println!("skew MAE {:.4} max {:.4}; orientation {:.3}; blank {:.3}", r.skew.mae_deg, r.skew.max_err_deg, r.orientation_accuracy, r.blank_accuracy);
     assert_eq!(r.content_pages, 24);
     assert!(r.skew.mae_deg <= 0.05, "skew MAE {}", r.skew.mae_deg);
     assert!(r.skew.max_err_deg <= 0.3, "skew max {}", r.skew.max_err_deg);
-    assert!(
-        r.orientation_accuracy >= 0.995,
-        "orientation {:?}",
-        r.orientation_wrong
-    );
+    assert!(r.orientation_accuracy >= 0.995, "orientation {:?}", r.orientation_wrong);
     assert!(r.blank_accuracy >= 0.99, "blank accuracy {}", r.blank_accuracy);
     assert_eq!(r.content_called_blank, 0);
 }
@@ -564,12 +480,7 @@ fn issue3_ocr_cer_on_skewed_pages_as_on_straight() {
     let dir = tempfile::tempdir().unwrap();
     let models = crate::stages::ocr::models::materialize_models(dir.path()).unwrap();
     let pages = eval::ocr_pages(&set, &models, eval::OcrInput::PIPELINE, 2, |p| {
-        println!(
-            "{}: CER {:.3}% (straight {:.3}%)",
-            p.name,
-            p.cer * 100.0,
-            p.cer_straight.unwrap_or(f64::NAN) * 100.0
-        )
+        println!("{}: CER {:.3}% (straight {:.3}%)", p.name, p.cer * 100.0, p.cer_straight.unwrap_or(f64::NAN) * 100.0)
     })
     .unwrap();
     let s = eval::OcrScore::from_pages(eval::OcrInput::PIPELINE, &pages);
@@ -587,16 +498,7 @@ fn issue3_ocr_cer_on_skewed_pages_as_on_straight() {
     // three pages at ±14.9° whose corner line ends the generator rotates out of its own
     // frame (the text is not in the input image, see README, "Image stage"). A wrong
     // angle, a missed quarter turn or a blurring resample costs far more than this.
-    assert!(
-        s.cer_skewed <= straight + 0.005,
-        "skewed {:.3}% vs straight {:.3}%",
-        s.cer_skewed * 100.0,
-        straight * 100.0
-    );
+    assert!(s.cer_skewed <= straight + 0.005, "skewed {:.3}% vs straight {:.3}%", s.cer_skewed * 100.0, straight * 100.0);
     // No page much worse skewed than straight (a wrong angle or a lost line would be).
-    assert!(
-        s.worst_page_excess.unwrap() <= 0.02,
-        "worst page {:+.3} points over its straight twin",
-        s.worst_page_excess.unwrap() * 100.0
-    );
+    assert!(s.worst_page_excess.unwrap() <= 0.02, "worst page {:+.3} points over its straight twin", s.worst_page_excess.unwrap() * 100.0);
 }

@@ -16,14 +16,7 @@ const ONE: f64 = 4_294_967_296.0; // 2^32
 
 /// Turns `src` (`w` x `h`, `N` channels) so that content rotated counter-clockwise by
 /// `quarter` (0/90/180/270) plus `skew_deg` becomes upright. Returns the buffer and size.
-pub(crate) fn rotate<const N: usize>(
-    src: &[u8],
-    w: u32,
-    h: u32,
-    quarter: u16,
-    skew_deg: f32,
-    fill: [u8; N],
-) -> (Vec<u8>, u32, u32) {
+pub(crate) fn rotate<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16, skew_deg: f32, fill: [u8; N]) -> (Vec<u8>, u32, u32) {
     let (out, _, ow, oh) = rotate_impl::<N>(src, w, h, quarter, skew_deg, fill, false);
     (out, ow, oh)
 }
@@ -31,36 +24,19 @@ pub(crate) fn rotate<const N: usize>(
 /// [`rotate`] for packed RGB that also returns the BT.601 luma of the result (the same
 /// bytes as `analysis::luma_row` over the returned RGB), computed row by row while the
 /// row is still in cache. Returns RGB, luma, width and height.
-pub(crate) fn rotate_rgb_with_luma(
-    src: &[u8],
-    w: u32,
-    h: u32,
-    quarter: u16,
-    skew_deg: f32,
-    fill: [u8; 3],
-) -> (Vec<u8>, Vec<u8>, u32, u32) {
+pub(crate) fn rotate_rgb_with_luma(src: &[u8], w: u32, h: u32, quarter: u16, skew_deg: f32, fill: [u8; 3]) -> (Vec<u8>, Vec<u8>, u32, u32) {
     rotate_impl::<3>(src, w, h, quarter, skew_deg, fill, true)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn rotate_impl<const N: usize>(
-    src: &[u8],
-    w: u32,
-    h: u32,
-    quarter: u16,
-    skew_deg: f32,
-    fill: [u8; N],
-    with_luma: bool,
-) -> (Vec<u8>, Vec<u8>, u32, u32) {
+fn rotate_impl<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16, skew_deg: f32, fill: [u8; N], with_luma: bool) -> (Vec<u8>, Vec<u8>, u32, u32) {
     let quarter = quarter % 360 / 90 * 90;
     let (ow, oh) = if quarter % 180 == 90 { (h, w) } else { (w, h) };
     let pixels = (ow as usize) * (oh as usize);
     let luma_of = |rgb: &[u8]| {
         let mut gray = zeroed_page_buffer(pixels);
         if with_luma && ow > 0 {
-            gray.par_chunks_mut(ow as usize)
-                .zip(rgb.par_chunks(ow as usize * N))
-                .for_each(|(g, c)| luma_row(c, g));
+            gray.par_chunks_mut(ow as usize).zip(rgb.par_chunks(ow as usize * N)).for_each(|(g, c)| luma_row(c, g));
         }
         gray
     };
@@ -77,30 +53,14 @@ fn rotate_impl<const N: usize>(
     let phi = (quarter as f64 + skew_deg as f64).to_radians();
     let (s, c) = phi.sin_cos();
     let mut out = zeroed_page_buffer(pixels * N);
-    let mut gray = if with_luma {
-        zeroed_page_buffer(pixels)
-    } else {
-        Vec::new()
-    };
-    let geo = Geometry {
-        src,
-        w: w as i64,
-        h: h as i64,
-        ow,
-        oh,
-        c,
-        s,
-    };
+    let mut gray = if with_luma { zeroed_page_buffer(pixels) } else { Vec::new() };
+    let geo = Geometry { src, w: w as i64, h: h as i64, ow, oh, c, s };
     // Bands of output rows; within a band, tiles of columns, so that quarter-turned
     // pages (which walk the source by columns) stay in cache.
     const BAND: usize = 32;
     const TILE: usize = 256;
     let row_len = ow as usize * N;
-    let tile = if quarter % 180 == 90 {
-        TILE
-    } else {
-        ow as usize
-    };
+    let tile = if quarter % 180 == 90 { TILE } else { ow as usize };
     let band = |(band, (chunk, luma)): (usize, (&mut [u8], &mut [u8]))| {
         let rows = chunk.len() / row_len;
         let mut x0 = 0;
@@ -119,15 +79,9 @@ fn rotate_impl<const N: usize>(
         }
     };
     if with_luma {
-        out.par_chunks_mut(row_len * BAND)
-            .zip(gray.par_chunks_mut(ow as usize * BAND))
-            .enumerate()
-            .for_each(band);
+        out.par_chunks_mut(row_len * BAND).zip(gray.par_chunks_mut(ow as usize * BAND)).enumerate().for_each(band);
     } else {
-        out.par_chunks_mut(row_len * BAND)
-            .map(|chunk| (chunk, &mut [][..]))
-            .enumerate()
-            .for_each(band);
+        out.par_chunks_mut(row_len * BAND).map(|chunk| (chunk, &mut [][..])).enumerate().for_each(band);
     }
     (out, gray, ow, oh)
 }
@@ -167,11 +121,7 @@ impl Geometry<'_> {
             let (ix, iy) = (x >> 32, y >> 32);
             ix >= 0 && iy >= 0 && ix + 1 < self.w && iy + 1 < self.h
         };
-        let (lo, hi) = if hi > lo && fits(lo) && fits(hi - 1) {
-            (lo, hi)
-        } else {
-            (n, n)
-        };
+        let (lo, hi) = if hi > lo && fits(lo) && fits(hi - 1) { (lo, hi) } else { (n, n) };
         let (head, rest) = line.split_at_mut(lo.min(n) * N);
         let (mid, tail) = rest.split_at_mut((hi - lo) * N);
         for px in head.chunks_exact_mut(N) {
@@ -204,13 +154,7 @@ impl Geometry<'_> {
                 // SAFETY: AVX2 is available (checked); every pixel of `simd` lies in the
                 // inside span (`fits` above), its gathers end before `len`, and every
                 // byte offset is below `len < i32::MAX`.
-                unsafe {
-                    if N == 1 {
-                        bilinear_avx2(src, stride, fx, fy, dx, dy, simd)
-                    } else {
-                        bilinear3_avx2(src, stride, fx, fy, dx, dy, simd)
-                    }
-                };
+                unsafe { if N == 1 { bilinear_avx2(src, stride, fx, fy, dx, dy, simd) } else { bilinear3_avx2(src, stride, fx, fy, dx, dy, simd) } };
                 fx += dx * (blocks * 8) as i64;
                 fy += dy * (blocks * 8) as i64;
                 mid = rest;
@@ -226,14 +170,8 @@ impl Geometry<'_> {
                 // SAFETY: `fits` checked the span ends, so `ix + 1 < w` and `iy + 1 < h`
                 // for every pixel here, and `src` holds `w * h * N` bytes (checked by
                 // `rotate`); the largest index read is `i + stride + N + ch < w * h * N`.
-                let (p00, p01, p10, p11) = unsafe {
-                    (
-                        *src.add(i + ch) as u32,
-                        *src.add(i + N + ch) as u32,
-                        *src.add(i + stride + ch) as u32,
-                        *src.add(i + stride + N + ch) as u32,
-                    )
-                };
+                let (p00, p01, p10, p11) =
+                    unsafe { (*src.add(i + ch) as u32, *src.add(i + N + ch) as u32, *src.add(i + stride + ch) as u32, *src.add(i + stride + N + ch) as u32) };
                 // Both rows interpolated in one multiply: top in the low 16 bits.
                 let tb = (p00 | p10 << 16) * (256 - ax) + (p01 | p11 << 16) * ax;
                 let (t, b) = (tb & 0xFFFF, tb >> 16);
@@ -260,11 +198,7 @@ impl Geometry<'_> {
         let ax = ((fx >> 24) & 0xFF) as u32;
         let ay = ((fy >> 24) & 0xFF) as u32;
         let get = |x: i64, y: i64, ch: usize| -> u32 {
-            if x < 0 || y < 0 || x >= self.w || y >= self.h {
-                fill[ch] as u32
-            } else {
-                self.src[(y * self.w + x) as usize * N + ch] as u32
-            }
+            if x < 0 || y < 0 || x >= self.w || y >= self.h { fill[ch] as u32 } else { self.src[(y * self.w + x) as usize * N + ch] as u32 }
         };
         for ch in 0..N {
             let t = get(ix, iy, ch) * (256 - ax) + get(ix + 1, iy, ch) * ax;
@@ -308,12 +242,7 @@ impl Positions8 {
     #[inline]
     fn new(fx: i64, fy: i64, dx: i64, dy: i64) -> Positions8 {
         use std::arch::x86_64::*;
-        let lanes = |f: i64, d: i64| {
-            [
-                _mm256_setr_epi64x(f, f + d, f + 2 * d, f + 3 * d),
-                _mm256_setr_epi64x(f + 4 * d, f + 5 * d, f + 6 * d, f + 7 * d),
-            ]
-        };
+        let lanes = |f: i64, d: i64| [_mm256_setr_epi64x(f, f + d, f + 2 * d, f + 3 * d), _mm256_setr_epi64x(f + 4 * d, f + 5 * d, f + 6 * d, f + 7 * d)];
         Positions8 { x: lanes(fx, dx), y: lanes(fy, dy), step_x: _mm256_set1_epi64x(8 * dx), step_y: _mm256_set1_epi64x(8 * dy) }
     }
 
@@ -361,15 +290,7 @@ impl Positions8 {
 /// `iy` and `iy + 1` from column `ix` lie inside the source buffer at `src`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn bilinear_avx2(
-    src: *const u8,
-    stride: usize,
-    fx: i64,
-    fy: i64,
-    dx: i64,
-    dy: i64,
-    out: &mut [u8],
-) {
+unsafe fn bilinear_avx2(src: *const u8, stride: usize, fx: i64, fy: i64, dx: i64, dy: i64, out: &mut [u8]) {
     use std::arch::x86_64::*;
     let mut pos = Positions8::new(fx, fy, dx, dy);
     let stride_v = _mm256_set1_epi32(stride as i32);
@@ -414,12 +335,7 @@ unsafe fn bilinear_avx2(
             let idx = _mm256_add_epi32(_mm256_mullo_epi32(iy, stride_v), ix);
             // SAFETY: the caller guarantees every 4-byte read at `idx` and `idx + stride`
             // is inside the source.
-            let (top, bot) = unsafe {
-                (
-                    _mm256_i32gather_epi32::<1>(base, idx),
-                    _mm256_i32gather_epi32::<1>(base, _mm256_add_epi32(idx, stride_v)),
-                )
-            };
+            let (top, bot) = unsafe { (_mm256_i32gather_epi32::<1>(base, idx), _mm256_i32gather_epi32::<1>(base, _mm256_add_epi32(idx, stride_v))) };
             (
                 _mm256_and_si256(top, ff),
                 _mm256_and_si256(_mm256_srli_epi32(top, 8), ff),
@@ -430,13 +346,7 @@ unsafe fn bilinear_avx2(
         let nax = _mm256_sub_epi32(full, ax);
         let t = _mm256_add_epi32(_mm256_mullo_epi32(p00, nax), _mm256_mullo_epi32(p01, ax));
         let b = _mm256_add_epi32(_mm256_mullo_epi32(p10, nax), _mm256_mullo_epi32(p11, ax));
-        let v = _mm256_add_epi32(
-            _mm256_add_epi32(
-                _mm256_mullo_epi32(t, _mm256_sub_epi32(full, ay)),
-                _mm256_mullo_epi32(b, ay),
-            ),
-            half,
-        );
+        let v = _mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(t, _mm256_sub_epi32(full, ay)), _mm256_mullo_epi32(b, ay)), half);
         // SAFETY: `res` holds exactly 8 i32 (32 bytes); unaligned store allowed.
         unsafe { _mm256_storeu_si256(res.as_mut_ptr() as *mut __m256i, _mm256_srli_epi32(v, 16)) };
         for (o, r) in chunk.iter_mut().zip(res) {
@@ -462,15 +372,7 @@ unsafe fn bilinear_avx2(
 /// `src`, and every such offset is below `i32::MAX`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn bilinear3_avx2(
-    src: *const u8,
-    stride: usize,
-    fx: i64,
-    fy: i64,
-    dx: i64,
-    dy: i64,
-    out: &mut [u8],
-) {
+unsafe fn bilinear3_avx2(src: *const u8, stride: usize, fx: i64, fy: i64, dx: i64, dy: i64, out: &mut [u8]) {
     use std::arch::x86_64::*;
     let mut pos = Positions8::new(fx, fy, dx, dy);
     let stride_v = _mm256_set1_epi32(stride as i32);
@@ -502,21 +404,12 @@ unsafe fn bilinear3_avx2(
         let (ix, iy, ax, ay) = pos.split();
         // (256 - ax) in the low 16 bits, ax in the high 16 bits.
         let wx = _mm256_or_si256(_mm256_sub_epi32(full, ax), _mm256_slli_epi32(ax, 16));
-        let idx = _mm256_add_epi32(
-            _mm256_mullo_epi32(iy, stride_v),
-            _mm256_add_epi32(ix, _mm256_add_epi32(ix, ix)),
-        );
+        let idx = _mm256_add_epi32(_mm256_mullo_epi32(iy, stride_v), _mm256_add_epi32(ix, _mm256_add_epi32(ix, ix)));
         // Pixels 0, 1, 4, 5 in the low half, 2, 3, 6, 7 in the high half: after the
         // 128-bit-lane shuffles and 64-bit unpacks below they come out in order 0..7.
         let idx = _mm256_permutevar8x32_epi32(idx, order);
-        let (ia, ib) = (
-            _mm256_castsi256_si128(idx),
-            _mm256_extracti128_si256::<1>(idx),
-        );
-        let (ia_b, ib_b) = (
-            _mm_add_epi32(ia, stride_128),
-            _mm_add_epi32(ib, stride_128),
-        );
+        let (ia, ib) = (_mm256_castsi256_si128(idx), _mm256_extracti128_si256::<1>(idx));
+        let (ia_b, ib_b) = (_mm_add_epi32(ia, stride_128), _mm_add_epi32(ib, stride_128));
         // SAFETY: the caller guarantees every 8-byte read at these offsets is inside the
         // source.
         let (ta, tb, ba, bb) = unsafe {
@@ -541,22 +434,9 @@ unsafe fn bilinear3_avx2(
         let (t0, t1, t2) = across(ta, tb);
         let (b0, b1, b2) = across(ba, bb);
         let nay = _mm256_sub_epi32(full, ay);
-        let down = |t: __m256i, b: __m256i| {
-            _mm256_srli_epi32(
-                _mm256_add_epi32(
-                    _mm256_add_epi32(_mm256_mullo_epi32(t, nay), _mm256_mullo_epi32(b, ay)),
-                    half,
-                ),
-                16,
-            )
-        };
-        let rgb = _mm256_or_si256(
-            down(t0, b0),
-            _mm256_or_si256(
-                _mm256_slli_epi32(down(t1, b1), 8),
-                _mm256_slli_epi32(down(t2, b2), 16),
-            ),
-        );
+        let down =
+            |t: __m256i, b: __m256i| _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(_mm256_mullo_epi32(t, nay), _mm256_mullo_epi32(b, ay)), half), 16);
+        let rgb = _mm256_or_si256(down(t0, b0), _mm256_or_si256(_mm256_slli_epi32(down(t1, b1), 8), _mm256_slli_epi32(down(t2, b2), 16)));
         let packed = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(rgb, compact), join);
         // SAFETY: `res` holds exactly 32 bytes; unaligned store allowed.
         unsafe { _mm256_storeu_si256(res.as_mut_ptr() as *mut __m256i, packed) };
@@ -594,11 +474,7 @@ fn inside_span(f: i64, d: i64, max: i64, n: usize) -> (usize, usize) {
     let lim = max << 32;
     let (f, d) = (f as f64, d as f64);
     let (a, b) = if d == 0.0 {
-        if f >= 0.0 && f < lim as f64 {
-            (0.0, n as f64)
-        } else {
-            (0.0, 0.0)
-        }
+        if f >= 0.0 && f < lim as f64 { (0.0, n as f64) } else { (0.0, 0.0) }
     } else {
         let k0 = (0.0 - f) / d;
         let k1 = (lim as f64 - f) / d;
@@ -619,29 +495,27 @@ fn quarter_turn<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16) -> Vec
     let mut out = zeroed_page_buffer(w * h * N);
     // Bands of 64 output rows, tiles of 64 columns: both walks stay within a few pages.
     const B: usize = 64;
-    out.par_chunks_mut(ow * N * B)
-        .enumerate()
-        .for_each(|(band, chunk)| {
-            let rows = chunk.len() / (ow * N);
-            for x0 in (0..ow).step_by(B) {
-                let x1 = (x0 + B).min(ow);
-                for r in 0..rows {
-                    let oy = band * B + r;
-                    let line = &mut chunk[(r * ow + x0) * N..(r * ow + x1) * N];
-                    for (k, px) in line.chunks_exact_mut(N).enumerate() {
-                        let ox = x0 + k;
-                        // Source pixel shown at (ox, oy) after turning clockwise by `quarter`.
-                        let (sx, sy) = match quarter {
-                            90 => (oy, h - 1 - ox),
-                            180 => (w - 1 - ox, h - 1 - oy),
-                            _ => (w - 1 - oy, ox),
-                        };
-                        let i = (sy * w + sx) * N;
-                        px.copy_from_slice(&src[i..i + N]);
-                    }
+    out.par_chunks_mut(ow * N * B).enumerate().for_each(|(band, chunk)| {
+        let rows = chunk.len() / (ow * N);
+        for x0 in (0..ow).step_by(B) {
+            let x1 = (x0 + B).min(ow);
+            for r in 0..rows {
+                let oy = band * B + r;
+                let line = &mut chunk[(r * ow + x0) * N..(r * ow + x1) * N];
+                for (k, px) in line.chunks_exact_mut(N).enumerate() {
+                    let ox = x0 + k;
+                    // Source pixel shown at (ox, oy) after turning clockwise by `quarter`.
+                    let (sx, sy) = match quarter {
+                        90 => (oy, h - 1 - ox),
+                        180 => (w - 1 - ox, h - 1 - oy),
+                        _ => (w - 1 - oy, ox),
+                    };
+                    let i = (sy * w + sx) * N;
+                    px.copy_from_slice(&src[i..i + N]);
                 }
             }
-        });
+        }
+    });
     out
 }
 
@@ -672,11 +546,7 @@ mod tests {
             let (exact, _, _) = rotate::<1>(&src, 40, 30, q, 0.0, [0]);
             let (near, _, _) = rotate::<1>(&src, 40, 30, q, 1e-7, [0]);
             // Interior pixels agree within rounding.
-            let diff = exact
-                .iter()
-                .zip(&near)
-                .filter(|(a, b)| a.abs_diff(**b) > 1)
-                .count();
+            let diff = exact.iter().zip(&near).filter(|(a, b)| a.abs_diff(**b) > 1).count();
             assert!(diff < 80, "quarter {q}: {diff} pixels differ");
         }
     }
@@ -692,13 +562,8 @@ mod tests {
             src[(y * w + x) as usize] = 0;
         }
         let (o, _, _) = rotate::<1>(&src, w, h, 0, 10.0, [255]);
-        let dark_rows: Vec<u32> = (0..h)
-            .filter(|&y| (0..w).filter(|&x| o[(y * w + x) as usize] < 160).count() > 20)
-            .collect();
-        assert!(
-            !dark_rows.is_empty() && dark_rows.len() <= 3,
-            "rows {dark_rows:?}"
-        );
+        let dark_rows: Vec<u32> = (0..h).filter(|&y| (0..w).filter(|&x| o[(y * w + x) as usize] < 160).count() > 20).collect();
+        assert!(!dark_rows.is_empty() && dark_rows.len() <= 3, "rows {dark_rows:?}");
         assert!(dark_rows.iter().all(|&y| (98..=102).contains(&y)));
         // Corners come from outside the source: filled.
         assert_eq!(o[0], 255);
@@ -712,19 +577,9 @@ mod tests {
         // Small skews (the gather-free path, the row changing within eight pixels either
         // way), large ones, quarter turns.
         let cases = [(0u16, 0.37f32), (0, 3.3), (0, -4.2), (0, 7.1), (0, -14.9), (90, 3.3), (180, -0.8), (270, 15.0)];
-        let run = || -> Vec<Vec<u8>> {
-            cases
-                .iter()
-                .map(|&(q, d)| rotate::<1>(&src, w, h, q, d, [240]).0)
-                .collect()
-        };
+        let run = || -> Vec<Vec<u8>> { cases.iter().map(|&(q, d)| rotate::<1>(&src, w, h, q, d, [240]).0).collect() };
         let rgb: Vec<u8> = (0..w * h * 3).map(|i| ((i * 7919) % 251) as u8).collect();
-        let run3 = || -> Vec<Vec<u8>> {
-            cases
-                .iter()
-                .map(|&(q, d)| rotate::<3>(&rgb, w, h, q, d, [240, 230, 200]).0)
-                .collect()
-        };
+        let run3 = || -> Vec<Vec<u8>> { cases.iter().map(|&(q, d)| rotate::<3>(&rgb, w, h, q, d, [240, 230, 200]).0).collect() };
         SCALAR_ONLY.store(true, Ordering::Relaxed);
         let (scalar, scalar3) = (run(), run3());
         SCALAR_ONLY.store(false, Ordering::Relaxed);
@@ -740,10 +595,7 @@ mod tests {
         for (q, d) in [(0u16, 4.2f32), (90, 0.0), (180, -9.5), (0, 0.0)] {
             let (o, gray, ow, oh) = rotate_rgb_with_luma(&rgb, w, h, q, d, [250, 240, 200]);
             assert_eq!(gray.len(), (ow * oh) as usize);
-            let expect: Vec<u8> = o
-                .chunks_exact(3)
-                .map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8)
-                .collect();
+            let expect: Vec<u8> = o.chunks_exact(3).map(|p| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32) >> 8) as u8).collect();
             assert_eq!(gray, expect, "quarter {q}, skew {d}");
         }
     }

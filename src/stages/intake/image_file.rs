@@ -8,9 +8,7 @@ use std::path::Path;
 pub fn decode(path: &Path, kind: FileKind, index: usize) -> Result<PageImage, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let format = if kind == FileKind::Png { image::ImageFormat::Png } else { image::ImageFormat::Jpeg };
-    let img = ImageReader::with_format(std::io::Cursor::new(&bytes), format)
-        .decode()
-        .map_err(|e| format!("image data unreadable: {e}"))?;
+    let img = ImageReader::with_format(std::io::Cursor::new(&bytes), format).decode().map_err(|e| format!("image data unreadable: {e}"))?;
     let mut warnings = Vec::new();
     let dpi = match kind {
         FileKind::Png => png_dpi(&bytes),

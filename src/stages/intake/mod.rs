@@ -209,9 +209,10 @@ impl Iterator for FillMissing {
         if self.next >= self.end {
             return None;
         }
-        let item = self.inner.next().unwrap_or_else(|| {
-            Err(PageFailure { index: self.next, message: "page not found in the file (its directory chain ends early)".into() })
-        });
+        let item = self
+            .inner
+            .next()
+            .unwrap_or_else(|| Err(PageFailure { index: self.next, message: "page not found in the file (its directory chain ends early)".into() }));
         self.next += 1;
         Some(item)
     }
@@ -227,11 +228,7 @@ fn decode_file(file: &InputFile, first: usize, part: std::ops::Range<usize>) -> 
         FileKind::Tiff => match tiff_file::TiffPages::open_at(&file.path, first, part.start) {
             // A broken directory chain ends the file early: the pages it hides still get
             // their failure, so every index of the part comes out exactly once.
-            Ok(pages) => Box::new(FillMissing {
-                inner: Box::new(pages.take(part.len())),
-                next: first + part.start,
-                end: first + part.end,
-            }),
+            Ok(pages) => Box::new(FillMissing { inner: Box::new(pages.take(part.len())), next: first + part.start, end: first + part.end }),
             Err(e) => fail_all(e.to_string()),
         },
         FileKind::Pdf => {
@@ -251,8 +248,7 @@ fn decode_file(file: &InputFile, first: usize, part: std::ops::Range<usize>) -> 
             }
         }
         FileKind::Png | FileKind::Jpeg => {
-            let page = image_file::decode(&file.path, file.kind, first)
-                .map_err(|message| PageFailure { index: first, message });
+            let page = image_file::decode(&file.path, file.kind, first).map_err(|message| PageFailure { index: first, message });
             Box::new(std::iter::once(page))
         }
     }

@@ -83,9 +83,7 @@ pub struct PdfSource {
 
 impl std::fmt::Debug for PdfSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PdfSource")
-            .field("pages", &self.page_count())
-            .finish()
+        f.debug_struct("PdfSource").field("pages", &self.page_count()).finish()
     }
 }
 
@@ -101,14 +99,10 @@ impl PdfSource {
                 detail: match d {
                     DecryptionError::PasswordProtected => "a password is needed to open it",
                     DecryptionError::UnsupportedAlgorithm => "unsupported encryption",
-                    DecryptionError::MissingIDEntry | DecryptionError::InvalidEncryption => {
-                        "invalid encryption dictionary"
-                    }
+                    DecryptionError::MissingIDEntry | DecryptionError::InvalidEncryption => "invalid encryption dictionary",
                 },
             },
-            LoadPdfError::Invalid => {
-                PdfIntakeError::Corrupt("the file structure cannot be read".into())
-            }
+            LoadPdfError::Invalid => PdfIntakeError::Corrupt("the file structure cannot be read".into()),
         })?;
         if pdf.pages().is_empty() {
             return Err(PdfIntakeError::Corrupt("the PDF has no pages".into()));
@@ -124,17 +118,10 @@ impl PdfSource {
     /// Decodes page `index` (0-based). Errors concern this page only.
     pub fn decode_page(&self, index: usize) -> Result<PageImage, PdfIntakeError> {
         let count = self.page_count();
-        let page = self
-            .pdf
-            .pages()
-            .get(index)
-            .ok_or(PdfIntakeError::PageOutOfRange { index, count })?;
+        let page = self.pdf.pages().get(index).ok_or(PdfIntakeError::PageOutOfRange { index, count })?;
         match catch_unwind(AssertUnwindSafe(|| decode(page, index))) {
             Ok(result) => result.map_err(|reason| PdfIntakeError::Page { index, reason }),
-            Err(_) => Err(PdfIntakeError::Page {
-                index,
-                reason: "the PDF decoder crashed on this page".into(),
-            }),
+            Err(_) => Err(PdfIntakeError::Page { index, reason: "the PDF decoder crashed on this page".into() }),
         }
     }
 
@@ -176,47 +163,24 @@ fn decode(page: &Page<'_>, index: usize) -> Result<PageImage, String> {
                     warnings.append(&mut warn);
                     // The codec's size wins over the dictionary's if they disagree.
                     let place = if (img.width(), img.height()) != (w, h) {
-                        warnings.push(format!(
-                            "image is {}x{} px, its dictionary says {w}x{h}",
-                            img.width(),
-                            img.height()
-                        ));
-                        placement(m, img.width(), img.height(), f64::from(pw), f64::from(ph))
-                            .unwrap_or(place)
+                        warnings.push(format!("image is {}x{} px, its dictionary says {w}x{h}", img.width(), img.height()));
+                        placement(m, img.width(), img.height(), f64::from(pw), f64::from(ph)).unwrap_or(place)
                     } else {
                         place
                     };
                     let (image, dpi) = orient_and_square(img, color, place, &mut warnings);
-                    return Ok(PageImage {
-                        index,
-                        image,
-                        color,
-                        dpi,
-                        warnings,
-                    });
+                    return Ok(PageImage { index, image, color, dpi, warnings });
                 }
                 Err(Skip::Broken(reason)) => return Err(reason),
                 Err(Skip::Unsupported(why)) => {
-                    tracing::debug!(
-                        page = index,
-                        why,
-                        "Embedded image not taken as is; rasterizing"
-                    );
-                    warnings.push(format!(
-                        "page image not taken as is ({why}); page rasterized"
-                    ));
+                    tracing::debug!(page = index, why, "Embedded image not taken as is; rasterizing");
+                    warnings.push(format!("page image not taken as is ({why}); page rasterized"));
                 }
             }
         }
     }
     let (image, color, dpi) = rasterize(page, &mut warnings)?;
-    Ok(PageImage {
-        index,
-        image,
-        color,
-        dpi,
-        warnings,
-    })
+    Ok(PageImage { index, image, color, dpi, warnings })
 }
 
 type Coeffs = [f64; 6];
@@ -256,26 +220,16 @@ fn single_image<'a>(page: &'a Page<'a>) -> Option<(Stream<'a>, Coeffs)> {
                     return None;
                 };
                 let xobj = page.resources().get_x_object(n)?;
-                if xobj.dict().get::<Name<'_>>(b"Subtype").as_deref() != Some(b"Image".as_slice())
-                    || found.is_some()
-                {
+                if xobj.dict().get::<Name<'_>>(b"Subtype").as_deref() != Some(b"Image".as_slice()) || found.is_some() {
                     return None;
                 }
                 found = Some((xobj, ctm));
             }
-            b"Tr" => {
-                render_mode = op
-                    .operands()
-                    .next()
-                    .and_then(number)
-                    .map(|v| v as i64)
-                    .unwrap_or(0)
-            }
+            b"Tr" => render_mode = op.operands().next().and_then(number).map(|v| v as i64).unwrap_or(0),
             b"Tj" | b"TJ" | b"'" | b"\"" if render_mode != 3 => return None,
             // Painting operators other than "end path without painting", shadings and
             // inline images make the page more than a scan.
-            b"S" | b"s" | b"f" | b"F" | b"f*" | b"B" | b"B*" | b"b" | b"b*" | b"sh" | b"BI"
-            | b"ID" | b"EI" => {
+            b"S" | b"s" | b"f" | b"F" | b"f*" | b"B" | b"B*" | b"b" | b"b*" | b"sh" | b"BI" | b"ID" | b"EI" => {
                 return None;
             }
             _ => {}
@@ -294,10 +248,7 @@ fn number(o: &Object<'_>) -> Option<f64> {
 }
 
 /// Decodes an image XObject into an 8-bit image and its colour mode.
-fn take_image(
-    stream: &Stream<'_>,
-    resources: &Resources<'_>,
-) -> Result<(DynamicImage, ColorMode, Vec<String>), Skip> {
+fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(DynamicImage, ColorMode, Vec<String>), Skip> {
     let dict = stream.dict();
     if dict.get::<bool>(b"ImageMask").unwrap_or(false) {
         return Err(Skip::Unsupported("stencil mask".into()));
@@ -311,14 +262,10 @@ fn take_image(
         return Err(Skip::Broken("image has no size".into()));
     }
     if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
-        return Err(Skip::Broken(format!(
-            "image of {width}x{height} px is too large"
-        )));
+        return Err(Skip::Broken(format!("image of {width}x{height} px is too large")));
     }
     let filters = stream.filters();
-    let fax_like = filters
-        .iter()
-        .any(|f| matches!(f, Filter::CcittFaxDecode | Filter::Jbig2Decode));
+    let fax_like = filters.iter().any(|f| matches!(f, Filter::CcittFaxDecode | Filter::Jbig2Decode));
     let jpx = filters.contains(&Filter::JpxDecode);
     let space = match dict.get::<Object<'_>>(b"ColorSpace") {
         Some(o) => Some(parse_space(&o, resources).map_err(Skip::Unsupported)?),
@@ -326,24 +273,14 @@ fn take_image(
         None if jpx => None, // from the codestream
         None => return Err(Skip::Unsupported("image without colour space".into())),
     };
-    let bpc = dict
-        .get::<u8>(b"BitsPerComponent")
-        .unwrap_or(if fax_like { 1 } else { 8 });
-    let decode: Option<Vec<f32>> = dict
-        .get::<Array<'_>>(b"Decode")
-        .map(|a| a.iter::<f32>().collect());
-    let default_decode = decode
-        .as_deref()
-        .is_none_or(|d| d.chunks(2).all(|p| p == [0.0, 1.0]));
+    let bpc = dict.get::<u8>(b"BitsPerComponent").unwrap_or(if fax_like { 1 } else { 8 });
+    let decode: Option<Vec<f32>> = dict.get::<Array<'_>>(b"Decode").map(|a| a.iter::<f32>().collect());
+    let default_decode = decode.as_deref().is_none_or(|d| d.chunks(2).all(|p| p == [0.0, 1.0]));
 
     // JPEG as it is, decoded by the image crate.
-    if filters.as_slice() == [Filter::DctDecode]
-        && matches!(space, Some(Space::Gray | Space::Rgb))
-        && default_decode
-    {
+    if filters.as_slice() == [Filter::DctDecode] && matches!(space, Some(Space::Gray | Space::Rgb)) && default_decode {
         let raw = stream.raw_data();
-        let img = image::load_from_memory_with_format(&raw, image::ImageFormat::Jpeg)
-            .map_err(|e| Skip::Broken(format!("JPEG data unreadable: {e}")))?;
+        let img = image::load_from_memory_with_format(&raw, image::ImageFormat::Jpeg).map_err(|e| Skip::Broken(format!("JPEG data unreadable: {e}")))?;
         let (img, color) = match img {
             DynamicImage::ImageLuma8(_) => (img, ColorMode::Gray),
             DynamicImage::ImageRgb8(_) => (img, ColorMode::Rgb),
@@ -360,9 +297,7 @@ fn take_image(
         width,
         height,
     };
-    let decoded = stream
-        .decoded_image(&params)
-        .map_err(|e| Skip::Broken(format!("image data cannot be decoded ({e:?})")))?;
+    let decoded = stream.decoded_image(&params).map_err(|e| Skip::Broken(format!("image data cannot be decoded ({e:?})")))?;
     let (mut w, mut h, mut bits, mut space) = (width, height, bpc, space);
     if let Some(info) = &decoded.image_data {
         (w, h, bits) = (info.width, info.height, info.bits_per_component);
@@ -380,15 +315,10 @@ fn take_image(
     }
     let space = space.ok_or_else(|| Skip::Unsupported("unknown colour space".into()))?;
     // Fax codecs give 8-bit 0/255 samples for 1-bit values; /Decode then applies as 8-bit.
-    let (img, warnings) = samples_to_image(&decoded.data, w, h, bits, &space, decode.as_deref())
-        .map_err(Skip::Broken)?;
+    let (img, warnings) = samples_to_image(&decoded.data, w, h, bits, &space, decode.as_deref()).map_err(Skip::Broken)?;
     let one_bit = bpc == 1 || fax_like;
     let color = match &img {
-        DynamicImage::ImageLuma8(g)
-            if one_bit && g.as_raw().iter().all(|&v| v == 0 || v == 255) =>
-        {
-            ColorMode::Bilevel
-        }
+        DynamicImage::ImageLuma8(g) if one_bit && g.as_raw().iter().all(|&v| v == 0 || v == 255) => ColorMode::Bilevel,
         DynamicImage::ImageLuma8(_) => ColorMode::Gray,
         _ => ColorMode::Rgb,
     };
@@ -416,10 +346,7 @@ fn parse_space(o: &Object<'_>, resources: &Resources<'_>) -> Result<Space, Strin
                 b"CalGray" => Ok(Space::Gray),
                 b"CalRGB" => Ok(Space::Rgb),
                 b"ICCBased" => {
-                    let n = items
-                        .next()
-                        .and_then(|s| s.into_stream())
-                        .and_then(|s| s.dict().get::<u8>(b"N"));
+                    let n = items.next().and_then(|s| s.into_stream()).and_then(|s| s.dict().get::<u8>(b"N"));
                     match n {
                         Some(1) => Ok(Space::Gray),
                         Some(3) => Ok(Space::Rgb),
@@ -439,16 +366,10 @@ fn parse_space(o: &Object<'_>, resources: &Resources<'_>) -> Result<Space, Strin
                     }
                     let lookup = match items.next() {
                         Some(Object::String(s)) => s.as_bytes().to_vec(),
-                        Some(Object::Stream(s)) => {
-                            s.decoded().map_err(|_| "unreadable palette")?.into_owned()
-                        }
+                        Some(Object::Stream(s)) => s.decoded().map_err(|_| "unreadable palette")?.into_owned(),
                         _ => return Err("indexed colour space without palette".into()),
                     };
-                    Ok(Space::Indexed {
-                        base: Box::new(base),
-                        hival: hival as u8,
-                        lookup,
-                    })
+                    Ok(Space::Indexed { base: Box::new(base), hival: hival as u8, lookup })
                 }
                 other => Err(format!("colour space {}", String::from_utf8_lossy(other))),
             }
@@ -459,34 +380,20 @@ fn parse_space(o: &Object<'_>, resources: &Resources<'_>) -> Result<Space, Strin
 
 /// Applies the page orientation and, if pixels are not square, resamples rows so the
 /// vertical resolution matches the horizontal one. Returns the image and its dpi.
-fn orient_and_square(
-    img: DynamicImage,
-    color: ColorMode,
-    place: Placement,
-    warnings: &mut Vec<String>,
-) -> (DynamicImage, f32) {
+fn orient_and_square(img: DynamicImage, color: ColorMode, place: Placement, warnings: &mut Vec<String>) -> (DynamicImage, f32) {
     let img = apply_orient(img, place.orient);
     let (dx, dy) = (place.dpi_x, place.dpi_y);
     if ((dx - dy) / dx).abs() <= 0.02 {
         return (img, dx as f32);
     }
-    warnings.push(format!(
-        "non-square pixels ({dx:.0}x{dy:.0} dpi) resampled to {dx:.0} dpi"
-    ));
+    warnings.push(format!("non-square pixels ({dx:.0}x{dy:.0} dpi) resampled to {dx:.0} dpi"));
     let new_h = ((f64::from(img.height()) * dx / dy).round() as u32).max(1);
-    let filter = if color == ColorMode::Bilevel {
-        image::imageops::FilterType::Nearest
-    } else {
-        image::imageops::FilterType::Triangle
-    };
+    let filter = if color == ColorMode::Bilevel { image::imageops::FilterType::Nearest } else { image::imageops::FilterType::Triangle };
     (img.resize_exact(img.width(), new_h, filter), dx as f32)
 }
 
 /// Renders the page with hayro at [`RASTER_DPI`] (or less if the page is huge).
-fn rasterize(
-    page: &Page<'_>,
-    warnings: &mut Vec<String>,
-) -> Result<(DynamicImage, ColorMode, f32), String> {
+fn rasterize(page: &Page<'_>, warnings: &mut Vec<String>) -> Result<(DynamicImage, ColorMode, f32), String> {
     let (pw, ph) = page.render_dimensions();
     let longest = pw.max(ph);
     if !(longest.is_finite() && longest > 0.0) {
@@ -495,9 +402,7 @@ fn rasterize(
     let mut dpi = RASTER_DPI;
     if longest * dpi / 72.0 > MAX_RASTER_SIDE as f32 {
         dpi = (MAX_RASTER_SIDE as f32 * 72.0 / longest).floor().max(1.0);
-        warnings.push(format!(
-            "page of {pw:.0}x{ph:.0} pt is rasterized at {dpi} dpi"
-        ));
+        warnings.push(format!("page of {pw:.0}x{ph:.0} pt is rasterized at {dpi} dpi"));
     }
     let scale = dpi / 72.0;
 
@@ -513,30 +418,17 @@ fn rasterize(
     };
     // As `hayro::render`, but with the pixel size rounded rather than truncated
     // (792 pt * 300/72 in f32 would give 3299 rows).
-    let (w_px, h_px) = (
-        (pw * scale).round().max(1.0) as u16,
-        (ph * scale).round().max(1.0) as u16,
-    );
+    let (w_px, h_px) = ((pw * scale).round().max(1.0) as u16, (ph * scale).round().max(1.0) as u16);
     let transform = Affine::scale(f64::from(scale)) * page.initial_transform(true).to_kurbo();
     let cache = RenderCache::new();
     let mut ctx = RenderContext::new(w_px, h_px);
-    hayro::render_into(
-        page,
-        &cache,
-        &settings,
-        &RenderSettings::default(),
-        &mut ctx,
-        transform,
-    );
+    hayro::render_into(page, &cache, &settings, &RenderSettings::default(), &mut ctx, transform);
     ctx.flush();
     let mut pixmap = Pixmap::new(w_px, h_px);
     ctx.render_with(
         &mut pixmap,
         &mut hayro::vello_cpu::Resources::default(),
-        RasterizerSettings {
-            target_init: TargetInit::Clear(WHITE),
-            ..Default::default()
-        },
+        RasterizerSettings { target_init: TargetInit::Clear(WHITE), ..Default::default() },
     );
     if let Ok(v) = hayro_warnings.lock() {
         let mut kinds: Vec<String> = v.iter().map(|w| format!("{w:?}")).collect();
@@ -557,11 +449,7 @@ fn rasterize(
     let mut gray = true;
     for px in rgba.chunks_exact(4) {
         let inv = 255 - px[3];
-        let (r, g, b) = (
-            px[0].saturating_add(inv),
-            px[1].saturating_add(inv),
-            px[2].saturating_add(inv),
-        );
+        let (r, g, b) = (px[0].saturating_add(inv), px[1].saturating_add(inv), px[2].saturating_add(inv));
         gray &= r == g && g == b;
         rgb.extend([r, g, b]);
     }

@@ -393,10 +393,13 @@ mod tests {
             let mut got = diffs.clone();
             undo_horizontal::<1>(&mut got);
             let mut acc = 0u8;
-            let want: Vec<u8> = diffs.iter().map(|&d| {
-                acc = acc.wrapping_add(d);
-                acc
-            }).collect();
+            let want: Vec<u8> = diffs
+                .iter()
+                .map(|&d| {
+                    acc = acc.wrapping_add(d);
+                    acc
+                })
+                .collect();
             assert_eq!(got, want, "len {len}");
         }
     }
@@ -469,15 +472,15 @@ mod tests {
             z.finish().unwrap()
         };
         let entries: [(u16, u16, u32); 9] = [
-            (256, 4, SIDE),                         // ImageWidth
-            (257, 4, SIDE),                         // ImageLength
-            (258, 3, 8),                            // BitsPerSample
-            (259, 3, 8),                            // Compression: Deflate
-            (262, 3, 1),                            // BlackIsZero
-            (273, 4, 8 + 2 + 9 * 12 + 4),           // StripOffsets: right after the IFD
-            (277, 3, 1),                            // SamplesPerPixel
-            (278, 4, SIDE),                         // RowsPerStrip
-            (279, 4, strip.len() as u32),           // StripByteCounts
+            (256, 4, SIDE),               // ImageWidth
+            (257, 4, SIDE),               // ImageLength
+            (258, 3, 8),                  // BitsPerSample
+            (259, 3, 8),                  // Compression: Deflate
+            (262, 3, 1),                  // BlackIsZero
+            (273, 4, 8 + 2 + 9 * 12 + 4), // StripOffsets: right after the IFD
+            (277, 3, 1),                  // SamplesPerPixel
+            (278, 4, SIDE),               // RowsPerStrip
+            (279, 4, strip.len() as u32), // StripByteCounts
         ];
         let mut tif = b"II*\0".to_vec();
         tif.extend(8u32.to_le_bytes());

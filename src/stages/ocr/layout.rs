@@ -123,8 +123,7 @@ fn xy_cut(mut segs: Vec<Segment>, em: f32, out: &mut Vec<Segment>) {
         return;
     }
     let rows = widest_gap(&segs, |s| (s.top, s.bottom));
-    let cols = widest_gap(&segs, |s| (s.left, s.right))
-        .filter(|&(gap, _)| gap as f32 >= MIN_VERTICAL_CUT_EM * em);
+    let cols = widest_gap(&segs, |s| (s.left, s.right)).filter(|&(gap, _)| gap as f32 >= MIN_VERTICAL_CUT_EM * em);
     let cut = match (rows, cols) {
         (Some(r), Some(c)) => Some(if c.0 > r.0 { (false, c.1) } else { (true, r.1) }),
         (Some(r), None) => Some((true, r.1)),
@@ -133,8 +132,7 @@ fn xy_cut(mut segs: Vec<Segment>, em: f32, out: &mut Vec<Segment>) {
     };
     match cut {
         Some((horizontal, at)) => {
-            let (first, second): (Vec<Segment>, Vec<Segment>) =
-                segs.into_iter().partition(|s| if horizontal { s.bottom <= at } else { s.right <= at });
+            let (first, second): (Vec<Segment>, Vec<Segment>) = segs.into_iter().partition(|s| if horizontal { s.bottom <= at } else { s.right <= at });
             xy_cut(first, em, out);
             xy_cut(second, em, out);
         }

@@ -24,4 +24,3 @@ pub fn materialize_models(data: &Path) -> std::io::Result<PathBuf> {
     }
     Ok(dir)
 }
-

@@ -43,10 +43,8 @@ pub fn model_variables(models: &Path) -> Vec<(String, String)> {
 
 impl TesseractEngine {
     pub fn new(config: &OcrConfig) -> Result<TesseractEngine, OcrError> {
-        let init_err = || OcrError::Init {
-            langs: config.langs.clone(),
-            tessdata: config.tessdata.as_ref().map_or("default".into(), |p| p.display().to_string()),
-        };
+        let init_err =
+            || OcrError::Init { langs: config.langs.clone(), tessdata: config.tessdata.as_ref().map_or("default".into(), |p| p.display().to_string()) };
         let datapath = config.tessdata.as_ref().map(|p| CString::new(p.display().to_string())).transpose().map_err(|_| init_err())?;
         let lang = CString::new(config.langs.as_str()).map_err(|_| init_err())?;
         let vars = config.models.as_deref().map(model_variables).unwrap_or_default();

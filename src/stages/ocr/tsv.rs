@@ -16,9 +16,7 @@ pub fn parse_tsv(tsv: &str) -> OcrPage {
             continue;
         }
         let num = |i: usize| cols[i].trim().parse::<i64>().ok();
-        let (Some(b), Some(p), Some(l), Some(left), Some(top), Some(w), Some(h)) =
-            (num(2), num(3), num(4), num(6), num(7), num(8), num(9))
-        else {
+        let (Some(b), Some(p), Some(l), Some(left), Some(top), Some(w), Some(h)) = (num(2), num(3), num(4), num(6), num(7), num(8), num(9)) else {
             continue;
         };
         let text = cols[11].trim();

@@ -26,13 +26,7 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
     match color {
         ColorMode::Bilevel => {
             let gray = img.to_luma8();
-            EncodedImage {
-                width,
-                height,
-                color,
-                filter: ImageFilter::Flate,
-                data: zlib(&pack_bilevel(gray.as_raw(), width as usize)),
-            }
+            EncodedImage { width, height, color, filter: ImageFilter::Flate, data: zlib(&pack_bilevel(gray.as_raw(), width as usize)) }
         }
         ColorMode::Gray | ColorMode::Rgb => {
             // Borrow the samples when they already have the right layout (the usual case).
@@ -50,22 +44,10 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
                 jpeg(&converted, width as usize, height as usize, color == ColorMode::Gray)
             };
             match encoded {
-                Ok(data) => EncodedImage {
-                    width,
-                    height,
-                    color,
-                    filter: ImageFilter::Dct,
-                    data,
-                },
+                Ok(data) => EncodedImage { width, height, color, filter: ImageFilter::Dct, data },
                 Err(error) => {
                     tracing::warn!(%error, width, height, "JPEG encoding failed, storing Flate samples");
-                    EncodedImage {
-                        width,
-                        height,
-                        color,
-                        filter: ImageFilter::Flate,
-                        data: zlib(&converted),
-                    }
+                    EncodedImage { width, height, color, filter: ImageFilter::Flate, data: zlib(&converted) }
                 }
             }
         }
@@ -81,10 +63,7 @@ pub(crate) fn pack_bilevel(samples: &[u8], width: usize) -> Vec<u8> {
     let stride = width.div_ceil(8);
     let rows = samples.len() / width;
     let mut out = vec![0u8; stride * rows];
-    for (row, dst) in samples
-        .chunks_exact(width)
-        .zip(out.chunks_exact_mut(stride))
-    {
+    for (row, dst) in samples.chunks_exact(width).zip(out.chunks_exact_mut(stride)) {
         for (x, &v) in row.iter().enumerate() {
             if v >= 128 {
                 dst[x / 8] |= 0x80 >> (x % 8);
@@ -150,11 +129,7 @@ mod tests {
 
     #[test]
     fn gray_and_rgb_encode_to_jpeg_of_right_kind() {
-        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(
-            20,
-            10,
-            image::Rgb([200, 30, 30]),
-        ));
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(20, 10, image::Rgb([200, 30, 30])));
         let rgb = encode_page_image(&img, ColorMode::Rgb);
         assert_eq!(rgb.filter, ImageFilter::Dct);
         assert_eq!((rgb.width, rgb.height), (20, 10));
@@ -173,8 +148,7 @@ mod tests {
         let enc = encode_page_image(&DynamicImage::ImageLuma8(g), ColorMode::Bilevel);
         assert_eq!(enc.filter, ImageFilter::Flate);
         let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&enc.data[..]), &mut raw)
-            .unwrap();
+        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&enc.data[..]), &mut raw).unwrap();
         assert_eq!(raw.len(), expected_sample_len(&enc));
         assert_eq!(raw[0], 0x7F);
         assert_eq!(raw[5] & 0x08, 0, "last pixel of last row is black");

@@ -19,10 +19,7 @@ pub(crate) const FONT_RESOURCE: &str = "F0";
 
 /// Adds the font objects to `doc` and returns the Type0 font's id (shared by all pages).
 pub(crate) fn add_glyphless_font(doc: &mut Document) -> ObjectId {
-    let mut font_file = Stream::new(
-        dictionary! { "Length1" => GLYPHLESS_TTF.len() as i64 },
-        GLYPHLESS_TTF.to_vec(),
-    );
+    let mut font_file = Stream::new(dictionary! { "Length1" => GLYPHLESS_TTF.len() as i64 }, GLYPHLESS_TTF.to_vec());
     // Compression of an in-memory buffer cannot fail; keep it raw if it somehow does.
     let _ = font_file.compress();
     let font_file_id = doc.add_object(font_file);
@@ -80,9 +77,7 @@ fn cid_to_gid_map() -> Vec<u8> {
 /// ToUnicode CMap: 2-byte codes, each BMP code unit maps to itself. Ranges stay within one
 /// high byte (as the CMap spec asks) and skip the surrogate block, at most 100 per section.
 pub(crate) fn to_unicode_cmap() -> String {
-    let highs: Vec<u32> = (0x00..=0xFFu32)
-        .filter(|h| !(0xD8..=0xDF).contains(h))
-        .collect();
+    let highs: Vec<u32> = (0x00..=0xFFu32).filter(|h| !(0xD8..=0xDF).contains(h)).collect();
     let mut s = String::from(
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
          /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\

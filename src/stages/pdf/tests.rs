@@ -9,15 +9,7 @@ use super::*;
 use crate::model::{ColorMode, DocumentMeta, OcrPage, OcrWord, PdfPage};
 
 fn word(text: &str, left: u32, top: u32, width: u32, height: u32, line: u32) -> OcrWord {
-    OcrWord {
-        text: text.into(),
-        left,
-        top,
-        width,
-        height,
-        confidence: 95.0,
-        line: (0, 0, line),
-    }
+    OcrWord { text: text.into(), left, top, width, height, confidence: 95.0, line: (0, 0, line) }
 }
 
 /// Splits a line's text into words laid left to right with plausible box widths.
@@ -33,11 +25,7 @@ fn line_words(text: &str, left: u32, top: u32, height: u32, line: u32) -> Vec<Oc
         .collect()
 }
 
-const LINES: [&str; 3] = [
-    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
-    "Số: 12/UBND-VP",
-    "Hà Nội, ngày 05 tháng 01 năm 2026",
-];
+const LINES: [&str; 3] = ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Số: 12/UBND-VP", "Hà Nội, ngày 05 tháng 01 năm 2026"];
 
 /// A 2480x3508 page would be realistic; a 1240x1754 page at 150 dpi (A4) keeps tests fast.
 fn synthetic_page(color: ColorMode) -> PdfPage {
@@ -50,15 +38,7 @@ fn synthetic_page(color: ColorMode) -> PdfPage {
     for (i, line) in LINES.iter().enumerate() {
         words.extend(line_words(line, 150, 200 + i as u32 * 80, 40, i as u32));
     }
-    PdfPage {
-        image: encode_page_image(&img, color),
-        dpi: 150.0,
-        ocr: OcrPage {
-            text: LINES.join("\n"),
-            confidence: Some(95.0),
-            words,
-        },
-    }
+    PdfPage { image: encode_page_image(&img, color), dpi: 150.0, ocr: OcrPage { text: LINES.join("\n"), confidence: Some(95.0), words } }
 }
 
 fn meta(pages: usize) -> DocumentMeta {
@@ -79,34 +59,18 @@ fn write_tmp(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
-    let out = Command::new(cmd)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{cmd} must be installed (poppler-utils): {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(cmd).args(args).output().unwrap_or_else(|e| panic!("{cmd} must be installed (poppler-utils): {e}"));
+    assert!(out.status.success(), "{cmd} failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
 /// The value of a `Key: value` line of pdfinfo's output ("" if absent).
 fn field(out: &str, key: &str) -> String {
-    out.lines()
-        .find_map(|l| l.strip_prefix(key)?.strip_prefix(':'))
-        .map(|v| v.trim().to_string())
-        .unwrap_or_default()
+    out.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix(':')).map(|v| v.trim().to_string()).unwrap_or_default()
 }
 
 fn nonempty_lines(s: &str) -> Vec<String> {
-    s.lines()
-        .map(|l| {
-            l.trim_matches(|c: char| c.is_whitespace() || c == '\u{c}')
-                .to_string()
-        })
-        .filter(|l| !l.is_empty())
-        .collect()
+    s.lines().map(|l| l.trim_matches(|c: char| c.is_whitespace() || c == '\u{c}').to_string()).filter(|l| !l.is_empty()).collect()
 }
 
 #[test]
@@ -120,20 +84,14 @@ fn pdftotext_gives_vietnamese_words_in_order_with_line_breaks() {
     let raw = run("pdftotext", &["-raw", "-enc", "UTF-8", p, "-"]);
     assert_eq!(nonempty_lines(&raw), LINES, "raw mode:\n{raw}");
     let layout = run("pdftotext", &["-layout", "-enc", "UTF-8", p, "-"]);
-    let squeezed: Vec<String> = nonempty_lines(&layout)
-        .iter()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .collect();
+    let squeezed: Vec<String> = nonempty_lines(&layout).iter().map(|l| l.split_whitespace().collect::<Vec<_>>().join(" ")).collect();
     assert_eq!(squeezed, LINES, "layout mode:\n{layout}");
 }
 
 #[test]
 fn pdfinfo_reports_version_size_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
-    let pages = [
-        synthetic_page(ColorMode::Gray),
-        synthetic_page(ColorMode::Bilevel),
-    ];
+    let pages = [synthetic_page(ColorMode::Gray), synthetic_page(ColorMode::Bilevel)];
     let pdf = write_searchable_pdf(&pages, &meta(2)).unwrap();
     let path = write_tmp(dir.path(), "a.pdf", &pdf);
     let p = path.to_str().unwrap();
@@ -153,28 +111,15 @@ fn pdfinfo_reports_version_size_and_metadata() {
     assert_eq!(f("SourceBatch"), "batch-2026-01-05-001", "{custom}");
     assert_eq!(f("ScanTime"), "2026-01-05T10:30:00+07:00", "{custom}");
     let xmp = run("pdfinfo", &["-meta", p]);
-    assert!(
-        xmp.contains("<sohoa:DossierCode>000.00.15.H40-250301-0007</sohoa:DossierCode>"),
-        "{xmp}"
-    );
-    assert!(
-        xmp.contains("<xmp:CreateDate>2026-01-05T10:30:00+07:00</xmp:CreateDate>"),
-        "{xmp}"
-    );
+    assert!(xmp.contains("<sohoa:DossierCode>000.00.15.H40-250301-0007</sohoa:DossierCode>"), "{xmp}");
+    assert!(xmp.contains("<xmp:CreateDate>2026-01-05T10:30:00+07:00</xmp:CreateDate>"), "{xmp}");
     let dated = run("pdfinfo", &["-isodates", p]);
-    assert_eq!(
-        field(&dated, "CreationDate"),
-        "2026-01-05T10:30:00+07",
-        "{dated}"
-    );
+    assert_eq!(field(&dated, "CreationDate"), "2026-01-05T10:30:00+07", "{dated}");
 }
 
 #[test]
 fn output_is_deterministic_and_content_addressed() {
-    let pages = [
-        synthetic_page(ColorMode::Rgb),
-        synthetic_page(ColorMode::Bilevel),
-    ];
+    let pages = [synthetic_page(ColorMode::Rgb), synthetic_page(ColorMode::Bilevel)];
     let a = write_searchable_pdf(&pages, &meta(2)).unwrap();
     let b = write_searchable_pdf(&pages, &meta(2)).unwrap();
     assert_eq!(blake3::hash(&a), blake3::hash(&b));
@@ -185,10 +130,7 @@ fn output_is_deterministic_and_content_addressed() {
     // The /ID moves with the content.
     let id_of = |pdf: &[u8]| {
         let doc = lopdf::Document::load_mem(pdf).unwrap();
-        doc.trailer.get(b"ID").unwrap().as_array().unwrap()[0]
-            .as_str()
-            .unwrap()
-            .to_vec()
+        doc.trailer.get(b"ID").unwrap().as_array().unwrap()[0].as_str().unwrap().to_vec()
     };
     assert_ne!(id_of(&a), id_of(&c));
 }
@@ -196,34 +138,15 @@ fn output_is_deterministic_and_content_addressed() {
 #[test]
 fn colour_modes_round_trip_through_pdfimages() {
     let dir = tempfile::tempdir().unwrap();
-    let pages = [
-        synthetic_page(ColorMode::Bilevel),
-        synthetic_page(ColorMode::Gray),
-        synthetic_page(ColorMode::Rgb),
-    ];
+    let pages = [synthetic_page(ColorMode::Bilevel), synthetic_page(ColorMode::Gray), synthetic_page(ColorMode::Rgb)];
     let pdf = write_searchable_pdf(&pages, &meta(3)).unwrap();
     let path = write_tmp(dir.path(), "a.pdf", &pdf);
     let list = run("pdfimages", &["-list", path.to_str().unwrap()]);
     // page num type width height color comp bpc enc interp object ID x-ppi y-ppi ...
-    let rows: Vec<Vec<&str>> = list
-        .lines()
-        .skip(2)
-        .map(|l| l.split_whitespace().collect())
-        .collect();
+    let rows: Vec<Vec<&str>> = list.lines().skip(2).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 3, "{list}");
-    let facts: Vec<(&str, &str, &str, &str, &str)> = rows
-        .iter()
-        .map(|r| (r[5], r[6], r[7], r[8], r[12]))
-        .collect();
-    assert_eq!(
-        facts,
-        [
-            ("gray", "1", "1", "image", "150"),
-            ("gray", "1", "8", "jpeg", "150"),
-            ("rgb", "3", "8", "jpeg", "150"),
-        ],
-        "{list}"
-    );
+    let facts: Vec<(&str, &str, &str, &str, &str)> = rows.iter().map(|r| (r[5], r[6], r[7], r[8], r[12])).collect();
+    assert_eq!(facts, [("gray", "1", "1", "image", "150"), ("gray", "1", "8", "jpeg", "150"), ("rgb", "3", "8", "jpeg", "150"),], "{list}");
 }
 
 #[test]
@@ -235,29 +158,12 @@ fn bilevel_black_stays_black() {
             g.put_pixel(x, y, Luma([0]));
         }
     }
-    let page = PdfPage {
-        image: encode_page_image(&DynamicImage::ImageLuma8(g), ColorMode::Bilevel),
-        dpi: 72.0,
-        ocr: OcrPage::default(),
-    };
+    let page = PdfPage { image: encode_page_image(&DynamicImage::ImageLuma8(g), ColorMode::Bilevel), dpi: 72.0, ocr: OcrPage::default() };
     let pdf = write_searchable_pdf(&[page], &meta(1)).unwrap();
     let path = write_tmp(dir.path(), "a.pdf", &pdf);
     let prefix = dir.path().join("r");
-    run(
-        "pdftoppm",
-        &[
-            "-r",
-            "72",
-            "-gray",
-            path.to_str().unwrap(),
-            prefix.to_str().unwrap(),
-        ],
-    );
-    let png = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "pgm"))
-        .expect("pdftoppm output");
+    run("pdftoppm", &["-r", "72", "-gray", path.to_str().unwrap(), prefix.to_str().unwrap()]);
+    let png = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.extension().is_some_and(|e| e == "pgm")).expect("pdftoppm output");
     let img = image::open(png).unwrap().to_luma8();
     assert_eq!(img.dimensions(), (160, 100));
     assert!(img.get_pixel(10, 10)[0] < 30, "top-left block is black");
@@ -266,28 +172,16 @@ fn bilevel_black_stays_black() {
 
 #[test]
 fn bad_inputs_are_typed_errors() {
-    assert_eq!(
-        write_searchable_pdf(&[], &meta(0)).unwrap_err().code(),
-        "pdf-no-pages"
-    );
+    assert_eq!(write_searchable_pdf(&[], &meta(0)).unwrap_err().code(), "pdf-no-pages");
     let mut p = synthetic_page(ColorMode::Gray);
     p.dpi = 0.0;
-    assert_eq!(
-        write_searchable_pdf(&[p], &meta(1)).unwrap_err().code(),
-        "pdf-invalid-dpi"
-    );
+    assert_eq!(write_searchable_pdf(&[p], &meta(1)).unwrap_err().code(), "pdf-invalid-dpi");
     let mut p = synthetic_page(ColorMode::Bilevel);
     p.image.height += 1;
-    assert_eq!(
-        write_searchable_pdf(&[p], &meta(1)).unwrap_err().code(),
-        "pdf-invalid-image"
-    );
+    assert_eq!(write_searchable_pdf(&[p], &meta(1)).unwrap_err().code(), "pdf-invalid-image");
     let mut p = synthetic_page(ColorMode::Rgb);
     p.image.data.truncate(10);
-    assert_eq!(
-        write_searchable_pdf(&[p], &meta(1)).unwrap_err().code(),
-        "pdf-invalid-image"
-    );
+    assert_eq!(write_searchable_pdf(&[p], &meta(1)).unwrap_err().code(), "pdf-invalid-image");
 }
 
 #[test]
@@ -303,15 +197,8 @@ fn number_formatting_has_no_exponent_or_negative_zero() {
 #[test]
 #[ignore = "writes /tmp/sohoa-pdf-sample.pdf for manual inspection"]
 fn write_sample_for_inspection() {
-    let pages = [
-        synthetic_page(ColorMode::Gray),
-        synthetic_page(ColorMode::Bilevel),
-    ];
-    std::fs::write(
-        "/tmp/sohoa-pdf-sample.pdf",
-        write_searchable_pdf(&pages, &meta(2)).unwrap(),
-    )
-    .unwrap();
+    let pages = [synthetic_page(ColorMode::Gray), synthetic_page(ColorMode::Bilevel)];
+    std::fs::write("/tmp/sohoa-pdf-sample.pdf", write_searchable_pdf(&pages, &meta(2)).unwrap()).unwrap();
 }
 
 #[test]

@@ -62,11 +62,7 @@ pub(crate) fn text_layer(words: &[OcrWord], dpi: f32, page_height_px: u32) -> St
         write_line(&mut out, line, height, k, page_h);
     }
 
-    if out.is_empty() {
-        out
-    } else {
-        format!("BT\n3 Tr\n{out}ET\n")
-    }
+    if out.is_empty() { out } else { format!("BT\n3 Tr\n{out}ET\n") }
 }
 
 /// One line's visible words and its box, in image pixels.
@@ -91,12 +87,7 @@ fn place_line(words: &[OcrWord]) -> Option<Line> {
         let right = left + f64::from(w.width.max(1));
         top = top.min(f64::from(w.top));
         bottom = bottom.max(f64::from(w.top) + f64::from(w.height.max(1)));
-        placed.push(Placed {
-            hex,
-            codes,
-            left,
-            right,
-        });
+        placed.push(Placed { hex, codes, left, right });
     }
     (!placed.is_empty()).then_some(Line { words: placed, top, bottom })
 }
@@ -121,13 +112,7 @@ fn write_line(out: &mut String, line: &Line, height: f64, k: f64, page_h: f64) {
     for (n, w) in placed.iter().enumerate() {
         let width = (w.right - w.left) * k;
         let tz = 100.0 * width / (advance * w.codes as f64);
-        out.push_str(&format!(
-            "1 0 0 1 {} {} Tm {} Tz <{}> Tj\n",
-            num(w.left * k),
-            num(baseline),
-            num(tz),
-            w.hex
-        ));
+        out.push_str(&format!("1 0 0 1 {} {} Tm {} Tz <{}> Tj\n", num(w.left * k), num(baseline), num(tz), w.hex));
         if let Some(next) = placed.get(n + 1) {
             let gap = (next.left - w.right) * k;
             let tz = (100.0 * gap / advance).max(MIN_SPACE_TZ);
@@ -141,35 +126,19 @@ mod tests {
     use super::*;
 
     fn word(text: &str, left: u32, top: u32, width: u32, height: u32, line: u32) -> OcrWord {
-        OcrWord {
-            text: text.into(),
-            left,
-            top,
-            width,
-            height,
-            confidence: 90.0,
-            line: (0, 0, line),
-        }
+        OcrWord { text: text.into(), left, top, width, height, confidence: 90.0, line: (0, 0, line) }
     }
 
     #[test]
     fn one_line_one_baseline_words_span_their_boxes() {
         // 300 dpi: 300 px = 72 pt. Page 3000 px high.
-        let words = [
-            word("Số:", 300, 1000, 150, 50, 0),
-            word("12", 600, 990, 100, 60, 0),
-        ];
+        let words = [word("Số:", 300, 1000, 150, 50, 0), word("12", 600, 990, 100, 60, 0)];
         let ops = text_layer(&words, 300.0, 3000);
         // Line box: top 990, bottom 1050 -> size 60 px = 14.4 pt, baseline (3000-1050)*0.24.
         assert!(ops.starts_with("BT\n3 Tr\n/F0 14.4 Tf\n"), "{ops}");
         let baseline = num(1950.0 * 0.24);
         // "Số:" 3 codes over 150 px = 36 pt: Tz = 100*36/(3*7.2) = 166.667
-        assert!(
-            ops.contains(&format!(
-                "1 0 0 1 72 {baseline} Tm 166.667 Tz <00531ED1003A> Tj"
-            )),
-            "{ops}"
-        );
+        assert!(ops.contains(&format!("1 0 0 1 72 {baseline} Tm 166.667 Tz <00531ED1003A> Tj")), "{ops}");
         // Gap 450..600 = 150 px = 36 pt, space advance 7.2 pt -> Tz 500.
         assert!(ops.contains("500 Tz <0020> Tj"), "{ops}");
         assert!(ops.contains(&format!("1 0 0 1 144 {baseline} Tm")), "{ops}");
@@ -187,18 +156,10 @@ mod tests {
 
     #[test]
     fn lines_get_their_own_font_size_and_empty_words_are_skipped() {
-        let words = [
-            word("a", 0, 0, 10, 10, 0),
-            word("  ", 20, 0, 10, 10, 0),
-            word("b", 0, 50, 10, 20, 1),
-        ];
+        let words = [word("a", 0, 0, 10, 10, 0), word("  ", 20, 0, 10, 10, 0), word("b", 0, 50, 10, 20, 1)];
         let ops = text_layer(&words, 72.0, 100);
         assert_eq!(ops.matches(" Tf").count(), 2);
-        assert_eq!(
-            ops.matches("<0020>").count(),
-            0,
-            "a lone word has no trailing space"
-        );
+        assert_eq!(ops.matches("<0020>").count(), 0, "a lone word has no trailing space");
         assert!(ops.contains("1 0 0 1 0 30 Tm"), "{ops}");
     }
 

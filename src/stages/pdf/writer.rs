@@ -27,11 +27,7 @@ pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Ve
         validate_page(i, page)?;
     }
     if meta.page_count != pages.len() {
-        tracing::warn!(
-            meta_pages = meta.page_count,
-            pages = pages.len(),
-            "Document metadata page count differs from the pages written"
-        );
+        tracing::warn!(meta_pages = meta.page_count, pages = pages.len(), "Document metadata page count differs from the pages written");
     }
 
     let mut doc = Document::with_version("1.7");
@@ -40,20 +36,12 @@ pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Ve
 
     let mut kids = Vec::with_capacity(pages.len());
     for page in pages {
-        kids.push(Object::Reference(add_page(
-            &mut doc, pages_id, font_id, page,
-        )));
+        kids.push(Object::Reference(add_page(&mut doc, pages_id, font_id, page)));
     }
     let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
 
-    let metadata_id = doc.add_object(Stream::new(
-        dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
-        xmp_packet(meta).into_bytes(),
-    ));
+    let metadata_id = doc.add_object(Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp_packet(meta).into_bytes()));
     let catalog_id = doc.add_object(dictionary! {
         "Type" => "Catalog",
         "Pages" => pages_id,
@@ -65,16 +53,9 @@ pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Ve
     let id = document_id(pages, meta);
     doc.trailer.set("Root", catalog_id);
     doc.trailer.set("Info", info_id);
-    doc.trailer.set(
-        "ID",
-        vec![
-            Object::String(id.to_vec(), StringFormat::Hexadecimal),
-            Object::String(id.to_vec(), StringFormat::Hexadecimal),
-        ],
-    );
+    doc.trailer.set("ID", vec![Object::String(id.to_vec(), StringFormat::Hexadecimal), Object::String(id.to_vec(), StringFormat::Hexadecimal)]);
 
-    let mut out =
-        Vec::with_capacity(pages.iter().map(|p| p.image.data.len()).sum::<usize>() + 64 * 1024);
+    let mut out = Vec::with_capacity(pages.iter().map(|p| p.image.data.len()).sum::<usize>() + 64 * 1024);
     doc.save_to(&mut out)?;
     Ok(out)
 }
@@ -87,23 +68,15 @@ fn add_page(doc: &mut Document, parent: ObjectId, font: ObjectId, page: &PdfPage
 
     let image_id = doc.add_object(image_xobject(img));
 
-    let mut content = format!(
-        "q {} 0 0 {} 0 0 cm /{IMAGE_RESOURCE} Do Q\n",
-        num(width_pt),
-        num(height_pt)
-    );
+    let mut content = format!("q {} 0 0 {} 0 0 cm /{IMAGE_RESOURCE} Do Q\n", num(width_pt), num(height_pt));
     content.push_str(&text_layer(&page.ocr.words, page.dpi, img.height));
     let mut content = Stream::new(Dictionary::new(), content.into_bytes());
     // Compressing an in-memory buffer cannot fail; a raw stream is valid anyway.
     let _ = content.compress();
     let content_id = doc.add_object(content);
 
-    let media_box: Vec<Object> = vec![
-        0.into(),
-        0.into(),
-        Object::Real(num(width_pt).parse().unwrap_or(0.0)),
-        Object::Real(num(height_pt).parse().unwrap_or(0.0)),
-    ];
+    let media_box: Vec<Object> =
+        vec![0.into(), 0.into(), Object::Real(num(width_pt).parse().unwrap_or(0.0)), Object::Real(num(height_pt).parse().unwrap_or(0.0))];
     doc.add_object(dictionary! {
         "Type" => "Page",
         "Parent" => parent,
@@ -141,15 +114,9 @@ fn image_xobject(img: &EncodedImage) -> Stream {
 }
 
 fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
-    let bad = |reason: String| PdfError::InvalidImage {
-        page: index,
-        reason,
-    };
+    let bad = |reason: String| PdfError::InvalidImage { page: index, reason };
     if !(page.dpi.is_finite() && (10.0..=10_000.0).contains(&page.dpi)) {
-        return Err(PdfError::InvalidDpi {
-            page: index,
-            dpi: page.dpi,
-        });
+        return Err(PdfError::InvalidDpi { page: index, dpi: page.dpi });
     }
     let img = &page.image;
     if img.width == 0 || img.height == 0 {
@@ -160,30 +127,20 @@ fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
             if img.color == ColorMode::Bilevel {
                 return Err(bad("a bilevel image must be 1-bit Flate, not JPEG".into()));
             }
-            let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&img.data))
-                .map_err(|e| bad(format!("JPEG data unreadable: {e}")))?;
+            let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&img.data)).map_err(|e| bad(format!("JPEG data unreadable: {e}")))?;
             let (w, h) = image::ImageDecoder::dimensions(&decoder);
             let channels = image::ImageDecoder::color_type(&decoder).channel_count();
             let want = if img.color == ColorMode::Gray { 1 } else { 3 };
             if (w, h) != (img.width, img.height) || channels != want {
-                return Err(bad(format!(
-                    "JPEG is {w}x{h} with {channels} channel(s), page says {}x{} {:?}",
-                    img.width, img.height, img.color
-                )));
+                return Err(bad(format!("JPEG is {w}x{h} with {channels} channel(s), page says {}x{} {:?}", img.width, img.height, img.color)));
             }
         }
         ImageFilter::Flate => {
             let want = expected_sample_len(img);
-            let got = std::io::copy(
-                &mut flate2::read::ZlibDecoder::new(&img.data[..]).take(want as u64 + 1),
-                &mut std::io::sink(),
-            )
-            .map_err(|e| bad(format!("Flate data unreadable: {e}")))?
-                as usize;
+            let got = std::io::copy(&mut flate2::read::ZlibDecoder::new(&img.data[..]).take(want as u64 + 1), &mut std::io::sink())
+                .map_err(|e| bad(format!("Flate data unreadable: {e}")))? as usize;
             if got != want {
-                return Err(bad(format!(
-                    "Flate data holds {got} bytes of samples, expected {want}"
-                )));
+                return Err(bad(format!("Flate data holds {got} bytes of samples, expected {want}")));
             }
         }
     }
@@ -203,11 +160,7 @@ fn document_id(pages: &[PdfPage], meta: &DocumentMeta) -> [u8; 16] {
         h.update(&p.dpi.to_bits().to_le_bytes());
         h.update(&(img.data.len() as u64).to_le_bytes());
         h.update(&img.data);
-        h.update(
-            serde_json::to_string(&p.ocr.words)
-                .unwrap_or_default()
-                .as_bytes(),
-        );
+        h.update(serde_json::to_string(&p.ocr.words).unwrap_or_default().as_bytes());
     }
     let mut id = [0u8; 16];
     id.copy_from_slice(&h.finalize().as_bytes()[..16]);

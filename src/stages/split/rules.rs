@@ -208,10 +208,7 @@ impl Rule {
             Matcher::Regex(re) => {
                 let caps = re.captures(text)?;
                 let name = if self.action == ActionKind::Dossier { "code" } else { "type" };
-                caps.name(name)
-                    .or_else(|| caps.get(1))
-                    .map(|m| m.as_str().trim().to_string())
-                    .or_else(|| self.fixed.clone())
+                caps.name(name).or_else(|| caps.get(1)).map(|m| m.as_str().trim().to_string()).or_else(|| self.fixed.clone())
             }
         };
         let action = match self.action {
@@ -270,11 +267,7 @@ mod tests {
 
     #[test]
     fn json_rules_and_no_defaults() {
-        let r = SeparatorRules::parse(
-            r#"{"defaults": false, "rules": [{"regex": "^DOC/(\\w+)$", "action": "document"}]}"#,
-            "rules.json",
-        )
-        .unwrap();
+        let r = SeparatorRules::parse(r#"{"defaults": false, "rules": [{"regex": "^DOC/(\\w+)$", "action": "document"}]}"#, "rules.json").unwrap();
         assert_eq!(r.classify("DOC/QD").unwrap().action, SeparatorAction::NewDocument("QD".into()));
         assert_eq!(r.classify("PATCHT"), None);
         assert_eq!(r.classify("HS:000.00.15.H40-250301-0007"), None);

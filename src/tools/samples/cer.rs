@@ -76,13 +76,7 @@ mod tests {
 
     #[test]
     fn whitespace_runs_and_line_breaks_do_not_count() {
-        assert_eq!(
-            cer(
-                "Độc lập - Tự do\nHạnh phúc",
-                "  Độc lập -  Tự do Hạnh\tphúc \n"
-            ),
-            0.0
-        );
+        assert_eq!(cer("Độc lập - Tự do\nHạnh phúc", "  Độc lập -  Tự do Hạnh\tphúc \n"), 0.0);
     }
 
     #[test]

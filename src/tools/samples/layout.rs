@@ -55,10 +55,7 @@ const BARCODE_INK: u8 = 0;
 
 /// Page size in pixels at `dpi`.
 pub fn page_size_px(dpi: f32) -> (u32, u32) {
-    (
-        mm_to_px(PAGE_W_MM, dpi).round() as u32,
-        mm_to_px(PAGE_H_MM, dpi).round() as u32,
-    )
+    (mm_to_px(PAGE_W_MM, dpi).round() as u32, mm_to_px(PAGE_H_MM, dpi).round() as u32)
 }
 
 fn mm_to_px(mm: f32, dpi: f32) -> f32 {
@@ -79,29 +76,16 @@ struct Fonts {
     italic: FontRef<'static>,
 }
 
-static REGULAR_TTF: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/samples/fonts/LiberationSerif-Regular.ttf"
-));
-static BOLD_TTF: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/samples/fonts/LiberationSerif-Bold.ttf"
-));
-static ITALIC_TTF: &[u8] = include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/samples/fonts/LiberationSerif-Italic.ttf"
-));
+static REGULAR_TTF: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/fonts/LiberationSerif-Regular.ttf"));
+static BOLD_TTF: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/fonts/LiberationSerif-Bold.ttf"));
+static ITALIC_TTF: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/fonts/LiberationSerif-Italic.ttf"));
 
 fn font(style: Style) -> &'static FontRef<'static> {
     static FONTS: OnceLock<Fonts> = OnceLock::new();
     let fonts = FONTS.get_or_init(|| {
         // The fonts are compiled in and checked by the tests; failing here is a build defect.
         let load = |b: &'static [u8]| FontRef::try_from_slice(b).expect("embedded font parses");
-        Fonts {
-            regular: load(REGULAR_TTF),
-            bold: load(BOLD_TTF),
-            italic: load(ITALIC_TTF),
-        }
+        Fonts { regular: load(REGULAR_TTF), bold: load(BOLD_TTF), italic: load(ITALIC_TTF) }
     });
     match style {
         Style::Regular => &fonts.regular,
@@ -113,8 +97,7 @@ fn font(style: Style) -> &'static FontRef<'static> {
 /// True if every character of `text` has a glyph in the face.
 pub fn has_glyphs(text: &str, style: Style) -> bool {
     let f = font(style);
-    text.chars()
-        .all(|c| c == ' ' || f.glyph_id(c) != GlyphId(0))
+    text.chars().all(|c| c == ' ' || f.glyph_id(c) != GlyphId(0))
 }
 
 /// Advance width of `text` in millimetres (with kerning).
@@ -136,21 +119,11 @@ pub fn text_width_mm(text: &str, style: Style, size_pt: f32) -> f32 {
 
 /// Greedy word wrap to `width_mm`; the first line is `first_indent_mm` narrower. A word
 /// longer than the width gets a line of its own.
-pub fn wrap(
-    text: &str,
-    style: Style,
-    size_pt: f32,
-    width_mm: f32,
-    first_indent_mm: f32,
-) -> Vec<String> {
+pub fn wrap(text: &str, style: Style, size_pt: f32, width_mm: f32, first_indent_mm: f32) -> Vec<String> {
     let mut lines = Vec::new();
     let mut cur = String::new();
     for word in text.split_whitespace() {
-        let avail = if lines.is_empty() {
-            width_mm - first_indent_mm
-        } else {
-            width_mm
-        };
+        let avail = if lines.is_empty() { width_mm - first_indent_mm } else { width_mm };
         if cur.is_empty() {
             cur.push_str(word);
             continue;
@@ -228,47 +201,18 @@ impl PageLayout {
         lines.join("\n")
     }
 
-    fn text_at(
-        &mut self,
-        text: impl Into<String>,
-        style: Style,
-        size_pt: f32,
-        x_mm: f32,
-        baseline_mm: f32,
-    ) {
-        self.items.push(Item::Text(TextItem {
-            text: text.into(),
-            style,
-            size_pt,
-            x_mm,
-            baseline_mm,
-            justify_mm: None,
-        }));
+    fn text_at(&mut self, text: impl Into<String>, style: Style, size_pt: f32, x_mm: f32, baseline_mm: f32) {
+        self.items.push(Item::Text(TextItem { text: text.into(), style, size_pt, x_mm, baseline_mm, justify_mm: None }));
     }
 
-    fn centered(
-        &mut self,
-        text: impl Into<String>,
-        style: Style,
-        size_pt: f32,
-        cx_mm: f32,
-        baseline_mm: f32,
-    ) {
+    fn centered(&mut self, text: impl Into<String>, style: Style, size_pt: f32, cx_mm: f32, baseline_mm: f32) {
         let text = text.into();
         let w = text_width_mm(&text, style, size_pt);
         self.text_at(text, style, size_pt, cx_mm - w / 2.0, baseline_mm);
     }
 
     /// Wraps `text` to `width_mm`, centres each line on `cx_mm`; returns the next baseline.
-    fn centered_wrapped(
-        &mut self,
-        text: &str,
-        style: Style,
-        size_pt: f32,
-        cx_mm: f32,
-        width_mm: f32,
-        mut y: f32,
-    ) -> f32 {
+    fn centered_wrapped(&mut self, text: &str, style: Style, size_pt: f32, cx_mm: f32, width_mm: f32, mut y: f32) -> f32 {
         for line in wrap(text, style, size_pt, width_mm, 0.0) {
             self.centered(line, style, size_pt, cx_mm, y);
             y += line_h(size_pt);
@@ -277,12 +221,7 @@ impl PageLayout {
     }
 
     fn rule(&mut self, cx_mm: f32, width_mm: f32, y_mm: f32) {
-        self.items.push(Item::Rule {
-            x0_mm: cx_mm - width_mm / 2.0,
-            x1_mm: cx_mm + width_mm / 2.0,
-            y_mm,
-            thickness_mm: 0.3,
-        });
+        self.items.push(Item::Rule { x0_mm: cx_mm - width_mm / 2.0, x1_mm: cx_mm + width_mm / 2.0, y_mm, thickness_mm: 0.3 });
     }
 }
 
@@ -301,10 +240,7 @@ fn header_columns() -> ((f32, f32), (f32, f32)) {
     let right_cx = TEXT_R_MM + 2.0 - right_w / 2.0;
     let left_x0 = MARGIN_L_MM - 12.0;
     let left_x1 = TEXT_R_MM + 2.0 - right_w - 3.0;
-    (
-        ((left_x0 + left_x1) / 2.0, left_x1 - left_x0),
-        (right_cx, right_w),
-    )
+    (((left_x0 + left_x1) / 2.0, left_x1 - left_x0), (right_cx, right_w))
 }
 
 /// A line of a paragraph ready to place.
@@ -329,18 +265,8 @@ fn para_lines(p: &Para) -> Vec<Line> {
         .into_iter()
         .enumerate()
         .map(|(i, text)| {
-            let (x, w) = if i == 0 {
-                (MARGIN_L_MM + indent, TEXT_W_MM - indent)
-            } else {
-                (MARGIN_L_MM, TEXT_W_MM)
-            };
-            Line {
-                text,
-                style,
-                x_mm: x,
-                justify_mm: (justify && i + 1 < n).then_some(w),
-                centered,
-            }
+            let (x, w) = if i == 0 { (MARGIN_L_MM + indent, TEXT_W_MM - indent) } else { (MARGIN_L_MM, TEXT_W_MM) };
+            Line { text, style, x_mm: x, justify_mm: (justify && i + 1 < n).then_some(w), centered }
         })
         .collect()
 }
@@ -416,14 +342,7 @@ fn layout_title(page: &mut PageLayout, c: &DocContent, mut y: f32) -> f32 {
         page.centered(title, Style::Bold, TITLE_PT, TEXT_CX_MM, y);
         y += line_h(TITLE_PT);
         if let Some(summary) = &c.summary {
-            y = page.centered_wrapped(
-                summary,
-                Style::Bold,
-                TITLE_PT,
-                TEXT_CX_MM,
-                TEXT_W_MM - 20.0,
-                y,
-            );
+            y = page.centered_wrapped(summary, Style::Bold, TITLE_PT, TEXT_CX_MM, TEXT_W_MM - 20.0, y);
         }
         page.rule(TEXT_CX_MM, 40.0, y - line_h(TITLE_PT) + 3.0);
         y += 2.0;
@@ -451,15 +370,11 @@ fn layout_signature(page: &mut PageLayout, c: &DocContent, y0: f32) -> f32 {
     }
     let mut right = PageLayout::default();
     let s = &c.signature;
-    let widest = [
-        s.authority.as_deref(),
-        Some(s.position.as_str()),
-        Some(s.name.as_str()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(|t| text_width_mm(t, Style::Bold, BODY_PT))
-    .fold(0.0f32, f32::max);
+    let widest = [s.authority.as_deref(), Some(s.position.as_str()), Some(s.name.as_str())]
+        .into_iter()
+        .flatten()
+        .map(|t| text_width_mm(t, Style::Bold, BODY_PT))
+        .fold(0.0f32, f32::max);
     let cx = (TEXT_R_MM - 35.0).min(TEXT_R_MM - widest / 2.0);
     let mut yr = y0;
     if let Some(a) = &s.authority {
@@ -490,12 +405,7 @@ fn signature_height(c: &DocContent) -> f32 {
 /// pages (continuation pages carry the page number at the top), the signature band on the
 /// last page. Paragraphs may break across pages; on the last page only paragraphs that
 /// fit above the signature are set.
-pub fn layout_document(
-    c: &DocContent,
-    body: &mut BodySource,
-    rng: &mut impl Rng,
-    pages: usize,
-) -> Vec<PageLayout> {
+pub fn layout_document(c: &DocContent, body: &mut BodySource, rng: &mut impl Rng, pages: usize) -> Vec<PageLayout> {
     let pages = pages.max(1);
     let lh = line_h(BODY_PT);
     let sig_h = signature_height(c);
@@ -509,13 +419,7 @@ pub fn layout_document(
             let y = layout_header(&mut page, c);
             layout_title(&mut page, c, y)
         } else {
-            page.centered(
-                (p + 1).to_string(),
-                Style::Regular,
-                BODY_PT,
-                TEXT_CX_MM,
-                MARGIN_T_MM - 5.0,
-            );
+            page.centered((p + 1).to_string(), Style::Regular, BODY_PT, TEXT_CX_MM, MARGIN_T_MM - 5.0);
             MARGIN_T_MM + 8.0
         };
         loop {
@@ -567,18 +471,10 @@ fn module_px(mm: f32, dpi: f32) -> u32 {
 /// symbol (no quiet zone).
 fn encode(payload: &str, sym: Symbology) -> Option<(u32, u32, Vec<bool>)> {
     let (format, hints) = match sym {
-        Symbology::Qr => (
-            BarcodeFormat::QR_CODE,
-            EncodeHints {
-                ErrorCorrection: Some("M".to_string()),
-                ..Default::default()
-            },
-        ),
+        Symbology::Qr => (BarcodeFormat::QR_CODE, EncodeHints { ErrorCorrection: Some("M".to_string()), ..Default::default() }),
         Symbology::Code128 => (BarcodeFormat::CODE_128, EncodeHints::default()),
     };
-    let m = MultiFormatWriter
-        .encode_with_hints(payload, &format, 0, 0, &hints)
-        .ok()?;
+    let m = MultiFormatWriter.encode_with_hints(payload, &format, 0, 0, &hints).ok()?;
     let [left, top, width, height] = m.getEnclosingRectangle()?;
     let mut bits = Vec::with_capacity((width * height) as usize);
     for y in top..top + height {
@@ -590,36 +486,15 @@ fn encode(payload: &str, sym: Symbology) -> Option<(u32, u32, Vec<bool>)> {
 }
 
 /// A barcode item with its top-left corner at (x_mm, y_mm), plus its size in mm.
-fn barcode(
-    payload: &str,
-    sym: Symbology,
-    dpi: f32,
-    x_mm: f32,
-    y_mm: f32,
-) -> Option<(BarcodeItem, f32, f32)> {
+fn barcode(payload: &str, sym: Symbology, dpi: f32, x_mm: f32, y_mm: f32) -> Option<(BarcodeItem, f32, f32)> {
     let (cols, rows, bits) = encode(payload, sym)?;
     let (module_px, bar_height_px) = match sym {
         Symbology::Qr => (module_px(0.8, dpi), None),
-        Symbology::Code128 => (
-            module_px(0.4, dpi),
-            Some(mm_to_px(16.0, dpi).round() as u32),
-        ),
+        Symbology::Code128 => (module_px(0.4, dpi), Some(mm_to_px(16.0, dpi).round() as u32)),
     };
     let w_mm = (cols * module_px) as f32 * 25.4 / dpi;
     let h_mm = bar_height_px.unwrap_or(rows * module_px) as f32 * 25.4 / dpi;
-    Some((
-        BarcodeItem {
-            x_mm,
-            y_mm,
-            module_px,
-            cols,
-            rows,
-            bits,
-            bar_height_px,
-        },
-        w_mm,
-        h_mm,
-    ))
+    Some((BarcodeItem { x_mm, y_mm, module_px, cols, rows, bits, bar_height_px }, w_mm, h_mm))
 }
 
 /// Dossier cover sheet: QR code with `payload` at the top left (after its quiet zone),
@@ -637,12 +512,7 @@ pub fn layout_cover(payload: &str, code: &str, dpi: f32) -> Option<PageLayout> {
 
 /// Document separator sheet: the barcode centred near the top, its payload in small text
 /// below it, then `label` (the type's name) in large text.
-pub fn layout_separator(
-    payload: &str,
-    sym: Symbology,
-    label: &str,
-    dpi: f32,
-) -> Option<PageLayout> {
+pub fn layout_separator(payload: &str, sym: Symbology, label: &str, dpi: f32) -> Option<PageLayout> {
     let mut page = PageLayout::default();
     let (mut item, w, h) = barcode(payload, sym, dpi, 0.0, 30.0)?;
     item.x_mm = (PAGE_W_MM - w) / 2.0;
@@ -661,12 +531,7 @@ pub fn render(layout: &PageLayout, dpi: f32) -> GrayImage {
     for item in &layout.items {
         match item {
             Item::Text(t) => draw_text(&mut img, t, dpi),
-            Item::Rule {
-                x0_mm,
-                x1_mm,
-                y_mm,
-                thickness_mm,
-            } => {
+            Item::Rule { x0_mm, x1_mm, y_mm, thickness_mm } => {
                 let x0 = mm_to_px(*x0_mm, dpi).round().max(0.0) as u32;
                 let x1 = (mm_to_px(*x1_mm, dpi).round() as u32).min(w);
                 let t = mm_to_px(*thickness_mm, dpi).round().max(1.0) as u32;
@@ -711,11 +576,7 @@ fn draw_text(img: &mut GrayImage, t: &TextItem, dpi: f32) {
         Some(target) => {
             let spaces = t.text.chars().filter(|&c| c == ' ').count();
             let natural = text_width_mm(&t.text, t.style, t.size_pt);
-            if spaces > 0 && target > natural {
-                mm_to_px((target - natural) / spaces as f32, dpi)
-            } else {
-                0.0
-            }
+            if spaces > 0 && target > natural { mm_to_px((target - natural) / spaces as f32, dpi) } else { 0.0 }
         }
         None => 0.0,
     };
@@ -764,52 +625,39 @@ pub fn rotate(img: &GrayImage, deg: f32) -> GrayImage {
     let src = img.as_raw();
     let stride = w as usize;
     let (wi, hi) = (w as i64, h as i64);
-    let sample = |x: i64, y: i64| -> f32 {
-        if x < 0 || y < 0 || x >= wi || y >= hi {
-            255.0
-        } else {
-            src[y as usize * stride + x as usize] as f32
-        }
-    };
+    let sample = |x: i64, y: i64| -> f32 { if x < 0 || y < 0 || x >= wi || y >= hi { 255.0 } else { src[y as usize * stride + x as usize] as f32 } };
     let mut out = vec![255u8; src.len()];
-    out.par_chunks_mut(stride)
-        .enumerate()
-        .for_each(|(oy, row)| {
-            let dy = oy as f64 - cy;
-            // Inverse of the on-screen CCW rotation (y down): source = R(-deg) * destination,
-            // stepped along the row.
-            let mut sx = -cx * c - dy * s + cx;
-            let mut sy = -cx * s + dy * c + cy;
-            for px in row.iter_mut() {
-                let (x0f, y0f) = (sx.floor(), sy.floor());
-                let (x0, y0) = (x0f as i64, y0f as i64);
-                let (fx, fy) = ((sx - x0f) as f32, (sy - y0f) as f32);
-                sx += c;
-                sy += s;
-                if x0 < -1 || y0 < -1 || x0 >= wi || y0 >= hi {
+    out.par_chunks_mut(stride).enumerate().for_each(|(oy, row)| {
+        let dy = oy as f64 - cy;
+        // Inverse of the on-screen CCW rotation (y down): source = R(-deg) * destination,
+        // stepped along the row.
+        let mut sx = -cx * c - dy * s + cx;
+        let mut sy = -cx * s + dy * c + cy;
+        for px in row.iter_mut() {
+            let (x0f, y0f) = (sx.floor(), sy.floor());
+            let (x0, y0) = (x0f as i64, y0f as i64);
+            let (fx, fy) = ((sx - x0f) as f32, (sy - y0f) as f32);
+            sx += c;
+            sy += s;
+            if x0 < -1 || y0 < -1 || x0 >= wi || y0 >= hi {
+                continue;
+            }
+            let (a, b, cc, d) = if x0 >= 0 && y0 >= 0 && x0 + 1 < wi && y0 + 1 < hi {
+                let i = y0 as usize * stride + x0 as usize;
+                let (a, b, cc, d) = (src[i], src[i + 1], src[i + stride], src[i + stride + 1]);
+                if a == b && a == cc && a == d {
+                    *px = a; // flat area (most of a page): no interpolation needed
                     continue;
                 }
-                let (a, b, cc, d) = if x0 >= 0 && y0 >= 0 && x0 + 1 < wi && y0 + 1 < hi {
-                    let i = y0 as usize * stride + x0 as usize;
-                    let (a, b, cc, d) = (src[i], src[i + 1], src[i + stride], src[i + stride + 1]);
-                    if a == b && a == cc && a == d {
-                        *px = a; // flat area (most of a page): no interpolation needed
-                        continue;
-                    }
-                    (a as f32, b as f32, cc as f32, d as f32)
-                } else {
-                    (
-                        sample(x0, y0),
-                        sample(x0 + 1, y0),
-                        sample(x0, y0 + 1),
-                        sample(x0 + 1, y0 + 1),
-                    )
-                };
-                let top = a + (b - a) * fx;
-                let bottom = cc + (d - cc) * fx;
-                *px = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
-            }
-        });
+                (a as f32, b as f32, cc as f32, d as f32)
+            } else {
+                (sample(x0, y0), sample(x0 + 1, y0), sample(x0, y0 + 1), sample(x0 + 1, y0 + 1))
+            };
+            let top = a + (b - a) * fx;
+            let bottom = cc + (d - cc) * fx;
+            *px = (top + (bottom - top) * fy).round().clamp(0.0, 255.0) as u8;
+        }
+    });
     GrayImage::from_raw(w, h, out).unwrap_or_else(|| img.clone())
 }
 
@@ -856,14 +704,8 @@ pub fn add_specks(img: &mut GrayImage, count: usize, dpi: f32, rng: &mut impl Rn
         let cy = rng.random_range(0.0..h as f32);
         let r = rng.random_range(0.5..=r_max);
         let v: u8 = rng.random_range(120..200);
-        let (x0, x1) = (
-            (cx - r).floor().max(0.0) as u32,
-            ((cx + r).ceil() as u32).min(w),
-        );
-        let (y0, y1) = (
-            (cy - r).floor().max(0.0) as u32,
-            ((cy + r).ceil() as u32).min(h),
-        );
+        let (x0, x1) = ((cx - r).floor().max(0.0) as u32, ((cx + r).ceil() as u32).min(w));
+        let (y0, y1) = ((cy - r).floor().max(0.0) as u32, ((cy + r).ceil() as u32).min(h));
         for y in y0..y1 {
             for x in x0..x1 {
                 let (dx, dy) = (x as f32 + 0.5 - cx, y as f32 + 0.5 - cy);
@@ -884,10 +726,7 @@ mod tests {
     use rand::rngs::StdRng;
 
     fn texts(p: &PageLayout) -> Vec<&TextItem> {
-        p.items
-            .iter()
-            .filter_map(|i| if let Item::Text(t) = i { Some(t) } else { None })
-            .collect()
+        p.items.iter().filter_map(|i| if let Item::Text(t) = i { Some(t) } else { None }).collect()
     }
 
     #[test]
@@ -895,10 +734,7 @@ mod tests {
         let s = "ĂÂĐÊÔƠƯăâđêôơư ÀẢÃÁẠ ẰẲẴẮẶ ẦẨẪẤẬ ÈẺẼÉẸ ỀỂỄẾỆ ÌỈĨÍỊ ÒỎÕÓỌ ỒỔỖỐỘ ỜỞỠỚỢ ÙỦŨÚỤ ỪỬỮỨỰ ỲỶỸÝỴ \
                  àảãáạ ằẳẵắặ ầẩẫấậ èẻẽéẹ ềểễếệ ìỉĩíị òỏõóọ ồổỗốộ ờởỡớợ ùủũúụ ừửữứự ỳỷỹýỵ";
         for style in [Style::Regular, Style::Bold, Style::Italic] {
-            let missing: String = s
-                .chars()
-                .filter(|&c| !has_glyphs(&c.to_string(), style))
-                .collect();
+            let missing: String = s.chars().filter(|&c| !has_glyphs(&c.to_string(), style)).collect();
             assert!(missing.is_empty(), "{style:?} lacks {missing:?}");
         }
     }
@@ -925,36 +761,12 @@ mod tests {
                 assert_eq!(laid.len(), pages);
                 for (i, p) in laid.iter().enumerate() {
                     let ts = texts(p);
-                    assert!(
-                        ts.len() >= 3,
-                        "{} page {i} has {} lines",
-                        kind.code,
-                        ts.len()
-                    );
+                    assert!(ts.len() >= 3, "{} page {i} has {} lines", kind.code, ts.len());
                     for t in ts {
-                        let w = t
-                            .justify_mm
-                            .unwrap_or_else(|| text_width_mm(&t.text, t.style, t.size_pt));
-                        assert!(
-                            t.x_mm >= MARGIN_L_MM - 12.5,
-                            "{}: {:?} starts at {}",
-                            kind.code,
-                            t.text,
-                            t.x_mm
-                        );
-                        assert!(
-                            t.x_mm + w <= TEXT_R_MM + 2.5,
-                            "{}: {:?} ends at {}",
-                            kind.code,
-                            t.text,
-                            t.x_mm + w
-                        );
-                        assert!(
-                            t.baseline_mm <= BOTTOM_MM + 0.01 && t.baseline_mm >= 10.0,
-                            "{:?} at {}",
-                            t.text,
-                            t.baseline_mm
-                        );
+                        let w = t.justify_mm.unwrap_or_else(|| text_width_mm(&t.text, t.style, t.size_pt));
+                        assert!(t.x_mm >= MARGIN_L_MM - 12.5, "{}: {:?} starts at {}", kind.code, t.text, t.x_mm);
+                        assert!(t.x_mm + w <= TEXT_R_MM + 2.5, "{}: {:?} ends at {}", kind.code, t.text, t.x_mm + w);
+                        assert!(t.baseline_mm <= BOTTOM_MM + 0.01 && t.baseline_mm >= 10.0, "{:?} at {}", t.text, t.baseline_mm);
                         assert!(!t.text.is_empty() && t.text.trim() == t.text);
                     }
                 }
@@ -977,13 +789,7 @@ mod tests {
         fill_rect(&mut img, 50, 99, 300, 3, 0);
         let r = rotate(&img, 5.0);
         let dark_y = |x: u32| {
-            (0..200)
-                .filter(|&y| r.get_pixel(x, y).0[0] < 128)
-                .sum::<u32>() as f32
-                / (0..200)
-                    .filter(|&y| r.get_pixel(x, y).0[0] < 128)
-                    .count()
-                    .max(1) as f32
+            (0..200).filter(|&y| r.get_pixel(x, y).0[0] < 128).sum::<u32>() as f32 / (0..200).filter(|&y| r.get_pixel(x, y).0[0] < 128).count().max(1) as f32
         };
         let (yl, yr) = (dark_y(80), dark_y(320));
         // CCW on screen: the right end goes up (smaller y).
@@ -1008,8 +814,7 @@ mod tests {
         for dpi in [150.0, 200.0, 300.0] {
             let (b, _, _) = barcode("TP:CCCD", Symbology::Code128, dpi, 0.0, 0.0).unwrap();
             assert!(b.module_px >= 3 && b.rows == 1 && b.bar_height_px.is_some());
-            let (q, w, h) =
-                barcode("HS:000.00.15.H40-250301-0007", Symbology::Qr, dpi, 0.0, 0.0).unwrap();
+            let (q, w, h) = barcode("HS:000.00.15.H40-250301-0007", Symbology::Qr, dpi, 0.0, 0.0).unwrap();
             assert!(q.module_px >= 3 && q.rows == q.cols && q.cols >= 21);
             assert!((w - h).abs() < 1e-3);
         }

@@ -148,14 +148,8 @@ pub const DOSSIER_PREFIX: &str = "HS:";
 pub const DOCUMENT_PREFIX: &str = "TP:";
 
 enum Sheet {
-    Cover {
-        code: String,
-    },
-    Separator {
-        payload: String,
-        symbology: Symbology,
-        label: String,
-    },
+    Cover { code: String },
+    Separator { payload: String, symbology: Symbology, label: String },
     Content(PageLayout),
     Blank,
 }
@@ -172,32 +166,16 @@ fn validated(opts: &GenOptions) -> GenOptions {
     let order = |(a, b): (usize, usize)| if a <= b { (a, b) } else { (b, a) };
     let (p0, p1) = order(opts.pages_per_doc);
     let mut o = opts.clone();
-    o.dpi = if opts.dpi.is_finite() {
-        opts.dpi.clamp(50.0, 1200.0)
-    } else {
-        200.0
-    };
+    o.dpi = if opts.dpi.is_finite() { opts.dpi.clamp(50.0, 1200.0) } else { 200.0 };
     o.docs_per_dossier = order(opts.docs_per_dossier);
     o.pages_per_doc = (p0.max(1), p1.max(1));
-    o.max_skew_deg = if opts.max_skew_deg.is_finite() {
-        opts.max_skew_deg.abs().min(45.0)
-    } else {
-        0.0
-    };
+    o.max_skew_deg = if opts.max_skew_deg.is_finite() { opts.max_skew_deg.abs().min(45.0) } else { 0.0 };
     let prob = |p: f64| {
-        if p.is_finite() {
-            p.clamp(0.0, 1.0)
-        } else {
-            0.0
-        }
+        if p.is_finite() { p.clamp(0.0, 1.0) } else { 0.0 }
     };
     o.blank_back_prob = prob(opts.blank_back_prob);
     o.plain_separator_prob = prob(opts.plain_separator_prob);
-    o.noise_sigma = if opts.noise_sigma.is_finite() {
-        opts.noise_sigma.clamp(0.0, 64.0)
-    } else {
-        0.0
-    };
+    o.noise_sigma = if opts.noise_sigma.is_finite() { opts.noise_sigma.clamp(0.0, 64.0) } else { 0.0 };
     if o.symbologies.is_empty() {
         o.symbologies = vec![Symbology::Qr, Symbology::Code128];
     }
@@ -223,11 +201,7 @@ impl Planner {
 
     fn add(&mut self, sheet: Sheet, barcode: Option<String>) -> usize {
         let max = self.opts.max_skew_deg;
-        let skew_deg = if max > 0.0 {
-            (self.rng.random_range(-max..=max) * 100.0).round() / 100.0
-        } else {
-            0.0
-        };
+        let skew_deg = if max > 0.0 { (self.rng.random_range(-max..=max) * 100.0).round() / 100.0 } else { 0.0 };
         let seed = self.rng.random();
         let (kind, text) = match &sheet {
             Sheet::Cover { .. } | Sheet::Separator { .. } => ("separator", None),
@@ -235,95 +209,46 @@ impl Planner {
             Sheet::Blank => ("blank", None),
         };
         let index = self.pages.len();
-        self.truth.push(PageTruth {
-            index,
-            kind: kind.to_string(),
-            barcode,
-            skew_deg,
-            rotation: 0,
-            text,
-        });
-        self.pages.push(PlannedPage {
-            sheet,
-            skew_deg,
-            seed,
-        });
+        self.truth.push(PageTruth { index, kind: kind.to_string(), barcode, skew_deg, rotation: 0, text });
+        self.pages.push(PlannedPage { sheet, skew_deg, seed });
         index
     }
 }
 
 /// Decides every page and the truth, sequentially from the seed.
 fn plan(opts: &GenOptions) -> (Vec<PlannedPage>, BatchTruth) {
-    let mut p = Planner {
-        rng: StdRng::seed_from_u64(opts.seed),
-        opts: opts.clone(),
-        pages: Vec::new(),
-        truth: Vec::new(),
-    };
+    let mut p = Planner { rng: StdRng::seed_from_u64(opts.seed), opts: opts.clone(), pages: Vec::new(), truth: Vec::new() };
     let mut dossiers = Vec::with_capacity(opts.dossiers);
     let mut separators = 0usize;
     for _ in 0..opts.dossiers {
         let received = text::Date::random(&mut p.rng);
         let code = text::dossier_code(&mut p.rng, received);
-        p.push(
-            Sheet::Cover { code: code.clone() },
-            Some(format!("{DOSSIER_PREFIX}{code}")),
-        );
-        let n_docs = p
-            .rng
-            .random_range(opts.docs_per_dossier.0..=opts.docs_per_dossier.1);
+        p.push(Sheet::Cover { code: code.clone() }, Some(format!("{DOSSIER_PREFIX}{code}")));
+        let n_docs = p.rng.random_range(opts.docs_per_dossier.0..=opts.docs_per_dossier.1);
         let mut documents = Vec::with_capacity(n_docs);
         for _ in 0..n_docs {
             let kind = &DOC_KINDS[p.rng.random_range(0..DOC_KINDS.len())];
             let plain = p.rng.random_bool(opts.plain_separator_prob);
             let (payload, symbology, label, doc_type) = if plain {
-                (
-                    PLAIN_SEPARATOR.to_string(),
-                    Symbology::Code128,
-                    "PATCH T".to_string(),
-                    None,
-                )
+                (PLAIN_SEPARATOR.to_string(), Symbology::Code128, "PATCH T".to_string(), None)
             } else {
                 let sym = opts.symbologies[separators % opts.symbologies.len()];
                 separators += 1;
-                (
-                    format!("{DOCUMENT_PREFIX}{}", kind.code),
-                    sym,
-                    kind.name.to_string(),
-                    Some(kind.code.to_string()),
-                )
+                (format!("{DOCUMENT_PREFIX}{}", kind.code), sym, kind.name.to_string(), Some(kind.code.to_string()))
             };
-            p.push(
-                Sheet::Separator {
-                    payload: payload.clone(),
-                    symbology,
-                    label,
-                },
-                Some(payload),
-            );
-            let n_pages = p
-                .rng
-                .random_range(opts.pages_per_doc.0..=opts.pages_per_doc.1);
+            p.push(Sheet::Separator { payload: payload.clone(), symbology, label }, Some(payload));
+            let n_pages = p.rng.random_range(opts.pages_per_doc.0..=opts.pages_per_doc.1);
             let (content, mut body) = text::compose(&mut p.rng, kind);
             let laid = layout::layout_document(&content, &mut body, &mut p.rng, n_pages);
             let mut source_pages = Vec::with_capacity(n_pages);
             for page in laid {
                 source_pages.push(p.push(Sheet::Content(page), None));
             }
-            documents.push(DocumentTruth {
-                r#type: doc_type,
-                source_pages,
-            });
+            documents.push(DocumentTruth { r#type: doc_type, source_pages });
         }
-        dossiers.push(DossierTruth {
-            code: Some(code),
-            documents,
-        });
+        dossiers.push(DossierTruth { code: Some(code), documents });
     }
-    let truth = BatchTruth {
-        pages: p.truth,
-        dossiers,
-    };
+    let truth = BatchTruth { pages: p.truth, dossiers };
     (p.pages, truth)
 }
 
@@ -331,14 +256,8 @@ fn render_page(page: &PlannedPage, opts: &GenOptions) -> GrayImage {
     let dpi = opts.dpi;
     let mut rng = StdRng::seed_from_u64(page.seed);
     let layout = match &page.sheet {
-        Sheet::Cover { code } => {
-            layout::layout_cover(&format!("{DOSSIER_PREFIX}{code}"), code, dpi)
-        }
-        Sheet::Separator {
-            payload,
-            symbology,
-            label,
-        } => layout::layout_separator(payload, *symbology, label, dpi),
+        Sheet::Cover { code } => layout::layout_cover(&format!("{DOSSIER_PREFIX}{code}"), code, dpi),
+        Sheet::Separator { payload, symbology, label } => layout::layout_separator(payload, *symbology, label, dpi),
         Sheet::Content(l) => Some(l.clone()),
         Sheet::Blank => None,
     };
@@ -362,13 +281,7 @@ fn render_page(page: &PlannedPage, opts: &GenOptions) -> GrayImage {
 pub fn generate_batch(opts: &GenOptions) -> GeneratedBatch {
     let opts = validated(opts);
     let (planned, truth) = plan(&opts);
-    let pages = planned
-        .par_iter()
-        .map(|p| GeneratedPage {
-            image: render_page(p, &opts),
-            dpi: opts.dpi,
-        })
-        .collect();
+    let pages = planned.par_iter().map(|p| GeneratedPage { image: render_page(p, &opts), dpi: opts.dpi }).collect();
     GeneratedBatch { pages, truth }
 }
 
@@ -385,32 +298,18 @@ pub fn write_multipage_tiff(pages: &[GeneratedPage], path: &Path) -> io::Result<
 /// As [`write_multipage_tiff`], from pages made one at a time (a long bench batch never
 /// sits whole in memory). Returns the number of pages written.
 pub fn write_multipage_tiff_from(pages: impl IntoIterator<Item = GeneratedPage>, path: &Path) -> io::Result<usize> {
-    use tiff::encoder::{
-        Compression, DeflateLevel, Predictor, Rational, TiffEncoder, colortype::Gray8,
-    };
+    use tiff::encoder::{Compression, DeflateLevel, Predictor, Rational, TiffEncoder, colortype::Gray8};
     use tiff::tags::ResolutionUnit;
     let mut file = BufWriter::new(File::create(path)?);
     let mut n = 0;
     {
-        let mut enc = TiffEncoder::new(&mut file)
-            .map_err(tiff_err)?
-            .with_compression(Compression::Deflate(DeflateLevel::Fast))
-            .with_predictor(Predictor::Horizontal);
+        let mut enc =
+            TiffEncoder::new(&mut file).map_err(tiff_err)?.with_compression(Compression::Deflate(DeflateLevel::Fast)).with_predictor(Predictor::Horizontal);
         for p in pages {
             let (w, h) = p.image.dimensions();
             let mut img = enc.new_image::<Gray8>(w, h).map_err(tiff_err)?;
-            let dpi = if p.dpi.is_finite() && p.dpi > 0.0 {
-                p.dpi
-            } else {
-                200.0
-            };
-            img.resolution(
-                ResolutionUnit::Inch,
-                Rational {
-                    n: (dpi * 100.0).round() as u32,
-                    d: 100,
-                },
-            );
+            let dpi = if p.dpi.is_finite() && p.dpi > 0.0 { p.dpi } else { 200.0 };
+            img.resolution(ResolutionUnit::Inch, Rational { n: (dpi * 100.0).round() as u32, d: 100 });
             img.write_data(p.image.as_raw()).map_err(tiff_err)?;
             n += 1;
         }
@@ -438,14 +337,7 @@ mod tests {
     use super::*;
 
     fn small(seed: u64, dpi: f32) -> GenOptions {
-        GenOptions {
-            seed,
-            dpi,
-            dossiers: 2,
-            docs_per_dossier: (1, 3),
-            pages_per_doc: (1, 2),
-            ..Default::default()
-        }
+        GenOptions { seed, dpi, dossiers: 2, docs_per_dossier: (1, 3), pages_per_doc: (1, 2), ..Default::default() }
     }
 
     #[test]
@@ -462,11 +354,7 @@ mod tests {
     fn truth_is_consistent() {
         let re = regex::Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$").unwrap();
         for seed in 0..6 {
-            let opts = GenOptions {
-                seed,
-                dossiers: 3,
-                ..Default::default()
-            };
+            let opts = GenOptions { seed, dossiers: 3, ..Default::default() };
             let opts = validated(&opts);
             // Planning only: the truth does not need the pixels.
             let (planned, truth) = plan(&opts);
@@ -476,9 +364,7 @@ mod tests {
                 assert!(p.skew_deg.abs() <= opts.max_skew_deg);
                 assert_eq!(p.rotation, 0);
                 match p.kind.as_str() {
-                    "content" => assert!(
-                        p.barcode.is_none() && p.text.as_deref().is_some_and(|t| t.len() > 100)
-                    ),
+                    "content" => assert!(p.barcode.is_none() && p.text.as_deref().is_some_and(|t| t.len() > 100)),
                     "separator" => assert!(p.barcode.is_some() && p.text.is_none()),
                     "blank" => assert!(p.barcode.is_none() && p.text.is_none()),
                     k => panic!("unknown kind {k}"),
@@ -489,12 +375,7 @@ mod tests {
             for d in &truth.dossiers {
                 let code = d.code.as_deref().unwrap();
                 assert!(re.is_match(code), "{code}");
-                assert!(
-                    truth
-                        .pages
-                        .iter()
-                        .any(|p| p.barcode.as_deref() == Some(&format!("HS:{code}")))
-                );
+                assert!(truth.pages.iter().any(|p| p.barcode.as_deref() == Some(&format!("HS:{code}"))));
                 assert!(!d.documents.is_empty());
                 for doc in &d.documents {
                     assert!(!doc.source_pages.is_empty());
@@ -507,11 +388,7 @@ mod tests {
                     }
                     // The page before the first content page (skipping blanks) is this
                     // document's separator.
-                    let sep = truth.pages[..doc.source_pages[0]]
-                        .iter()
-                        .rev()
-                        .find(|p| p.kind != "blank")
-                        .unwrap();
+                    let sep = truth.pages[..doc.source_pages[0]].iter().rev().find(|p| p.kind != "blank").unwrap();
                     let want = match &doc.r#type {
                         Some(t) => format!("TP:{t}"),
                         None => PLAIN_SEPARATOR.to_string(),
@@ -520,12 +397,7 @@ mod tests {
                 }
             }
             for (i, p) in truth.pages.iter().enumerate() {
-                assert_eq!(
-                    owner[i],
-                    usize::from(p.kind == "content"),
-                    "page {i} ({}) owners",
-                    p.kind
-                );
+                assert_eq!(owner[i], usize::from(p.kind == "content"), "page {i} ({}) owners", p.kind);
             }
             // JSON round trip.
             let json = serde_json::to_string(&truth).unwrap();
@@ -544,19 +416,9 @@ mod tests {
     /// finds false EAN-8 codes in body text: seed 3's first content page reads "22450036".)
     fn decode(img: &GrayImage) -> Option<String> {
         let (w, h) = img.dimensions();
-        let mut hints = rxing::DecodeHints {
-            PossibleFormats: Some(
-                [
-                    rxing::BarcodeFormat::QR_CODE,
-                    rxing::BarcodeFormat::CODE_128,
-                ]
-                .into(),
-            ),
-            ..Default::default()
-        };
-        rxing::helpers::detect_in_luma_with_hints(img.as_raw().clone(), w, h, None, &mut hints)
-            .ok()
-            .map(|r| r.getText().to_string())
+        let mut hints =
+            rxing::DecodeHints { PossibleFormats: Some([rxing::BarcodeFormat::QR_CODE, rxing::BarcodeFormat::CODE_128].into()), ..Default::default() };
+        rxing::helpers::detect_in_luma_with_hints(img.as_raw().clone(), w, h, None, &mut hints).ok().map(|r| r.getText().to_string())
     }
 
     /// What kinds of barcode sheet a plan holds: (symbology, is PATCHT).
@@ -565,9 +427,7 @@ mod tests {
             .iter()
             .filter_map(|p| match &p.sheet {
                 Sheet::Cover { .. } => Some((Symbology::Qr, false)),
-                Sheet::Separator {
-                    symbology, payload, ..
-                } => Some((*symbology, payload == PLAIN_SEPARATOR)),
+                Sheet::Separator { symbology, payload, .. } => Some((*symbology, payload == PLAIN_SEPARATOR)),
                 _ => None,
             })
             .collect()
@@ -589,10 +449,7 @@ mod tests {
         // (found from the plan, which is cheap; the search itself is deterministic).
         let (opts, planned, truth) = (0..100)
             .map(|seed| {
-                let o = validated(&GenOptions {
-                    seed,
-                    ..base.clone()
-                });
+                let o = validated(&GenOptions { seed, ..base.clone() });
                 let (p, t) = plan(&o);
                 (o, p, t)
             })
@@ -602,13 +459,7 @@ mod tests {
         for (p, t) in planned.iter().zip(&truth.pages) {
             let Some(want) = &t.barcode else { continue };
             let img = render_page(p, &opts);
-            assert_eq!(
-                decode(&img).as_deref(),
-                Some(want.as_str()),
-                "page {} skew {}",
-                t.index,
-                t.skew_deg
-            );
+            assert_eq!(decode(&img).as_deref(), Some(want.as_str()), "page {} skew {}", t.index, t.skew_deg);
             decoded += 1;
         }
         assert_eq!(decoded, 4);
@@ -619,30 +470,15 @@ mod tests {
         let code = "000.00.15.H40-250301-0007";
         for dpi in [150.0, 300.0] {
             let sheets = [
-                (
-                    layout::layout_cover(&format!("HS:{code}"), code, dpi).unwrap(),
-                    format!("HS:{code}"),
-                ),
-                (
-                    layout::layout_separator("TP:GXN", Symbology::Code128, "Giấy xác nhận", dpi)
-                        .unwrap(),
-                    "TP:GXN".into(),
-                ),
-                (
-                    layout::layout_separator("TP:CCCD", Symbology::Qr, "Căn cước công dân", dpi)
-                        .unwrap(),
-                    "TP:CCCD".into(),
-                ),
+                (layout::layout_cover(&format!("HS:{code}"), code, dpi).unwrap(), format!("HS:{code}")),
+                (layout::layout_separator("TP:GXN", Symbology::Code128, "Giấy xác nhận", dpi).unwrap(), "TP:GXN".into()),
+                (layout::layout_separator("TP:CCCD", Symbology::Qr, "Căn cước công dân", dpi).unwrap(), "TP:CCCD".into()),
             ];
             for (i, (sheet, want)) in sheets.iter().enumerate() {
                 let skew = if i % 2 == 0 { 2.0 } else { -2.0 };
                 let mut img = layout::rotate(&layout::render(sheet, dpi), skew);
                 layout::add_noise(&mut img, 4.0, &mut StdRng::seed_from_u64(i as u64));
-                assert_eq!(
-                    decode(&img).as_deref(),
-                    Some(want.as_str()),
-                    "{want} at {dpi} dpi"
-                );
+                assert_eq!(decode(&img).as_deref(), Some(want.as_str()), "{want} at {dpi} dpi");
             }
         }
     }
@@ -659,11 +495,7 @@ mod tests {
             ..Default::default()
         });
         let (planned, truth) = plan(&opts);
-        let content = truth
-            .pages
-            .iter()
-            .position(|p| p.kind == "content")
-            .unwrap();
+        let content = truth.pages.iter().position(|p| p.kind == "content").unwrap();
         assert_eq!(decode(&render_page(&planned[content], &opts)), None);
     }
 
@@ -671,23 +503,9 @@ mod tests {
     fn tiff_round_trips() {
         use tiff::decoder::{Decoder, DecodingResult};
         use tiff::tags::Tag;
-        let batch = generate_batch(&GenOptions {
-            dpi: 100.0,
-            dossiers: 1,
-            docs_per_dossier: (1, 1),
-            ..Default::default()
-        });
+        let batch = generate_batch(&GenOptions { dpi: 100.0, dossiers: 1, docs_per_dossier: (1, 1), ..Default::default() });
         let dir = tempfile::tempdir().unwrap();
-        write_sample_set(
-            dir.path(),
-            &GenOptions {
-                dpi: 100.0,
-                dossiers: 1,
-                docs_per_dossier: (1, 1),
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        write_sample_set(dir.path(), &GenOptions { dpi: 100.0, dossiers: 1, docs_per_dossier: (1, 1), ..Default::default() }).unwrap();
         let path = dir.path().join("batch.tif");
         let mut dec = Decoder::new(std::io::BufReader::new(File::open(&path).unwrap())).unwrap();
         let mut n = 0;
@@ -700,20 +518,14 @@ mod tests {
                     tiff::decoder::ifd::Value::Rational(n, d) => (n, d),
                     v => panic!("{tag:?} is {v:?}"),
                 };
-                assert!(
-                    (n as f64 / d as f64 - 100.0).abs() < 1e-6,
-                    "{tag:?} {n}/{d}"
-                );
+                assert!((n as f64 / d as f64 - 100.0).abs() < 1e-6, "{tag:?} {n}/{d}");
             }
             assert_eq!(dec.get_tag_u32(Tag::Compression).unwrap(), 8, "deflate");
             match dec.read_image().unwrap() {
                 DecodingResult::U8(data) => {
                     assert!(data == *page.image.as_raw(), "page {n} pixels")
                 }
-                other => panic!(
-                    "unexpected sample type {:?}",
-                    std::mem::discriminant(&other)
-                ),
+                other => panic!("unexpected sample type {:?}", std::mem::discriminant(&other)),
             }
             n += 1;
             if !dec.more_images() {
@@ -722,9 +534,7 @@ mod tests {
             dec.next_image().unwrap();
         }
         assert_eq!(n, batch.pages.len());
-        let truth: BatchTruth =
-            serde_json::from_slice(&std::fs::read(dir.path().join("batch.truth.json")).unwrap())
-                .unwrap();
+        let truth: BatchTruth = serde_json::from_slice(&std::fs::read(dir.path().join("batch.truth.json")).unwrap()).unwrap();
         assert_eq!(truth, batch.truth);
     }
 
@@ -748,10 +558,7 @@ mod tests {
         assert_eq!(v.pages_per_doc, (1, 1));
         let (_, truth) = plan(&v);
         assert_eq!(truth.dossiers.len(), 1);
-        let empty = generate_batch(&GenOptions {
-            dossiers: 0,
-            ..Default::default()
-        });
+        let empty = generate_batch(&GenOptions { dossiers: 0, ..Default::default() });
         assert!(empty.pages.is_empty() && empty.truth.dossiers.is_empty());
     }
 }
@@ -765,24 +572,13 @@ mod preview {
     #[test]
     #[ignore]
     fn write_preview_pngs() {
-        let dir =
-            std::env::var("SOHOA_PREVIEW_DIR").unwrap_or_else(|_| "/tmp/sohoa-preview".into());
+        let dir = std::env::var("SOHOA_PREVIEW_DIR").unwrap_or_else(|_| "/tmp/sohoa-preview".into());
         let dir = Path::new(&dir);
         std::fs::create_dir_all(dir).unwrap();
-        let dpi = std::env::var("SOHOA_PREVIEW_DPI")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(300.0);
+        let dpi = std::env::var("SOHOA_PREVIEW_DPI").ok().and_then(|s| s.parse().ok()).unwrap_or(300.0);
         let t = std::time::Instant::now();
-        let batch = generate_batch(&GenOptions {
-            dpi,
-            ..Default::default()
-        });
-        eprintln!(
-            "{} pages at {dpi} dpi in {:?}",
-            batch.pages.len(),
-            t.elapsed()
-        );
+        let batch = generate_batch(&GenOptions { dpi, ..Default::default() });
+        eprintln!("{} pages at {dpi} dpi in {:?}", batch.pages.len(), t.elapsed());
         for (i, p) in batch.pages.iter().enumerate() {
             p.image.save(dir.join(format!("page-{i:03}.png"))).unwrap();
         }

@@ -44,83 +44,17 @@ pub struct DocKind {
 
 /// Document types used in generated dossiers.
 pub const DOC_KINDS: &[DocKind] = &[
-    DocKind {
-        code: "CCCD",
-        name: "Căn cước công dân",
-        title: "CĂN CƯỚC CÔNG DÂN",
-        abbrev: None,
-        genre: Genre::Form,
-    },
-    DocKind {
-        code: "GKS",
-        name: "Giấy khai sinh",
-        title: "GIẤY KHAI SINH",
-        abbrev: None,
-        genre: Genre::Form,
-    },
-    DocKind {
-        code: "DON",
-        name: "Đơn đề nghị",
-        title: "ĐƠN ĐỀ NGHỊ",
-        abbrev: None,
-        genre: Genre::Form,
-    },
-    DocKind {
-        code: "TK",
-        name: "Tờ khai",
-        title: "TỜ KHAI",
-        abbrev: None,
-        genre: Genre::Form,
-    },
-    DocKind {
-        code: "GUQ",
-        name: "Giấy ủy quyền",
-        title: "GIẤY ỦY QUYỀN",
-        abbrev: Some("GUQ"),
-        genre: Genre::Form,
-    },
-    DocKind {
-        code: "QD",
-        name: "Quyết định",
-        title: "QUYẾT ĐỊNH",
-        abbrev: Some("QĐ"),
-        genre: Genre::Decision,
-    },
-    DocKind {
-        code: "GXN",
-        name: "Giấy xác nhận",
-        title: "GIẤY XÁC NHẬN",
-        abbrev: Some("GXN"),
-        genre: Genre::Notice,
-    },
-    DocKind {
-        code: "TB",
-        name: "Thông báo",
-        title: "THÔNG BÁO",
-        abbrev: Some("TB"),
-        genre: Genre::Notice,
-    },
-    DocKind {
-        code: "BB",
-        name: "Biên bản",
-        title: "BIÊN BẢN",
-        abbrev: Some("BB"),
-        genre: Genre::Notice,
-    },
-    DocKind {
-        code: "BC",
-        name: "Báo cáo",
-        title: "BÁO CÁO",
-        abbrev: Some("BC"),
-        genre: Genre::Notice,
-    },
-    DocKind {
-        code: "CV",
-        name: "Công văn",
-        title: "",
-        abbrev: None,
-        genre: Genre::Letter,
-    },
+    DocKind { code: "CCCD", name: "Căn cước công dân", title: "CĂN CƯỚC CÔNG DÂN", abbrev: None, genre: Genre::Form },
+    DocKind { code: "GKS", name: "Giấy khai sinh", title: "GIẤY KHAI SINH", abbrev: None, genre: Genre::Form },
+    DocKind { code: "DON", name: "Đơn đề nghị", title: "ĐƠN ĐỀ NGHỊ", abbrev: None, genre: Genre::Form },
+    DocKind { code: "TK", name: "Tờ khai", title: "TỜ KHAI", abbrev: None, genre: Genre::Form },
+    DocKind { code: "GUQ", name: "Giấy ủy quyền", title: "GIẤY ỦY QUYỀN", abbrev: Some("GUQ"), genre: Genre::Form },
+    DocKind { code: "QD", name: "Quyết định", title: "QUYẾT ĐỊNH", abbrev: Some("QĐ"), genre: Genre::Decision },
+    DocKind { code: "GXN", name: "Giấy xác nhận", title: "GIẤY XÁC NHẬN", abbrev: Some("GXN"), genre: Genre::Notice },
+    DocKind { code: "TB", name: "Thông báo", title: "THÔNG BÁO", abbrev: Some("TB"), genre: Genre::Notice },
+    DocKind { code: "BB", name: "Biên bản", title: "BIÊN BẢN", abbrev: Some("BB"), genre: Genre::Notice },
+    DocKind { code: "BC", name: "Báo cáo", title: "BÁO CÁO", abbrev: Some("BC"), genre: Genre::Notice },
+    DocKind { code: "CV", name: "Công văn", title: "", abbrev: None, genre: Genre::Letter },
 ];
 
 /// Looks a document type up by its barcode code.
@@ -139,113 +73,37 @@ struct Province {
 }
 
 const PROVINCES: &[Province] = &[
-    Province {
-        parent: "UBND TỈNH BÌNH ĐỊNH",
-        place: "Quy Nhơn",
-        name: "tỉnh Bình Định",
-        id_prefix: "052",
-    },
-    Province {
-        parent: "UBND THÀNH PHỐ HÀ NỘI",
-        place: "Hà Nội",
-        name: "thành phố Hà Nội",
-        id_prefix: "001",
-    },
-    Province {
-        parent: "UBND THÀNH PHỐ ĐÀ NẴNG",
-        place: "Đà Nẵng",
-        name: "thành phố Đà Nẵng",
-        id_prefix: "048",
-    },
-    Province {
-        parent: "UBND TỈNH KHÁNH HÒA",
-        place: "Nha Trang",
-        name: "tỉnh Khánh Hòa",
-        id_prefix: "056",
-    },
-    Province {
-        parent: "UBND TỈNH NGHỆ AN",
-        place: "Vinh",
-        name: "tỉnh Nghệ An",
-        id_prefix: "040",
-    },
-    Province {
-        parent: "UBND THÀNH PHỐ CẦN THƠ",
-        place: "Cần Thơ",
-        name: "thành phố Cần Thơ",
-        id_prefix: "092",
-    },
-    Province {
-        parent: "UBND TỈNH LÂM ĐỒNG",
-        place: "Đà Lạt",
-        name: "tỉnh Lâm Đồng",
-        id_prefix: "068",
-    },
-    Province {
-        parent: "UBND TỈNH QUẢNG NINH",
-        place: "Hạ Long",
-        name: "tỉnh Quảng Ninh",
-        id_prefix: "022",
-    },
-    Province {
-        parent: "UBND THÀNH PHỐ HỒ CHÍ MINH",
-        place: "Thành phố Hồ Chí Minh",
-        name: "Thành phố Hồ Chí Minh",
-        id_prefix: "079",
-    },
+    Province { parent: "UBND TỈNH BÌNH ĐỊNH", place: "Quy Nhơn", name: "tỉnh Bình Định", id_prefix: "052" },
+    Province { parent: "UBND THÀNH PHỐ HÀ NỘI", place: "Hà Nội", name: "thành phố Hà Nội", id_prefix: "001" },
+    Province { parent: "UBND THÀNH PHỐ ĐÀ NẴNG", place: "Đà Nẵng", name: "thành phố Đà Nẵng", id_prefix: "048" },
+    Province { parent: "UBND TỈNH KHÁNH HÒA", place: "Nha Trang", name: "tỉnh Khánh Hòa", id_prefix: "056" },
+    Province { parent: "UBND TỈNH NGHỆ AN", place: "Vinh", name: "tỉnh Nghệ An", id_prefix: "040" },
+    Province { parent: "UBND THÀNH PHỐ CẦN THƠ", place: "Cần Thơ", name: "thành phố Cần Thơ", id_prefix: "092" },
+    Province { parent: "UBND TỈNH LÂM ĐỒNG", place: "Đà Lạt", name: "tỉnh Lâm Đồng", id_prefix: "068" },
+    Province { parent: "UBND TỈNH QUẢNG NINH", place: "Hạ Long", name: "tỉnh Quảng Ninh", id_prefix: "022" },
+    Province { parent: "UBND THÀNH PHỐ HỒ CHÍ MINH", place: "Thành phố Hồ Chí Minh", name: "Thành phố Hồ Chí Minh", id_prefix: "079" },
 ];
 
 /// Issuing bodies below the province: (name in capitals, symbol used in numbers, name in prose).
 const BODIES: &[(&str, &str, &str)] = &[
     ("SỞ NỘI VỤ", "SNV", "Sở Nội vụ"),
     ("SỞ TƯ PHÁP", "STP", "Sở Tư pháp"),
-    (
-        "SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG",
-        "STNMT",
-        "Sở Tài nguyên và Môi trường",
-    ),
+    ("SỞ TÀI NGUYÊN VÀ MÔI TRƯỜNG", "STNMT", "Sở Tài nguyên và Môi trường"),
     ("SỞ XÂY DỰNG", "SXD", "Sở Xây dựng"),
-    (
-        "SỞ THÔNG TIN VÀ TRUYỀN THÔNG",
-        "STTTT",
-        "Sở Thông tin và Truyền thông",
-    ),
-    (
-        "VĂN PHÒNG UBND TỈNH",
-        "VP",
-        "Văn phòng Ủy ban nhân dân tỉnh",
-    ),
-    (
-        "TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG",
-        "TTPVHCC",
-        "Trung tâm Phục vụ hành chính công",
-    ),
+    ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "STTTT", "Sở Thông tin và Truyền thông"),
+    ("VĂN PHÒNG UBND TỈNH", "VP", "Văn phòng Ủy ban nhân dân tỉnh"),
+    ("TRUNG TÂM PHỤC VỤ HÀNH CHÍNH CÔNG", "TTPVHCC", "Trung tâm Phục vụ hành chính công"),
     ("BƯU ĐIỆN TỈNH", "BĐT", "Bưu điện tỉnh"),
 ];
 
-const COMMUNES: &[&str] = &[
-    "UBND PHƯỜNG NGUYỄN VĂN CỪ",
-    "UBND XÃ PHƯỚC AN",
-    "UBND PHƯỜNG HÒA KHÁNH",
-    "UBND XÃ NGHI PHONG",
-    "UBND PHƯỜNG LÊ LỢI",
-    "UBND XÃ TÂN LẬP",
-];
+const COMMUNES: &[&str] =
+    &["UBND PHƯỜNG NGUYỄN VĂN CỪ", "UBND XÃ PHƯỚC AN", "UBND PHƯỜNG HÒA KHÁNH", "UBND XÃ NGHI PHONG", "UBND PHƯỜNG LÊ LỢI", "UBND XÃ TÂN LẬP"];
 
-const SURNAMES: &[&str] = &[
-    "Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-    "Hồ", "Ngô", "Dương", "Lý",
-];
+const SURNAMES: &[&str] = &["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ", "Hồ", "Ngô", "Dương", "Lý"];
 const MIDDLE_M: &[&str] = &["Văn", "Hữu", "Minh", "Đức", "Quốc", "Thanh", "Công", "Xuân"];
 const MIDDLE_F: &[&str] = &["Thị", "Ngọc", "Thu", "Minh", "Thanh", "Kim", "Mỹ", "Hồng"];
-const GIVEN_M: &[&str] = &[
-    "An", "Bình", "Cường", "Dũng", "Hải", "Khánh", "Long", "Nam", "Phúc", "Quang", "Sơn", "Tuấn",
-    "Việt", "Thắng", "Hiếu", "Trung",
-];
-const GIVEN_F: &[&str] = &[
-    "Hà", "Hạnh", "Hương", "Lan", "Mai", "Tâm", "Thảo", "Trang", "Yến", "Nhung", "Loan", "Phương",
-    "Oanh", "Giang",
-];
+const GIVEN_M: &[&str] = &["An", "Bình", "Cường", "Dũng", "Hải", "Khánh", "Long", "Nam", "Phúc", "Quang", "Sơn", "Tuấn", "Việt", "Thắng", "Hiếu", "Trung"];
+const GIVEN_F: &[&str] = &["Hà", "Hạnh", "Hương", "Lan", "Mai", "Tâm", "Thảo", "Trang", "Yến", "Nhung", "Loan", "Phương", "Oanh", "Giang"];
 
 /// Administrative procedures (thủ tục hành chính) named in the prose.
 const PROCEDURES: &[&str] = &[
@@ -263,18 +121,8 @@ const PROCEDURES: &[&str] = &[
     "cấp lại giấy chứng nhận đăng ký hộ kinh doanh",
 ];
 
-const STREETS: &[&str] = &[
-    "Trần Hưng Đạo",
-    "Lê Lợi",
-    "Nguyễn Huệ",
-    "Hai Bà Trưng",
-    "Phan Bội Châu",
-    "Quang Trung",
-    "Lý Thường Kiệt",
-    "Hùng Vương",
-    "Ngô Mây",
-    "Bạch Đằng",
-];
+const STREETS: &[&str] =
+    &["Trần Hưng Đạo", "Lê Lợi", "Nguyễn Huệ", "Hai Bà Trưng", "Phan Bội Châu", "Quang Trung", "Lý Thường Kiệt", "Hùng Vương", "Ngô Mây", "Bạch Đằng"];
 
 const LAWS: &[&str] = &[
     "Căn cứ Luật Tổ chức chính quyền địa phương ngày 19 tháng 6 năm 2015;",
@@ -296,21 +144,13 @@ pub struct Date {
 
 impl Date {
     pub fn random(rng: &mut impl Rng) -> Date {
-        Date {
-            year: rng.random_range(2025..=2026),
-            month: rng.random_range(1..=12),
-            day: rng.random_range(1..=28),
-        }
+        Date { year: rng.random_range(2025..=2026), month: rng.random_range(1..=12), day: rng.random_range(1..=28) }
     }
 
     /// "ngày 05 tháng 01 năm 2026": days below 10 and months 1-2 padded with a zero
     /// (Decree 30/2020, App. I).
     pub fn long_form(&self) -> String {
-        let month = if self.month <= 2 {
-            format!("{:02}", self.month)
-        } else {
-            self.month.to_string()
-        };
+        let month = if self.month <= 2 { format!("{:02}", self.month) } else { self.month.to_string() };
         format!("ngày {:02} tháng {} năm {}", self.day, month, self.year)
     }
 
@@ -327,22 +167,13 @@ impl Date {
 
 /// A dossier code per Circular 01/2018/TT-VPCP, Art. 19, e.g. `000.00.15.H40-250301-0007`.
 pub fn dossier_code(rng: &mut impl Rng, received: Date) -> String {
-    let level = ["000", "000", "000", "001", "002", "010"]
-        .choose(rng)
-        .copied()
-        .unwrap_or("000");
+    let level = ["000", "000", "000", "001", "002", "010"].choose(rng).copied().unwrap_or("000");
     let z: u8 = rng.random_range(0..=30);
     let y: u8 = rng.random_range(0..=40);
-    let letter = ['H', 'H', 'H', 'G', 'A']
-        .choose(rng)
-        .copied()
-        .unwrap_or('H');
+    let letter = ['H', 'H', 'H', 'G', 'A'].choose(rng).copied().unwrap_or('H');
     let x: u8 = rng.random_range(1..=99);
     let seq: u16 = rng.random_range(1..=300);
-    format!(
-        "{level}.{z:02}.{y:02}.{letter}{x:02}-{}-{seq:04}",
-        received.yymmdd()
-    )
+    format!("{level}.{z:02}.{y:02}.{letter}{x:02}-{}-{seq:04}", received.yymmdd())
 }
 
 /// How a paragraph is set.
@@ -416,15 +247,9 @@ fn person_name(rng: &mut impl Rng) -> (String, bool) {
     let female = rng.random_bool(0.5);
     let surname = SURNAMES.choose(rng).copied().unwrap_or("Nguyễn");
     let (middle, given) = if female {
-        (
-            MIDDLE_F.choose(rng).copied().unwrap_or("Thị"),
-            GIVEN_F.choose(rng).copied().unwrap_or("Lan"),
-        )
+        (MIDDLE_F.choose(rng).copied().unwrap_or("Thị"), GIVEN_F.choose(rng).copied().unwrap_or("Lan"))
     } else {
-        (
-            MIDDLE_M.choose(rng).copied().unwrap_or("Văn"),
-            GIVEN_M.choose(rng).copied().unwrap_or("An"),
-        )
+        (MIDDLE_M.choose(rng).copied().unwrap_or("Văn"), GIVEN_M.choose(rng).copied().unwrap_or("An"))
     };
     (format!("{surname} {middle} {given}"), female)
 }
@@ -438,20 +263,11 @@ fn personal_id(rng: &mut impl Rng, prefix: &str, female: bool, birth_year: u16) 
         (true, false) => 2,
         (true, true) => 3,
     };
-    format!(
-        "{prefix}{century_sex}{:02}{:06}",
-        birth_year % 100,
-        rng.random_range(0..1_000_000u32)
-    )
+    format!("{prefix}{century_sex}{:02}{:06}", birth_year % 100, rng.random_range(0..1_000_000u32))
 }
 
 fn address(rng: &mut impl Rng, province: &Province) -> String {
-    format!(
-        "Số {} đường {}, {}",
-        rng.random_range(1..=250),
-        STREETS.choose(rng).copied().unwrap_or("Lê Lợi"),
-        province.name
-    )
+    format!("Số {} đường {}, {}", rng.random_range(1..=250), STREETS.choose(rng).copied().unwrap_or("Lê Lợi"), province.name)
 }
 
 /// Number of sentence templates in [`sentence`].
@@ -534,20 +350,9 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
     let person_id = personal_id(rng, province.id_prefix, female, birth_year);
     let procedure = PROCEDURES.choose(rng).copied().unwrap_or(PROCEDURES[0]);
     let date = Date::random(rng);
-    let ctx = Ctx {
-        province,
-        body_prose: body.2,
-        person: person.clone(),
-        person_id: person_id.clone(),
-        procedure,
-        date,
-    };
+    let ctx = Ctx { province, body_prose: body.2, person: person.clone(), person_id: person_id.clone(), procedure, date };
     let number_n: u32 = rng.random_range(1..=999);
-    let number_n = if number_n < 10 {
-        format!("{number_n:02}")
-    } else {
-        number_n.to_string()
-    };
+    let number_n = if number_n < 10 { format!("{number_n:02}") } else { number_n.to_string() };
     let place_date = format!("{}, {}", province.place, date.long_form());
     let signer = person_name(rng).0;
 
@@ -561,27 +366,11 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
         ]
         .choose(rng)
         .unwrap_or(&(None, "GIÁM ĐỐC"));
-        Signature {
-            authority: authority.map(str::to_string),
-            position: position.to_string(),
-            note: None,
-            name: signer.clone(),
-        }
+        Signature { authority: authority.map(str::to_string), position: position.to_string(), note: None, name: signer.clone() }
     };
     let recipients = vec![
         "- Như trên;".to_string(),
-        format!(
-            "- {};",
-            [
-                "UBND tỉnh",
-                "Bưu điện tỉnh",
-                "Sở Nội vụ",
-                "Văn phòng UBND tỉnh"
-            ]
-            .choose(rng)
-            .copied()
-            .unwrap_or("UBND tỉnh")
-        ),
+        format!("- {};", ["UBND tỉnh", "Bưu điện tỉnh", "Sở Nội vụ", "Văn phòng UBND tỉnh"].choose(rng).copied().unwrap_or("UBND tỉnh")),
         "- Lưu: VT.".to_string(),
     ];
 
@@ -617,22 +406,12 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
             let mut laws: Vec<&str> = LAWS.choose_multiple(rng, k).copied().collect();
             laws.sort_unstable();
             for l in laws {
-                content.opening.push(Para {
-                    text: l.to_string(),
-                    style: ParaStyle::Recital,
-                });
+                content.opening.push(Para { text: l.to_string(), style: ParaStyle::Recital });
             }
-            content.opening.push(Para {
-                text: format!(
-                    "Theo đề nghị của Trưởng phòng Hành chính - Tổng hợp, {}.",
-                    body.2
-                ),
-                style: ParaStyle::Recital,
-            });
-            content.opening.push(Para {
-                text: "QUYẾT ĐỊNH:".to_string(),
-                style: ParaStyle::CenteredBold,
-            });
+            content
+                .opening
+                .push(Para { text: format!("Theo đề nghị của Trưởng phòng Hành chính - Tổng hợp, {}.", body.2), style: ParaStyle::Recital });
+            content.opening.push(Para { text: "QUYẾT ĐỊNH:".to_string(), style: ParaStyle::CenteredBold });
             return (content, BodySource::new(ctx, Some(1)));
         }
         Genre::Letter => {
@@ -651,15 +430,10 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
             ));
             content.addressee = Some(format!(
                 "Kính gửi: {}",
-                [
-                    "Bưu điện tỉnh",
-                    "Các sở, ban, ngành thuộc tỉnh",
-                    "UBND các xã, phường",
-                    "Trung tâm Phục vụ hành chính công"
-                ]
-                .choose(rng)
-                .copied()
-                .unwrap_or("Bưu điện tỉnh")
+                ["Bưu điện tỉnh", "Các sở, ban, ngành thuộc tỉnh", "UBND các xã, phường", "Trung tâm Phục vụ hành chính công"]
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("Bưu điện tỉnh")
             ));
         }
         Genre::Notice => {
@@ -667,43 +441,23 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
             content.number = Some(format!("Số: {number_n}/{abbrev}-{}", body.1));
             content.summary = Some(match kind.code {
                 "BB" => "Giao nhận hồ sơ qua dịch vụ bưu chính công ích".to_string(),
-                "BC" => format!(
-                    "Kết quả tiếp nhận và số hóa hồ sơ thủ tục hành chính năm {}",
-                    date.year
-                ),
+                "BC" => format!("Kết quả tiếp nhận và số hóa hồ sơ thủ tục hành chính năm {}", date.year),
                 "GXN" => format!("Xác nhận đã tiếp nhận hồ sơ của ông (bà) {person}"),
-                _ => format!(
-                    "Về việc {} hồ sơ {procedure}",
-                    ["tiếp nhận", "bổ sung", "trả kết quả"]
-                        .choose(rng)
-                        .copied()
-                        .unwrap_or("tiếp nhận")
-                ),
+                _ => format!("Về việc {} hồ sơ {procedure}", ["tiếp nhận", "bổ sung", "trả kết quả"].choose(rng).copied().unwrap_or("tiếp nhận")),
             });
             if kind.code == "GXN" || kind.code == "BB" {
-                content.opening.push(Para {
-                    text: format!("Họ và tên: {person}"),
-                    style: ParaStyle::Field,
-                });
-                content.opening.push(Para {
-                    text: format!("Số định danh cá nhân: {person_id}"),
-                    style: ParaStyle::Field,
-                });
-                content.opening.push(Para {
-                    text: format!("Địa chỉ: {}", address(rng, province)),
-                    style: ParaStyle::Field,
-                });
+                content.opening.push(Para { text: format!("Họ và tên: {person}"), style: ParaStyle::Field });
+                content.opening.push(Para { text: format!("Số định danh cá nhân: {person_id}"), style: ParaStyle::Field });
+                content.opening.push(Para { text: format!("Địa chỉ: {}", address(rng, province)), style: ParaStyle::Field });
             }
         }
         Genre::Form => {
             content.recipients.clear();
             content.number = None;
-            let citizen_sig = Signature {
-                authority: None,
-                position: "NGƯỜI LÀM ĐƠN".to_string(),
-                note: Some("(Ký và ghi rõ họ tên)".to_string()),
-                name: person.clone(),
-            };
+            let citizen_sig =
+                Signature {
+                    authority: None, position: "NGƯỜI LÀM ĐƠN".to_string(), note: Some("(Ký và ghi rõ họ tên)".to_string()), name: person.clone()
+                };
             match kind.code {
                 "GKS" => {
                     content.parent_body = None;
@@ -716,10 +470,7 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
                     content.opening.extend(fields(&[
                         format!("Họ, chữ đệm, tên: {}", child.to_uppercase()),
                         format!("Ngày, tháng, năm sinh: {}", birth.short_form()),
-                        format!(
-                            "Giới tính: {}",
-                            if rng.random_bool(0.5) { "Nam" } else { "Nữ" }
-                        ),
+                        format!("Giới tính: {}", if rng.random_bool(0.5) { "Nam" } else { "Nữ" }),
                         "Dân tộc: Kinh".to_string(),
                         "Quốc tịch: Việt Nam".to_string(),
                         format!("Nơi sinh: Bệnh viện đa khoa {}", province.name),
@@ -740,21 +491,12 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
                     content.opening.extend(fields(&[
                         format!("Số định danh cá nhân: {person_id}"),
                         format!("Họ và tên: {}", person.to_uppercase()),
-                        format!(
-                            "Ngày sinh: {:02}/{:02}/{birth_year}",
-                            rng.random_range(1..=28),
-                            rng.random_range(1..=12)
-                        ),
+                        format!("Ngày sinh: {:02}/{:02}/{birth_year}", rng.random_range(1..=28), rng.random_range(1..=12)),
                         format!("Giới tính: {}", if female { "Nữ" } else { "Nam" }),
                         "Quốc tịch: Việt Nam".to_string(),
                         format!("Quê quán: {}", province.name),
                         format!("Nơi thường trú: {}", address(rng, province)),
-                        format!(
-                            "Có giá trị đến: {:02}/{:02}/{}",
-                            rng.random_range(1..=28),
-                            rng.random_range(1..=12),
-                            birth_year + 60
-                        ),
+                        format!("Có giá trị đến: {:02}/{:02}/{}", rng.random_range(1..=28), rng.random_range(1..=12), birth_year + 60),
                     ]));
                     content.opening.push(Para {
                         text: format!(
@@ -783,15 +525,14 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
                         format!("Họ và tên: {person}"),
                         format!("Số định danh cá nhân: {person_id}"),
                         format!("Nơi cư trú: {}", address(rng, province)),
-                        format!(
-                            "Số điện thoại: 09{:08}",
-                            rng.random_range(0..100_000_000u32)
-                        ),
+                        format!("Số điện thoại: 09{:08}", rng.random_range(0..100_000_000u32)),
                     ]));
                     if kind.code == "GUQ" {
                         let (agent, _) = person_name(rng);
                         content.opening.push(Para {
-                            text: format!("Ủy quyền cho ông (bà) {agent} thay mặt tôi nộp hồ sơ, nhận kết quả thủ tục {procedure} qua dịch vụ bưu chính công ích."),
+                            text: format!(
+                                "Ủy quyền cho ông (bà) {agent} thay mặt tôi nộp hồ sơ, nhận kết quả thủ tục {procedure} qua dịch vụ bưu chính công ích."
+                            ),
                             style: ParaStyle::Body,
                         });
                     }
@@ -803,13 +544,7 @@ pub fn compose(rng: &mut impl Rng, kind: &DocKind) -> (DocContent, BodySource) {
 }
 
 fn fields(lines: &[String]) -> Vec<Para> {
-    lines
-        .iter()
-        .map(|t| Para {
-            text: t.clone(),
-            style: ParaStyle::Field,
-        })
-        .collect()
+    lines.iter().map(|t| Para { text: t.clone(), style: ParaStyle::Field }).collect()
 }
 
 /// An endless source of body paragraphs for one document. Sentence templates are dealt
@@ -823,11 +558,7 @@ pub struct BodySource {
 
 impl BodySource {
     fn new(ctx: Ctx, next_article: Option<u32>) -> Self {
-        BodySource {
-            ctx,
-            next_article,
-            deck: Vec::new(),
-        }
+        BodySource { ctx, next_article, deck: Vec::new() }
     }
 
     /// A prose paragraph of 2-4 sentences.
@@ -861,10 +592,7 @@ impl BodySource {
             }
             None => text,
         };
-        Para {
-            text,
-            style: ParaStyle::Body,
-        }
+        Para { text, style: ParaStyle::Body }
     }
 }
 
@@ -876,33 +604,9 @@ mod tests {
 
     #[test]
     fn date_padding_follows_decree_30() {
-        assert_eq!(
-            Date {
-                year: 2026,
-                month: 1,
-                day: 5
-            }
-            .long_form(),
-            "ngày 05 tháng 01 năm 2026"
-        );
-        assert_eq!(
-            Date {
-                year: 2025,
-                month: 3,
-                day: 12
-            }
-            .long_form(),
-            "ngày 12 tháng 3 năm 2025"
-        );
-        assert_eq!(
-            Date {
-                year: 2025,
-                month: 12,
-                day: 9
-            }
-            .long_form(),
-            "ngày 09 tháng 12 năm 2025"
-        );
+        assert_eq!(Date { year: 2026, month: 1, day: 5 }.long_form(), "ngày 05 tháng 01 năm 2026");
+        assert_eq!(Date { year: 2025, month: 3, day: 12 }.long_form(), "ngày 12 tháng 3 năm 2025");
+        assert_eq!(Date { year: 2025, month: 12, day: 9 }.long_form(), "ngày 09 tháng 12 năm 2025");
     }
 
     #[test]
@@ -948,10 +652,7 @@ mod tests {
                 all.push(src.next_para(&mut rng).text);
             }
             for s in all {
-                assert!(
-                    !s.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)),
-                    "combining mark in {s}"
-                );
+                assert!(!s.chars().any(|ch| ('\u{300}'..='\u{36f}').contains(&ch)), "combining mark in {s}");
                 assert!(!s.contains("  ") && s.trim() == s, "spacing in {s:?}");
             }
         }

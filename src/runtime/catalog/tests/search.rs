@@ -11,9 +11,9 @@ use unicode_normalization::UnicodeNormalization;
 use super::{STALE, document, new_batch, postgres_pair, small_report, sqlite_pair};
 use sqlx::Row;
 
+use crate::model::{BatchReport, DossierReport};
 use crate::runtime::catalog::search::{BACKFILL_SELECT, FOLD_VERSION, search_sql};
 use crate::runtime::catalog::{Backend, Catalog, SearchHit, SearchQuery};
-use crate::model::{BatchReport, DossierReport};
 use sohoa_testkit::postgres;
 
 const CODE_A: &str = "000.00.15.H40-250301-0001";
@@ -23,27 +23,10 @@ const CODE_B: &str = "000.00.15.H40-250301-0002";
 /// (DON), d5 (no type, "hồ sơ" three times).
 fn texts() -> Vec<(&'static str, Option<&'static str>, String)> {
     vec![
-        (
-            CODE_A,
-            Some("DON"),
-            "ĐƠN ĐỀ NGHỊ cấp lại hồ sơ đất đai\nHọ và tên: Nguyễn Văn An\nSố CCCD: 001203004567, cấp ngày 12/05/2021"
-                .into(),
-        ),
-        (
-            CODE_A,
-            Some("CCCD"),
-            "CĂN CƯỚC CÔNG DÂN\n079185000123\nHọ, chữ đệm và tên: Trần Thị Bình".into(),
-        ),
-        (
-            CODE_A,
-            Some("QĐ"),
-            "QUYẾT ĐỊNH về việc cấp giấy phép xây dựng".nfd().collect(),
-        ),
-        (
-            CODE_B,
-            Some("DON"),
-            "Đơn xin xác nhận tình trạng hôn nhân\nNguyễn Văn An".into(),
-        ),
+        (CODE_A, Some("DON"), "ĐƠN ĐỀ NGHỊ cấp lại hồ sơ đất đai\nHọ và tên: Nguyễn Văn An\nSố CCCD: 001203004567, cấp ngày 12/05/2021".into()),
+        (CODE_A, Some("CCCD"), "CĂN CƯỚC CÔNG DÂN\n079185000123\nHọ, chữ đệm và tên: Trần Thị Bình".into()),
+        (CODE_A, Some("QĐ"), "QUYẾT ĐỊNH về việc cấp giấy phép xây dựng".nfd().collect()),
+        (CODE_B, Some("DON"), "Đơn xin xác nhận tình trạng hôn nhân\nNguyễn Văn An".into()),
         (CODE_B, None, "Hồ sơ, hồ sơ, hồ sơ.".into()),
     ]
 }
@@ -58,10 +41,7 @@ fn report(n: usize) -> BatchReport {
         doc.doc_type = ty.map(String::from);
         doc.ocr_text = text;
         if report.dossiers.last().and_then(|d| d.code.as_deref()) != Some(code) {
-            report.dossiers.push(DossierReport {
-                code: Some(code.into()),
-                documents: vec![],
-            });
+            report.dossiers.push(DossierReport { code: Some(code.into()), documents: vec![] });
         }
         report.dossiers.last_mut().unwrap().documents.push(doc);
     }
@@ -77,24 +57,15 @@ async fn complete(cat: &Catalog, n: usize, report: &BatchReport) -> String {
 }
 
 fn text(q: &str) -> SearchQuery {
-    SearchQuery {
-        text: Some(q.into()),
-        ..Default::default()
-    }
+    SearchQuery { text: Some(q.into()), ..Default::default() }
 }
 
 async fn ids(cat: &Catalog, q: &SearchQuery) -> Vec<String> {
-    hits(cat, q)
-        .await
-        .into_iter()
-        .map(|h| h.document_id)
-        .collect()
+    hits(cat, q).await.into_iter().map(|h| h.document_id).collect()
 }
 
 async fn hits(cat: &Catalog, q: &SearchQuery) -> Vec<SearchHit> {
-    cat.search_documents(q)
-        .await
-        .unwrap_or_else(|e| panic!("{q:?}: {e}"))
+    cat.search_documents(q).await.unwrap_or_else(|e| panic!("{q:?}: {e}"))
 }
 
 fn set(ids: Vec<String>) -> BTreeSet<String> {
@@ -110,151 +81,51 @@ async fn search_scenario(cats: [Catalog; 2]) {
     let job = complete(&cat, 1, &report(1)).await;
 
     // With and without diacritics, any case, NFC or NFD: the same documents.
-    for q in [
-        "ho so",
-        "hồ sơ",
-        "HỒ SƠ",
-        "Hồ Sơ",
-        &"hồ sơ".nfd().collect::<String>(),
-    ] {
+    for q in ["ho so", "hồ sơ", "HỒ SƠ", "Hồ Sơ", &"hồ sơ".nfd().collect::<String>()] {
         assert_eq!(ids(&other, &text(q)).await, ["s1-d5", "s1-d1"], "{q:?}");
     }
-    assert_eq!(
-        ids(&other, &text("quyet dinh")).await,
-        ["s1-d3"],
-        "NFD text"
-    );
+    assert_eq!(ids(&other, &text("quyet dinh")).await, ["s1-d3"], "NFD text");
     assert_eq!(ids(&other, &text("QUYẾT ĐỊNH")).await, ["s1-d3"]);
     assert_eq!(ids(&other, &text("dat dai")).await, ["s1-d1"]);
 
     // All words must appear (AND); no false hits.
-    assert_eq!(
-        set(ids(&other, &text("nguyen van an")).await),
-        names(&["s1-d1", "s1-d4"])
-    );
-    assert_eq!(
-        ids(&other, &text("nguyen binh")).await,
-        Vec::<String>::new()
-    );
+    assert_eq!(set(ids(&other, &text("nguyen van an")).await), names(&["s1-d1", "s1-d4"]));
+    assert_eq!(ids(&other, &text("nguyen binh")).await, Vec::<String>::new());
     assert_eq!(ids(&other, &text("tran binh")).await, ["s1-d2"]);
     assert_eq!(ids(&other, &text("xay dung")).await, ["s1-d3"]);
     assert_eq!(ids(&other, &text("dung")).await, ["s1-d3"]);
-    assert_eq!(
-        ids(&other, &text("nhà")).await,
-        Vec::<String>::new(),
-        "nha is not nhan"
-    );
+    assert_eq!(ids(&other, &text("nhà")).await, Vec::<String>::new(), "nha is not nhan");
     assert_eq!(ids(&other, &text("xyzzy")).await, Vec::<String>::new());
     // A word written with * matches as a prefix.
     assert_eq!(ids(&other, &text("nha*")).await, ["s1-d4"]);
     assert_eq!(ids(&other, &text("ngh* cap")).await, ["s1-d1"]);
 
     // Filters, alone and with words.
-    let dossier = |code: &str| SearchQuery {
-        dossier: Some(code.into()),
-        ..Default::default()
-    };
-    assert_eq!(
-        ids(&other, &dossier(CODE_A)).await,
-        ["s1-d1", "s1-d2", "s1-d3"],
-        "batch order"
-    );
-    assert_eq!(
-        ids(
-            &other,
-            &SearchQuery {
-                text: Some("nguyen".into()),
-                ..dossier(CODE_B)
-            }
-        )
-        .await,
-        ["s1-d4"]
-    );
-    assert_eq!(
-        ids(&other, &dossier("000.00.15.H40-250301-9999")).await,
-        Vec::<String>::new()
-    );
-    let of_type = |ty: &str| SearchQuery {
-        doc_type: Some(ty.into()),
-        ..Default::default()
-    };
+    let dossier = |code: &str| SearchQuery { dossier: Some(code.into()), ..Default::default() };
+    assert_eq!(ids(&other, &dossier(CODE_A)).await, ["s1-d1", "s1-d2", "s1-d3"], "batch order");
+    assert_eq!(ids(&other, &SearchQuery { text: Some("nguyen".into()), ..dossier(CODE_B) }).await, ["s1-d4"]);
+    assert_eq!(ids(&other, &dossier("000.00.15.H40-250301-9999")).await, Vec::<String>::new());
+    let of_type = |ty: &str| SearchQuery { doc_type: Some(ty.into()), ..Default::default() };
     assert_eq!(ids(&other, &of_type("DON")).await, ["s1-d1", "s1-d4"]);
     assert_eq!(ids(&other, &of_type("QĐ")).await, ["s1-d3"]);
-    assert_eq!(
-        ids(
-            &other,
-            &SearchQuery {
-                text: Some("hon nhan".into()),
-                ..of_type("DON")
-            }
-        )
-        .await,
-        ["s1-d4"]
-    );
-    assert_eq!(
-        ids(
-            &other,
-            &SearchQuery {
-                text: Some("hon nhan".into()),
-                ..of_type("CCCD")
-            }
-        )
-        .await,
-        Vec::<String>::new()
-    );
-    let citizen = |id: &str| SearchQuery {
-        citizen_id: Some(id.into()),
-        ..Default::default()
-    };
+    assert_eq!(ids(&other, &SearchQuery { text: Some("hon nhan".into()), ..of_type("DON") }).await, ["s1-d4"]);
+    assert_eq!(ids(&other, &SearchQuery { text: Some("hon nhan".into()), ..of_type("CCCD") }).await, Vec::<String>::new());
+    let citizen = |id: &str| SearchQuery { citizen_id: Some(id.into()), ..Default::default() };
     assert_eq!(ids(&other, &citizen("001203004567")).await, ["s1-d1"]);
     assert_eq!(ids(&other, &citizen("079185000123")).await, ["s1-d2"]);
-    assert_eq!(
-        ids(&other, &citizen("000000000000")).await,
-        Vec::<String>::new()
-    );
-    assert_eq!(
-        ids(
-            &other,
-            &SearchQuery {
-                dossier: Some(CODE_B.into()),
-                ..citizen("001203004567")
-            }
-        )
-        .await,
-        Vec::<String>::new()
-    );
-    let e = other
-        .search_documents(&citizen("0012030045"))
-        .await
-        .unwrap_err();
+    assert_eq!(ids(&other, &citizen("000000000000")).await, Vec::<String>::new());
+    assert_eq!(ids(&other, &SearchQuery { dossier: Some(CODE_B.into()), ..citizen("001203004567") }).await, Vec::<String>::new());
+    let e = other.search_documents(&citizen("0012030045")).await.unwrap_err();
     assert_eq!(e.code(), "catalog-invalid");
-    let e = other
-        .search_documents(&SearchQuery::default())
-        .await
-        .unwrap_err();
+    let e = other.search_documents(&SearchQuery::default()).await.unwrap_err();
     assert_eq!(e.code(), "catalog-invalid");
 
     // The hit: document fields, a snippet with the original diacritics, a score.
     let d1 = report(1).dossiers[0].documents[0].clone();
     let h = &hits(&other, &text("dat dai")).await[0];
-    assert_eq!(
-        (
-            h.document_id.as_str(),
-            h.doc_type.as_deref(),
-            h.dossier.as_deref(),
-            h.batch_id.as_str()
-        ),
-        ("s1-d1", Some("DON"), Some(CODE_A), "batch-001")
-    );
-    assert_eq!(
-        (h.blake3.as_str(), h.object_key.as_str(), h.page_count),
-        (d1.blake3.as_str(), d1.object_key.as_str(), 1)
-    );
-    assert!(
-        h.snippet.contains("cấp lại hồ sơ đất đai Họ và tên"),
-        "{}",
-        h.snippet
-    );
+    assert_eq!((h.document_id.as_str(), h.doc_type.as_deref(), h.dossier.as_deref(), h.batch_id.as_str()), ("s1-d1", Some("DON"), Some(CODE_A), "batch-001"));
+    assert_eq!((h.blake3.as_str(), h.object_key.as_str(), h.page_count), (d1.blake3.as_str(), d1.object_key.as_str(), 1));
+    assert!(h.snippet.contains("cấp lại hồ sơ đất đai Họ và tên"), "{}", h.snippet);
     assert!(h.score.is_some_and(|s| s > 0.0), "{:?}", h.score);
     let ranked = hits(&other, &text("ho so")).await;
     assert!(ranked[0].score > ranked[1].score, "{ranked:?}");
@@ -262,17 +133,7 @@ async fn search_scenario(cats: [Catalog; 2]) {
     let by_filter = &hits(&other, &dossier(CODE_B)).await[0];
     assert_eq!(by_filter.score, None);
     assert!(by_filter.snippet.starts_with("Đơn xin xác nhận"));
-    assert_eq!(
-        ids(
-            &other,
-            &SearchQuery {
-                limit: Some(1),
-                ..text("ho so")
-            }
-        )
-        .await,
-        ["s1-d5"]
-    );
+    assert_eq!(ids(&other, &SearchQuery { limit: Some(1), ..text("ho so") }).await, ["s1-d5"]);
 
     // Completing the batch again, even with other text: no duplicates, no stale words.
     cat.complete_job(&job, "w", &report(1)).await.unwrap();
@@ -284,63 +145,28 @@ async fn search_scenario(cats: [Catalog; 2]) {
     assert_eq!(ids(&other, &text("ho so")).await, ["s1-d5"]);
     assert_eq!(ids(&other, &text("dat dai")).await, Vec::<String>::new());
     assert_eq!(ids(&other, &text("cu tru")).await, ["s1-d1"]);
-    assert_eq!(
-        ids(&other, &citizen("001203004567")).await,
-        Vec::<String>::new()
-    );
+    assert_eq!(ids(&other, &citizen("001203004567")).await, Vec::<String>::new());
     cat.complete_job(&job, "w", &report(1)).await.unwrap();
 
     // A later batch: filter-only results newest first; text results by score, and the
     // same score newest first.
     cat.advance_clock(Duration::from_secs(10));
     complete(&cat, 2, &report(2)).await;
-    assert_eq!(
-        ids(&other, &of_type("DON")).await,
-        ["s2-d1", "s2-d4", "s1-d1", "s1-d4"]
-    );
-    assert_eq!(
-        ids(&other, &text("tran thi binh")).await,
-        ["s2-d2", "s1-d2"]
-    );
-    assert_eq!(
-        ids(&other, &citizen("001203004567")).await,
-        ["s2-d1", "s1-d1"]
-    );
-    assert_eq!(
-        ids(
-            &other,
-            &SearchQuery {
-                limit: Some(3),
-                ..text("ho so")
-            }
-        )
-        .await
-        .len(),
-        3
-    );
+    assert_eq!(ids(&other, &of_type("DON")).await, ["s2-d1", "s2-d4", "s1-d1", "s1-d4"]);
+    assert_eq!(ids(&other, &text("tran thi binh")).await, ["s2-d2", "s1-d2"]);
+    assert_eq!(ids(&other, &citizen("001203004567")).await, ["s2-d1", "s1-d1"]);
+    assert_eq!(ids(&other, &SearchQuery { limit: Some(3), ..text("ho so") }).await.len(), 3);
 
     if cat.backend() == Backend::Sqlite {
         // One index entry per document, and FTS5 itself finds nothing wrong.
         let n = |sql: &'static str| {
             let cat = cat.clone();
-            async move {
-                sqlx::query_scalar::<_, i64>(sql)
-                    .fetch_one(&cat.pool)
-                    .await
-                    .unwrap()
-            }
+            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&cat.pool).await.unwrap() }
         };
         assert_eq!(n("SELECT COUNT(*) FROM documents").await, 10);
         assert_eq!(n("SELECT COUNT(*) FROM document_fts_ids").await, 10);
-        assert_eq!(
-            n("SELECT COUNT(*) FROM documents d JOIN document_fts_ids m ON m.document_id = d.id")
-                .await,
-            10
-        );
-        sqlx::query("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')")
-            .execute(&cat.pool)
-            .await
-            .unwrap();
+        assert_eq!(n("SELECT COUNT(*) FROM documents d JOIN document_fts_ids m ON m.document_id = d.id").await, 10);
+        sqlx::query("INSERT INTO documents_fts (documents_fts) VALUES ('integrity-check')").execute(&cat.pool).await.unwrap();
     }
 }
 
@@ -349,10 +175,7 @@ async fn search_scenario(cats: [Catalog; 2]) {
 async fn backfill_scenario(cats: [Catalog; 2]) {
     let [cat, other] = cats;
     complete(&cat, 1, &report(1)).await;
-    sqlx::query("UPDATE documents SET search_folded = '', search_version = 0")
-        .execute(&cat.pool)
-        .await
-        .unwrap();
+    sqlx::query("UPDATE documents SET search_folded = '', search_version = 0").execute(&cat.pool).await.unwrap();
     assert_eq!(ids(&other, &text("ho so")).await, Vec::<String>::new());
     assert_eq!(other.backfill_search().await.unwrap(), 5);
     assert_eq!(cat.backfill_search().await.unwrap(), 0);
@@ -369,10 +192,7 @@ async fn query_plan(cat: &Catalog, q: &SearchQuery) -> String {
         Backend::Sqlite => (format!("EXPLAIN QUERY PLAN {sql}"), 3),
         Backend::Postgres => {
             // A handful of rows: make the planner show whether it *can* use an index.
-            sqlx::query("SET LOCAL enable_seqscan = off")
-                .execute(&mut *tx)
-                .await
-                .unwrap();
+            sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await.unwrap();
             (format!("EXPLAIN {sql}"), 0)
         }
     };
@@ -381,10 +201,7 @@ async fn query_plan(cat: &Catalog, q: &SearchQuery) -> String {
         query = query.bind(b);
     }
     let rows = query.bind(plan.limit).fetch_all(&mut *tx).await.unwrap();
-    rows.iter()
-        .map(|r| r.try_get::<String, _>(column).unwrap())
-        .collect::<Vec<_>>()
-        .join("\n")
+    rows.iter().map(|r| r.try_get::<String, _>(column).unwrap()).collect::<Vec<_>>().join("\n")
 }
 
 /// Text queries go through the full-text index (on PostgreSQL: the query's expression is
@@ -392,12 +209,7 @@ async fn query_plan(cat: &Catalog, q: &SearchQuery) -> String {
 async fn queries_use_the_indexes(cats: [Catalog; 2]) {
     let [cat, _] = cats;
     complete(&cat, 1, &report(1)).await;
-    let with_filters = SearchQuery {
-        text: Some("ho so".into()),
-        dossier: Some(CODE_A.into()),
-        doc_type: Some("DON".into()),
-        ..Default::default()
-    };
+    let with_filters = SearchQuery { text: Some("ho so".into()), dossier: Some(CODE_A.into()), doc_type: Some("DON".into()), ..Default::default() };
     let mut queries = vec![text("ho so"), text("ngh*")];
     if cat.backend() == Backend::Sqlite {
         // (PostgreSQL may rightly start from the type's index instead.)
@@ -412,33 +224,16 @@ async fn queries_use_the_indexes(cats: [Catalog; 2]) {
         assert!(plan.contains(index), "{q:?}:\n{plan}");
     }
     if cat.backend() == Backend::Sqlite {
-        let dossier = SearchQuery {
-            dossier: Some(CODE_A.into()),
-            ..Default::default()
-        };
+        let dossier = SearchQuery { dossier: Some(CODE_A.into()), ..Default::default() };
         let plan = query_plan(&cat, &dossier).await;
-        assert!(
-            plan.contains("dossiers_code") && plan.contains("documents_batch"),
-            "{plan}"
-        );
-        let of_type = SearchQuery {
-            doc_type: Some("DON".into()),
-            ..Default::default()
-        };
+        assert!(plan.contains("dossiers_code") && plan.contains("documents_batch"), "{plan}");
+        let of_type = SearchQuery { doc_type: Some("DON".into()), ..Default::default() };
         let plan = query_plan(&cat, &of_type).await;
         assert!(plan.contains("documents_type"), "{plan}");
         // The backfill's lookup, at every open, must not scan the table.
-        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {BACKFILL_SELECT}"))
-            .bind(FOLD_VERSION)
-            .bind(200i64)
-            .fetch_all(&cat.pool)
-            .await
-            .unwrap();
+        let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {BACKFILL_SELECT}")).bind(FOLD_VERSION).bind(200i64).fetch_all(&cat.pool).await.unwrap();
         let plan: Vec<String> = rows.iter().map(|r| r.try_get(3).unwrap()).collect();
-        assert!(
-            plan.iter().any(|p| p.contains("documents_search_version")),
-            "{plan:?}"
-        );
+        assert!(plan.iter().any(|p| p.contains("documents_search_version")), "{plan:?}");
     }
 }
 
@@ -451,18 +246,9 @@ async fn catalog_from_before_search(url: &str, dir: &std::path::Path, migrations
     sqlx::any::install_default_drivers();
     let old = tempfile::tempdir().unwrap();
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(migrations);
-    std::fs::copy(
-        src.join("0001_initial.sql"),
-        old.path().join("0001_initial.sql"),
-    )
-    .unwrap();
+    std::fs::copy(src.join("0001_initial.sql"), old.path().join("0001_initial.sql")).unwrap();
     let pool = sqlx::AnyPool::connect(url).await.unwrap();
-    sqlx::migrate::Migrator::new(old.path())
-        .await
-        .unwrap()
-        .run(&pool)
-        .await
-        .unwrap();
+    sqlx::migrate::Migrator::new(old.path()).await.unwrap().run(&pool).await.unwrap();
     for sql in [
         "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at)
          VALUES ('old', 'old.tif', 'originals/old.tif', 'b3', 1, 'done', 1)",
@@ -486,17 +272,7 @@ async fn catalog_from_before_search(url: &str, dir: &std::path::Path, migrations
     complete(&cat, 1, &report(1)).await;
     let found = names(&["s1-d5", "s1-d1", "old-1"]);
     assert_eq!(set(ids(&cat, &text("ho so")).await), found);
-    assert_eq!(
-        ids(
-            &cat,
-            &SearchQuery {
-                dossier: Some("X-1".into()),
-                ..Default::default()
-            }
-        )
-        .await,
-        ["old-1", "old-2"]
-    );
+    assert_eq!(ids(&cat, &SearchQuery { dossier: Some("X-1".into()), ..Default::default() }).await, ["old-1", "old-2"]);
     let again = Catalog::open(Some(url), dir).await.unwrap();
     assert_eq!(again.backfill_search().await.unwrap(), 0);
     assert_eq!(set(ids(&again, &text("ho so")).await), found);
@@ -505,10 +281,7 @@ async fn catalog_from_before_search(url: &str, dir: &std::path::Path, migrations
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_catalog_from_before_search_is_migrated_and_backfilled() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!(
-        "sqlite://{}?mode=rwc",
-        dir.path().join("catalog.db").display()
-    );
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("catalog.db").display());
     catalog_from_before_search(&url, dir.path(), "src/runtime/catalog/migrations/sqlite").await;
 }
 
@@ -525,9 +298,6 @@ async fn postgres_catalog_from_before_search_is_migrated_and_backfilled() {
 async fn bundled_sqlite_has_fts5() {
     let dir = tempfile::tempdir().unwrap();
     let cat = Catalog::open(None, dir.path()).await.unwrap();
-    let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
-        .fetch_all(&cat.pool)
-        .await
-        .unwrap();
+    let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options").fetch_all(&cat.pool).await.unwrap();
     assert!(options.iter().any(|o| o == "ENABLE_FTS5"), "{options:?}");
 }

@@ -55,19 +55,13 @@ pub(crate) fn samples_to_image(
     let data = if data.len() >= need {
         &data[..need]
     } else if data.len() * 2 >= need {
-        warnings.push(format!(
-            "image data is short ({} of {need} bytes); the rest is filled",
-            data.len()
-        ));
+        warnings.push(format!("image data is short ({} of {need} bytes); the rest is filled", data.len()));
         let mut v = data.to_vec();
         v.resize(need, 0);
         padded = v;
         &padded[..]
     } else {
-        return Err(format!(
-            "image data is short ({} of {need} bytes)",
-            data.len()
-        ));
+        return Err(format!("image data is short ({} of {need} bytes)", data.len()));
     };
 
     // One lookup table per component from the raw sample value (8-bit after taking the
@@ -136,17 +130,11 @@ pub(crate) fn samples_to_image(
                     }
                 }
             }
-            Space::Indexed {
-                base,
-                hival,
-                lookup,
-            } => {
+            Space::Indexed { base, hival, lookup } => {
                 let nb = base.components();
                 for x in 0..w {
                     let idx = sample(row, x).min(*hival as usize);
-                    let entry = lookup
-                        .get(idx * nb..idx * nb + nb)
-                        .unwrap_or(&[0, 0, 0, 0][..nb]);
+                    let entry = lookup.get(idx * nb..idx * nb + nb).unwrap_or(&[0, 0, 0, 0][..nb]);
                     match **base {
                         Space::Gray => dst[x] = entry[0],
                         Space::Cmyk => {
@@ -198,13 +186,7 @@ pub(crate) struct Placement {
 /// page's rendering transform times the CTM at `Do`); the page is `page_w` x `page_h`
 /// points. Returns `None` if the image is not axis-aligned or does not cover the page
 /// within 1% (at least 1 pt) on each edge.
-pub(crate) fn placement(
-    m: [f64; 6],
-    img_w: u32,
-    img_h: u32,
-    page_w: f64,
-    page_h: f64,
-) -> Option<Placement> {
+pub(crate) fn placement(m: [f64; 6], img_w: u32, img_h: u32, page_w: f64, page_h: f64) -> Option<Placement> {
     let [a, b, c, d, e, f] = m;
     let scale = a.abs().max(b.abs()).max(c.abs()).max(d.abs());
     if !(scale.is_finite() && scale > 0.0 && img_w > 0 && img_h > 0) {
@@ -213,74 +195,32 @@ pub(crate) fn placement(
     let eps = scale * 1e-3;
     let xs = [e, e + a, e + c, e + a + c];
     let ys = [f, f + b, f + d, f + b + d];
-    let (x0, x1) = (
-        xs.iter().cloned().fold(f64::MAX, f64::min),
-        xs.iter().cloned().fold(f64::MIN, f64::max),
-    );
-    let (y0, y1) = (
-        ys.iter().cloned().fold(f64::MAX, f64::min),
-        ys.iter().cloned().fold(f64::MIN, f64::max),
-    );
+    let (x0, x1) = (xs.iter().cloned().fold(f64::MAX, f64::min), xs.iter().cloned().fold(f64::MIN, f64::max));
+    let (y0, y1) = (ys.iter().cloned().fold(f64::MAX, f64::min), ys.iter().cloned().fold(f64::MIN, f64::max));
     let tol_x = (page_w * 0.01).max(1.0);
     let tol_y = (page_h * 0.01).max(1.0);
-    if x0.abs() > tol_x
-        || (x1 - page_w).abs() > tol_x
-        || y0.abs() > tol_y
-        || (y1 - page_h).abs() > tol_y
-    {
+    if x0.abs() > tol_x || (x1 - page_w).abs() > tol_x || y0.abs() > tol_y || (y1 - page_h).abs() > tol_y {
         return None;
     }
     let (w, h) = (f64::from(img_w), f64::from(img_h));
     if b.abs() <= eps && c.abs() <= eps {
         // Image columns run along x, rows along y.
         let orient = match (a > 0.0, d < 0.0) {
-            (true, true) => Orient {
-                rotate_cw: 0,
-                flip_h: false,
-            },
-            (false, true) => Orient {
-                rotate_cw: 0,
-                flip_h: true,
-            },
-            (false, false) => Orient {
-                rotate_cw: 180,
-                flip_h: false,
-            },
-            (true, false) => Orient {
-                rotate_cw: 180,
-                flip_h: true,
-            },
+            (true, true) => Orient { rotate_cw: 0, flip_h: false },
+            (false, true) => Orient { rotate_cw: 0, flip_h: true },
+            (false, false) => Orient { rotate_cw: 180, flip_h: false },
+            (true, false) => Orient { rotate_cw: 180, flip_h: true },
         };
-        Some(Placement {
-            orient,
-            dpi_x: w * 72.0 / a.abs(),
-            dpi_y: h * 72.0 / d.abs(),
-        })
+        Some(Placement { orient, dpi_x: w * 72.0 / a.abs(), dpi_y: h * 72.0 / d.abs() })
     } else if a.abs() <= eps && d.abs() <= eps {
         // Image columns run along y, rows along x.
         let orient = match (b > 0.0, c > 0.0) {
-            (true, true) => Orient {
-                rotate_cw: 90,
-                flip_h: false,
-            },
-            (false, false) => Orient {
-                rotate_cw: 270,
-                flip_h: false,
-            },
-            (true, false) => Orient {
-                rotate_cw: 90,
-                flip_h: true,
-            },
-            (false, true) => Orient {
-                rotate_cw: 270,
-                flip_h: true,
-            },
+            (true, true) => Orient { rotate_cw: 90, flip_h: false },
+            (false, false) => Orient { rotate_cw: 270, flip_h: false },
+            (true, false) => Orient { rotate_cw: 90, flip_h: true },
+            (false, true) => Orient { rotate_cw: 270, flip_h: true },
         };
-        Some(Placement {
-            orient,
-            dpi_x: h * 72.0 / c.abs(),
-            dpi_y: w * 72.0 / b.abs(),
-        })
+        Some(Placement { orient, dpi_x: h * 72.0 / c.abs(), dpi_y: w * 72.0 / b.abs() })
     } else {
         None
     }
@@ -322,11 +262,7 @@ mod tests {
         assert_eq!(img.to_rgb8().get_pixel(0, 0).0, [10, 20, 30]);
         let (img, _) = samples_to_image(&[255, 0, 0, 0], 1, 1, 8, &Space::Cmyk, None).unwrap();
         assert_eq!(img.to_rgb8().get_pixel(0, 0).0, [0, 255, 255]);
-        let pal = Space::Indexed {
-            base: Box::new(Space::Rgb),
-            hival: 1,
-            lookup: vec![0, 0, 0, 200, 100, 50],
-        };
+        let pal = Space::Indexed { base: Box::new(Space::Rgb), hival: 1, lookup: vec![0, 0, 0, 200, 100, 50] };
         let (img, _) = samples_to_image(&[0b0001_0000], 2, 1, 2, &pal, None).unwrap();
         assert_eq!(img.to_rgb8().get_pixel(1, 0).0, [200, 100, 50]);
         let (img, _) = samples_to_image(&[0x80, 0xFF], 1, 1, 16, &Space::Gray, None).unwrap();
@@ -341,51 +277,20 @@ mod tests {
         assert!(samples_to_image(&[1], 1, 1, 3, &Space::Gray, None).is_err());
     }
 
-    const UPRIGHT: Orient = Orient {
-        rotate_cw: 0,
-        flip_h: false,
-    };
+    const UPRIGHT: Orient = Orient { rotate_cw: 0, flip_h: false };
 
     #[test]
     fn placement_of_a_plain_scan() {
         // PDF "cm" 595 0 0 842 0 0, page 595x842 flipped to y-down: [595 0 0 -842 0 842].
-        let p = placement(
-            [595.0, 0.0, 0.0, -842.0, 0.0, 842.0],
-            2480,
-            3508,
-            595.0,
-            842.0,
-        )
-        .unwrap();
+        let p = placement([595.0, 0.0, 0.0, -842.0, 0.0, 842.0], 2480, 3508, 595.0, 842.0).unwrap();
         assert_eq!(p.orient, UPRIGHT);
-        assert!(
-            (p.dpi_x - 300.1).abs() < 0.1 && (p.dpi_y - 299.97).abs() < 0.1,
-            "{p:?}"
-        );
+        assert!((p.dpi_x - 300.1).abs() < 0.1 && (p.dpi_y - 299.97).abs() < 0.1, "{p:?}");
     }
 
     #[test]
     fn placement_refuses_partial_or_skewed_images() {
-        assert!(
-            placement(
-                [300.0, 0.0, 0.0, -842.0, 0.0, 842.0],
-                100,
-                100,
-                595.0,
-                842.0
-            )
-            .is_none()
-        );
-        assert!(
-            placement(
-                [595.0, 10.0, 10.0, -842.0, 0.0, 842.0],
-                100,
-                100,
-                595.0,
-                842.0
-            )
-            .is_none()
-        );
+        assert!(placement([300.0, 0.0, 0.0, -842.0, 0.0, 842.0], 100, 100, 595.0, 842.0).is_none());
+        assert!(placement([595.0, 10.0, 10.0, -842.0, 0.0, 842.0], 100, 100, 595.0, 842.0).is_none());
         assert!(placement([0.0; 6], 100, 100, 595.0, 842.0).is_none());
     }
 
@@ -414,12 +319,7 @@ mod tests {
             // Centre of pixel (0,0): unit (0.5/3, 1 - 0.5/2).
             let (s, t) = (0.5 / 3.0, 0.75);
             let (x, y) = (a * s + c * t + e, b * s + d * t + f);
-            assert_eq!(
-                out.get_pixel(x as u32, y as u32)[0],
-                255,
-                "{m:?} -> {:?}",
-                p.orient
-            );
+            assert_eq!(out.get_pixel(x as u32, y as u32)[0], 255, "{m:?} -> {:?}", p.orient);
             assert!((p.dpi_x - 72.0).abs() < 1e-9 && (p.dpi_y - 72.0).abs() < 1e-9);
         }
     }

@@ -61,10 +61,7 @@ fn build_doc(pages: Vec<TestPage>) -> Document {
         kids.push(Object::Reference(doc.add_object(page)));
     }
     let count = kids.len() as i64;
-    doc.objects.insert(
-        pages_id,
-        Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }),
-    );
+    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
     doc.trailer.set("Root", catalog);
     let id = Object::String(vec![7u8; 16], StringFormat::Hexadecimal);
@@ -98,11 +95,7 @@ fn image_stream(w: u32, h: u32, extra: Dictionary, data: Vec<u8>) -> Stream {
 
 fn jpeg(img: &DynamicImage) -> Vec<u8> {
     let mut out = Vec::new();
-    img.write_to(
-        &mut std::io::Cursor::new(&mut out),
-        image::ImageFormat::Jpeg,
-    )
-    .unwrap();
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg).unwrap();
     out
 }
 
@@ -119,13 +112,7 @@ fn source_is_send_and_sync() {
 #[test]
 fn rgb_jpeg_scan_is_taken_as_is() {
     // 200x100 px at 100 dpi: 144x72 pt. Left half red, right half blue.
-    let img = RgbImage::from_fn(200, 100, |x, _| {
-        if x < 100 {
-            Rgb([220, 20, 20])
-        } else {
-            Rgb([20, 20, 220])
-        }
-    });
+    let img = RgbImage::from_fn(200, 100, |x, _| if x < 100 { Rgb([220, 20, 20]) } else { Rgb([20, 20, 220]) });
     let stream = image_stream(
         200,
         100,
@@ -156,9 +143,7 @@ fn gray_jpeg_scan_is_gray() {
         jpeg(&DynamicImage::ImageLuma8(img)),
     );
     // 300 px over 72 pt: 300 dpi.
-    let page = open(pdf(vec![TestPage::scan(72.0, 36.0, stream)]))
-        .decode_page(0)
-        .unwrap();
+    let page = open(pdf(vec![TestPage::scan(72.0, 36.0, stream)])).decode_page(0).unwrap();
     assert_eq!(page.color, ColorMode::Gray);
     assert!(matches!(page.image, DynamicImage::ImageLuma8(_)));
     assert!((page.dpi - 300.0).abs() < 0.01);
@@ -193,9 +178,7 @@ fn flate_gray_with_png_predictor_is_exact() {
         },
         zlib(&raw),
     );
-    let page = open(pdf(vec![TestPage::scan(7.2, 4.8, stream)]))
-        .decode_page(0)
-        .unwrap();
+    let page = open(pdf(vec![TestPage::scan(7.2, 4.8, stream)])).decode_page(0).unwrap();
     assert_eq!(page.color, ColorMode::Gray);
     assert!((page.dpi - 300.0).abs() < 0.01);
     let g = page.image.to_luma8();
@@ -224,11 +207,7 @@ fn assert_bilevel_rect(page: &PageImage, black: impl Fn(u32, u32) -> bool) {
     assert_eq!(g.dimensions(), (64, 32));
     for y in 0..32 {
         for x in 0..64 {
-            assert_eq!(
-                g.get_pixel(x, y)[0],
-                if black(x, y) { 0 } else { 255 },
-                "({x},{y})"
-            );
+            assert_eq!(g.get_pixel(x, y)[0], if black(x, y) { 0 } else { 255 }, "({x},{y})");
         }
     }
 }
@@ -236,12 +215,7 @@ fn assert_bilevel_rect(page: &PageImage, black: impl Fn(u32, u32) -> bool) {
 #[test]
 fn one_bit_flate_scan_is_bilevel_and_honours_decode() {
     let (packed, black) = bilevel_bits();
-    let plain = image_stream(
-        64,
-        32,
-        dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1, "Filter" => "FlateDecode" },
-        zlib(&packed),
-    );
+    let plain = image_stream(64, 32, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 1, "Filter" => "FlateDecode" }, zlib(&packed));
     // Same picture stored inverted with /Decode [1 0].
     let inverted: Vec<u8> = packed.iter().map(|b| !b).collect();
     let decoded = image_stream(
@@ -254,10 +228,7 @@ fn one_bit_flate_scan_is_bilevel_and_honours_decode() {
         zlib(&inverted),
     );
     // 64 px over 23.04 pt = 200 dpi.
-    let src = open(pdf(vec![
-        TestPage::scan(23.04, 11.52, plain),
-        TestPage::scan(23.04, 11.52, decoded),
-    ]));
+    let src = open(pdf(vec![TestPage::scan(23.04, 11.52, plain), TestPage::scan(23.04, 11.52, decoded)]));
     for i in 0..2 {
         let page = src.decode_page(i).unwrap();
         assert!((page.dpi - 200.0).abs() < 0.01);
@@ -271,13 +242,7 @@ fn ccitt_g4_scan_is_bilevel() {
     let (_, black) = bilevel_bits();
     let mut enc = fax::encoder::Encoder::new(fax::VecWriter::new());
     for y in 0..32 {
-        let row = (0..64).map(|x| {
-            if black(x, y) {
-                fax::Color::Black
-            } else {
-                fax::Color::White
-            }
-        });
+        let row = (0..64).map(|x| if black(x, y) { fax::Color::Black } else { fax::Color::White });
         enc.encode_line(row, 64).unwrap();
     }
     let data = enc.finish().unwrap().finish();
@@ -290,40 +255,23 @@ fn ccitt_g4_scan_is_bilevel() {
         },
         data,
     );
-    let page = open(pdf(vec![TestPage::scan(23.04, 11.52, stream)]))
-        .decode_page(0)
-        .unwrap();
+    let page = open(pdf(vec![TestPage::scan(23.04, 11.52, stream)])).decode_page(0).unwrap();
     assert!((page.dpi - 200.0).abs() < 0.01);
     assert_bilevel_rect(&page, &black);
 }
 
 #[test]
 fn born_digital_text_is_rasterized_at_300_dpi() {
-    let page = TestPage {
-        width_pt: 612.0,
-        height_pt: 792.0,
-        rotate: 0,
-        content: "BT /F1 48 Tf 72 700 Td (Hello) Tj ET".into(),
-        images: vec![],
-        helvetica: true,
-    };
+    let page =
+        TestPage { width_pt: 612.0, height_pt: 792.0, rotate: 0, content: "BT /F1 48 Tf 72 700 Td (Hello) Tj ET".into(), images: vec![], helvetica: true };
     let page = open(pdf(vec![page])).decode_page(0).unwrap();
     assert_eq!((page.image.width(), page.image.height()), (2550, 3300));
     assert_eq!(page.dpi, 300.0);
-    assert_eq!(
-        page.color,
-        ColorMode::Gray,
-        "black text renders without colour"
-    );
+    assert_eq!(page.color, ColorMode::Gray, "black text renders without colour");
     let g = page.image.to_luma8();
     // "Hello" at 48 pt from x = 72 pt, baseline 700 pt: ink within x 72..220 pt,
     // y (from top) 92-36..92 pt -> px x 300..917, y 233..383.
-    let dark = |x0: u32, x1: u32, y0: u32, y1: u32| {
-        (y0..y1)
-            .flat_map(|y| (x0..x1).map(move |x| (x, y)))
-            .filter(|&(x, y)| g.get_pixel(x, y)[0] < 100)
-            .count()
-    };
+    let dark = |x0: u32, x1: u32, y0: u32, y1: u32| (y0..y1).flat_map(|y| (x0..x1).map(move |x| (x, y))).filter(|&(x, y)| g.get_pixel(x, y)[0] < 100).count();
     let ink = dark(300, 917, 233, 390);
     assert!(ink > 5000, "dark pixels where the text is: {ink}");
     assert_eq!(dark(0, 2550, 600, 3300), 0, "the rest of the page is blank");
@@ -332,12 +280,7 @@ fn born_digital_text_is_rasterized_at_300_dpi() {
 #[test]
 fn image_not_covering_the_page_is_rasterized() {
     let img = GrayImage::from_pixel(100, 100, Luma([0]));
-    let stream = image_stream(
-        100,
-        100,
-        dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
-        zlib(img.as_raw()),
-    );
+    let stream = image_stream(100, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(img.as_raw()));
     let mut page = TestPage::scan(144.0, 144.0, stream);
     page.content = "q 72 0 0 72 0 0 cm /Im0 Do Q".into(); // bottom-left quarter only
     let page = open(pdf(vec![page])).decode_page(0).unwrap();
@@ -352,15 +295,8 @@ fn image_not_covering_the_page_is_rasterized() {
 fn page_rotation_is_applied_to_the_scan() {
     // 200x100 gray image with a black block at its top-left, on a 144x72 pt page that is
     // shown rotated 90 degrees clockwise: the block must end up top-right of a 100x200 image.
-    let img = GrayImage::from_fn(200, 100, |x, y| {
-        Luma([if x < 20 && y < 10 { 0 } else { 255 }])
-    });
-    let stream = image_stream(
-        200,
-        100,
-        dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
-        zlib(img.as_raw()),
-    );
+    let img = GrayImage::from_fn(200, 100, |x, y| Luma([if x < 20 && y < 10 { 0 } else { 255 }]));
+    let stream = image_stream(200, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(img.as_raw()));
     let mut page = TestPage::scan(144.0, 72.0, stream);
     page.rotate = 90;
     let page = open(pdf(vec![page])).decode_page(0).unwrap();
@@ -384,16 +320,8 @@ fn indexed_and_cmyk_scans_become_rgb() {
         },
         zlib(&[0, 1]),
     );
-    let cmyk = image_stream(
-        1,
-        1,
-        dictionary! { "ColorSpace" => "DeviceCMYK", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
-        zlib(&[0, 255, 255, 0]),
-    );
-    let src = open(pdf(vec![
-        TestPage::scan(1.44, 0.72, indexed),
-        TestPage::scan(0.72, 0.72, cmyk),
-    ]));
+    let cmyk = image_stream(1, 1, dictionary! { "ColorSpace" => "DeviceCMYK", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&[0, 255, 255, 0]));
+    let src = open(pdf(vec![TestPage::scan(1.44, 0.72, indexed), TestPage::scan(0.72, 0.72, cmyk)]));
     let p = src.decode_page(0).unwrap();
     assert_eq!(p.color, ColorMode::Rgb);
     assert_eq!(p.image.to_rgb8().get_pixel(1, 0).0, [200, 0, 0]);
@@ -409,21 +337,10 @@ fn own_searchable_pdf_round_trips() {
         g.put_pixel(x, 20, Luma([0]));
     }
     let pdf_page = crate::model::PdfPage {
-        image: crate::stages::pdf::encode_page_image(
-            &DynamicImage::ImageLuma8(g.clone()),
-            ColorMode::Bilevel,
-        ),
+        image: crate::stages::pdf::encode_page_image(&DynamicImage::ImageLuma8(g.clone()), ColorMode::Bilevel),
         dpi: 30.0,
         ocr: crate::model::OcrPage {
-            words: vec![crate::model::OcrWord {
-                text: "Số".into(),
-                left: 10,
-                top: 10,
-                width: 90,
-                height: 12,
-                confidence: 90.0,
-                line: (0, 0, 0),
-            }],
+            words: vec![crate::model::OcrWord { text: "Số".into(), left: 10, top: 10, width: 90, height: 12, confidence: 90.0, line: (0, 0, 0) }],
             ..Default::default()
         },
     };
@@ -438,12 +355,7 @@ fn own_searchable_pdf_round_trips() {
 fn password_protected_pdf_is_a_clear_error() {
     let img = GrayImage::from_pixel(10, 10, Luma([128]));
     let make = |user: &str| {
-        let stream = image_stream(
-            10,
-            10,
-            dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
-            zlib(img.as_raw()),
-        );
+        let stream = image_stream(10, 10, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(img.as_raw()));
         let mut doc = build_doc(vec![TestPage::scan(7.2, 7.2, stream)]);
         let state = lopdf::EncryptionState::try_from(lopdf::EncryptionVersion::V2 {
             document: &doc,
@@ -466,45 +378,19 @@ fn password_protected_pdf_is_a_clear_error() {
 
 #[test]
 fn corrupt_input_and_bad_pages_are_typed_errors() {
-    assert_eq!(
-        PdfSource::open(b"hello, not a pdf".to_vec())
-            .unwrap_err()
-            .code(),
-        "pdf-corrupt"
-    );
-    assert_eq!(
-        pdf_page_count(b"%PDF-1.4\n garbage \n%%EOF")
-            .unwrap_err()
-            .code(),
-        "pdf-corrupt"
-    );
+    assert_eq!(PdfSource::open(b"hello, not a pdf".to_vec()).unwrap_err().code(), "pdf-corrupt");
+    assert_eq!(pdf_page_count(b"%PDF-1.4\n garbage \n%%EOF").unwrap_err().code(), "pdf-corrupt");
 
-    let good = image_stream(
-        10,
-        10,
-        dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
-        zlib(&[200; 100]),
-    );
-    let short = image_stream(
-        100,
-        100,
-        dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" },
-        zlib(&[0; 10]),
-    );
-    let bytes = pdf(vec![
-        TestPage::scan(7.2, 7.2, good),
-        TestPage::scan(72.0, 72.0, short),
-    ]);
+    let good = image_stream(10, 10, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&[200; 100]));
+    let short = image_stream(100, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&[0; 10]));
+    let bytes = pdf(vec![TestPage::scan(7.2, 7.2, good), TestPage::scan(72.0, 72.0, short)]);
     assert_eq!(pdf_page_count(&bytes).unwrap(), 2);
     let src = open(bytes);
     assert!(src.decode_page(0).is_ok());
     let err = decode_pdf_page(&src, 1).unwrap_err();
     assert_eq!(err.code(), "pdf-page-undecodable");
     assert!(err.to_string().contains("page 1"), "{err}");
-    assert_eq!(
-        src.decode_page(2).unwrap_err().code(),
-        "pdf-page-out-of-range"
-    );
+    assert_eq!(src.decode_page(2).unwrap_err().code(), "pdf-page-out-of-range");
     let all: Vec<_> = src.pages().collect();
     assert!(all[0].is_ok() && all[1].is_err());
 }
@@ -514,26 +400,14 @@ fn corrupt_input_and_bad_pages_are_typed_errors() {
 fn timing_a4_300_dpi() {
     use std::time::Instant;
     let (w, h) = (2480, 3508);
-    let gray = GrayImage::from_fn(w, h, |x, y| {
-        Luma([if (x / 40 + y / 60) % 7 == 0 { 20 } else { 240 }])
-    });
+    let gray = GrayImage::from_fn(w, h, |x, y| Luma([if (x / 40 + y / 60) % 7 == 0 { 20 } else { 240 }]));
     let rgb = DynamicImage::ImageRgb8(DynamicImage::ImageLuma8(gray.clone()).to_rgb8());
     let gray = DynamicImage::ImageLuma8(gray);
-    for (name, img, mode) in [
-        ("bilevel", &gray, ColorMode::Bilevel),
-        ("gray", &gray, ColorMode::Gray),
-        ("rgb", &rgb, ColorMode::Rgb),
-    ] {
+    for (name, img, mode) in [("bilevel", &gray, ColorMode::Bilevel), ("gray", &gray, ColorMode::Gray), ("rgb", &rgb, ColorMode::Rgb)] {
         let t = Instant::now();
         let enc = crate::stages::pdf::encode_page_image(img, mode);
         let t_enc = t.elapsed();
-        let pages: Vec<_> = (0..10)
-            .map(|_| crate::model::PdfPage {
-                image: enc.clone(),
-                dpi: 300.0,
-                ocr: Default::default(),
-            })
-            .collect();
+        let pages: Vec<_> = (0..10).map(|_| crate::model::PdfPage { image: enc.clone(), dpi: 300.0, ocr: Default::default() }).collect();
         let t = Instant::now();
         let bytes = crate::stages::pdf::write_searchable_pdf(&pages, &Default::default()).unwrap();
         let t_write = t.elapsed();
@@ -543,10 +417,7 @@ fn timing_a4_300_dpi() {
             assert_eq!(p.unwrap().color, mode);
         }
         let t_dec = t.elapsed() / 10;
-        println!(
-            "{name}: encode {t_enc:?}/page, write 10 pages {t_write:?} ({} KB), decode {t_dec:?}/page",
-            bytes.len() / 1024
-        );
+        println!("{name}: encode {t_enc:?}/page, write 10 pages {t_write:?} ({} KB), decode {t_dec:?}/page", bytes.len() / 1024);
     }
     let text = TestPage {
         width_pt: 595.0,
