@@ -226,7 +226,8 @@ mod tests {
         PageSignal { index: i, kind: PageKind::Separator, action: Some(action), keep: None }
     }
     /// Compact view: per dossier, (code, [(type, pages)]).
-    fn view(plan: &SplitPlan) -> Vec<(Option<&str>, Vec<(Option<&str>, Vec<usize>)>)> {
+    type View<'a> = Vec<(Option<&'a str>, Vec<(Option<&'a str>, Vec<usize>)>)>;
+    fn view(plan: &SplitPlan) -> View<'_> {
         plan.dossiers.iter().map(|d| (d.code.as_deref(), d.documents.iter().map(|doc| (doc.doc_type.as_deref(), doc.pages.clone())).collect())).collect()
     }
 

@@ -10,7 +10,7 @@ fn bench_reports_throughput_stages_memory_and_the_tesseract_floor() {
     assert_eq!(r["pages"], 6);
     assert_eq!(r["workers"], 1);
     let content = r["content_pages"].as_u64().unwrap();
-    assert!(content >= 1 && content < 6, "a generated batch has separators and content: {r}");
+    assert!((1..6).contains(&content), "a generated batch has separators and content: {r}");
     for field in ["wall_s", "pages_per_min", "content_pages_per_min", "peak_rss_mb", "floor_s", "efficiency", "engines_busy"] {
         assert!(r[field].as_f64().unwrap() > 0.0, "{field}: {r}");
     }

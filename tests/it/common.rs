@@ -7,7 +7,12 @@ use std::process::{Command, Output};
 
 pub fn sohoa() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sohoa"));
-    cmd.env("OMP_THREAD_LIMIT", "1").env_remove("SOHOA_DATA").env_remove("SOHOA_STORE").env_remove("SOHOA_CATALOG");
+    cmd.env("OMP_THREAD_LIMIT", "1");
+    for var in
+        ["SOHOA_DATA", "SOHOA_STORE", "SOHOA_CATALOG", "SOHOA_CONFIG", "SOHOA_LANG", "SOHOA_TESSDATA", "SOHOA_MODELS", "SOHOA_WORKERS", "SOHOA_CHUNK_PAGES"]
+    {
+        cmd.env_remove(var);
+    }
     cmd
 }
 
@@ -41,10 +46,13 @@ pub fn pdftotext_mode(pdf: &Path, mode: &[&str]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
+/// Per dossier: its code and, per document, its type and source pages.
+type Dossiers = Vec<(Option<String>, Vec<(Option<String>, Vec<u64>)>)>;
+
 /// Compares a `process --json` batch with the ground truth: every document found with
 /// the right dossier, type and pages, no false documents, page kinds right.
 pub fn assert_matches_truth(batch: &Value, truth: &BatchTruth) {
-    let got: Vec<(Option<String>, Vec<(Option<String>, Vec<u64>)>)> = batch["dossiers"]
+    let got: Dossiers = batch["dossiers"]
         .as_array()
         .unwrap()
         .iter()
@@ -61,7 +69,7 @@ pub fn assert_matches_truth(batch: &Value, truth: &BatchTruth) {
             (d["code"].as_str().map(String::from), docs)
         })
         .collect();
-    let want: Vec<(Option<String>, Vec<(Option<String>, Vec<u64>)>)> = truth
+    let want: Dossiers = truth
         .dossiers
         .iter()
         .map(|d| {

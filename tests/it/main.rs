@@ -5,6 +5,7 @@
 mod bad_input;
 mod bench_cmd;
 mod common;
+mod errors_cmd;
 mod intake_formats;
 mod pipeline_e2e;
 mod s3;

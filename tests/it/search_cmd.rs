@@ -15,7 +15,11 @@ fn search(args: &[&str], data: &Path) -> (i32, Vec<Value>) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     let code = out.status.code().unwrap_or(-1);
     if code != 0 {
-        assert!(out.stdout.is_empty(), "no JSON on failure; stderr={stderr}");
+        // A failure is one error object: {"error":{"code","message"}}, the code stable.
+        let err: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("one JSON error object on failure ({e}); stderr={stderr}"));
+        let keys: Vec<&String> = err.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["error"]);
+        assert!(err["error"]["code"].as_str().is_some_and(|c| !c.is_empty()) && err["error"]["message"].is_string(), "{err}");
         return (code, vec![]);
     }
     let json: Value = serde_json::from_slice(&out.stdout)

@@ -33,7 +33,7 @@ fn document(batch: usize, n: usize, pages: Vec<usize>) -> DocumentReport {
     let h = hex64(batch * 1000 + n, 1);
     DocumentReport {
         id: format!("doc-{batch}-{n}"),
-        doc_type: if n % 2 == 0 { Some("QĐ".into()) } else { None },
+        doc_type: if n.is_multiple_of(2) { Some("QĐ".into()) } else { None },
         page_count: pages.len(),
         source_pages: pages,
         sha256: hex64(batch * 1000 + n, 2),
@@ -74,7 +74,7 @@ fn full_report(batch: usize) -> BatchReport {
                     skew_deg: -1.25 + 0.1 * page as f32,
                     rotation: [0, 90, 180, 270][page % 4],
                     ocr_confidence: if p == 1 && k == 0 { None } else { Some(87.5 + page as f32 / 3.0) },
-                    warnings: if page % 5 == 0 { vec![format!("ocr-timeout on page {page}")] } else { vec![] },
+                    warnings: if page.is_multiple_of(5) { vec![format!("ocr-timeout on page {page}")] } else { vec![] },
                 });
                 page += 1;
             }

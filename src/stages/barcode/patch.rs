@@ -186,10 +186,12 @@ fn match_runs(runs: &[(bool, u32)], dpi: f32) -> Vec<(PatchKind, f32)> {
         }
         let total: f32 = w.iter().sum();
         let total_ok = (0.8 * 0.8 * dpi..=1.2 * 0.8 * dpi).contains(&total);
-        if spaces_ok && bars_ok && total_ok {
-            if let Some(kind) = PatchKind::from_bars(bars) {
-                out.push((kind, here as f32 + total / 2.0));
-            }
+        if spaces_ok
+            && bars_ok
+            && total_ok
+            && let Some(kind) = PatchKind::from_bars(bars)
+        {
+            out.push((kind, here as f32 + total / 2.0));
         }
     }
     out

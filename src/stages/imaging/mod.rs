@@ -172,7 +172,7 @@ fn paper_colour(img: &RgbImage, bg: u8, factor: u32) -> [u8; 3] {
             }
         }
     }
-    if n == 0 { [bg; 3] } else { [(sum[0] / n) as u8, (sum[1] / n) as u8, (sum[2] / n) as u8] }
+    sum.map(|s| s.checked_div(n).map_or(bg, |v| v as u8))
 }
 
 /// BT.601 luma (same weights as the analysis reduction), rows in parallel.

@@ -19,7 +19,7 @@ fn base(dpi: u32, variant: u64) -> GrayImage {
     if let Some(img) = cache.lock().unwrap().get(&(dpi, variant)) {
         return img.clone();
     }
-    let pt = if variant % 2 == 0 { 13.0 } else { 12.0 };
+    let pt = if variant.is_multiple_of(2) { 13.0 } else { 12.0 };
     let img = synth::render_admin_page(dpi as f32, synth::pt_to_px(pt, dpi as f32), variant);
     cache.lock().unwrap().insert((dpi, variant), img.clone());
     img

@@ -98,6 +98,8 @@ struct Geometry<'a> {
 
 impl Geometry<'_> {
     /// Fills output pixels `x0..x0 + line.len() / N` of output row `oy`.
+    // The channel index also offsets the source reads, so the loops index by it.
+    #[allow(clippy::needless_range_loop)]
     fn row<const N: usize>(&self, oy: usize, x0: usize, line: &mut [u8], fill: &[u8; N]) {
         let (c, s) = (self.c, self.s);
         let ry = oy as f64 + 0.5 - self.oh as f64 / 2.0;
@@ -188,6 +190,7 @@ impl Geometry<'_> {
     }
 
     /// A pixel near or outside the source edge: missing neighbours take `fill`.
+    #[allow(clippy::needless_range_loop)]
     fn edge_pixel<const N: usize>(&self, fx: i64, fy: i64, px: &mut [u8], fill: &[u8; N]) {
         let ix = fx >> 32;
         let iy = fy >> 32;

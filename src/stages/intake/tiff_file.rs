@@ -450,7 +450,7 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().collect();
         assert_eq!(pages.len(), 2);
-        let err = pages[0].as_ref().err().expect("the scribbled page fails");
+        let err = pages[0].as_ref().expect_err("the scribbled page fails");
         assert_eq!(err.index, 0);
         assert!(err.message.contains("page data unreadable"), "{}", err.message);
         assert!(pages[1].as_ref().unwrap().image.to_rgb8().into_raw() == rgb);
@@ -507,7 +507,7 @@ mod tests {
         assert!(deflate_strips(&mut dec, &raw, SIDE, SIDE, ColorType::Gray(8)).is_none());
         let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().collect();
         assert_eq!(pages.len(), 1);
-        let err = pages[0].as_ref().err().expect("the page is refused");
+        let err = pages[0].as_ref().expect_err("the page is refused");
         assert!(err.message.contains("page data unreadable"), "{}", err.message);
     }
 }
