@@ -1,0 +1,216 @@
+//! The records of a finished batch: its report written as rows (inside the transaction
+//! that completes its last job), and read back: the report rebuilt in stored order,
+//! documents by id or content hash.
+
+use super::{
+    Catalog, CatalogError, WriteTx, dossier_row_id, finite_or_zero, from_i64, page_kind_str, parse_json_list, parse_page_kind, search, to_i64, to_json,
+};
+use crate::model::{BatchReport, BatchState, DocumentReport, DossierReport, PageReport};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+impl Catalog {
+    /// The report of a finished batch, rebuilt from its rows in stored order; `None` if the
+    /// batch does not exist or is not done.
+    pub async fn batch_report(&self, batch_id: &str) -> Result<Option<BatchReport>, CatalogError> {
+        let mut conn = self.begin_read().await?;
+        let Some(batch) = sqlx::query("SELECT source, state, warnings_json FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&mut *conn).await? else {
+            return Ok(None);
+        };
+        let state: String = batch.try_get(1)?;
+        if BatchState::parse(&state) != Some(BatchState::Done) {
+            return Ok(None);
+        }
+        let source: String = batch.try_get(0)?;
+        let warnings = parse_json_list(&batch.try_get::<String, _>(2)?, "batches.warnings_json")?;
+
+        let pages = sqlx::query(
+            "SELECT idx, kind, barcode, skew_deg, rotation, ocr_confidence, warnings_json
+             FROM pages WHERE batch_id = $1 ORDER BY idx",
+        )
+        .bind(batch_id)
+        .fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(page_from_row)
+        .collect::<Result<Vec<_>, _>>()?;
+
+        let dossier_rows = sqlx::query("SELECT id, code FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
+        let doc_rows = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
+            .bind(batch_id)
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut docs_by_dossier: std::collections::HashMap<String, Vec<DocumentReport>> = std::collections::HashMap::new();
+        for row in &doc_rows {
+            let dossier_id: String = row.try_get(9)?;
+            docs_by_dossier.entry(dossier_id).or_default().push(document_from_row(row)?);
+        }
+        let mut dossiers = Vec::with_capacity(dossier_rows.len());
+        for row in &dossier_rows {
+            let id: String = row.try_get(0)?;
+            dossiers.push(DossierReport { code: row.try_get(1)?, documents: docs_by_dossier.remove(&id).unwrap_or_default() });
+        }
+        if !docs_by_dossier.is_empty() {
+            return Err(CatalogError::Corrupt(format!("batch {batch_id} has documents in unknown dossiers")));
+        }
+        Ok(Some(BatchReport { batch_id: batch_id.to_string(), source, pages, dossiers, warnings }))
+    }
+
+    /// Writes the rows of a finished batch inside `tx` (which already holds the write lock),
+    /// replacing any left by an earlier attempt, and marks the batch done.
+    pub(crate) async fn write_report(&self, tx: &mut WriteTx, report: &BatchReport, now: i64) -> Result<(), CatalogError> {
+        let b = report.batch_id.as_str();
+        for table in ["documents", "dossiers", "pages"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = $1")).bind(b).execute(&mut **tx).await?;
+        }
+        for p in &report.pages {
+            // sqlx 0.8 Any maps a NULL f64 to a PostgreSQL float4 parameter (and a NULL f32
+            // to float8), which poisons the cached statement for later non-NULL f64 values.
+            // So a missing confidence is a literal NULL in its own statement.
+            let confidence = p.ocr_confidence.filter(|c| c.is_finite()).map(f64::from);
+            let sql = format!(
+                "INSERT INTO pages (batch_id, idx, kind, barcode, skew_deg, rotation, warnings_json, ocr_confidence)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, {})",
+                if confidence.is_some() { "$8" } else { "NULL" }
+            );
+            let mut q = sqlx::query(&sql)
+                .bind(b)
+                .bind(to_i64(p.index as u64, "page index")?)
+                .bind(page_kind_str(p.kind))
+                .bind(p.barcode.as_deref())
+                .bind(finite_or_zero(p.skew_deg))
+                .bind(i64::from(p.rotation))
+                .bind(to_json(&p.warnings)?);
+            if let Some(c) = confidence {
+                q = q.bind(c);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for (seq, d) in report.dossiers.iter().enumerate() {
+            let dossier_id = dossier_row_id(b, seq);
+            let valid = d.code.as_deref().is_some_and(crate::stages::split::is_valid_dossier_code);
+            sqlx::query("INSERT INTO dossiers (id, batch_id, seq, code, code_valid) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&dossier_id)
+                .bind(b)
+                .bind(seq as i64)
+                .bind(d.code.as_deref())
+                .bind(i64::from(valid))
+                .execute(&mut **tx)
+                .await?;
+            for (doc_seq, doc) in d.documents.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO documents (id, batch_id, dossier_id, seq, doc_type, source_pages_json, page_count,
+                                            blake3, sha256, bytes, object_key, ocr_text, created_at,
+                                            search_folded, search_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                )
+                .bind(&doc.id)
+                .bind(b)
+                .bind(&dossier_id)
+                .bind(doc_seq as i64)
+                .bind(doc.doc_type.as_deref())
+                .bind(to_json(&doc.source_pages)?)
+                .bind(to_i64(doc.page_count as u64, "page_count")?)
+                .bind(&doc.blake3)
+                .bind(&doc.sha256)
+                .bind(to_i64(doc.bytes, "bytes")?)
+                .bind(&doc.object_key)
+                .bind(&doc.ocr_text)
+                .bind(now)
+                .bind(search::index_text(&doc.ocr_text))
+                .bind(search::FOLD_VERSION)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        let updated = sqlx::query("UPDATE batches SET state = 'done', source = $1, finished_at = $2, warnings_json = $3 WHERE id = $4")
+            .bind(&report.source)
+            .bind(now)
+            .bind(to_json(&report.warnings)?)
+            .bind(b)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        if updated != 1 {
+            return Err(CatalogError::Invalid(format!("no batch {b}")));
+        }
+        Ok(())
+    }
+
+    /// A document by id, by BLAKE3, or by a unique BLAKE3 prefix of at least 8 hex digits.
+    /// When several documents share the same content, the oldest is returned.
+    pub async fn find_document(&self, id_or_blake3: &str) -> Result<Option<DocumentReport>, CatalogError> {
+        let key = id_or_blake3.trim();
+        let by_id = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1")).bind(key).fetch_optional(&self.pool).await?;
+        if let Some(row) = by_id {
+            return Ok(Some(document_from_row(&row)?));
+        }
+        let hex = key.to_ascii_lowercase();
+        if hex.len() < 8 || hex.len() > 64 || !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let blake3 = if hex.len() == 64 {
+            hex
+        } else {
+            let matches =
+                sqlx::query("SELECT DISTINCT blake3 FROM documents WHERE blake3 LIKE $1 LIMIT 2").bind(format!("{hex}%")).fetch_all(&self.pool).await?;
+            match matches.as_slice() {
+                [] => return Ok(None),
+                [one] => one.try_get::<String, _>(0)?,
+                _ => return Err(CatalogError::Ambiguous { prefix: hex }),
+            }
+        };
+        let row = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"))
+            .bind(&blake3)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(document_from_row).transpose()
+    }
+
+    /// Every stored document, oldest first, in batch order.
+    pub async fn list_documents(&self) -> Result<Vec<DocumentReport>, CatalogError> {
+        sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+             ORDER BY d.created_at, d.batch_id, s.seq, d.seq"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(document_from_row)
+        .collect()
+    }
+}
+
+/// Columns read by [`document_from_row`], in order, from `documents d`.
+const DOCUMENT_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.ocr_text";
+
+fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
+    let source_pages: Vec<usize> =
+        serde_json::from_str(&row.try_get::<String, _>(2)?).map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
+    Ok(DocumentReport {
+        id: row.try_get(0)?,
+        doc_type: row.try_get(1)?,
+        source_pages,
+        page_count: from_i64(row.try_get(3)?, "documents.page_count")?,
+        blake3: row.try_get(4)?,
+        sha256: row.try_get(5)?,
+        bytes: from_i64(row.try_get(6)?, "documents.bytes")?,
+        object_key: row.try_get(7)?,
+        ocr_text: row.try_get(8)?,
+    })
+}
+
+fn page_from_row(row: &AnyRow) -> Result<PageReport, CatalogError> {
+    let kind: String = row.try_get(1)?;
+    let skew: f64 = row.try_get(3)?;
+    let confidence: Option<f64> = row.try_get(5)?;
+    Ok(PageReport {
+        index: from_i64(row.try_get(0)?, "pages.idx")?,
+        kind: parse_page_kind(&kind).ok_or_else(|| CatalogError::Corrupt(format!("unknown page kind {kind:?}")))?,
+        barcode: row.try_get(2)?,
+        skew_deg: skew as f32,
+        rotation: from_i64(row.try_get(4)?, "pages.rotation")?,
+        ocr_confidence: confidence.map(|c| c as f32),
+        warnings: parse_json_list(&row.try_get::<String, _>(6)?, "pages.warnings_json")?,
+    })
+}
