@@ -7,20 +7,19 @@
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};
 use image::GrayImage;
-use rand::SeedableRng;
-use rand::rngs::StdRng;
 use sohoa::stages::barcode::{self, patch::PatchKind, sheets};
-use sohoa::tools::samples::{self, GenOptions, layout};
+use sohoa::stages::render;
+use sohoa::tools::synth::{self, GenOptions};
 
 fn scanned(img: &GrayImage, deg: f32, seed: u64) -> GrayImage {
-    let mut img = layout::rotate(img, deg);
-    layout::add_noise(&mut img, 5.0, &mut StdRng::seed_from_u64(seed));
+    let mut img = synth::rotate_gray(img, deg, 255);
+    synth::add_noise(&mut img, seed, 5.0);
     img
 }
 
 /// The generated content page with the most ink (a dense page of body text).
 fn dense_content_page(dpi: f32) -> GrayImage {
-    let batch = samples::generate_batch(&GenOptions {
+    let batch = synth::generate_batch(&GenOptions {
         seed: 11,
         dpi,
         dossiers: 1,
@@ -51,9 +50,9 @@ fn bench_at(c: &mut Criterion, dpi: f32) {
     let separator = scanned(&sheets::render_sheet(&sheets::Sheet::Type("CCCD".into()), dpi).unwrap(), -2.0, 2);
     let patch = scanned(&sheets::render_sheet(&sheets::Sheet::Patch(PatchKind::T), dpi).unwrap(), 1.0, 3);
     let content = dense_content_page(dpi);
-    let (w, h) = layout::page_size_px(dpi);
+    let (w, h) = render::page_size_px(dpi);
     let mut blank = GrayImage::from_pixel(w, h, image::Luma([245]));
-    layout::add_noise(&mut blank, 5.0, &mut StdRng::seed_from_u64(4));
+    synth::add_noise(&mut blank, 4, 5.0);
 
     // What is measured is a successful read (or none, on pages without a separator).
     for (img, want) in

@@ -8,7 +8,7 @@ use image::DynamicImage;
 use sha2::Digest;
 use sohoa::model::{ColorMode, DocumentMeta, OcrPage, OcrWord, PdfPage};
 use sohoa::stages::intake::Input;
-use sohoa::tools::samples::{GenOptions, generate_batch, write_multipage_tiff};
+use sohoa::tools::synth::{GenOptions, generate_batch, write_multipage_tiff};
 
 /// A page's worth of word boxes: 40 lines of 12 words, as Tesseract gives for a full page.
 fn words() -> OcrPage {

@@ -33,8 +33,8 @@ pub fn separators(dossiers: &[String], types: &[String], patches: &[String], out
 }
 
 /// `sohoa generate`: a sample batch with ground truth.
-pub fn generate(out: &Path, opts: &crate::tools::samples::GenOptions) -> Result<u8, Error> {
-    crate::tools::samples::write_sample_set(out, opts).map_err(|e| Error::Output { path: out.display().to_string(), source: e })?;
+pub fn generate(out: &Path, opts: &crate::tools::synth::GenOptions) -> Result<u8, Error> {
+    crate::tools::synth::write_sample_set(out, opts).map_err(|e| Error::Output { path: out.display().to_string(), source: e })?;
     eprintln!("Wrote {} and {}.", out.join("batch.tif").display(), out.join("batch.truth.json").display());
     Ok(exit::OK)
 }

@@ -93,7 +93,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             .map_err(|e| Error::Output { path: out.display().to_string(), source: e }),
         Command::Separators { dossiers, types, patches, output } => files::separators(&dossiers, &types, &patches, &output),
         Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
-            let opts = crate::tools::samples::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
+            let opts = crate::tools::synth::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
             files::generate(&out, &opts)
         }
         Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {

@@ -3,8 +3,10 @@
 //! Every stage takes and returns these values, so a reader of any stage knows from its
 //! signature what comes in and what goes out. Nothing here does I/O.
 
+mod doc_types;
 mod state;
 
+pub use doc_types::{DOC_KINDS, DocKind, Genre, doc_kind};
 pub use state::BatchState;
 
 use image::{DynamicImage, GrayImage};

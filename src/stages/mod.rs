@@ -11,4 +11,5 @@ pub mod imaging;
 pub mod intake;
 pub mod ocr;
 pub mod pdf;
+pub mod render;
 pub mod split;

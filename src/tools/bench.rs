@@ -14,7 +14,7 @@ use crate::runtime::pipeline::PipelineOptions;
 use crate::stages::intake::Input;
 use crate::stages::ocr::{OcrConfig, OcrEngine, tesseract::TesseractEngine};
 use crate::timing::{CpuClock, StageTimes};
-use crate::tools::samples::{GenOptions, generate_batch, write_multipage_tiff_from};
+use crate::tools::synth::{GenOptions, generate_batch, write_multipage_tiff_from};
 
 use crate::runtime::worker::{self, Services};
 use serde::Serialize;

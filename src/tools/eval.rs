@@ -2,7 +2,7 @@
 //!
 //! Owns the evaluation set and its scoring, shared by the CLI command and the accuracy
 //! tests. The set is deterministic in `(pages, seed, defects)`:
-//! - `pages` content pages (Decree-30 documents from `crate::tools::samples`), alternately at 200
+//! - `pages` content pages (Decree-30 documents from `crate::tools::synth`), alternately at 200
 //!   and 300 dpi, skewed uniformly in [-15, +15] degrees (the first two at ±14.9), turned
 //!   by a random quarter turn, with scanner defects drawn per page (see [`Defects`]):
 //!   blur, black rotation wedges, paper tint, dark scanner bands, gaussian noise, dust
@@ -29,8 +29,7 @@ use serde::Serialize;
 
 use crate::model::{ColorMode, PageImage};
 use crate::stages::imaging::{clean_page, prepare_for_ocr};
-use crate::tools::samples::{self, GenOptions};
-use crate::tools::synth::{self, Edge, Line, PageSpec};
+use crate::tools::synth::{self, Edge, GenOptions, Line, PageSpec};
 
 /// How hard the scanner defects of the content pages are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -161,7 +160,7 @@ fn content_pages(seed: u64, dpi: f32, n: usize) -> Vec<(GrayImage, String)> {
     while got.len() < n {
         let opts =
             GenOptions { seed: s, dpi, dossiers: n.div_ceil(4).clamp(1, 8), max_skew_deg: 0.0, noise_sigma: 0.0, blank_backs: false, ..Default::default() };
-        let batch = samples::generate_batch(&opts);
+        let batch = synth::generate_batch(&opts);
         for (p, t) in batch.pages.into_iter().zip(batch.truth.pages) {
             if got.len() < n && t.kind == "content" {
                 got.push((p.image, t.text.unwrap_or_default()));
@@ -630,7 +629,7 @@ impl OcrWorker {
             ocr_s += rec;
             reads += 1;
             let ocr = ocr.map_err(|e| format!("{}: {e}", p.name))?;
-            Ok(samples::cer(text, &ocr.text))
+            Ok(synth::cer(text, &ocr.text))
         };
         let cer = read(&p.image)?;
         let cer_straight = p.straight.as_ref().map(&mut read).transpose()?;

@@ -6,5 +6,4 @@
 
 pub mod bench;
 pub mod eval;
-pub mod samples;
 pub mod synth;

@@ -25,8 +25,8 @@ fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
     let dir = tempfile::tempdir().unwrap();
     let pages = dir.path().join("pages");
     std::fs::create_dir(&pages).unwrap();
-    let opts = sohoa::tools::samples::GenOptions { seed: 5, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
-    let batch = sohoa::tools::samples::generate_batch(&opts);
+    let opts = sohoa::tools::synth::GenOptions { seed: 5, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
+    let batch = sohoa::tools::synth::generate_batch(&opts);
     let content: Vec<usize> = batch.truth.pages.iter().filter(|p| p.kind == "content").map(|p| p.index).collect();
     assert!(content.len() >= 2);
     for (i, page) in batch.pages.iter().enumerate() {

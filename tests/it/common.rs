@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use serde_json::Value;
-use sohoa::tools::samples::BatchTruth;
+use sohoa::tools::synth::BatchTruth;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -111,7 +111,7 @@ fn batch_cer_with(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path
                 doc["source_pages"].as_array().unwrap().iter().filter_map(|p| truth.pages[p.as_u64().unwrap() as usize].text.as_deref()).collect();
             let reference = reference.join("\n");
             let n = reference.chars().filter(|c| !c.is_whitespace()).count();
-            let cer = sohoa::tools::samples::cer(&reference, &text);
+            let cer = sohoa::tools::synth::cer(&reference, &text);
             errors += cer * n as f64;
             chars += n;
         }

@@ -3,7 +3,7 @@
 
 use crate::common::*;
 use sohoa::model::{ColorMode, DocumentMeta, OcrPage, PdfPage};
-use sohoa::tools::samples::{GenOptions, generate_batch};
+use sohoa::tools::synth::{GenOptions, generate_batch};
 
 #[test]
 fn a_pdf_of_scanned_pages_splits_like_the_tiff() {

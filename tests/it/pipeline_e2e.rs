@@ -2,7 +2,7 @@
 //! the stored PDFs within 2% CER; `sohoa get` returns the catalogued bytes.
 
 use crate::common::*;
-use sohoa::tools::samples::{BatchTruth, GenOptions, write_sample_set};
+use sohoa::tools::synth::{BatchTruth, GenOptions, write_sample_set};
 
 #[test]
 fn sample_batch_end_to_end() {

@@ -4,7 +4,7 @@
 use crate::common::*;
 use object_store::ObjectStore;
 use serde_json::Value;
-use sohoa::tools::samples::{BatchTruth, GenOptions, write_sample_set};
+use sohoa::tools::synth::{BatchTruth, GenOptions, write_sample_set};
 use sohoa_testkit::garage::{self, GarageServer};
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 use crate::common::*;
 use serde_json::Value;
 use sohoa::runtime::catalog::{fold_vietnamese, index_text, is_citizen_id};
-use sohoa::tools::samples::{BatchTruth, GenOptions, write_sample_set};
+use sohoa::tools::synth::{BatchTruth, GenOptions, write_sample_set};
 use std::collections::HashSet;
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use serde_json::Value;
-use sohoa::tools::samples::{BatchTruth, GenOptions, write_sample_set};
+use sohoa::tools::synth::{BatchTruth, GenOptions, write_sample_set};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};

@@ -133,7 +133,7 @@ fn decode_candidate(gray: &GrayImage, dpi: f32, work: &find::Work, cand: &find::
     for target in tries {
         let scaled = scale(&crop, dpi, target);
         let img = match cand.bar_angle_deg {
-            Some(angle) if angle.abs() > 1.0 => rotate_expand(&scaled, -angle),
+            Some(angle) if angle.abs() > 1.0 => level(&scaled, angle),
             _ => scaled,
         };
         let found = decode_with_budget(img, BUDGET)?;
@@ -155,33 +155,11 @@ fn scale(img: &GrayImage, dpi: f32, target: f32) -> GrayImage {
     imageops::resize(img, w, h, filter)
 }
 
-/// Rotates `img` by `deg` counter-clockwise on screen into a canvas large enough to hold
-/// all of it; uncovered area is white. Bilinear.
-pub(crate) fn rotate_expand(img: &GrayImage, deg: f32) -> GrayImage {
-    let (w, h) = (img.width() as f64, img.height() as f64);
-    let (s, c) = (deg as f64).to_radians().sin_cos();
-    let ow = (w * c.abs() + h * s.abs()).ceil() as u32;
-    let oh = (w * s.abs() + h * c.abs()).ceil() as u32;
-    let (cx, cy) = (w / 2.0, h / 2.0);
-    let (ocx, ocy) = (ow as f64 / 2.0, oh as f64 / 2.0);
-    let src = img.as_raw();
-    let (iw, ih) = (img.width() as i64, img.height() as i64);
-    let get = |x: i64, y: i64| -> f64 { if x < 0 || y < 0 || x >= iw || y >= ih { 255.0 } else { src[(y * iw + x) as usize] as f64 } };
-    let mut out = GrayImage::new(ow, oh);
-    for (ox, oy, px) in out.enumerate_pixels_mut() {
-        let (dx, dy) = (ox as f64 + 0.5 - ocx, oy as f64 + 0.5 - ocy);
-        // Screen CCW rotation by deg with y down: destination = R * source, so
-        // source = R^-1 * destination.
-        let sx = c * dx - s * dy + cx - 0.5;
-        let sy = s * dx + c * dy + cy - 0.5;
-        let (fx, fy) = (sx.floor(), sy.floor());
-        let (ax, ay) = (sx - fx, sy - fy);
-        let (x, y) = (fx as i64, fy as i64);
-        let top = get(x, y) * (1.0 - ax) + get(x + 1, y) * ax;
-        let bottom = get(x, y + 1) * (1.0 - ax) + get(x + 1, y + 1) * ax;
-        px.0[0] = (top * (1.0 - ay) + bottom * ay).round().clamp(0.0, 255.0) as u8;
-    }
-    out
+/// Turns `img` so that content at `angle` degrees (counter-clockwise) lies level, into a
+/// canvas that holds all of it; the uncovered area is white.
+fn level(img: &GrayImage, angle: f32) -> GrayImage {
+    let (out, w, h) = crate::stages::imaging::transform::rotate_expand(img.as_raw(), img.width(), img.height(), angle, [255]);
+    GrayImage::from_raw(w, h, out).unwrap_or_else(|| img.clone())
 }
 
 fn hints() -> DecodeHints {

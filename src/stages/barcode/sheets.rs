@@ -11,14 +11,15 @@
 //! - patch sheet: the Kodak patch code with bars across the page near the top edge
 //!   (within 3.75 in of the leading edge, as Kodak scanners expect), and its name.
 //!
-//! Text is drawn with ab_glyph and Liberation Serif (the samples renderer), so the same
-//! pixels are what `sohoa process` reads back.
+//! Also owns the cover and separator layouts ([`layout_cover`], [`layout_separator`]) that
+//! the sample generator (`tools::synth`) puts in its batches. Drawn by `stages::render`,
+//! so the same pixels are what `sohoa process` reads back.
 
 use super::patch::{PatchKind, render_patch};
+use crate::model::DOC_KINDS;
 use crate::model::{ColorMode, DocumentMeta, OcrPage, PdfPage};
+use crate::stages::render::{self, Item, PAGE_W_MM, PageLayout, Style, Symbology, TEXT_W_MM, TextItem};
 use crate::stages::split::is_valid_dossier_code;
-use crate::tools::samples::layout::{self, Item, PageLayout, Style, TextItem};
-use crate::tools::samples::text::DOC_KINDS;
 use image::{DynamicImage, GrayImage, imageops};
 
 /// Resolution the sheets are rendered at.
@@ -95,24 +96,23 @@ pub fn render_sheet(sheet: &Sheet, dpi: f32) -> Result<GrayImage, SheetError> {
             if code.trim().is_empty() {
                 return Err(SheetError::Empty("dossier code"));
             }
-            let l = layout::layout_cover(&sheet.payload(), code, dpi).ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
-            Ok(layout::render(&l, dpi))
+            let l = layout_cover(&sheet.payload(), code, dpi).ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
+            Ok(render::render(&l, dpi))
         }
         Sheet::Type(code) => {
             if code.trim().is_empty() {
                 return Err(SheetError::Empty("type code"));
             }
             let name = type_name(code).unwrap_or(code);
-            let mut l =
-                layout::layout_separator(&sheet.payload(), layout::Symbology::Code128, name, dpi).ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
+            let mut l = layout_separator(&sheet.payload(), Symbology::Code128, name, dpi).ok_or_else(|| SheetError::Unencodable(sheet.payload()))?;
             centered(&mut l, "TỜ PHÂN CÁCH TÀI LIỆU", Style::Regular, 14.0, 140.0);
-            Ok(layout::render(&l, dpi))
+            Ok(render::render(&l, dpi))
         }
         Sheet::Patch(kind) => {
             let mut l = PageLayout::default();
             centered(&mut l, &kind.label(), Style::Bold, 36.0, 110.0);
             centered(&mut l, "TỜ PHÂN CÁCH (PATCH CODE)", Style::Regular, 14.0, 130.0);
-            let mut img = layout::render(&l, dpi);
+            let mut img = render::render(&l, dpi);
             // Bars 150 mm long, centred, their top 25 mm from the leading (top) edge.
             let patch = render_patch(*kind, dpi, 150.0, 0);
             let x = ((img.width() - patch.width()) / 2) as i64;
@@ -123,8 +123,35 @@ pub fn render_sheet(sheet: &Sheet, dpi: f32) -> Result<GrayImage, SheetError> {
 }
 
 fn centered(l: &mut PageLayout, text: &str, style: Style, size_pt: f32, baseline_mm: f32) {
-    let w = layout::text_width_mm(text, style, size_pt);
-    l.items.push(Item::Text(TextItem { text: text.to_string(), style, size_pt, x_mm: (layout::PAGE_W_MM - w) / 2.0, baseline_mm, justify_mm: None }));
+    let w = render::text_width_mm(text, style, size_pt);
+    l.items.push(Item::Text(TextItem { text: text.to_string(), style, size_pt, x_mm: (PAGE_W_MM - w) / 2.0, baseline_mm, justify_mm: None }));
+}
+
+/// Dossier cover sheet: QR code with `payload` at the top left (after its quiet zone),
+/// then the dossier code in large text. Returns None if the payload cannot be encoded.
+pub fn layout_cover(payload: &str, code: &str, dpi: f32) -> Option<PageLayout> {
+    let mut page = PageLayout::default();
+    let (item, _w, h) = render::barcode(payload, Symbology::Qr, dpi, 22.0, 20.0)?;
+    page.items.push(Item::Barcode(item));
+    let mut y = 20.0 + h + 30.0;
+    page.centered("PHIẾU BÌA HỒ SƠ", Style::Bold, 22.0, PAGE_W_MM / 2.0, y);
+    y += 16.0;
+    page.centered(code, Style::Bold, 26.0, PAGE_W_MM / 2.0, y);
+    Some(page)
+}
+
+/// Document separator sheet: the barcode centred near the top, its payload in small text
+/// below it, then `label` (the type's name) in large text.
+pub fn layout_separator(payload: &str, sym: Symbology, label: &str, dpi: f32) -> Option<PageLayout> {
+    let mut page = PageLayout::default();
+    let (mut item, w, h) = render::barcode(payload, sym, dpi, 0.0, 30.0)?;
+    item.x_mm = (PAGE_W_MM - w) / 2.0;
+    page.items.push(Item::Barcode(item));
+    let mut y = 30.0 + h + 12.0;
+    page.centered(payload, Style::Regular, 12.0, PAGE_W_MM / 2.0, y);
+    y += 40.0;
+    page.centered_wrapped(label, Style::Bold, 30.0, PAGE_W_MM / 2.0, TEXT_W_MM, y);
+    Some(page)
 }
 
 /// A PDF with one A4 page per sheet, in order.

@@ -1,16 +1,15 @@
 use super::patch::{PatchKind, render_patch};
 use super::sheets::{Sheet, render_sheet, sheets_pdf};
 use super::*;
+use crate::stages::render::{self, Symbology};
 use crate::stages::split::rules::SeparatorRules;
-use crate::tools::samples::{self, GenOptions, Symbology, layout};
-use rand::SeedableRng;
-use rand::rngs::StdRng;
+use crate::tools::synth::{self, GenOptions};
 
 const CODE: &str = "000.00.15.H40-250301-0007";
 
 /// A white A4 page at `dpi` with `code` pasted at (x_mm, y_mm).
 fn page_with(code: &GrayImage, dpi: f32, x_mm: f32, y_mm: f32) -> GrayImage {
-    let (w, h) = layout::page_size_px(dpi);
+    let (w, h) = render::page_size_px(dpi);
     let mut page = GrayImage::from_pixel(w, h, image::Luma([250]));
     let px = |mm: f32| (mm * dpi / 25.4).round() as i64;
     imageops::overlay(&mut page, code, px(x_mm), px(y_mm));
@@ -19,14 +18,14 @@ fn page_with(code: &GrayImage, dpi: f32, x_mm: f32, y_mm: f32) -> GrayImage {
 
 /// Skew, noise and optional blur, like a scanner.
 fn degrade(img: &GrayImage, deg: f32, upside_down: bool, blur: f32, seed: u64) -> GrayImage {
-    let mut img = layout::rotate(img, deg);
+    let mut img = synth::rotate_gray(img, deg, 255);
     if upside_down {
         imageops::rotate180_in_place(&mut img);
     }
     if blur > 0.0 {
         img = imageops::blur(&img, blur);
     }
-    layout::add_noise(&mut img, 6.0, &mut StdRng::seed_from_u64(seed));
+    synth::add_noise(&mut img, seed, 6.0);
     img
 }
 
@@ -66,7 +65,7 @@ fn reads_each_symbology_at_each_resolution_skewed_and_upside_down() {
 #[test]
 fn reads_several_codes_on_one_page() {
     let dpi = 300.0;
-    let (w, h) = layout::page_size_px(dpi);
+    let (w, h) = render::page_size_px(dpi);
     let mut page = GrayImage::from_pixel(w, h, image::Luma([250]));
     let qr = render_barcode(&format!("HS:{CODE}"), BarcodeFormat::QR_CODE, 9, 0).unwrap();
     let c128 = render_barcode("TP:CCCD", BarcodeFormat::CODE_128, 5, 190).unwrap();
@@ -84,9 +83,9 @@ fn reads_several_codes_on_one_page() {
 #[test]
 fn an_empty_page_has_no_barcode() {
     for dpi in [150.0, 300.0] {
-        let (w, h) = layout::page_size_px(dpi);
+        let (w, h) = render::page_size_px(dpi);
         let mut page = GrayImage::from_pixel(w, h, image::Luma([245]));
-        layout::add_noise(&mut page, 8.0, &mut StdRng::seed_from_u64(3));
+        synth::add_noise(&mut page, 3, 8.0);
         assert_eq!(scan_page(&page, dpi), BarcodeScan::default());
     }
 }
@@ -99,17 +98,6 @@ fn a_code_that_matches_no_rule_is_not_a_separator() {
     let scan = scan_page(&degrade(&page_with(&qr, dpi, 160.0, 250.0), 2.0, false, 0.0, 9), dpi);
     assert_eq!(scan.barcodes.len(), 1);
     assert_eq!(SeparatorRules::default().classify(&scan.barcodes[0].text), None);
-}
-
-#[test]
-fn rotate_expand_keeps_everything() {
-    let img = render_barcode("TP:A", BarcodeFormat::CODE_128, 3, 60).unwrap();
-    let ink = |i: &GrayImage| i.pixels().filter(|p| p.0[0] < 128).count() as f64;
-    for deg in [15.0, 90.0, -37.0] {
-        let r = rotate_expand(&img, deg);
-        let ratio = ink(&r) / ink(&img);
-        assert!((0.95..1.05).contains(&ratio), "{deg}: {ratio}");
-    }
 }
 
 #[test]
@@ -153,7 +141,7 @@ fn patch_t_is_a_plain_separator_by_default() {
 fn generated_batches_find_every_separator_and_split_nothing_else() {
     let rules = SeparatorRules::default();
     for (i, dpi) in [150.0, 200.0, 300.0].into_iter().enumerate() {
-        let batch = samples::generate_batch(&GenOptions {
+        let batch = synth::generate_batch(&GenOptions {
             seed: 40 + i as u64,
             dpi,
             dossiers: 2,
@@ -168,7 +156,7 @@ fn generated_batches_find_every_separator_and_split_nothing_else() {
         let mut separators = 0;
         for (n, (page, truth)) in batch.pages.iter().zip(&batch.truth.pages).enumerate() {
             let skew = [15.0, -15.0, 9.5, -4.0, 12.0, -11.0, 2.0][n % 7];
-            let mut img = rotate_expand(&page.image, skew);
+            let mut img = synth::rotate_gray_expand(&page.image, skew, 255);
             if n % 2 == 1 {
                 imageops::rotate180_in_place(&mut img);
             }

@@ -29,7 +29,7 @@ mod border;
 mod deskew;
 mod ocr_copy;
 mod orientation;
-mod transform;
+pub(crate) mod transform;
 
 #[cfg(test)]
 mod tests;

@@ -17,7 +17,15 @@ const ONE: f64 = 4_294_967_296.0; // 2^32
 /// Turns `src` (`w` x `h`, `N` channels) so that content rotated counter-clockwise by
 /// `quarter` (0/90/180/270) plus `skew_deg` becomes upright. Returns the buffer and size.
 pub(crate) fn rotate<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16, skew_deg: f32, fill: [u8; N]) -> (Vec<u8>, u32, u32) {
-    let (out, _, ow, oh) = rotate_impl::<N>(src, w, h, quarter, skew_deg, fill, false);
+    let (out, _, ow, oh) = rotate_impl::<N>(src, w, h, quarter, skew_deg, fill, false, false);
+    (out, ow, oh)
+}
+
+/// [`rotate`] by `skew_deg` alone into a canvas large enough to hold all of the source
+/// (`ceil(w |cos| + h |sin|)` by `ceil(w |sin| + h |cos|)`), centred; the uncovered area
+/// takes `fill`. Returns the buffer and size.
+pub(crate) fn rotate_expand<const N: usize>(src: &[u8], w: u32, h: u32, skew_deg: f32, fill: [u8; N]) -> (Vec<u8>, u32, u32) {
+    let (out, _, ow, oh) = rotate_impl::<N>(src, w, h, 0, skew_deg, fill, false, true);
     (out, ow, oh)
 }
 
@@ -25,13 +33,29 @@ pub(crate) fn rotate<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16, s
 /// bytes as `analysis::luma_row` over the returned RGB), computed row by row while the
 /// row is still in cache. Returns RGB, luma, width and height.
 pub(crate) fn rotate_rgb_with_luma(src: &[u8], w: u32, h: u32, quarter: u16, skew_deg: f32, fill: [u8; 3]) -> (Vec<u8>, Vec<u8>, u32, u32) {
-    rotate_impl::<3>(src, w, h, quarter, skew_deg, fill, true)
+    rotate_impl::<3>(src, w, h, quarter, skew_deg, fill, true, false)
 }
 
 #[allow(clippy::too_many_arguments)]
-fn rotate_impl<const N: usize>(src: &[u8], w: u32, h: u32, quarter: u16, skew_deg: f32, fill: [u8; N], with_luma: bool) -> (Vec<u8>, Vec<u8>, u32, u32) {
+fn rotate_impl<const N: usize>(
+    src: &[u8],
+    w: u32,
+    h: u32,
+    quarter: u16,
+    skew_deg: f32,
+    fill: [u8; N],
+    with_luma: bool,
+    expand: bool,
+) -> (Vec<u8>, Vec<u8>, u32, u32) {
     let quarter = quarter % 360 / 90 * 90;
     let (ow, oh) = if quarter % 180 == 90 { (h, w) } else { (w, h) };
+    let (ow, oh) = if expand && skew_deg.is_finite() && skew_deg != 0.0 {
+        let (s, c) = (quarter as f64 + skew_deg as f64).to_radians().sin_cos();
+        let (s, c) = (s.abs(), c.abs());
+        ((w as f64 * c + h as f64 * s).ceil() as u32, (w as f64 * s + h as f64 * c).ceil() as u32)
+    } else {
+        (ow, oh)
+    };
     let pixels = (ow as usize) * (oh as usize);
     let luma_of = |rgb: &[u8]| {
         let mut gray = zeroed_page_buffer(pixels);

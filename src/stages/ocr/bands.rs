@@ -552,7 +552,7 @@ mod tests {
             let whole = engine.recognize(&gray, p.dpi).unwrap();
             let (banded, _) = pool.recognize_split(&mut engine, &gray, p.dpi, &cuts, far());
             let banded = banded.unwrap();
-            let (w, b) = (crate::tools::samples::cer(text, &whole.text), crate::tools::samples::cer(text, &banded.text));
+            let (w, b) = (crate::tools::synth::cer(text, &whole.text), crate::tools::synth::cer(text, &banded.text));
             println!("{}: {} cuts {cuts:?}, CER whole {:.3}%, in bands {:.3}%", p.name, cuts.len(), w * 100.0, b * 100.0);
             whole_cer += w;
             banded_cer += b;

@@ -3,7 +3,7 @@
 //! Owns the vocabulary (issuing bodies, places, people, procedures, document types) and the
 //! seeded composition of one document's logical content ([`DocContent`]): header fields,
 //! title, summary, body paragraphs, signature and recipients. It knows nothing about pages,
-//! fonts or pixels; `layout` lays a [`DocContent`] out on A4 pages.
+//! fonts or pixels; `document` lays a [`DocContent`] out on A4 pages.
 //!
 //! Invariants: every string is NFC (precomposed Vietnamese letters, no combining marks),
 //! uses single spaces and no leading or trailing whitespace, so the strings drawn are the
@@ -14,53 +14,11 @@
 use rand::Rng;
 use rand::seq::{IndexedRandom, SliceRandom};
 
-/// How a document type's content pages are composed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Genre {
-    /// "Căn cứ ..." recitals, "QUYẾT ĐỊNH:", articles.
-    Decision,
-    /// Công văn: "V/v ..." under the number, "Kính gửi:", prose.
-    Letter,
-    /// Thông báo, biên bản, báo cáo, giấy xác nhận: title, summary, prose.
-    Notice,
-    /// A citizen's paper (application, declaration, civil-status extract, ID card copy):
-    /// no issuing body or only a commune, field lines, then prose.
-    Form,
-}
+use crate::model::{DocKind, Genre};
 
-/// A document type that a separator sheet can announce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct DocKind {
-    /// Short ASCII code carried by the separator barcode (`TP:<code>`).
-    pub code: &'static str,
-    /// The type's name in Vietnamese, sentence case, as printed on the separator sheet.
-    pub name: &'static str,
-    /// The title printed on the document itself (capitals).
-    pub title: &'static str,
-    /// Abbreviation used in the document number (Decree 30/2020, App. III), if any.
-    pub abbrev: Option<&'static str>,
-    pub genre: Genre,
-}
-
-/// Document types used in generated dossiers.
-pub const DOC_KINDS: &[DocKind] = &[
-    DocKind { code: "CCCD", name: "Căn cước công dân", title: "CĂN CƯỚC CÔNG DÂN", abbrev: None, genre: Genre::Form },
-    DocKind { code: "GKS", name: "Giấy khai sinh", title: "GIẤY KHAI SINH", abbrev: None, genre: Genre::Form },
-    DocKind { code: "DON", name: "Đơn đề nghị", title: "ĐƠN ĐỀ NGHỊ", abbrev: None, genre: Genre::Form },
-    DocKind { code: "TK", name: "Tờ khai", title: "TỜ KHAI", abbrev: None, genre: Genre::Form },
-    DocKind { code: "GUQ", name: "Giấy ủy quyền", title: "GIẤY ỦY QUYỀN", abbrev: Some("GUQ"), genre: Genre::Form },
-    DocKind { code: "QD", name: "Quyết định", title: "QUYẾT ĐỊNH", abbrev: Some("QĐ"), genre: Genre::Decision },
-    DocKind { code: "GXN", name: "Giấy xác nhận", title: "GIẤY XÁC NHẬN", abbrev: Some("GXN"), genre: Genre::Notice },
-    DocKind { code: "TB", name: "Thông báo", title: "THÔNG BÁO", abbrev: Some("TB"), genre: Genre::Notice },
-    DocKind { code: "BB", name: "Biên bản", title: "BIÊN BẢN", abbrev: Some("BB"), genre: Genre::Notice },
-    DocKind { code: "BC", name: "Báo cáo", title: "BÁO CÁO", abbrev: Some("BC"), genre: Genre::Notice },
-    DocKind { code: "CV", name: "Công văn", title: "", abbrev: None, genre: Genre::Letter },
-];
-
-/// Looks a document type up by its barcode code.
-pub fn doc_kind(code: &str) -> Option<&'static DocKind> {
-    DOC_KINDS.iter().find(|k| k.code == code)
-}
+/// National motto and a typical công văn header (Decree 30/2020, Appendix I).
+pub const MOTTO: &str = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM";
+pub const MOTTO_SUB: &str = "Độc lập - Tự do - Hạnh phúc";
 
 /// A province: the parent-body line, the town printed before the date, and the province
 /// name used in prose.
@@ -599,6 +557,7 @@ impl BodySource {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{DOC_KINDS, doc_kind};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 

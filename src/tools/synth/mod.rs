@@ -1,6 +1,10 @@
-//! Sample scanner batches with ground truth, for tests, benchmarks and demos.
+//! The one synthetic-page generator: sample scanner batches with ground truth (`sohoa
+//! generate`, `sohoa bench`, the integration tests), single text pages for the image-stage
+//! tests and `sohoa eval-imaging`, and the one defect model both use. Pages are drawn by
+//! `stages::render` (one font set, one rasteriser); skew goes through
+//! `stages::imaging::transform`.
 //!
-//! Owns the document-level generator: [`generate_batch`] makes what a post-office scanner
+//! This file owns the batch generator: [`generate_batch`] makes what a post-office scanner
 //! would output for a stack of dossiers, and [`BatchTruth`] says what every page is.
 //! The stack follows the separator convention the pipeline reads:
 //!
@@ -10,24 +14,26 @@
 //!   turn, see [`GenOptions::symbologies`]) and the type's Vietnamese name in large text,
 //!   or sometimes a plain `PATCHT` sheet (an untyped document);
 //! - then the document's content pages: Vietnamese administrative documents laid out per
-//!   Decree 30/2020 (see `layout`), Liberation Serif 13 pt, A4;
-//! - optionally a blank back (light noise, a few specks) after some sheets (duplex).
+//!   Decree 30/2020 (see `document`), Liberation Serif 13 pt, A4;
+//! - optionally a blank back (a few specks) after some sheets (duplex).
 //!
 //! Every page is rotated by a random skew (recorded in [`PageTruth::skew_deg`], positive =
-//! counter-clockwise on screen) and gets light gaussian noise.
+//! counter-clockwise on screen) and gets gaussian-like noise.
 //!
 //! Invariants (tested): the same [`GenOptions`] give identical pixels and truth; page
 //! indexes are 0..n in order; every content page belongs to exactly one document and
 //! separators, covers and blanks to none; a content page's `text` is exactly the strings
-//! drawn on it (see `layout` for the reading order), independent of the dpi.
+//! drawn on it (see `document` for the reading order), independent of the dpi.
 //! Pages are planned sequentially from one seeded RNG, then rendered in parallel, each
 //! from its own seed, so rayon's scheduling cannot change the output.
 //!
-//! Called by the tests, the benchmarks and (later) a CLI sample command. Submodules: `text`
-//! (Vietnamese content), `layout` (geometry and rendering), `cer` (character error rate).
+//! Submodules: `text` (Vietnamese content), `document` (a document on pages), `pages`
+//! (single text pages), `defects` (the scanner defects), `cer` (character error rate).
 
 pub mod cer;
-pub mod layout;
+pub mod defects;
+pub mod document;
+pub mod pages;
 pub mod text;
 
 use std::fs::File;
@@ -40,11 +46,16 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use crate::stages::render::Symbology;
 pub use cer::cer;
-pub use layout::Symbology;
+pub use defects::{
+    Edge, add_bleed_through, add_border, add_edge_shadow, add_noise, add_specks, box_blur, rotate_gray, rotate_gray_expand, rotate_quarter, tint, to_warm_rgb,
+};
+pub use pages::{A4_HEIGHT_IN, A4_WIDTH_IN, Align, BODY_PARAGRAPHS, Line, PageSpec, admin_document_lines, pt_to_px, render_admin_page, render_page};
 
-use layout::PageLayout;
-use text::DOC_KINDS;
+use crate::model::DOC_KINDS;
+use crate::stages::barcode::sheets::{layout_cover, layout_separator};
+use crate::stages::render::{self, PageLayout};
 
 /// What to generate. `Default` gives a small, realistic batch at 200 dpi.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,7 +250,7 @@ fn plan(opts: &GenOptions) -> (Vec<PlannedPage>, BatchTruth) {
             p.push(Sheet::Separator { payload: payload.clone(), symbology, label }, Some(payload));
             let n_pages = p.rng.random_range(opts.pages_per_doc.0..=opts.pages_per_doc.1);
             let (content, mut body) = text::compose(&mut p.rng, kind);
-            let laid = layout::layout_document(&content, &mut body, &mut p.rng, n_pages);
+            let laid = document::layout_document(&content, &mut body, &mut p.rng, n_pages);
             let mut source_pages = Vec::with_capacity(n_pages);
             for page in laid {
                 source_pages.push(p.push(Sheet::Content(page), None));
@@ -252,28 +263,28 @@ fn plan(opts: &GenOptions) -> (Vec<PlannedPage>, BatchTruth) {
     (p.pages, truth)
 }
 
-fn render_page(page: &PlannedPage, opts: &GenOptions) -> GrayImage {
+fn render_planned(page: &PlannedPage, opts: &GenOptions) -> GrayImage {
     let dpi = opts.dpi;
     let mut rng = StdRng::seed_from_u64(page.seed);
     let layout = match &page.sheet {
-        Sheet::Cover { code } => layout::layout_cover(&format!("{DOSSIER_PREFIX}{code}"), code, dpi),
-        Sheet::Separator { payload, symbology, label } => layout::layout_separator(payload, *symbology, label, dpi),
+        Sheet::Cover { code } => layout_cover(&format!("{DOSSIER_PREFIX}{code}"), code, dpi),
+        Sheet::Separator { payload, symbology, label } => layout_separator(payload, *symbology, label, dpi),
         Sheet::Content(l) => Some(l.clone()),
         Sheet::Blank => None,
     };
     let clean = match layout {
-        Some(l) => layout::render(&l, dpi),
+        Some(l) => render::render(&l, dpi),
         None => {
-            let (w, h) = layout::page_size_px(dpi);
+            let (w, h) = render::page_size_px(dpi);
             GrayImage::from_pixel(w, h, Luma([255]))
         }
     };
-    let mut img = layout::rotate(&clean, page.skew_deg);
+    let mut img = rotate_gray(&clean, page.skew_deg, 255);
     if matches!(page.sheet, Sheet::Blank) {
         let specks = rng.random_range(0..5);
-        layout::add_specks(&mut img, specks, dpi, &mut rng);
+        add_specks(&mut img, rng.random(), specks, render::mm_to_px(0.25, dpi).max(1.0));
     }
-    layout::add_noise(&mut img, opts.noise_sigma, &mut rng);
+    add_noise(&mut img, rng.random(), opts.noise_sigma);
     img
 }
 
@@ -281,7 +292,7 @@ fn render_page(page: &PlannedPage, opts: &GenOptions) -> GrayImage {
 pub fn generate_batch(opts: &GenOptions) -> GeneratedBatch {
     let opts = validated(opts);
     let (planned, truth) = plan(&opts);
-    let pages = planned.par_iter().map(|p| GeneratedPage { image: render_page(p, &opts), dpi: opts.dpi }).collect();
+    let pages = planned.par_iter().map(|p| GeneratedPage { image: render_planned(p, &opts), dpi: opts.dpi }).collect();
     GeneratedBatch { pages, truth }
 }
 
@@ -381,7 +392,7 @@ mod tests {
                     assert!(!doc.source_pages.is_empty());
                     assert!(doc.source_pages.windows(2).all(|w| w[0] < w[1]));
                     if let Some(t) = &doc.r#type {
-                        assert!(text::doc_kind(t).is_some());
+                        assert!(crate::model::doc_kind(t).is_some());
                     }
                     for &i in &doc.source_pages {
                         owner[i] += 1;
@@ -458,7 +469,7 @@ mod tests {
         let mut decoded = 0;
         for (p, t) in planned.iter().zip(&truth.pages) {
             let Some(want) = &t.barcode else { continue };
-            let img = render_page(p, &opts);
+            let img = render_planned(p, &opts);
             assert_eq!(decode(&img).as_deref(), Some(want.as_str()), "page {} skew {}", t.index, t.skew_deg);
             decoded += 1;
         }
@@ -470,14 +481,14 @@ mod tests {
         let code = "000.00.15.H40-250301-0007";
         for dpi in [150.0, 300.0] {
             let sheets = [
-                (layout::layout_cover(&format!("HS:{code}"), code, dpi).unwrap(), format!("HS:{code}")),
-                (layout::layout_separator("TP:GXN", Symbology::Code128, "Giấy xác nhận", dpi).unwrap(), "TP:GXN".into()),
-                (layout::layout_separator("TP:CCCD", Symbology::Qr, "Căn cước công dân", dpi).unwrap(), "TP:CCCD".into()),
+                (layout_cover(&format!("HS:{code}"), code, dpi).unwrap(), format!("HS:{code}")),
+                (layout_separator("TP:GXN", Symbology::Code128, "Giấy xác nhận", dpi).unwrap(), "TP:GXN".into()),
+                (layout_separator("TP:CCCD", Symbology::Qr, "Căn cước công dân", dpi).unwrap(), "TP:CCCD".into()),
             ];
             for (i, (sheet, want)) in sheets.iter().enumerate() {
                 let skew = if i % 2 == 0 { 2.0 } else { -2.0 };
-                let mut img = layout::rotate(&layout::render(sheet, dpi), skew);
-                layout::add_noise(&mut img, 4.0, &mut StdRng::seed_from_u64(i as u64));
+                let mut img = rotate_gray(&render::render(sheet, dpi), skew, 255);
+                add_noise(&mut img, i as u64, 4.0);
                 assert_eq!(decode(&img).as_deref(), Some(want.as_str()), "{want} at {dpi} dpi");
             }
         }
@@ -496,7 +507,7 @@ mod tests {
         });
         let (planned, truth) = plan(&opts);
         let content = truth.pages.iter().position(|p| p.kind == "content").unwrap();
-        assert_eq!(decode(&render_page(&planned[content], &opts)), None);
+        assert_eq!(decode(&render_planned(&planned[content], &opts)), None);
     }
 
     #[test]
@@ -568,7 +579,7 @@ mod preview {
     use super::*;
 
     /// Writes a batch's pages as PNGs for a person to look at:
-    /// `SOHOA_PREVIEW_DIR=/tmp/p SOHOA_PREVIEW_DPI=300 cargo test --release --lib samples::preview -- --ignored`.
+    /// `SOHOA_PREVIEW_DIR=/tmp/p SOHOA_PREVIEW_DPI=300 cargo test --release --lib synth::preview -- --ignored`.
     #[test]
     #[ignore]
     fn write_preview_pngs() {
