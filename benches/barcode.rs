@@ -2,7 +2,7 @@
 //! resolution of `sohoa bench`'s batch, where the search runs on the page's own pixels).
 //!
 //! `RAYON_NUM_THREADS=1 cargo bench --bench barcode` for one-core numbers, the figures
-//! the README's "Separator sheets" targets refer to (≤ 100 ms for a page without a
+//! docs/performance.md's "Barcodes" section reports (targets: ≤ 100 ms for a page without a
 //! barcode, ≤ 150 ms with one).
 
 use criterion::{Criterion, black_box, criterion_group, criterion_main};

@@ -6,16 +6,13 @@
 //! first one with `mmap`, then, once it is freed, raises its mmap threshold to that size
 //! and its trim threshold to twice it: from then on every page buffer comes from the
 //! thread's arena, and each arena keeps up to two page buffers of free memory it never
-//! gives back. Over a long batch more arenas fill so, and the resident size creeps
-//! (measured with `/usr/bin/time` on `sohoa process`: 135-154 MiB after 50 pages, 178
-//! MiB after 500, while the live heap, traced with heaptrack, stayed flat at 65 MiB).
+//! gives back. Over a long batch more arenas fill so, and the resident size creeps while
+//! the live heap stays flat.
 //!
 //! [`tune`] fixes both thresholds: blocks up to [`MMAP_THRESHOLD`] come from the arenas,
 //! as with the warmed-up default, and an arena gives back any free top above
-//! [`TRIM_THRESHOLD`] at once. (Mapping every page buffer on its own, a 1 MiB mmap
-//! threshold, flattens memory too, to 113 MiB, but costs 2% more CPU in page faults.)
-//! Measured the same way: 126-131 MiB at 50 pages, 131 MiB at 500; system CPU +0.1 s
-//! per 50 pages.
+//! [`TRIM_THRESHOLD`] at once. (Mapping every page buffer on its own flattens memory too,
+//! but costs more CPU in page faults.) Figures: docs/performance.md, "Memory".
 
 /// Blocks of this size or more are mapped on their own and unmapped when freed: glibc's
 /// own ceiling for its moving threshold, 32 MiB (a 300 dpi colour page is 26 MB).

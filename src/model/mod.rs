@@ -4,9 +4,11 @@
 //! signature what comes in and what goes out. Nothing here does I/O.
 
 mod doc_types;
+mod ids;
 mod state;
 
 pub use doc_types::{DOC_KINDS, DocKind, Genre, doc_kind};
+pub use ids::{BatchId, ContentHash, DocumentId, DossierCode, ObjectKey};
 pub use state::BatchState;
 
 use image::{DynamicImage, GrayImage};
@@ -198,16 +200,16 @@ impl PageReport {
 /// One stored document (one searchable PDF).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentReport {
-    pub id: String,
+    pub id: DocumentId,
     #[serde(rename = "type")]
     pub doc_type: Option<String>,
     /// Input indexes of the pages that make up the document, in order.
     pub source_pages: Vec<usize>,
     pub page_count: usize,
-    pub blake3: String,
+    pub blake3: ContentHash,
     pub sha256: String,
     pub bytes: u64,
-    pub object_key: String,
+    pub object_key: ObjectKey,
     /// Full OCR text (kept in the catalog for search; not printed in the JSON report).
     #[serde(skip_serializing, default)]
     pub ocr_text: String,
@@ -222,7 +224,7 @@ pub struct DossierReport {
 /// The outcome of one batch: the object printed per batch by `sohoa process --json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchReport {
-    pub batch_id: String,
+    pub batch_id: BatchId,
     pub source: String,
     pub pages: Vec<PageReport>,
     pub dossiers: Vec<DossierReport>,

@@ -450,7 +450,7 @@ impl<'a> Assembler<'a> {
             waiting: BTreeMap::new(),
             held: BTreeMap::new(),
             report: BatchReport {
-                batch_id: batch_id.to_string(),
+                batch_id: batch_id.into(),
                 source: source.to_string(),
                 pages: Vec::with_capacity(total),
                 dossiers: Vec::new(),
@@ -538,9 +538,8 @@ fn document_title(dossier: Option<&str>, doc_type: Option<&str>, seq: usize) -> 
 
 /// Stable document id: the same batch, dossier and position always give the same id, so
 /// a job that is run again after a crash replaces rather than duplicates.
-pub fn document_id(batch_id: &str, dossier: usize, seq: usize) -> String {
-    let h = blake3::hash(format!("{batch_id}/{dossier}/{seq}").as_bytes());
-    format!("doc_{}", &h.to_hex()[..20])
+pub fn document_id(batch_id: &str, dossier: usize, seq: usize) -> DocumentId {
+    DocumentId::for_place(batch_id, dossier, seq)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -559,7 +558,7 @@ fn store_document(
     let bytes = pdf::write_searchable_pdf(pages, meta).map_err(|e| PipelineError::Pdf(e.to_string()))?;
     times.pdf_s += t.seconds();
     let t = CpuClock::start();
-    let b3 = blake3::hash(&bytes).to_hex().to_string();
+    let b3 = ContentHash::of(&bytes);
     let sha = hex::encode(sha2::Sha256::digest(&bytes));
     times.hash_s += t.seconds();
     let key = Store::document_key(&b3);

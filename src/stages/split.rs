@@ -27,17 +27,13 @@
 pub mod rules;
 
 use crate::model::{PageKind, PageSignal, SeparatorAction};
-use regex::Regex;
 use std::sync::LazyLock;
 
 static DEFAULT_RULES: LazyLock<rules::SeparatorRules> = LazyLock::new(rules::SeparatorRules::default);
 
-/// Circular 01/2018/TT-VPCP Art. 19: `V1V2V3.Z1Z2.Y1Y2.MX1X2-YYMMDD-XXXX`.
-static DOSSIER_CODE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{3}\.\d{2}\.\d{2}\.[A-Z]\d{2}-\d{6}-\d{4}$").unwrap());
-
 /// True if `code` has the shape of a dossier code (Circular 01/2018/TT-VPCP Art. 19).
 pub fn is_valid_dossier_code(code: &str) -> bool {
-    DOSSIER_CODE.is_match(code)
+    crate::model::DossierCode::is_valid(code)
 }
 
 /// What a decoded barcode text asks for under the default convention, or `None` if it is

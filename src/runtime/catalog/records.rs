@@ -53,7 +53,7 @@ impl Catalog {
         if !docs_by_dossier.is_empty() {
             return Err(CatalogError::Corrupt(format!("batch {batch_id} has documents in unknown dossiers")));
         }
-        Ok(Some(BatchReport { batch_id: batch_id.to_string(), source, pages, dossiers, warnings }))
+        Ok(Some(BatchReport { batch_id: batch_id.into(), source, pages, dossiers, warnings }))
     }
 
     /// Writes the rows of a finished batch inside `tx` (which already holds the write lock),
@@ -88,7 +88,7 @@ impl Catalog {
         }
         for (seq, d) in report.dossiers.iter().enumerate() {
             let dossier_id = dossier_row_id(b, seq);
-            let valid = d.code.as_deref().is_some_and(crate::stages::split::is_valid_dossier_code);
+            let valid = d.code.as_deref().is_some_and(crate::model::DossierCode::is_valid);
             sqlx::query("INSERT INTO dossiers (id, batch_id, seq, code, code_valid) VALUES ($1, $2, $3, $4, $5)")
                 .bind(&dossier_id)
                 .bind(b)
@@ -104,17 +104,17 @@ impl Catalog {
                                             search_folded, search_version)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                 )
-                .bind(&doc.id)
+                .bind(doc.id.as_str())
                 .bind(b)
                 .bind(&dossier_id)
                 .bind(doc_seq as i64)
                 .bind(doc.doc_type.as_deref())
                 .bind(to_json(&doc.source_pages)?)
                 .bind(to_i64(doc.page_count as u64, "page_count")?)
-                .bind(&doc.blake3)
+                .bind(doc.blake3.as_str())
                 .bind(&doc.sha256)
                 .bind(to_i64(doc.bytes, "bytes")?)
-                .bind(&doc.object_key)
+                .bind(doc.object_key.as_str())
                 .bind(&doc.ocr_text)
                 .bind(now)
                 .bind(search::index_text(&doc.ocr_text))
@@ -188,14 +188,14 @@ fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
     let source_pages: Vec<usize> =
         serde_json::from_str(&row.try_get::<String, _>(2)?).map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
     Ok(DocumentReport {
-        id: row.try_get(0)?,
+        id: row.try_get::<String, _>(0)?.into(),
         doc_type: row.try_get(1)?,
         source_pages,
         page_count: from_i64(row.try_get(3)?, "documents.page_count")?,
-        blake3: row.try_get(4)?,
+        blake3: row.try_get::<String, _>(4)?.into(),
         sha256: row.try_get(5)?,
         bytes: from_i64(row.try_get(6)?, "documents.bytes")?,
-        object_key: row.try_get(7)?,
+        object_key: row.try_get::<String, _>(7)?.into(),
         ocr_text: row.try_get(8)?,
     })
 }

@@ -20,7 +20,7 @@ fn new_batch(n: usize) -> NewBatch {
     NewBatch {
         id: format!("batch-{n:03}"),
         source: format!("scan-{n}.tif"),
-        original_key: crate::runtime::store::Store::original_key(&h, "tif"),
+        original_key: crate::runtime::store::Store::original_key(&h, "tif").into_string(),
         original_blake3: h,
         original_bytes: 1_000_000 + n as u64,
         manifest_json: format!("{{\"n\":{n}}}"),
@@ -32,14 +32,14 @@ fn new_batch(n: usize) -> NewBatch {
 fn document(batch: usize, n: usize, pages: Vec<usize>) -> DocumentReport {
     let h = hex64(batch * 1000 + n, 1);
     DocumentReport {
-        id: format!("doc-{batch}-{n}"),
+        id: format!("doc-{batch}-{n}").into(),
         doc_type: if n.is_multiple_of(2) { Some("QĐ".into()) } else { None },
         page_count: pages.len(),
         source_pages: pages,
         sha256: hex64(batch * 1000 + n, 2),
         bytes: 10_000 + n as u64,
         object_key: crate::runtime::store::Store::document_key(&h),
-        blake3: h,
+        blake3: h.into(),
         ocr_text: format!("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nVăn bản số {n}"),
     }
 }
@@ -89,7 +89,7 @@ fn full_report(batch: usize) -> BatchReport {
             documents: docs,
         });
     }
-    BatchReport { batch_id: b.id, source: b.source, pages, dossiers, warnings: vec!["page 3: barcode unreadable".into()] }
+    BatchReport { batch_id: b.id.into(), source: b.source, pages, dossiers, warnings: vec!["page 3: barcode unreadable".into()] }
 }
 
 fn small_report(batch_id: &str, source: &str) -> BatchReport {
@@ -173,8 +173,8 @@ async fn ambiguous_prefix(cats: [Catalog; 2]) {
     let job = cat.claim_job("w", STALE).await.unwrap().unwrap();
     let mut a = document(1, 1, vec![0]);
     let mut b = document(1, 2, vec![1]);
-    a.blake3 = format!("abcdef01{}", &a.blake3[8..]);
-    b.blake3 = format!("abcdef01{}", &b.blake3[8..]);
+    a.blake3 = format!("abcdef01{}", &a.blake3[8..]).into();
+    b.blake3 = format!("abcdef01{}", &b.blake3[8..]).into();
     let mut report = small_report(&nb.id, &nb.source);
     report.dossiers.push(DossierReport { code: None, documents: vec![a.clone(), b.clone()] });
     cat.complete_job(&job.id, "w", &report).await.unwrap();

@@ -173,13 +173,10 @@ impl Iterator for Feeder<'_> {
                 Some(job) => job,
                 None => {
                     // Claim the next part only when the page threads are about to run dry
-                    // (at most one page waiting beyond the one each is on): a part claimed
-                    // early sits here while another worker may be idle, and the batch ends
-                    // later. With none waiting, a thread done with a separator or a blank
-                    // (milliseconds) waited for a claim and a decode: traced, page threads
-                    // waited 152 ms for pages over a 50-page run, 58 ms with one waiting.
-                    // Keeping 4 waiting did not keep the cores busier (97.6-97.8% vs
-                    // 97.9-98.0% of two cores over a 50-page run).
+                    // (one page waiting beyond the one each is on): a part claimed early
+                    // sits here while another worker may be idle; with none waiting, a
+                    // thread done with a separator (milliseconds) waits for a claim and a
+                    // decode (docs/performance.md, "Where the time goes").
                     if !self.wait_for_room(self.ctx.opts.workers.max(1) + 1) {
                         return None;
                     }

@@ -57,7 +57,7 @@ impl Ingested {
 
 /// A new, time-ordered batch id.
 pub fn new_batch_id() -> String {
-    format!("bat_{}", uuid::Uuid::now_v7().simple())
+    crate::model::BatchId::new().into_string()
 }
 
 /// Copies the input's files into the store (verified) and queues the batch.
@@ -75,10 +75,10 @@ pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Erro
             local.insert(b3.clone(), (file.path.clone(), stamp));
         }
         // The bytes hashed, which the stored copy was verified to hold.
-        files.push(ManifestFile { name, key, blake3: b3, bytes: size });
+        files.push(ManifestFile { name, key, blake3: b3.as_str().into(), bytes: size });
     }
     let original_blake3 = if files.len() == 1 {
-        files[0].blake3.clone()
+        files[0].blake3.to_string()
     } else {
         let joined: String = files.iter().map(|f| format!("{}\n", f.blake3)).collect();
         blake3::hash(joined.as_bytes()).to_hex().to_string()
@@ -87,7 +87,7 @@ pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Erro
     let batch = NewBatch {
         id: new_batch_id(),
         source: input.source.display().to_string(),
-        original_key: manifest.files[0].key.clone(),
+        original_key: manifest.files[0].key.to_string(),
         original_blake3,
         original_bytes: manifest.files.iter().map(|f| f.bytes).sum(),
         manifest_json: serde_json::to_string(&manifest).expect("manifest serialises"),

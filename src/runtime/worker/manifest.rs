@@ -1,6 +1,7 @@
 //! The manifest: which original files a batch was made from, as kept in the catalog
 //! (`batches.manifest_json`) and read back by every job of the batch.
 
+use crate::model::{ContentHash, ObjectKey};
 use crate::runtime::catalog::Job;
 use crate::runtime::error::Error;
 use serde::{Deserialize, Serialize};
@@ -15,9 +16,10 @@ pub struct Manifest {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ManifestFile {
+    /// The file's name as given (scratch copies keep it).
     pub name: String,
-    pub key: String,
-    pub blake3: String,
+    pub key: ObjectKey,
+    pub blake3: ContentHash,
     pub bytes: u64,
 }
 

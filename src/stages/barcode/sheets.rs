@@ -19,7 +19,6 @@ use super::patch::{PatchKind, render_patch};
 use crate::model::DOC_KINDS;
 use crate::model::{ColorMode, DocumentMeta, OcrPage, PdfPage};
 use crate::stages::render::{self, Item, PAGE_W_MM, PageLayout, Style, Symbology, TEXT_W_MM, TextItem};
-use crate::stages::split::is_valid_dossier_code;
 use image::{DynamicImage, GrayImage, imageops};
 
 /// Resolution the sheets are rendered at.
@@ -79,7 +78,7 @@ pub fn check(sheets: &[Sheet]) -> Vec<String> {
     let mut out = Vec::new();
     for s in sheets {
         match s {
-            Sheet::Dossier(code) if !is_valid_dossier_code(code) => {
+            Sheet::Dossier(code) if !crate::model::DossierCode::is_valid(code) => {
                 out.push(format!("dossier code {code:?} does not match Circular 01/2018 Art. 19 (e.g. 000.00.15.H40-250301-0007)"))
             }
             Sheet::Type(code) if type_name(code).is_none() => out.push(format!("type {code:?} is not a known document type; its code is printed as its name")),

@@ -14,9 +14,9 @@
 //!
 //! The level map is monotonic, and a median commutes with monotonic maps, so the order of
 //! the two steps does not matter; the median is computed on the input and the map applied
-//! as each output pixel is stored. Both measured on `eval-imaging` sets (README, "Image
-//! stage"): lower CER on skewed and on straight pages, and Tesseract spends less time on
-//! the cleaner page than the copy costs.
+//! as each output pixel is stored. Both lower the CER on `eval-imaging` sets, skewed and
+//! straight, and Tesseract spends less time on the cleaner page than the copy costs
+//! (docs/performance.md, "OCR after the image stage").
 
 use image::GrayImage;
 use rayon::prelude::*;

@@ -496,7 +496,7 @@ fn issue3_ocr_cer_on_skewed_pages_as_on_straight() {
     assert!(s.cer_skewed <= 0.01, "skewed pages: CER {:.3}%", s.cer_skewed * 100.0);
     // Half a point. Measured on this set: 0.560% skewed, 0.265% straight; the gap is
     // three pages at ±14.9° whose corner line ends the generator rotates out of its own
-    // frame (the text is not in the input image, see README, "Image stage"). A wrong
+    // frame (the text is not in the input image, see docs/design-notes.md, "Image stage"). A wrong
     // angle, a missed quarter turn or a blurring resample costs far more than this.
     assert!(s.cer_skewed <= straight + 0.005, "skewed {:.3}% vs straight {:.3}%", s.cer_skewed * 100.0, straight * 100.0);
     // No page much worse skewed than straight (a wrong angle or a lost line would be).

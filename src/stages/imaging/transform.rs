@@ -338,8 +338,7 @@ unsafe fn bilinear_avx2(src: *const u8, stride: usize, fx: i64, fy: i64, dx: i64
         let (p00, p01, p10, p11) = if ix7 - ix0 == 7 && (iy7 - iy0).abs() <= 1 {
             // A skewed upright page: the eight pixels read consecutive source columns
             // from at most two pairs of rows (`r`, `r + 1`, and `r + 2` for the lanes a
-            // row further down), so plain loads replace the gathers (`clean_page` of an A4
-            // page skewed 3.3°: 19.4 -> 16.9 ms at 200 dpi, 31.6 -> 26.0 ms at 300 dpi).
+            // row further down), so plain loads replace the gathers, which are slower.
             // SAFETY: every lane reads columns `ix0 + k` and `ix0 + k + 1 < w` of rows
             // `iy_k` and `iy_k + 1` (the caller's guarantee), so rows `r`..`r + 1` (and
             // `r + 2` when some lane has `iy = r + 1`) exist and columns `ix0..=ix0 + 8`

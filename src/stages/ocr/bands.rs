@@ -1,9 +1,9 @@
 //! OCR of a page in horizontal bands: cheaper than the whole page, and shareable between
 //! engines at the end of a batch.
 //!
-//! Tesseract spends less CPU on a page read as bands than on the page in one piece: on
-//! eight generated pages read twice each, 4.8% less with 8 bands (5.0% with 12, 2.8% with
-//! 4), with the same character error rate. So every content page is read in bands. And a
+//! Tesseract spends less CPU on a page read as bands than on the page in one piece, with
+//! the same character error rate (docs/performance.md), so every content page is read in
+//! bands. And a
 //! batch's last pages are where a pool of engines idles: with whole pages as the unit, one
 //! engine reads the last page alone while the others wait (a content page is 1-2 s of
 //! Tesseract). This module owns both:

@@ -3,8 +3,8 @@
 //! Tesseract's page layout often reads the two columns of a Decree 30/2020 header (agency
 //! and number on the left, national motto and date on the right) and of the signature
 //! block (recipients on the left, signer on the right) row by row, interleaving them, and
-//! may even put both columns in one text line. Measured on generated batches, that was
-//! most of sohoa's character error rate. This module owns the fix:
+//! may even put both columns in one text line, which would make most of the character
+//! error rate of a generated batch. This module owns the fix:
 //!
 //! 1. split every Tesseract line where two consecutive words are further apart than
 //!    [`COLUMN_GAP_EM`] line heights (a column gap, not a word space) into *segments*;

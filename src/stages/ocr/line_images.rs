@@ -14,10 +14,8 @@
 //! pixels (Tesseract itself falls back to PNM when PNG fails). Every other call, and
 //! every call outside recognition, goes to leptonica's own function unchanged.
 //!
-//! Measured: `sohoa process` on a 50-page batch (25 content pages), user CPU 35.10 /
-//! 35.16 s against 36.43 / 36.50 s (-3.6%), and the text of every stored PDF identical.
-//! The bench's Tesseract floor uses the same engine, so it gets the saving too:
-//! `efficiency` does not move, pages/min does.
+//! It saves a few percent of OCR CPU with the same text (docs/performance.md). The bench's
+//! Tesseract floor uses the same engine, so it gets the saving too.
 
 use std::cell::Cell;
 use std::os::raw::{c_char, c_int, c_void};

@@ -144,8 +144,8 @@ impl TesseractEngine {
 /// The words of the page just recognized, as Tesseract's TSV output has them (the same
 /// words, boxes, confidences and block/paragraph/line numbers, in the same order), walked
 /// word by word with its result iterator. `GetTSVText` walks it symbol by symbol and asks
-/// three more questions per word whose answers it never uses; that was 7% of the CPU of a
-/// `sohoa process` run (perf), the walk here is 3.4%. `None` when there is no result.
+/// three more questions per word whose answers it never uses, at twice the cost of this
+/// walk. `None` when there is no result.
 ///
 /// # Safety
 /// `api` is an initialised engine on which `Recognize` has just succeeded.

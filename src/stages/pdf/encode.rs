@@ -37,7 +37,7 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
                 _ => img.to_rgb8().into_raw().into(),
             };
             // libjpeg-turbo (SIMD) is about 3x faster than the pure-Rust jpeg-encoder on a
-            // scanned page (61 -> 20 ms at 300 dpi); JPEG is limited to 65,535 pixels a side.
+            // scanned page; JPEG is limited to 65,535 pixels a side.
             let encoded = if width == 0 || height == 0 || width > 65_535 || height > 65_535 {
                 Err(format!("{width}x{height} is outside JPEG's limits"))
             } else {

@@ -37,7 +37,7 @@ fn report(n: usize) -> BatchReport {
     let mut report = small_report(&b.id, &b.source);
     for (i, (code, ty, text)) in texts().into_iter().enumerate() {
         let mut doc = document(n, i + 1, vec![i]);
-        doc.id = format!("s{n}-d{}", i + 1);
+        doc.id = format!("s{n}-d{}", i + 1).into();
         doc.doc_type = ty.map(String::from);
         doc.ocr_text = text;
         if report.dossiers.last().and_then(|d| d.code.as_deref()) != Some(code) {
