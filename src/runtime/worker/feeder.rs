@@ -158,6 +158,56 @@ impl Feeder<'_> {
     }
 }
 
+impl Feeder<'_> {
+    /// The next `pages` job to feed: the one the worker was started with, then one claimed
+    /// only when the page threads are about to run dry (one page waiting beyond the one
+    /// each is on: a part claimed early sits here while another worker may be idle).
+    /// `None` ends the stream: nothing left to claim, the catalog failed, or stopping.
+    fn claim_part(&mut self) -> Option<Job> {
+        if let Some(job) = self.first.take() {
+            return Some(job);
+        }
+        if !self.wait_for_room(self.ctx.opts.workers.max(1) + 1) {
+            return None;
+        }
+        let filter = ClaimFilter { batches: self.ctx.only.as_deref(), pages_only: true };
+        match self.ctx.rt.block_on(self.ctx.services.catalog.claim(filter, &self.ctx.worker_id, self.ctx.stale_after)) {
+            Ok(Some(job)) => {
+                self.ctx.summary.lock().expect("summary").jobs += 1;
+                Some(job)
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, "Cannot claim more pages.");
+                None
+            }
+        }
+    }
+
+    /// Opens a claimed part: its originals fetched (or reused), its pages registered as in
+    /// flight under a new tag. A part that cannot be opened is handed back with the reason.
+    fn open_part(&mut self, job: Job) -> Result<(u64, usize, PageIter), (Job, Error)> {
+        let JobKind::Pages { start, end } = job.kind else {
+            return Err((job, Error::Internal("a job of another kind was claimed as pages".into())));
+        };
+        let fetched = match self.input_for(&job) {
+            Ok(f) => f,
+            Err(e) => return Err((job, e)),
+        };
+        let total = fetched.input.page_count();
+        if end > total {
+            return Err((job, Error::CorruptJob(format!("pages {start}..{end} asked of a batch of {total} pages"))));
+        }
+        let tag = self.next_tag;
+        self.next_tag += 1;
+        self.inflight.lock().expect("inflight").insert(tag, InFlight { job, expected: end - start, pages: Vec::new() });
+        Ok((tag, total, Box::new(fetched.input.pages_range(start..end))))
+    }
+}
+
+/// The page threads' source: the pages of the part in hand, then of the next part claimed.
+/// A part that cannot be opened is failed in the catalog (retried or not, as its error
+/// says) and the stream goes on with the next.
 impl Iterator for Feeder<'_> {
     type Item = PageWork;
 
@@ -169,44 +219,10 @@ impl Iterator for Feeder<'_> {
                 }
                 self.current = None;
             }
-            let job = match self.first.take() {
-                Some(job) => job,
-                None => {
-                    // Claim the next part only when the page threads are about to run dry
-                    // (one page waiting beyond the one each is on): a part claimed early
-                    // sits here while another worker may be idle; with none waiting, a
-                    // thread done with a separator (milliseconds) waits for a claim and a
-                    // decode (docs/performance.md, "Where the time goes").
-                    if !self.wait_for_room(self.ctx.opts.workers.max(1) + 1) {
-                        return None;
-                    }
-                    let filter = ClaimFilter { batches: self.ctx.only.as_deref(), pages_only: true };
-                    match self.ctx.rt.block_on(self.ctx.services.catalog.claim(filter, &self.ctx.worker_id, self.ctx.stale_after)) {
-                        Ok(Some(job)) => {
-                            self.ctx.summary.lock().expect("summary").jobs += 1;
-                            job
-                        }
-                        Ok(None) => return None,
-                        Err(e) => {
-                            tracing::warn!(error = %e, "Cannot claim more pages.");
-                            return None;
-                        }
-                    }
-                }
-            };
-            let JobKind::Pages { start, end } = job.kind else { continue };
-            match self.input_for(&job) {
-                Ok(fetched) if end <= fetched.input.page_count() => {
-                    let tag = self.next_tag;
-                    self.next_tag += 1;
-                    self.inflight.lock().expect("inflight").insert(tag, InFlight { job, expected: end - start, pages: Vec::new() });
-                    self.current = Some((tag, fetched.input.page_count(), Box::new(fetched.input.pages_range(start..end))));
-                }
-                Ok(fetched) => {
-                    let e = Error::CorruptJob(format!("pages {start}..{end} asked of a batch of {} pages", fetched.input.page_count()));
-                    self.ctx.fail(&job, &e);
-                }
-                Err(e) => self.ctx.fail(&job, &e),
+            let job = self.claim_part()?;
+            match self.open_part(job) {
+                Ok(part) => self.current = Some(part),
+                Err((job, e)) => self.ctx.fail(&job, &e),
             }
         }
     }
