@@ -25,7 +25,10 @@ pub fn init_logging() {
     use tracing_subscriber::EnvFilter;
     let filter =
         std::env::var("SOHOA_LOG").ok().map(EnvFilter::new).unwrap_or_else(|| EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn")));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colour only for a person at a terminal, and never with NO_COLOR (no-color.org).
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(colour);
     if std::env::var("SOHOA_LOG_FORMAT").as_deref() == Ok("json") {
         builder.json().init();
     } else {

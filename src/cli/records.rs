@@ -1,5 +1,6 @@
 //! `sohoa status`, `sohoa search` and `sohoa get`: reading the catalog and the store.
-//! A read command never creates a catalog: the data folder or catalog must exist.
+//! A read command never creates state: a catalog that is not there is an error (exit 2),
+//! not an empty answer.
 
 use crate::runtime::catalog::{Catalog, SearchHit, SearchQuery};
 use crate::runtime::config::Config;
@@ -9,8 +10,7 @@ use std::path::Path;
 
 /// `sohoa status [BATCH_ID] [--json]`: queue counts, or one batch with its state.
 pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<u8, Error> {
-    let services = super::open_services(config).await?;
-    let catalog = &services.catalog;
+    let catalog = &Catalog::open_existing(config.catalog.as_deref(), &config.data).await?;
     let result = match batch {
         None => catalog.queue_counts().await.map_err(Error::from).map(|c| {
             if json {
@@ -32,7 +32,7 @@ pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<
             Err(e) => Err(e.into()),
         },
     };
-    services.catalog.close().await;
+    catalog.close().await;
     result.map(|()| exit::OK)
 }
 
@@ -77,7 +77,7 @@ fn print_batch_status(v: &serde_json::Value) {
 pub async fn search(query: &SearchQuery, config: &Config, json: bool) -> Result<u8, Error> {
     // A bad query is bad usage whatever the catalog; check it before opening anything.
     query.plan().map_err(|msg| Error::Usage(format!("{msg} (see `sohoa search --help`)")))?;
-    let catalog = Catalog::open(config.catalog.as_deref(), &config.data).await?;
+    let catalog = Catalog::open_existing(config.catalog.as_deref(), &config.data).await?;
     let result = catalog.search_documents(query).await;
     catalog.close().await;
     let hits = result?;
@@ -91,7 +91,7 @@ pub async fn search(query: &SearchQuery, config: &Config, json: bool) -> Result<
 
 /// `sohoa get`: the stored PDF of a document, byte for byte, hash-checked on the way out.
 pub async fn get(id: &str, output: &Path, config: &Config) -> Result<u8, Error> {
-    let catalog = Catalog::open(config.catalog.as_deref(), &config.data).await?;
+    let catalog = Catalog::open_existing(config.catalog.as_deref(), &config.data).await?;
     let doc = catalog
         .find_document(id)
         .await?

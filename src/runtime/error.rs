@@ -54,6 +54,9 @@ pub enum Error {
     /// An output file that cannot be written.
     #[error("cannot write {path}: {source}")]
     Output { path: String, source: std::io::Error },
+    /// An output path that is not a regular file (a link, a directory, a device).
+    #[error("will not write {path}: it {reason}")]
+    OutputRefused { path: String, reason: String },
     /// A local file of the runtime (scratch copies, the data folder) failed.
     #[error("{path}: {source}")]
     LocalIo { path: String, source: std::io::Error },
@@ -91,6 +94,7 @@ impl Error {
             Error::Config { .. } => "config",
             Error::NotFound(_) => "not-found",
             Error::Output { .. } => "output-unwritable",
+            Error::OutputRefused { .. } => "output-refused",
             Error::LocalIo { .. } => "local-io",
             Error::CorruptJob(_) => "job-corrupt",
             Error::Intake(e) => e.code(),
@@ -122,12 +126,13 @@ impl Error {
             | Error::Config { .. }
             | Error::NotFound(_)
             | Error::Output { .. }
+            | Error::OutputRefused { .. }
             | Error::Intake(_)
             | Error::Rules(_)
             | Error::Sheet(_)
             | Error::Ocr(OcrError::Init { .. }) => ErrorClass::Usage,
             Error::Store(StoreError::Config { .. }) | Error::Catalog(CatalogError::Config { .. }) => ErrorClass::Usage,
-            Error::Catalog(CatalogError::Ambiguous { .. }) => ErrorClass::Usage,
+            Error::Catalog(CatalogError::Ambiguous { .. } | CatalogError::Missing { .. }) => ErrorClass::Usage,
             _ => ErrorClass::Storage,
         }
     }

@@ -28,8 +28,28 @@ fn json_failures_print_one_error_object_with_a_stable_code() {
     assert!(message.contains("missing.tif"), "{message}");
     assert!(!data.join("catalog.db").exists());
 
+    // Read commands never create state: no catalog there is an error, and stays so.
+    for args in [&["status", "--json"][..], &["search", "thẩm", "--json"], &["get", "doc_x", "-o", "-"]] {
+        let out = sohoa().args(args).arg("--data").arg(&data).output().unwrap();
+        if args[0] == "get" {
+            // `get` has no --json: the error is on stderr only.
+            assert_eq!(out.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&out.stderr).contains("No catalog at"), "{}", String::from_utf8_lossy(&out.stderr));
+            continue;
+        }
+        let (exit, code, message) = json_error(&out);
+        assert_eq!((exit, code.as_str()), (2, "catalog-missing"), "{args:?}");
+        assert!(message.contains("catalog.db"), "{message}");
+    }
+    assert!(!data.exists(), "a read command created the data folder");
+
     // A batch that does not exist, in a catalog that does.
-    std::fs::create_dir_all(&data).unwrap();
+    let out = sohoa().args(["ingest", "--json"]).arg(repo().join("samples/batch.tif")).arg("--data").arg(&data).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    // A warning logged on the second ingest: no colour codes on a stderr that is no terminal.
+    let out = sohoa().args(["ingest"]).arg(repo().join("samples/batch.tif")).arg("--data").arg(&data).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("already ingested") && !stderr.contains('\x1b'), "{stderr:?}");
     let out = sohoa().args(["status", "bat_nope", "--json"]).arg("--data").arg(&data).output().unwrap();
     let (exit, code, _) = json_error(&out);
     assert_eq!((exit, code.as_str()), (2, "not-found"));
@@ -75,4 +95,40 @@ fn settings_come_from_the_file_unless_a_flag_or_the_environment_says_otherwise()
     std::fs::write(&other, "chunk_pages = 4\n").unwrap();
     let out = sohoa().args(["status", "--json", "--config"]).arg(&other).arg("--data").arg(&data).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn outputs_are_regular_files_or_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let sheets = |out: &std::path::Path| sohoa().args(["separators", "--patch", "T", "-o"]).arg(out).output().unwrap();
+    // Standard output.
+    let out = sohoa().args(["separators", "--patch", "T", "-o", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.starts_with(b"%PDF-"), "a PDF on stdout");
+    // A regular file, then replaced in place.
+    let file = dir.path().join("sheets.pdf");
+    std::fs::write(&file, b"old").unwrap();
+    assert_eq!(sheets(&file).status.code(), Some(0));
+    assert!(std::fs::read(&file).unwrap().starts_with(b"%PDF-"));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary file left beside it");
+    // A symbolic link, a directory and a FIFO are refused and left as they are.
+    let target = dir.path().join("target.txt");
+    std::fs::write(&target, b"keep").unwrap();
+    let link = dir.path().join("link.pdf");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let sub = dir.path().join("folder");
+    std::fs::create_dir(&sub).unwrap();
+    let fifo = dir.path().join("fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    for path in [&link, &sub, &fifo] {
+        let out = sheets(path);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", path.display());
+        assert!(stderr.contains("will not write"), "{stderr}");
+    }
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert_eq!(std::fs::read(&target).unwrap(), b"keep");
+    assert!(sub.is_dir());
 }

@@ -32,7 +32,7 @@ mod search;
 pub use queue::{ClaimFilter, Job, JobKind, JobStatus, MAX_ATTEMPTS, PartRecord, QueueCounts, retry_delay};
 pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -56,6 +56,8 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 30_000;
 pub enum CatalogError {
     #[error("Invalid catalog URL {url:?}: {reason}")]
     Config { url: String, reason: String },
+    #[error("No catalog at {path}: check --data/--catalog, or create one with `sohoa ingest` or `sohoa process`")]
+    Missing { path: String },
     #[error("Cannot open catalog {url}: {source}")]
     Connect { url: String, source: sqlx::Error },
     #[error("Catalog migration failed: {0}")]
@@ -113,6 +115,7 @@ impl CatalogError {
     pub fn code(&self) -> &'static str {
         match self {
             CatalogError::Config { .. } => "catalog-config",
+            CatalogError::Missing { .. } => "catalog-missing",
             CatalogError::Connect { source, .. } => match classify_sqlx(source) {
                 ("catalog-config", _) => "catalog-config",
                 _ => "catalog-unavailable",
@@ -229,23 +232,39 @@ impl std::fmt::Debug for Catalog {
 
 /// Resolves the catalog URL: which backend, the URL to connect with, and the URL to show
 /// in messages (no password).
-fn resolve_url(url: Option<&str>, data_dir: &Path) -> Result<(Backend, String, String), CatalogError> {
+fn resolve_url(url: Option<&str>, data_dir: &Path, create: bool) -> Result<(Backend, String, String), CatalogError> {
+    if !create {
+        // A read must not leave an empty catalog behind a mistyped path.
+        let file = match url {
+            None => Some(data_dir.join("catalog.db")),
+            Some(raw) if raw.starts_with("sqlite:") => {
+                let path = raw.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+                Some(PathBuf::from(path.split('?').next().unwrap_or(path)))
+            }
+            Some(_) => None,
+        };
+        if let Some(file) = file
+            && !file.is_file()
+        {
+            return Err(CatalogError::Missing { path: file.display().to_string() });
+        }
+    }
     let Some(raw) = url else {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| CatalogError::Config { url: "default".into(), reason: format!("cannot create data directory {}: {e}", data_dir.display()) })?;
         let dir = std::fs::canonicalize(data_dir)
             .map_err(|e| CatalogError::Config { url: "default".into(), reason: format!("cannot resolve data directory {}: {e}", data_dir.display()) })?;
         let path = dir.join("catalog.db");
-        let url = SqliteConnectOptions::new().filename(&path).create_if_missing(true).to_url_lossy().to_string();
+        let url = SqliteConnectOptions::new().filename(&path).create_if_missing(create).to_url_lossy().to_string();
         return Ok((Backend::Sqlite, url, path.display().to_string()));
     };
     if raw.starts_with("sqlite:") {
         let url = if raw.contains("mode=") {
             raw.to_string()
         } else if raw.contains('?') {
-            format!("{raw}&mode=rwc")
+            format!("{raw}&mode={}", if create { "rwc" } else { "rw" })
         } else {
-            format!("{raw}?mode=rwc")
+            format!("{raw}?mode={}", if create { "rwc" } else { "rw" })
         };
         return Ok((Backend::Sqlite, url, raw.to_string()));
     }
@@ -276,8 +295,18 @@ impl Catalog {
     /// `None`: SQLite file `<data_dir>/catalog.db` in WAL mode. Otherwise a `sqlite://` or
     /// `postgres://` URL.
     pub async fn open(url: Option<&str>, data_dir: &Path) -> Result<Catalog, CatalogError> {
+        Catalog::open_with(url, data_dir, true).await
+    }
+
+    /// Opens a catalog that must already exist (the read commands): a SQLite file that is
+    /// not there is [`CatalogError::Missing`], and nothing is created.
+    pub async fn open_existing(url: Option<&str>, data_dir: &Path) -> Result<Catalog, CatalogError> {
+        Catalog::open_with(url, data_dir, false).await
+    }
+
+    async fn open_with(url: Option<&str>, data_dir: &Path, create: bool) -> Result<Catalog, CatalogError> {
         sqlx::any::install_default_drivers();
-        let (backend, url, shown) = resolve_url(url, data_dir)?;
+        let (backend, url, shown) = resolve_url(url, data_dir, create)?;
         let opts = AnyConnectOptions::from_str(&url).map_err(|e| CatalogError::Config { url: shown.clone(), reason: e.to_string() })?;
         let pool = AnyPoolOptions::new()
             .max_connections(match backend {
