@@ -186,17 +186,17 @@ impl Feeder<'_> {
 
     /// Opens a claimed part: its originals fetched (or reused), its pages registered as in
     /// flight under a new tag. A part that cannot be opened is handed back with the reason.
-    fn open_part(&mut self, job: Job) -> Result<(u64, usize, PageIter), (Job, Error)> {
+    fn open_part(&mut self, job: Job) -> Result<(u64, usize, PageIter), Box<(Job, Error)>> {
         let JobKind::Pages { start, end } = job.kind else {
-            return Err((job, Error::Internal("a job of another kind was claimed as pages".into())));
+            return Err(Box::new((job, Error::Internal("a job of another kind was claimed as pages".into()))));
         };
         let fetched = match self.input_for(&job) {
             Ok(f) => f,
-            Err(e) => return Err((job, e)),
+            Err(e) => return Err(Box::new((job, e))),
         };
         let total = fetched.input.page_count();
         if end > total {
-            return Err((job, Error::CorruptJob(format!("pages {start}..{end} asked of a batch of {total} pages"))));
+            return Err(Box::new((job, Error::CorruptJob(format!("pages {start}..{end} asked of a batch of {total} pages")))));
         }
         let tag = self.next_tag;
         self.next_tag += 1;
@@ -222,7 +222,7 @@ impl Iterator for Feeder<'_> {
             let job = self.claim_part()?;
             match self.open_part(job) {
                 Ok(part) => self.current = Some(part),
-                Err((job, e)) => self.ctx.fail(&job, &e),
+                Err(failed) => self.ctx.fail(&failed.0, &failed.1),
             }
         }
     }
