@@ -10,7 +10,7 @@ use crate::runtime::pipeline::PageDone;
 
 /// The first bytes of every stored part.
 const MAGIC: &[u8; 8] = b"sohoapt\0";
-/// The format written and read by this build. Raise it with any change to [`StoredPart`]
+/// The format written and read by this version of sohoa. Raise it with any change to [`StoredPart`]
 /// or the types inside it.
 pub const PART_FORMAT_VERSION: u32 = 2;
 
