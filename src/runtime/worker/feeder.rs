@@ -186,6 +186,7 @@ impl Feeder<'_> {
 
     /// Opens a claimed part: its originals fetched (or reused), its pages registered as in
     /// flight under a new tag. A part that cannot be opened is handed back with the reason.
+    #[allow(clippy::result_large_err)] // the job is handed back whole; a cold path
     fn open_part(&mut self, job: Job) -> Result<(u64, usize, PageIter), (Job, Error)> {
         let JobKind::Pages { start, end } = job.kind else {
             return Err((job, Error::Internal("a job of another kind was claimed as pages".into())));
