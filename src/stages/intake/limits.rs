@@ -61,6 +61,25 @@ pub fn check_dpi(w: u64, h: u64, dpi_x: f64, dpi_y: f64) -> Result<(), String> {
     Ok(())
 }
 
+/// An image of `w` x `h` pixels that a page of `page_w` x `page_h` inches draws among other
+/// things (the page is rasterized, and the rasterizer decodes the image whole): it holds no
+/// more pixels than the page budget, nor than the whole page has at [`MAX_DPI`].
+pub fn check_image_on_page(w: u64, h: u64, page_w: f64, page_h: f64) -> Result<(), String> {
+    let at_max_dpi = (page_w * MAX_DPI).ceil() * (page_h * MAX_DPI).ceil();
+    let cap = (MAX_PAGE_PIXELS as f64).min(at_max_dpi);
+    let n = w.saturating_mul(h);
+    if n as f64 > cap {
+        return Err(format!(
+            "an image on the page is {w}×{h} pixels ({}), more than the limit for this page of {:.1}×{:.1} in ({}: {MAX_DPI:.0} dpi, at most 260 Mpx)",
+            mpx(n),
+            page_w,
+            page_h,
+            mpx(cap as u64)
+        ));
+    }
+    Ok(())
+}
+
 /// The size of a `w` x `h` image with non-square pixels (`dpi_x` x `dpi_y`) once its rows
 /// are resampled to `dpi_x`, if that is within [`MAX_PAGE_PIXELS`].
 pub fn check_square_resample(w: u32, h: u32, dpi_x: f64, dpi_y: f64) -> Result<(u32, u32), String> {
@@ -111,6 +130,11 @@ pub(crate) mod tests {
     /// A one-page PDF: a `w` x `h` 8-bit image (gray or RGB, black, Flate) exactly
     /// covering a `page_w` x `page_h` pt page.
     pub(crate) fn pdf_with_image(w: u32, h: u32, rgb: bool, page_w: f32, page_h: f32) -> Vec<u8> {
+        pdf_with_image_and(w, h, rgb, page_w, page_h, "")
+    }
+
+    /// [`pdf_with_image`], with more `content` drawn after the image.
+    pub(crate) fn pdf_with_image_and(w: u32, h: u32, rgb: bool, page_w: f32, page_h: f32, more: &str) -> Vec<u8> {
         use lopdf::{Document, Object, Stream, dictionary};
         let comps = if rgb { 3 } else { 1 };
         let mut doc = Document::with_version("1.5");
@@ -125,7 +149,7 @@ pub(crate) mod tests {
         )
         .with_compression(false);
         let image_id = doc.add_object(image);
-        let content = format!("q {page_w} 0 0 {page_h} 0 0 cm /Im0 Do Q");
+        let content = format!("q {page_w} 0 0 {page_h} 0 0 cm /Im0 Do Q {more}");
         let content_id = doc.add_object(Stream::new(lopdf::Dictionary::new(), content.into_bytes()));
         let page = doc.add_object(dictionary! {
             "Type" => "Page", "Parent" => pages_id,
@@ -200,6 +224,20 @@ pub(crate) mod tests {
         assert!(bytes.len() < 2_000_000, "{}", bytes.len());
         let m = failure("big.pdf", &bytes);
         assert!(m.contains("15000×15000 pixels at 1765×1364 dpi, finer than the limit of 1200 dpi"), "{m}");
+    }
+
+    #[test]
+    fn a_huge_image_on_a_page_to_rasterize_is_refused_before_the_rasterizer_decodes_it() {
+        // A stroked line makes the page more than a scan: it goes to the rasterizer.
+        let bytes = pdf_with_image_and(15_000, 15_000, true, LETTER.0, LETTER.1, "0 0 m 100 100 l S");
+        let m = failure("mixed.pdf", &bytes);
+        assert!(m.contains("an image on the page is 15000×15000 pixels (225 Mpx), more than the limit for this page of 8.5×11.0 in (135 Mpx"), "{m}");
+        // A reasonable image on such a page is rasterized.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ok.pdf");
+        std::fs::write(&path, pdf_with_image_and(850, 1100, false, LETTER.0, LETTER.1, "0 0 m 100 100 l S")).unwrap();
+        let page = Input::open(&path).unwrap().pages().next().unwrap().unwrap();
+        assert_eq!((page.image.width(), page.image.height(), page.dpi), (2550, 3300, 300.0));
     }
 
     #[test]

@@ -413,6 +413,23 @@ fn orient_and_square(img: DynamicImage, color: ColorMode, place: Placement, warn
     Ok((img.resize_exact(img.width(), new_h, filter), dx as f32))
 }
 
+/// The page budget for the images the page's resources name (the rasterizer decodes each
+/// whole, whatever the size it is drawn at): [`limits::check_image_on_page`]. Images of
+/// form XObjects and inline images are not looked at.
+fn check_images(page: &Page<'_>, page_w_in: f64, page_h_in: f64) -> Result<(), String> {
+    let resources = page.resources();
+    for name in resources.x_objects.keys() {
+        let Some(stream) = resources.get_x_object(&name) else { continue };
+        let dict = stream.dict();
+        if dict.get::<Name<'_>>(b"Subtype").as_deref() != Some(b"Image".as_slice()) {
+            continue;
+        }
+        let (w, h) = (dict.get::<u32>(b"Width").unwrap_or(0), dict.get::<u32>(b"Height").unwrap_or(0));
+        limits::check_image_on_page(u64::from(w), u64::from(h), page_w_in, page_h_in)?;
+    }
+    Ok(())
+}
+
 /// Renders the page with hayro at [`RASTER_DPI`] (or less if the page is huge).
 fn rasterize(page: &Page<'_>, warnings: &mut Vec<String>) -> Result<(DynamicImage, ColorMode, f32), String> {
     let (pw, ph) = page.render_dimensions();
@@ -426,6 +443,7 @@ fn rasterize(page: &Page<'_>, warnings: &mut Vec<String>) -> Result<(DynamicImag
         warnings.push(format!("page of {pw:.0}x{ph:.0} pt is rasterized at {dpi} dpi"));
     }
     let scale = dpi / 72.0;
+    check_images(page, f64::from(pw) / 72.0, f64::from(ph) / 72.0)?;
 
     let hayro_warnings: Arc<Mutex<Vec<InterpreterWarning>>> = Arc::default();
     let sink = hayro_warnings.clone();
