@@ -80,6 +80,33 @@ pub fn check_image_on_page(w: u64, h: u64, page_w: f64, page_h: f64) -> Result<(
     Ok(())
 }
 
+/// A Flate stream that should hold at most `max` bytes does not inflate to more (counted,
+/// not kept: a few kilobytes can inflate to gigabytes, which the PDF library would hold).
+pub fn check_inflated(data: &[u8], max: u64) -> Result<(), String> {
+    use std::io::Read;
+    fn count(mut r: impl Read, max: u64) -> Result<u64, u64> {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        loop {
+            match r.read(&mut buf) {
+                Ok(0) => return Ok(total),
+                Ok(n) => total += n as u64,
+                // Broken data: the decoder proper reports it.
+                Err(_) => return if total == 0 { Err(0) } else { Ok(total) },
+            }
+            if total > max {
+                return Ok(total);
+            }
+        }
+    }
+    // As the PDF library: zlib, else raw deflate.
+    let total = count(flate2::read::ZlibDecoder::new(data), max).or_else(|_| count(flate2::read::DeflateDecoder::new(data), max)).unwrap_or(0);
+    if total > max {
+        return Err(format!("the image data inflates to more than {} MB, more than its declared size holds; not decoded", max / 1_000_000));
+    }
+    Ok(())
+}
+
 /// The size of a `w` x `h` image with non-square pixels (`dpi_x` x `dpi_y`) once its rows
 /// are resampled to `dpi_x`, if that is within [`MAX_PAGE_PIXELS`].
 pub fn check_square_resample(w: u32, h: u32, dpi_x: f64, dpi_y: f64) -> Result<(u32, u32), String> {
@@ -238,6 +265,39 @@ pub(crate) mod tests {
         std::fs::write(&path, pdf_with_image_and(850, 1100, false, LETTER.0, LETTER.1, "0 0 m 100 100 l S")).unwrap();
         let page = Input::open(&path).unwrap().pages().next().unwrap().unwrap();
         assert_eq!((page.image.width(), page.image.height(), page.dpi), (2550, 3300, 300.0));
+    }
+
+    #[test]
+    fn a_flate_bomb_in_a_small_image_is_refused_before_it_is_inflated() {
+        use lopdf::{Document, Object, Stream, dictionary};
+        // A 100 x 100 gray image whose stream inflates to 64 MB (a real bomb: gigabytes).
+        let mut doc = Document::with_version("1.5");
+        let pages_id = doc.new_object_id();
+        let image = Stream::new(
+            dictionary! {
+                "Type" => "XObject", "Subtype" => "Image", "Width" => 100, "Height" => 100,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode",
+            },
+            zlib_zeros(64 << 20),
+        )
+        .with_compression(false);
+        let image_id = doc.add_object(image);
+        let content_id = doc.add_object(Stream::new(lopdf::Dictionary::new(), b"q 612 0 0 792 0 0 cm /Im0 Do Q".to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => pages_id,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
+            "Contents" => content_id,
+        });
+        doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
+        doc.trailer.set("Root", catalog);
+        let mut bytes = Vec::new();
+        doc.save_to(&mut bytes).unwrap();
+        let m = failure("bomb.pdf", &bytes);
+        assert!(m.contains("the image data inflates to more than 1 MB"), "{m}");
+        // An honest stream passes.
+        assert!(check_inflated(&zlib_zeros(101 * 100), 2 * 101 * 100).is_ok());
     }
 
     #[test]

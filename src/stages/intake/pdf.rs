@@ -300,6 +300,13 @@ fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(Dynamic
         width,
         height,
     };
+    if filters.as_slice() == [Filter::FlateDecode] {
+        // The decoder inflates the whole stream whatever the dictionary says: count first.
+        let comps = space.as_ref().map_or(4, |s| s.components() as u64);
+        let row = (u64::from(width) * comps * u64::from(bpc)).div_ceil(8) + 1; // + a PNG predictor byte
+        let max = (row * u64::from(height)).saturating_mul(2).saturating_add(1 << 20).min(limits::MAX_DECODED_BYTES);
+        limits::check_inflated(&stream.raw_data(), max).map_err(Skip::Broken)?;
+    }
     let decoded = stream.decoded_image(&params).map_err(|e| Skip::Broken(format!("image data cannot be decoded ({e:?})")))?;
     let (mut w, mut h, mut bits, mut space) = (width, height, bpc, space);
     if let Some(info) = &decoded.image_data {
