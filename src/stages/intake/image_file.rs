@@ -1,20 +1,32 @@
 //! Single-image files (PNG, JPEG): decoding and resolution (PNG pHYs, JPEG JFIF density).
+//! The page budget ([`super::limits`]) is checked on the header's size, resolution and
+//! decoded bytes before the pixels are decoded.
 
-use super::{DEFAULT_DPI, FileKind};
+use super::{DEFAULT_DPI, FileKind, limits};
 use crate::model::{ColorMode, PageImage};
-use image::{DynamicImage, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageReader};
 use std::path::Path;
 
 pub fn decode(path: &Path, kind: FileKind, index: usize) -> Result<PageImage, String> {
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let format = if kind == FileKind::Png { image::ImageFormat::Png } else { image::ImageFormat::Jpeg };
-    let img = ImageReader::with_format(std::io::Cursor::new(&bytes), format).decode().map_err(|e| format!("image data unreadable: {e}"))?;
-    let mut warnings = Vec::new();
-    let dpi = match kind {
+    let unreadable = |e: image::ImageError| format!("image data unreadable: {e}");
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(&bytes), format);
+    reader.limits(limits::image_limits());
+    let decoder = reader.into_decoder().map_err(unreadable)?;
+    let (w, h) = decoder.dimensions();
+    let declared = match kind {
         FileKind::Png => png_dpi(&bytes),
         _ => jpeg_dpi(&bytes),
+    };
+    limits::check_pixels(u64::from(w), u64::from(h))?;
+    if let Some(dpi) = declared {
+        limits::check_dpi(u64::from(w), u64::from(h), f64::from(dpi), f64::from(dpi))?;
     }
-    .unwrap_or_else(|| {
+    limits::check_bytes(u64::from(w), u64::from(h), decoder.total_bytes())?;
+    let img = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    let mut warnings = Vec::new();
+    let dpi = declared.unwrap_or_else(|| {
         warnings.push(format!("no resolution in the file; assumed {DEFAULT_DPI} dpi"));
         DEFAULT_DPI
     });
@@ -23,8 +35,17 @@ pub fn decode(path: &Path, kind: FileKind, index: usize) -> Result<PageImage, St
 }
 
 /// Gray stays gray, colour stays colour; alpha is composited onto white; 16-bit to 8-bit.
-/// A gray image holding only pure black and white is bilevel.
+/// A gray image holding only pure black and white is bilevel. 8-bit gray and RGB are kept
+/// as they are (no copy of the page).
 pub fn normalise(img: DynamicImage) -> (DynamicImage, ColorMode) {
+    match img {
+        DynamicImage::ImageRgb8(_) => return (img, ColorMode::Rgb),
+        DynamicImage::ImageLuma8(ref gray) => {
+            let bilevel = gray.pixels().all(|p| p[0] == 0 || p[0] == 255);
+            return (img, if bilevel { ColorMode::Bilevel } else { ColorMode::Gray });
+        }
+        _ => {}
+    }
     if img.color().has_color() {
         let rgba = img.to_rgba8();
         let rgb = image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {

@@ -4,10 +4,13 @@
 //! sorted by name), reading their resolution, and decoding pages one at a time so a
 //! 1,000-page batch never sits whole in memory. A page that cannot be decoded is reported
 //! as a [`PageFailure`] and the stream goes on with the next page; only an input that
-//! cannot be opened at all is an [`IntakeError`]. Callers: the pipeline (decode stage) and
+//! cannot be opened at all is an [`IntakeError`]. A page over the page budget
+//! ([`limits`]: pixels, bytes, dpi) is refused before its pixels are allocated, as a
+//! [`PageFailure`]. Callers: the pipeline (decode stage) and
 //! the CLI (to reject bad input before anything is queued).
 
 pub mod image_file;
+pub mod limits;
 pub mod pdf;
 pub mod tiff_file;
 

@@ -40,6 +40,7 @@ use hayro::{RenderCache, RenderSettings};
 use image::{DynamicImage, GrayImage, RgbImage};
 
 use self::samples::{Placement, Space, apply_orient, placement, samples_to_image};
+use super::limits;
 use crate::model::{ColorMode, PageImage};
 
 /// Resolution at which pages without a usable scanned image are rasterized.
@@ -47,8 +48,6 @@ pub const RASTER_DPI: f32 = 300.0;
 /// Longest side of a rasterized page, pixels; larger pages are rasterized below
 /// [`RASTER_DPI`] (with a page warning).
 pub const MAX_RASTER_SIDE: u32 = 14_000;
-/// Largest embedded image taken as is, in pixels (a 600 dpi A2 scan is ~70 Mpx).
-const MAX_IMAGE_PIXELS: u64 = 250_000_000;
 
 /// Why a PDF or one of its pages could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +156,8 @@ fn decode(page: &Page<'_>, index: usize) -> Result<PageImage, String> {
         let w = stream.dict().get::<u32>(b"Width").unwrap_or(0);
         let h = stream.dict().get::<u32>(b"Height").unwrap_or(0);
         if let Some(place) = placement(m, w, h, f64::from(pw), f64::from(ph)) {
+            // The page budget, from the dictionary's size, before any pixel is decoded.
+            budget(w, h, place)?;
             match take_image(&stream, page.resources()) {
                 Ok((img, color, mut warn)) => {
                     tracing::debug!(page = index, ?color, "Took the embedded page image");
@@ -164,11 +165,13 @@ fn decode(page: &Page<'_>, index: usize) -> Result<PageImage, String> {
                     // The codec's size wins over the dictionary's if they disagree.
                     let place = if (img.width(), img.height()) != (w, h) {
                         warnings.push(format!("image is {}x{} px, its dictionary says {w}x{h}", img.width(), img.height()));
-                        placement(m, img.width(), img.height(), f64::from(pw), f64::from(ph)).unwrap_or(place)
+                        let place = placement(m, img.width(), img.height(), f64::from(pw), f64::from(ph)).unwrap_or(place);
+                        budget(img.width(), img.height(), place)?;
+                        place
                     } else {
                         place
                     };
-                    let (image, dpi) = orient_and_square(img, color, place, &mut warnings);
+                    let (image, dpi) = orient_and_square(img, color, place, &mut warnings)?;
                     return Ok(PageImage { index, image, color, dpi, warnings });
                 }
                 Err(Skip::Broken(reason)) => return Err(reason),
@@ -261,9 +264,7 @@ fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(Dynamic
     if width == 0 || height == 0 {
         return Err(Skip::Broken("image has no size".into()));
     }
-    if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
-        return Err(Skip::Broken(format!("image of {width}x{height} px is too large")));
-    }
+    limits::check_pixels(u64::from(width), u64::from(height)).map_err(Skip::Broken)?;
     let filters = stream.filters();
     let fax_like = filters.iter().any(|f| matches!(f, Filter::CcittFaxDecode | Filter::Jbig2Decode));
     let jpx = filters.contains(&Filter::JpxDecode);
@@ -280,7 +281,9 @@ fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(Dynamic
     // JPEG as it is, decoded by the image crate.
     if filters.as_slice() == [Filter::DctDecode] && matches!(space, Some(Space::Gray | Space::Rgb)) && default_decode {
         let raw = stream.raw_data();
-        let img = image::load_from_memory_with_format(&raw, image::ImageFormat::Jpeg).map_err(|e| Skip::Broken(format!("JPEG data unreadable: {e}")))?;
+        let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&raw[..]), image::ImageFormat::Jpeg);
+        reader.limits(limits::image_limits());
+        let img = reader.decode().map_err(|e| Skip::Broken(format!("JPEG data unreadable: {e}")))?;
         let (img, color) = match img {
             DynamicImage::ImageLuma8(_) => (img, ColorMode::Gray),
             DynamicImage::ImageRgb8(_) => (img, ColorMode::Rgb),
@@ -297,6 +300,13 @@ fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(Dynamic
         width,
         height,
     };
+    if filters.as_slice() == [Filter::FlateDecode] {
+        // The decoder inflates the whole stream whatever the dictionary says: count first.
+        let comps = space.as_ref().map_or(4, |s| s.components() as u64);
+        let row = (u64::from(width) * comps * u64::from(bpc)).div_ceil(8) + 1; // + a PNG predictor byte
+        let max = (row * u64::from(height)).saturating_mul(2).saturating_add(1 << 20).min(limits::MAX_DECODED_BYTES);
+        limits::check_inflated(&stream.raw_data(), max).map_err(Skip::Broken)?;
+    }
     let decoded = stream.decoded_image(&params).map_err(|e| Skip::Broken(format!("image data cannot be decoded ({e:?})")))?;
     let (mut w, mut h, mut bits, mut space) = (width, height, bpc, space);
     if let Some(info) = &decoded.image_data {
@@ -378,18 +388,53 @@ fn parse_space(o: &Object<'_>, resources: &Resources<'_>) -> Result<Space, Strin
     }
 }
 
-/// Applies the page orientation and, if pixels are not square, resamples rows so the
-/// vertical resolution matches the horizontal one. Returns the image and its dpi.
-fn orient_and_square(img: DynamicImage, color: ColorMode, place: Placement, warnings: &mut Vec<String>) -> (DynamicImage, f32) {
-    let img = apply_orient(img, place.orient);
-    let (dx, dy) = (place.dpi_x, place.dpi_y);
-    if ((dx - dy) / dx).abs() <= 0.02 {
-        return (img, dx as f32);
+fn square(place: Placement) -> bool {
+    ((place.dpi_x - place.dpi_y) / place.dpi_x).abs() <= 0.02
+}
+
+/// The page budget ([`limits`]) for a `w` x `h` image (as stored) placed by `place`: its
+/// pixels, its resolution, and the size [`orient_and_square`] would resample it to.
+fn budget(w: u32, h: u32, place: Placement) -> Result<(), String> {
+    let (w, h) = if matches!(place.orient.rotate_cw, 90 | 270) { (h, w) } else { (w, h) };
+    limits::check_pixels(u64::from(w), u64::from(h))?;
+    limits::check_dpi(u64::from(w), u64::from(h), place.dpi_x, place.dpi_y)?;
+    if !square(place) {
+        limits::check_square_resample(w, h, place.dpi_x, place.dpi_y)?;
     }
+    Ok(())
+}
+
+/// Applies the page orientation and, if pixels are not square, resamples rows so the
+/// vertical resolution matches the horizontal one (refused, before allocating, if the
+/// result would be over the page budget). Returns the image and its dpi.
+fn orient_and_square(img: DynamicImage, color: ColorMode, place: Placement, warnings: &mut Vec<String>) -> Result<(DynamicImage, f32), String> {
+    let (dx, dy) = (place.dpi_x, place.dpi_y);
+    if square(place) {
+        return Ok((apply_orient(img, place.orient), dx as f32));
+    }
+    let (w, h) = if matches!(place.orient.rotate_cw, 90 | 270) { (img.height(), img.width()) } else { (img.width(), img.height()) };
+    let (_, new_h) = limits::check_square_resample(w, h, dx, dy)?;
+    let img = apply_orient(img, place.orient);
     warnings.push(format!("non-square pixels ({dx:.0}x{dy:.0} dpi) resampled to {dx:.0} dpi"));
-    let new_h = ((f64::from(img.height()) * dx / dy).round() as u32).max(1);
     let filter = if color == ColorMode::Bilevel { image::imageops::FilterType::Nearest } else { image::imageops::FilterType::Triangle };
-    (img.resize_exact(img.width(), new_h, filter), dx as f32)
+    Ok((img.resize_exact(img.width(), new_h, filter), dx as f32))
+}
+
+/// The page budget for the images the page's resources name (the rasterizer decodes each
+/// whole, whatever the size it is drawn at): [`limits::check_image_on_page`]. Images of
+/// form XObjects and inline images are not looked at.
+fn check_images(page: &Page<'_>, page_w_in: f64, page_h_in: f64) -> Result<(), String> {
+    let resources = page.resources();
+    for name in resources.x_objects.keys() {
+        let Some(stream) = resources.get_x_object(&name) else { continue };
+        let dict = stream.dict();
+        if dict.get::<Name<'_>>(b"Subtype").as_deref() != Some(b"Image".as_slice()) {
+            continue;
+        }
+        let (w, h) = (dict.get::<u32>(b"Width").unwrap_or(0), dict.get::<u32>(b"Height").unwrap_or(0));
+        limits::check_image_on_page(u64::from(w), u64::from(h), page_w_in, page_h_in)?;
+    }
+    Ok(())
 }
 
 /// Renders the page with hayro at [`RASTER_DPI`] (or less if the page is huge).
@@ -405,6 +450,7 @@ fn rasterize(page: &Page<'_>, warnings: &mut Vec<String>) -> Result<(DynamicImag
         warnings.push(format!("page of {pw:.0}x{ph:.0} pt is rasterized at {dpi} dpi"));
     }
     let scale = dpi / 72.0;
+    check_images(page, f64::from(pw) / 72.0, f64::from(ph) / 72.0)?;
 
     let hayro_warnings: Arc<Mutex<Vec<InterpreterWarning>>> = Arc::default();
     let sink = hayro_warnings.clone();
@@ -419,6 +465,8 @@ fn rasterize(page: &Page<'_>, warnings: &mut Vec<String>) -> Result<(DynamicImag
     // As `hayro::render`, but with the pixel size rounded rather than truncated
     // (792 pt * 300/72 in f32 would give 3299 rows).
     let (w_px, h_px) = ((pw * scale).round().max(1.0) as u16, (ph * scale).round().max(1.0) as u16);
+    // Within the budget by MAX_RASTER_SIDE; checked all the same, as every decoder is.
+    limits::check_pixels(u64::from(w_px), u64::from(h_px))?;
     let transform = Affine::scale(f64::from(scale)) * page.initial_transform(true).to_kurbo();
     let cache = RenderCache::new();
     let mut ctx = RenderContext::new(w_px, h_px);

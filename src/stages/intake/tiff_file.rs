@@ -6,7 +6,7 @@
 //! strip is about twice as fast as the crate's streaming inflate). Anything that path does
 //! not expect, or cannot decode, goes to the tiff crate, which gives the page's error.
 
-use super::{DEFAULT_DPI, PageFailure};
+use super::{DEFAULT_DPI, PageFailure, limits};
 use crate::model::{ColorMode, PageImage};
 use image::{DynamicImage, GrayImage, RgbImage};
 use std::fs::File;
@@ -17,8 +17,8 @@ use tiff::ColorType;
 use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 
-/// Largest decoded page: a 600 dpi A3 colour page is ~210 MB; allow that, not more.
-const MAX_DECODED_BYTES: usize = 512 << 20;
+/// Largest decoded page, bytes (the page budget, [`limits`]).
+const MAX_DECODED_BYTES: usize = limits::MAX_DECODED_BYTES as usize;
 
 fn decoder(path: &Path) -> Result<Decoder<BufReader<File>>, String> {
     let file = File::open(path).map_err(|e| e.to_string())?;
@@ -91,8 +91,17 @@ impl Iterator for TiffPages {
 fn decode_current(dec: &mut Decoder<BufReader<File>>, raw: &File, index: usize) -> Result<PageImage, String> {
     let (w, h) = dec.dimensions().map_err(|e| e.to_string())?;
     let color = dec.colortype().map_err(|e| e.to_string())?;
+    // The page budget, from the directory, before any pixel is decoded.
+    let declared = resolution(dec);
+    let (w64, h64) = (u64::from(w), u64::from(h));
+    limits::check_pixels(w64, h64)?;
+    if let Some(dpi) = declared {
+        limits::check_dpi(w64, h64, f64::from(dpi), f64::from(dpi))?;
+    }
+    let bits = u64::from(color.bit_depth()) * u64::from(color.num_samples());
+    limits::check_bytes(w64, h64, (w64 * bits).div_ceil(8).saturating_mul(h64))?;
     let mut warnings = Vec::new();
-    let dpi = resolution(dec).unwrap_or_else(|| {
+    let dpi = declared.unwrap_or_else(|| {
         warnings.push(format!("no resolution in the file; assumed {DEFAULT_DPI} dpi"));
         DEFAULT_DPI
     });
@@ -164,7 +173,8 @@ fn deflate_strips(dec: &mut Decoder<BufReader<File>>, raw: &File, w: u32, h: u32
         return None;
     }
     let row = w * spp;
-    // Over the limit: the tiff crate refuses the page with its limit error.
+    // Over the budget: the tiff crate refuses the page with its limit error.
+    limits::check_pixels(w as u64, h as u64).ok()?;
     let size = row.checked_mul(h).filter(|&n| n <= MAX_DECODED_BYTES)?;
     let mut out = vec![0u8; size];
     let mut inflater = libdeflater::Decompressor::new();
@@ -458,9 +468,8 @@ mod tests {
 
     #[test]
     fn a_page_claiming_huge_dimensions_fails_with_a_clear_error() {
-        // One 23200 x 23200 gray Deflate page: 538 MB decoded, just over the 512 MiB
-        // limit, in one strip that really holds that many (zero) samples, so only the
-        // limit stops it.
+        // One 23200 x 23200 gray Deflate page: 538 Mpx, over the page budget, in one
+        // strip that really holds that many (zero) samples, so only the budget stops it.
         const SIDE: u32 = 23_200;
         let strip = {
             use std::io::Write;
@@ -508,6 +517,6 @@ mod tests {
         let pages: Vec<_> = TiffPages::open(&path, 0).unwrap().collect();
         assert_eq!(pages.len(), 1);
         let err = pages[0].as_ref().expect_err("the page is refused");
-        assert!(err.message.contains("page data unreadable"), "{}", err.message);
+        assert!(err.message.contains("23200×23200 pixels (538 Mpx), over the limit of 260 Mpx"), "{}", err.message);
     }
 }
