@@ -2,6 +2,7 @@
 //! the batch; an empty or foreign file exits 2 before anything is queued.
 
 use crate::common::*;
+use sohoa_testkit::hostile::{pdf_with_image, png_of_size};
 
 #[test]
 fn zero_byte_and_non_image_inputs_exit_2_with_a_clear_message() {
@@ -58,72 +59,6 @@ fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
     assert!(ok.as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains("assumed 300 dpi")), "{ok}");
 }
 
-/// `len` zero bytes, zlib-compressed without holding them all.
-fn zlib_zeros(len: u64) -> Vec<u8> {
-    use std::io::Write;
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-    let chunk = vec![0u8; 1 << 20];
-    let mut left = len;
-    while left > 0 {
-        let n = left.min(chunk.len() as u64) as usize;
-        z.write_all(&chunk[..n]).unwrap();
-        left -= n as u64;
-    }
-    z.finish().unwrap()
-}
-
-/// A one-page PDF: a `w` x `h` 8-bit black image (gray or RGB, Flate) covering a Letter page.
-fn letter_pdf_with_image(w: u32, h: u32, rgb: bool) -> Vec<u8> {
-    use lopdf::{Document, Object, Stream, dictionary};
-    let mut doc = Document::with_version("1.5");
-    let pages_id = doc.new_object_id();
-    let image = Stream::new(
-        dictionary! {
-            "Type" => "XObject", "Subtype" => "Image", "Width" => w as i64, "Height" => h as i64,
-            "ColorSpace" => if rgb { "DeviceRGB" } else { "DeviceGray" }, "BitsPerComponent" => 8,
-            "Filter" => "FlateDecode",
-        },
-        zlib_zeros(u64::from(w) * u64::from(h) * if rgb { 3 } else { 1 }),
-    )
-    .with_compression(false);
-    let image_id = doc.add_object(image);
-    let content_id = doc.add_object(Stream::new(lopdf::Dictionary::new(), b"q 612 0 0 792 0 0 cm /Im0 Do Q".to_vec()));
-    let page = doc.add_object(dictionary! {
-        "Type" => "Page", "Parent" => pages_id,
-        "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
-        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
-        "Contents" => content_id,
-    });
-    doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 }));
-    let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages_id });
-    doc.trailer.set("Root", catalog);
-    let mut out = Vec::new();
-    doc.save_to(&mut out).unwrap();
-    out
-}
-
-/// A `w` x `h` 8-bit gray PNG, all black, written without holding its pixels.
-fn black_png(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend((data.len() as u32).to_be_bytes());
-        out.extend(kind);
-        out.extend(data);
-        let mut crc = flate2::Crc::new();
-        crc.update(kind);
-        crc.update(data);
-        out.extend(crc.sum().to_be_bytes());
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend(w.to_be_bytes());
-    ihdr.extend(h.to_be_bytes());
-    ihdr.extend([8, 0, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &zlib_zeros((u64::from(w) + 1) * u64::from(h)));
-    chunk(&mut out, b"IEND", &[]);
-    out
-}
-
 #[test]
 fn pages_over_the_page_budget_fail_alone_and_the_good_pages_are_stored() {
     let dir = tempfile::tempdir().unwrap();
@@ -138,9 +73,9 @@ fn pages_over_the_page_budget_fail_alone_and_the_good_pages_are_stored() {
     // After the good pages (sorted by name): an 806-byte kind of PDF, a 15000 x 15000
     // image on a Letter page, a 20000 x 20000 PNG.
     let hostile: [(&str, Vec<u8>, &str); 3] = [
-        ("z1-line.pdf", letter_pdf_with_image(100_000, 1, false), "100000×1 pixels at 11765×0.09 dpi, finer than the limit of 1200 dpi"),
-        ("z2-big.pdf", letter_pdf_with_image(15_000, 15_000, true), "15000×15000 pixels at 1765×1364 dpi, finer than the limit of 1200 dpi"),
-        ("z3-huge.png", black_png(20_000, 20_000), "20000×20000 pixels (400 Mpx), over the limit of 260 Mpx a page (A0 at 400 dpi)"),
+        ("z1-line.pdf", pdf_with_image(100_000, 1, false, 612.0, 792.0), "100000×1 pixels at 11765×0.09 dpi, finer than the limit of 1200 dpi"),
+        ("z2-big.pdf", pdf_with_image(15_000, 15_000, true, 612.0, 792.0), "15000×15000 pixels at 1765×1364 dpi, finer than the limit of 1200 dpi"),
+        ("z3-huge.png", png_of_size(20_000, 20_000), "20000×20000 pixels (400 Mpx), over the limit of 260 Mpx a page (A0 at 400 dpi)"),
     ];
     for (name, bytes, _) in &hostile {
         std::fs::write(pages.join(name), bytes).unwrap();
