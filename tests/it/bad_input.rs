@@ -21,35 +21,45 @@ fn zero_byte_and_non_image_inputs_exit_2_with_a_clear_message() {
     assert!(!dir.path().join("data/objects/originals").exists());
 }
 
-#[test]
-fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let pages = dir.path().join("pages");
+/// A generated one-dossier batch at 150 dpi written as `pages/page-NNN.png` under `dir`:
+/// the folder, the number of pages and the indexes of its content pages.
+fn page_folder(dir: &std::path::Path, seed: u64) -> (std::path::PathBuf, usize, Vec<usize>) {
+    let pages = dir.join("pages");
     std::fs::create_dir(&pages).unwrap();
-    let opts = sohoa::tools::synth::GenOptions { seed: 5, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
+    let opts = sohoa::tools::synth::GenOptions { seed, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
     let batch = sohoa::tools::synth::generate_batch(&opts);
-    let content: Vec<usize> = batch.truth.pages.iter().filter(|p| p.kind == "content").map(|p| p.index).collect();
-    assert!(content.len() >= 2);
+    let content = batch.truth.pages.iter().filter(|p| p.kind == "content").map(|p| p.index).collect();
     for (i, page) in batch.pages.iter().enumerate() {
-        let path = pages.join(format!("page-{i:03}.png"));
-        page.image.save(&path).unwrap();
-        if i == content[0] {
-            let bytes = std::fs::read(&path).unwrap();
-            std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
-        }
+        page.image.save(pages.join(format!("page-{i:03}.png"))).unwrap();
     }
-    let (code, json, stderr) = process(&[&pages], &dir.path().join("data"), &[]);
-    assert_eq!(code, 1, "page errors exit 1: {stderr}");
-    let report = &json["batches"][0];
-    let bad = &report["pages"][content[0]];
-    assert!(bad["warnings"][0].as_str().unwrap().contains("could not be decoded"), "{bad}");
-    let stored: Vec<u64> = report["dossiers"]
+    (pages, batch.pages.len(), content)
+}
+
+/// The input pages stored in some document of a `process --json` batch.
+fn stored_pages(report: &serde_json::Value) -> Vec<u64> {
+    report["dossiers"]
         .as_array()
         .unwrap()
         .iter()
         .flat_map(|d| d["documents"].as_array().unwrap().iter())
         .flat_map(|doc| doc["source_pages"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()))
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pages, _, content) = page_folder(dir.path(), 5);
+    assert!(content.len() >= 2);
+    let path = pages.join(format!("page-{:03}.png", content[0]));
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, &bytes[..bytes.len() / 3]).unwrap();
+    let (code, json, stderr) = process(&[&pages], &dir.path().join("data"), &[]);
+    assert_eq!(code, 1, "page errors exit 1: {stderr}");
+    let report = &json["batches"][0];
+    let bad = &report["pages"][content[0]];
+    assert!(bad["warnings"][0].as_str().unwrap().contains("could not be decoded"), "{bad}");
+    let stored = stored_pages(report);
     for &i in &content[1..] {
         assert!(stored.contains(&(i as u64)), "page {i} must be stored: {stored:?}");
     }
@@ -62,14 +72,7 @@ fn a_truncated_page_fails_that_page_and_the_rest_is_stored() {
 #[test]
 fn pages_over_the_page_budget_fail_alone_and_the_good_pages_are_stored() {
     let dir = tempfile::tempdir().unwrap();
-    let pages = dir.path().join("pages");
-    std::fs::create_dir(&pages).unwrap();
-    let opts = sohoa::tools::synth::GenOptions { seed: 7, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
-    let batch = sohoa::tools::synth::generate_batch(&opts);
-    let content: Vec<usize> = batch.truth.pages.iter().filter(|p| p.kind == "content").map(|p| p.index).collect();
-    for (i, page) in batch.pages.iter().enumerate() {
-        page.image.save(pages.join(format!("page-{i:03}.png"))).unwrap();
-    }
+    let (pages, n, content) = page_folder(dir.path(), 7);
     // After the good pages (sorted by name): an 806-byte kind of PDF, a 15000 x 15000
     // image on a Letter page, a 20000 x 20000 PNG.
     let hostile: [(&str, Vec<u8>, &str); 3] = [
@@ -83,19 +86,12 @@ fn pages_over_the_page_budget_fail_alone_and_the_good_pages_are_stored() {
     let (code, json, stderr) = process(&[&pages], &dir.path().join("data"), &[]);
     assert_eq!(code, 1, "page errors exit 1: {stderr}");
     let report = &json["batches"][0];
-    let n = batch.pages.len();
     assert_eq!(report["pages"].as_array().unwrap().len(), n + hostile.len());
     for (k, (name, _, needle)) in hostile.iter().enumerate() {
         let warnings = &report["pages"][n + k]["warnings"];
         assert!(warnings.as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains(needle)), "{name}: {warnings}");
     }
-    let stored: Vec<u64> = report["dossiers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|d| d["documents"].as_array().unwrap().iter())
-        .flat_map(|doc| doc["source_pages"].as_array().unwrap().iter().map(|p| p.as_u64().unwrap()))
-        .collect();
+    let stored = stored_pages(report);
     for &i in &content {
         assert!(stored.contains(&(i as u64)), "page {i} must be stored: {stored:?}");
     }
