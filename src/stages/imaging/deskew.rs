@@ -161,6 +161,11 @@ fn refine(a: &Analysis, axis: Axis, centre: f32, step: f32, k: i32) -> f32 {
 /// `s = x - y·tan` for columns; `s` grows downward in the upright page for rows, and for
 /// columns in the page turned upright by a clockwise quarter turn.
 pub(crate) fn pixel_profile(a: &Analysis, axis: Axis, deg: f32) -> Vec<u32> {
+    pixel_profile_of(a, &a.text, axis, deg)
+}
+
+/// As [`pixel_profile`] over the components marked in `text` (one flag per component).
+pub(crate) fn pixel_profile_of(a: &Analysis, text: &[bool], axis: Axis, deg: f32) -> Vec<u32> {
     let (w, h) = a.small.dimensions();
     let t = (deg as f64).to_radians().tan();
     let tfp = (t * 65536.0).round() as i64;
@@ -171,7 +176,7 @@ pub(crate) fn pixel_profile(a: &Analysis, axis: Axis, deg: f32) -> Vec<u32> {
     let off = ((across as f64) * t.abs()).ceil() as i64 + 2;
     let mut bins = vec![0u32; (len + 2 * off + 2) as usize];
     for r in &a.ink.runs {
-        if !a.text[r.comp as usize] {
+        if !text[r.comp as usize] {
             continue;
         }
         match axis {

@@ -32,6 +32,8 @@ mod orientation;
 pub(crate) mod transform;
 
 #[cfg(test)]
+mod sparse_tests;
+#[cfg(test)]
 mod tests;
 
 pub use blank::{BlankVerdict, blank_verdict};

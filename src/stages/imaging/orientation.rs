@@ -47,9 +47,9 @@ pub(crate) fn detect(a: &Analysis, fit: &LineFit) -> OrientationEstimate {
     if fit.text_comps < 3 {
         return unknown;
     }
-    let prof = deskew::pixel_profile(a, fit.axis, fit.raw_angle);
+    let prof = deskew::pixel_profile_of(a, &line_components(a), fit.axis, fit.raw_angle);
     let p: Vec<f64> = prof.iter().map(|&v| v as f64 / 256.0).collect();
-    let (above, below, lines) = asymmetry(&p);
+    let Sides { above, below, lines, line_ink, lines_up, lines_down } = asymmetry(&p);
     if lines == 0 || above + below <= 0.0 {
         return unknown;
     }
@@ -66,7 +66,18 @@ pub(crate) fn detect(a: &Analysis, fit: &LineFit) -> OrientationEstimate {
         Axis::Cols => (fit.sharp_cols, fit.sharp_rows),
     };
     let axis_conf = ((best / other.max(1e-3) - 1.0) / 0.15).clamp(0.0, 1.0);
+    // The side is read from the ink that differs between above and below the cores. On
+    // lowercase text that is a tenth or more of the lines' ink; on capitals, digits and
+    // codes (a sheet's title, a dossier code) only a few marks, which noise and stray
+    // specks can outweigh: the normalised score alone would be confident on noise.
     let side_conf = (score.abs() as f32 / 0.15).clamp(0.0, 1.0);
+    let strength = (above - below).abs() / line_ink.max(1e-9);
+    let strength_conf = ((strength - MIN_SIDE_STRENGTH) / MIN_SIDE_STRENGTH).clamp(0.0, 1.0) as f32;
+    // And the lines must agree: on text most lines lean the same way, on a chart's tick
+    // labels or a code line the few that lean at all split at random. Three more lines
+    // agreeing than disagreeing is the least that turns a page; five are full confidence.
+    let (agree, disagree) = if upright { (lines_up, lines_down) } else { (lines_down, lines_up) };
+    let vote_conf = ((agree as f32 - disagree as f32 - 2.0) / 3.0).clamp(0.0, 1.0);
     // One line (a stamp, "Hết./.", a page number) is not enough to turn a page: its axis
     // and its side are both easy to misread. Two lines give half confidence, three full.
     let line_conf = ((lines as f32 - 1.0) / 2.0).clamp(0.0, 1.0);
@@ -74,16 +85,77 @@ pub(crate) fn detect(a: &Analysis, fit: &LineFit) -> OrientationEstimate {
         rotation,
         // A page without the line structure to deskew (specks, a photo, one line) is not
         // turned either: the orientation is never more certain than the line fit.
-        confidence: (axis_conf.min(side_conf) * line_conf).min(fit.confidence),
+        confidence: (axis_conf.min(side_conf).min(strength_conf).min(vote_conf) * line_conf).min(fit.confidence),
     }
 }
 
-/// Splits a line profile into text lines and returns the ink above the cores, the ink
-/// below them, and the number of lines used.
-pub(crate) fn asymmetry(p: &[f64]) -> (f64, f64, usize) {
+/// A solid blob at least this wide and tall (mm) is a picture or a symbol, not text.
+const SOLID_MIN_MM: f32 = 4.0;
+/// ... when at least this share of its box is ink (the data modules of a QR code or a
+/// Data Matrix merge into such blobs; a table's grid or a stamp's ring stays far below).
+const SOLID_FILL: f32 = 0.25;
+
+/// The text-like components that can belong to text lines: those whose centre lies
+/// inside the box of a solid blob (see [`SOLID_FILL`]) are the loose modules and finder
+/// patterns of a 2-D symbol or specks of a picture, and their rows say nothing about
+/// which side of a line is up.
+fn line_components(a: &Analysis) -> Vec<bool> {
+    let min = (SOLID_MIN_MM / 25.4 * a.dpi).max(3.0) as u32;
+    let solids: Vec<_> = a
+        .ink
+        .comps
+        .iter()
+        .zip(&a.text)
+        .filter(|(c, t)| !**t && c.w() >= min && c.h() >= min && c.area as f32 >= SOLID_FILL * (c.w() * c.h()) as f32)
+        .map(|(c, _)| *c)
+        .collect();
+    if solids.is_empty() {
+        return a.text.clone();
+    }
+    a.ink
+        .comps
+        .iter()
+        .zip(&a.text)
+        .map(|(c, &t)| {
+            let (x, y) = ((c.x0 + c.x1) / 2, (c.y0 + c.y1) / 2);
+            t && !solids.iter().any(|s| x >= s.x0 && x < s.x1 && y >= s.y0 && y < s.y1)
+        })
+        .collect()
+}
+
+/// What the line profile says about the two sides of the text lines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Sides {
+    /// Ink above the line cores (ascenders, capitals, marks) and below them (descenders).
+    pub above: f64,
+    pub below: f64,
+    /// Text lines used.
+    pub lines: usize,
+    /// All the ink of those lines, cores included.
+    pub line_ink: f64,
+    /// Lines with clearly more ink above their core than below it, and the reverse.
+    pub lines_up: usize,
+    pub lines_down: usize,
+}
+
+/// Least share of the lines' ink that must differ between the two sides (see
+/// [`detect`]); twice this gives full confidence.
+const MIN_SIDE_STRENGTH: f64 = 0.01;
+
+/// A line leans one way when one side holds this many times the other's ink.
+const LINE_LEAN: f64 = 1.5;
+
+/// A band more than this many times as tall as the median band is not a text line (a QR
+/// code or the bars of a barcode seen end on, a drawing, a photo) and says nothing about
+/// which side is up.
+const MAX_BAND_OVER_MEDIAN: usize = 2;
+
+/// Splits a line profile into text lines and sums the ink above and below their cores.
+pub(crate) fn asymmetry(p: &[f64]) -> Sides {
+    let none = Sides { above: 0.0, below: 0.0, lines: 0, line_ink: 0.0, lines_up: 0, lines_down: 0 };
     let peak = p.iter().cloned().fold(0.0, f64::max);
     if peak <= 0.0 {
-        return (0.0, 0.0, 0);
+        return none;
     }
     let thr = (0.02 * peak).max(0.5);
     let mut bands: Vec<(usize, usize)> = Vec::new(); // inclusive
@@ -100,9 +172,15 @@ pub(crate) fn asymmetry(p: &[f64]) -> (f64, f64, usize) {
         }
     }
     merge_fragments(p, &mut bands);
-    let (mut above, mut below, mut lines) = (0.0, 0.0, 0);
+    bands.retain(|&(s, e)| e - s >= 3);
+    let mut heights: Vec<usize> = bands.iter().map(|&(s, e)| e - s + 1).collect();
+    heights.sort_unstable();
+    let Some(&median) = heights.get(heights.len() / 2) else {
+        return none;
+    };
+    let mut out = none;
     for &(s, e) in &bands {
-        if e - s < 3 {
+        if e - s + 1 > MAX_BAND_OVER_MEDIAN * median + 1 {
             continue;
         }
         let m = p[s..=e].iter().cloned().fold(0.0, f64::max);
@@ -110,11 +188,16 @@ pub(crate) fn asymmetry(p: &[f64]) -> (f64, f64, usize) {
         let (Some(&top), Some(&bot)) = (core.first(), core.last()) else {
             continue;
         };
-        above += p[s..top].iter().sum::<f64>();
-        below += p[bot + 1..=e].iter().sum::<f64>();
-        lines += 1;
+        let above = p[s..top].iter().sum::<f64>();
+        let below = p[bot + 1..=e].iter().sum::<f64>();
+        out.lines_up += usize::from(above > LINE_LEAN * below);
+        out.lines_down += usize::from(below > LINE_LEAN * above);
+        out.above += above;
+        out.below += below;
+        out.line_ink += p[s..=e].iter().sum::<f64>();
+        out.lines += 1;
     }
-    (above, below, lines)
+    out
 }
 
 /// Joins thin bands (a row of marks split off from its line by a gap) to the nearest
@@ -178,12 +261,13 @@ mod tests {
         // Two lines: tall ascender zone above a dense core, small descender zone below.
         let line = [0.0, 2.0, 3.0, 3.0, 20.0, 12.0, 12.0, 22.0, 1.0, 1.0, 0.0, 0.0];
         let p: Vec<f64> = line.iter().chain(line.iter()).cloned().collect();
-        let (a, b, n) = asymmetry(&p);
-        assert_eq!(n, 2);
-        assert!(a > b * 3.0);
+        let s = asymmetry(&p);
+        assert_eq!(s.lines, 2);
+        assert!(s.above > s.below * 3.0);
+        assert_eq!(s.line_ink, p.iter().sum::<f64>());
         let rev: Vec<f64> = p.iter().rev().cloned().collect();
-        let (a, b, _) = asymmetry(&rev);
-        assert!(b > a * 3.0);
+        let s = asymmetry(&rev);
+        assert!(s.below > s.above * 3.0);
     }
 
     #[test]
