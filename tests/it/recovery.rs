@@ -186,7 +186,7 @@ fn a_full_disk_under_the_catalog_fails_with_its_cause_and_the_batch_is_retried()
     assert!(message.contains("disk") || message.contains("full") || message.contains("too large"), "the cause is named: {message}");
     assert!(!message.contains("Cannot read local file"), "the input is not blamed: {message}");
     // Room again: the same command finishes the batch.
-    let out = sohoa().args(&args).output().unwrap();
+    let out = sohoa().args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(matches!(out.status.code(), Some(0) | Some(1)), "{stderr}");
     assert_eq!(parse(&out)["batches"][0]["pages"].as_array().unwrap().len(), 1, "{stderr}");
