@@ -32,6 +32,18 @@ struct Stats {
     content_pages: usize,
     wall_s: f64,
     pages_per_min: f64,
+    /// The process's peak resident memory (`VmHWM` of /proc/self/status), bytes; absent
+    /// where the kernel does not say.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peak_rss_bytes: Option<u64>,
+}
+
+/// This process's peak resident set size so far (Linux `VmHWM`), in bytes.
+pub(crate) fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
+    Some(kib * 1024)
 }
 
 /// `sohoa process`: check every input, ingest them through the durable queue, run their
@@ -117,7 +129,13 @@ pub async fn process(inputs: &[PathBuf], config: &Config, json: bool) -> Result<
     let content_pages = reports.iter().flat_map(|r| &r.pages).filter(|p| p.kind == PageKind::Content).count();
     let out = ProcessOutput {
         batches: reports,
-        stats: Stats { pages, content_pages, wall_s, pages_per_min: if wall_s > 0.0 { pages as f64 * 60.0 / wall_s } else { 0.0 } },
+        stats: Stats {
+            pages,
+            content_pages,
+            wall_s,
+            pages_per_min: if wall_s > 0.0 { pages as f64 * 60.0 / wall_s } else { 0.0 },
+            peak_rss_bytes: peak_rss_bytes(),
+        },
         error: error.as_ref().map(|e| e.to_json()["error"].clone()),
     };
     if json {

@@ -51,9 +51,16 @@ pub fn run(cli: Cli) -> u8 {
         Ok(rt) => rt,
         Err(e) => return report(&Error::Internal(format!("cannot start the async runtime: {e}")), json),
     };
-    match rt.block_on(dispatch(cli.command)) {
-        Ok(code) => code,
-        Err(e) => report(&e, json),
+    // A panic that escapes a command still ends as one error (one JSON object with
+    // `--json`) and exit 3; the panic message itself is on stderr (Rust's panic hook).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| rt.block_on(dispatch(cli.command))));
+    match outcome {
+        Ok(Ok(code)) => code,
+        Ok(Err(e)) => report(&e, json),
+        Err(panic) => {
+            let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_default();
+            report(&Error::Internal(format!("sohoa stopped on an unexpected failure (a panic): {what}")), json)
+        }
     }
 }
 

@@ -153,7 +153,20 @@ pub struct PageWork {
     /// One of the batch's last pages ([`is_late`]): the bands of its OCR are shared with
     /// the page threads that have no page left (see [`crate::stages::ocr::bands`]).
     pub late: bool,
+    /// Told by the page thread that takes the page when it starts on it and when it is
+    /// done with it, before handing it back (the worker's lease on the page's job).
+    pub lease: Option<Arc<dyn PageLease>>,
 }
+
+/// What a page thread reports of the pages it works on (see `PageWork::lease`).
+pub trait PageLease: Send + Sync {
+    fn started(&self, index: usize);
+    fn finished(&self, index: usize);
+}
+
+/// The failure of a page not run again because its worker died on it (see
+/// `catalog::queue::MAX_PAGE_DEATHS`).
+pub const WORKER_STOPPED: &str = "the worker stopped while processing this page";
 
 /// Pages per page thread, counted back from a batch's end, whose bands are shared between
 /// the page threads. One per thread left the other threads idle whenever the page before
@@ -178,7 +191,7 @@ impl PageWork {
             Ok(p) => p.index,
             Err(f) => f.index,
         };
-        PageWork { tag, page, late: is_late(index, total, threads) }
+        PageWork { tag, page, late: is_late(index, total, threads), lease: None }
     }
 }
 
@@ -256,13 +269,20 @@ where
             scope.spawn(move || {
                 loop {
                     let next = page_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((work, decode_s))) = next else { break };
+                    let Ok(Ok((mut work, decode_s))) = next else { break };
+                    let lease = work.lease.take().zip(work.page.as_ref().ok().map(|p| p.index));
+                    if let Some((lease, index)) = &lease {
+                        lease.started(*index);
+                    }
                     let t = Instant::now();
                     let pool = work.late.then_some(bands);
                     let mut done = process_page(work.page, engine.as_mut(), pool, &rules, keep_separators, ocr_budget_ms);
                     tracing::debug!(page = done.report.index, kind = ?done.report.kind, ms = t.elapsed().as_millis() as u64, ocr_ms = (done.times.ocr_s * 1000.0) as u64, "Page processed.");
                     done.tag = work.tag;
                     done.times.decode_s = decode_s;
+                    if let Some((lease, index)) = &lease {
+                        lease.finished(*index);
+                    }
                     if done_tx.send(done).is_err() {
                         break;
                     }
@@ -303,7 +323,11 @@ fn process_page(
                     skew_deg: 0.0,
                     rotation: 0,
                     ocr_confidence: None,
-                    warnings: vec![page_error(format_args!("page could not be decoded: {}", failure.message))],
+                    warnings: vec![if failure.message == WORKER_STOPPED {
+                        page_error(format_args!("{WORKER_STOPPED}"))
+                    } else {
+                        page_error(format_args!("page could not be decoded: {}", failure.message))
+                    }],
                 },
                 // A lost page joins no document; the batch goes on.
                 signal: PageSignal { index: failure.index, kind: PageKind::Blank, action: None, keep: None },

@@ -55,6 +55,9 @@ pub enum StoreError {
     Backend { key: String, retryable: bool, source: object_store::Error },
     #[error("Cannot read local file {path}: {source}")]
     LocalIo { path: PathBuf, source: std::io::Error },
+    /// The local store's own disk failed the write (full, over quota, read-only).
+    #[error("Cannot write {key} into the object store at {path}: {source}")]
+    LocalWrite { key: String, path: PathBuf, source: std::io::Error },
 }
 
 impl StoreError {
@@ -69,12 +72,13 @@ impl StoreError {
             StoreError::Backend { retryable: true, .. } => "store-unavailable",
             StoreError::Backend { retryable: false, .. } => "store-failed",
             StoreError::LocalIo { .. } => "store-local-io",
+            StoreError::LocalWrite { .. } => "store-write-failed",
         }
     }
 
     /// True for failures that may go away on their own (network errors, 5xx, throttling).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, StoreError::Backend { retryable: true, .. })
+        matches!(self, StoreError::Backend { retryable: true, .. } | StoreError::LocalWrite { .. })
     }
 
     /// Maps an `object_store` error on `key` to a [`StoreError`].
@@ -273,7 +277,13 @@ impl Store {
             // through this process (`sohoa ingest` of a 135 MB scan: 0.22-0.33 s with the
             // upload streamed, 0.19-0.24 s copied; `cp` of it alone takes 0.045 s).
             let src = file.to_path_buf();
-            tokio::task::spawn_blocking(move || copy_into_place(&src, &dest)).await.map_err(|e| local(std::io::Error::other(e)))?.map_err(local)?;
+            let dest_shown = dest.clone();
+            tokio::task::spawn_blocking(move || copy_into_place(&src, &dest)).await.map_err(|e| local(std::io::Error::other(e)))?.map_err(|(side, e)| {
+                match side {
+                    CopySide::Read => local(e),
+                    CopySide::Write => StoreError::LocalWrite { key: key.to_string(), path: dest_shown, source: e },
+                }
+            })?;
         } else if size <= MULTIPART_THRESHOLD as u64 {
             let bytes = tokio::fs::read(file).await.map_err(local)?;
             self.inner.put(&path, PutPayload::from(bytes)).await.map_err(|e| StoreError::from_object_store(key, e))?;
@@ -450,15 +460,33 @@ fn object_path(key: &str) -> Result<ObjectPath, StoreError> {
 /// Copies `src` to `dest` the way object_store's local store writes: into a staging file
 /// beside it (`<name>#<digits>`, which that store never lists), then renamed, so a reader
 /// never sees a partial object. Blocking.
-fn copy_into_place(src: &Path, dest: &Path) -> std::io::Result<()> {
+/// Which end of a local copy failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CopySide {
+    Read,
+    Write,
+}
+
+/// Whether a failed copy's error is the destination's: its disk full, over its quota, a
+/// file over the size limit, read-only, or a folder that cannot be written.
+fn write_side(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), StorageFull | QuotaExceeded | FileTooLarge | ReadOnlyFilesystem)
+}
+
+fn copy_into_place(src: &Path, dest: &Path) -> Result<(), (CopySide, std::io::Error)> {
+    // The source is opened first: a scan that cannot be read is the input's fault.
+    std::fs::File::open(src).map_err(|e| (CopySide::Read, e))?;
+    let wrote = |e: std::io::Error| (CopySide::Write, e);
     if let Some(dir) = dest.parent() {
-        std::fs::create_dir_all(dir)?;
+        std::fs::create_dir_all(dir).map_err(wrote)?;
     }
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
     let mut staging = dest.as_os_str().to_owned();
     staging.push(format!("#{}{nanos:09}", std::process::id()));
     let staging = PathBuf::from(staging);
-    let copied = std::fs::copy(src, &staging).and_then(|_| std::fs::rename(&staging, dest));
+    let copied = std::fs::copy(src, &staging).map_err(|e| if write_side(&e) { (CopySide::Write, e) } else { (CopySide::Read, e) });
+    let copied = copied.and_then(|_| std::fs::rename(&staging, dest).map_err(wrote));
     if copied.is_err() {
         let _ = std::fs::remove_file(&staging);
     }
@@ -682,9 +710,9 @@ mod tests {
     fn a_failed_local_copy_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("objects/originals/ab/x.tif");
-        let e = copy_into_place(&dir.path().join("missing.tif"), &dest).unwrap_err();
-        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
-        assert_eq!(std::fs::read_dir(dest.parent().unwrap()).unwrap().count(), 0);
+        let (side, e) = copy_into_place(&dir.path().join("missing.tif"), &dest).unwrap_err();
+        assert_eq!((side, e.kind()), (CopySide::Read, std::io::ErrorKind::NotFound), "the input's fault, not the store's");
+        assert!(!dest.parent().unwrap().exists());
         let src = dir.path().join("scan.tif");
         std::fs::write(&src, b"scan").unwrap();
         copy_into_place(&src, &dest).unwrap();

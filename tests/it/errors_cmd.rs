@@ -132,3 +132,24 @@ fn outputs_are_regular_files_or_standard_output() {
     assert_eq!(std::fs::read(&target).unwrap(), b"keep");
     assert!(sub.is_dir());
 }
+
+/// Issue #20: a `catalog.db` that is not a database is named in the error (with `--json`,
+/// one error object), for a read command and for `process`.
+#[test]
+fn a_corrupt_catalog_is_reported_with_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("catalog.db"), vec![0x5au8; 64 * 1024]).unwrap();
+    for args in [&["status", "--json"][..], &["process", "--json"]] {
+        let mut cmd = sohoa();
+        cmd.args(args);
+        if args[0] == "process" {
+            cmd.arg(repo().join("samples/batch.tif"));
+        }
+        let out = cmd.arg("--data").arg(&data).output().unwrap();
+        let (exit, code, message) = json_error(&out);
+        assert_eq!((exit, code.as_str()), (3, "catalog-corrupt"), "{args:?}: {message}");
+        assert!(message.contains(&data.join("catalog.db").display().to_string()) || message.contains("catalog.db"), "{message}");
+    }
+}

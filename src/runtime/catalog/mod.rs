@@ -29,7 +29,7 @@ mod queue;
 mod records;
 mod search;
 
-pub use queue::{ClaimFilter, Job, JobKind, JobStatus, MAX_ATTEMPTS, PartRecord, QueueCounts, retry_delay};
+pub use queue::{ClaimFilter, Job, JobKind, JobStatus, LeaseHolder, MAX_ATTEMPTS, MAX_PAGE_DEATHS, PartRecord, QueueCounts, poison_pages, retry_delay};
 pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};
 
 use std::path::{Path, PathBuf};
@@ -70,6 +70,9 @@ pub enum CatalogError {
     Invalid(String),
     #[error("Catalog row is corrupt: {0}")]
     Corrupt(String),
+    /// The catalog file is not a database, or a damaged one.
+    #[error("Catalog {url} is damaged or not a sohoa catalog: {detail}; restore it from a backup or move it away")]
+    Damaged { url: String, detail: String },
     #[error("Document prefix {prefix:?} matches several documents")]
     Ambiguous { prefix: String },
 }
@@ -124,9 +127,23 @@ impl CatalogError {
             CatalogError::Db(e) => classify_sqlx(e).0,
             CatalogError::JobLost { .. } => "job-lost",
             CatalogError::Invalid(_) => "catalog-invalid",
-            CatalogError::Corrupt(_) => "catalog-corrupt",
+            CatalogError::Corrupt(_) | CatalogError::Damaged { .. } => "catalog-corrupt",
             CatalogError::Ambiguous { .. } => "document-ambiguous",
         }
+    }
+
+    /// The SQLite error saying the file is not a database or is damaged (`SQLITE_NOTADB`,
+    /// `SQLITE_CORRUPT`), if this is one.
+    fn damaged_file(&self) -> Option<String> {
+        let e = match self {
+            CatalogError::Db(e) | CatalogError::Connect { source: e, .. } => e,
+            CatalogError::Migrate(MigrateError::Execute(e)) => e,
+            _ => return None,
+        };
+        let sqlx::Error::Database(db) = e else { return None };
+        db.try_downcast_ref::<sqlx::sqlite::SqliteError>()?;
+        let primary = db.code().and_then(|c| c.parse::<i32>().ok()).map(|c| c & 0xff);
+        matches!(primary, Some(11) | Some(26)).then(|| db.message().to_string())
     }
 
     /// True for failures that may go away on their own (database busy or unreachable).
@@ -193,34 +210,81 @@ pub struct Catalog {
     write_turn: Arc<tokio::sync::Mutex<()>>,
 }
 
-/// A write transaction (see [`Catalog::begin_write`]): the transaction, and on SQLite this
-/// process's write turn, held until it commits, rolls back or is dropped. Used like the
-/// connection it derefs to (`.execute(&mut *tx)`).
+/// A write transaction (see [`Catalog::begin_write`]): a connection of the pool inside
+/// `BEGIN`, and on SQLite this process's write turn, held until it commits, rolls back or
+/// is dropped. Used like the connection it derefs to (`.execute(&mut *tx)`).
+///
+/// The transaction is plain SQL (`BEGIN IMMEDIATE`/`COMMIT`/`ROLLBACK`), not sqlx's
+/// `Transaction`, whose depth counter stays at one when a `COMMIT` fails and SQLite has
+/// already rolled back by itself (a full disk): that connection then refused every later
+/// transaction ("attempted to call begin_with at non-zero transaction depth"). Here a
+/// transaction that does not end cleanly (`COMMIT` or `ROLLBACK` failed, or dropped
+/// unfinished) rolls back and its connection is closed, never handed to the next writer.
 pub(crate) struct WriteTx {
-    tx: Transaction<'static, Any>,
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    conn: Option<sqlx::pool::PoolConnection<Any>>,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
+        let mut conn = self.conn.take().expect("an open transaction");
+        match (&mut *conn).execute("COMMIT").await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                discard(conn).await;
+                Err(e)
+            }
+        }
     }
 
-    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
+    pub(crate) async fn rollback(mut self) -> Result<(), sqlx::Error> {
+        let mut conn = self.conn.take().expect("an open transaction");
+        match (&mut *conn).execute("ROLLBACK").await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                discard(conn).await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A connection whose transaction did not end cleanly: rolled back if it can be, then
+/// closed (the pool opens a fresh one).
+async fn discard(mut conn: sqlx::pool::PoolConnection<Any>) {
+    let _ = (&mut *conn).execute("ROLLBACK").await;
+    let _ = conn.close().await;
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        // Dropped inside the transaction (an early return on an error): roll back before
+        // this process's next writer gets its turn.
+        let turn = self.turn.take();
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    discard(conn).await;
+                    drop(turn);
+                });
+            }
+            // No runtime: closing the connection ends the transaction (the database rolls it back).
+            Err(_) => drop(conn.detach()),
+        }
     }
 }
 
 impl std::ops::Deref for WriteTx {
     type Target = AnyConnection;
     fn deref(&self) -> &AnyConnection {
-        &self.tx
+        self.conn.as_ref().expect("an open transaction")
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut AnyConnection {
-        &mut self.tx
+        self.conn.as_mut().expect("an open transaction")
     }
 }
 
@@ -326,12 +390,19 @@ impl Catalog {
             .await
             .map_err(|source| CatalogError::Connect { url: shown.clone(), source })?;
         let catalog = Catalog { pool, backend, clock_offset_ms: Arc::new(AtomicI64::new(0)), write_turn: Arc::default() };
-        if backend == Backend::Sqlite {
-            // Persistent in the file; readers then never block the writer.
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&catalog.pool).await?;
-        }
-        catalog.migrate().await?;
-        catalog.backfill_search().await?;
+        let set_up = async {
+            if backend == Backend::Sqlite {
+                // Persistent in the file; readers then never block the writer.
+                sqlx::query("PRAGMA journal_mode = WAL").execute(&catalog.pool).await.map_err(CatalogError::from)?;
+            }
+            catalog.migrate().await?;
+            catalog.backfill_search().await
+        };
+        // A file that is not a database fails here, on its first read: say which file.
+        set_up.await.map_err(|e| match e.damaged_file() {
+            Some(detail) => CatalogError::Damaged { url: shown.clone(), detail },
+            None => e,
+        })?;
         tracing::debug!(catalog = %shown, ?backend, "Catalog opened");
         Ok(catalog)
     }
@@ -385,11 +456,19 @@ impl Catalog {
     /// turn: a writer of this process never polls for a lock another one holds.
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, CatalogError> {
         let turn = self.write_turn().await;
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        let mut conn = self.pool.acquire().await?;
+        let begin = match self.backend {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
         };
-        Ok(WriteTx { tx, _turn: turn })
+        if let Err(e) = (&mut *conn).execute(begin).await {
+            // Busy: the connection is fine. Anything else: it may be in a bad state.
+            if classify_sqlx(&e).0 != "catalog-busy" {
+                discard(conn).await;
+            }
+            return Err(e.into());
+        }
+        Ok(WriteTx { conn: Some(conn), turn })
     }
 
     /// This process's turn to write to SQLite (`None` on PostgreSQL, whose writers wait on

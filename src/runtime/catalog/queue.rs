@@ -16,6 +16,15 @@
 //! change checks that the job is still held by the caller's `worker_id`; a worker whose job
 //! was taken over gets `job-lost` and must stop.
 //!
+//! The lease: a claim records who holds the job (worker id, host, boot id, pid and the
+//! process's start time). A running job held by a process of this machine and this boot
+//! that no longer exists (killed, crashed) is taken over at once by the next claim on the
+//! machine, without waiting for its heartbeat to go stale; a pid reused by another process
+//! is told apart by its start time. The page threads record the pages they are on
+//! ([`Catalog::lease_pages`]); when a job is taken over from a dead worker, those pages
+//! are added to the job's `died_on` history, and a page in progress at
+//! [`MAX_PAGE_DEATHS`] deaths is not run again: it fails alone ([`Job::poison_pages`]).
+//!
 //! Claims are safe with many workers in many processes: on PostgreSQL a transaction
 //! selects the candidate `FOR UPDATE SKIP LOCKED`; on SQLite one `UPDATE ... WHERE id =
 //! (SELECT ...) RETURNING` inside `BEGIN IMMEDIATE` (one writer at a time on the file).
@@ -77,6 +86,8 @@ pub struct Job {
     pub original_blake3: String,
     /// The files the batch was made from (see `worker::Manifest`), JSON.
     pub manifest_json: String,
+    /// Pages its workers died on [`MAX_PAGE_DEATHS`] times: not run again, failed alone.
+    pub poison_pages: Vec<usize>,
 }
 
 /// Number of jobs in each status.
@@ -111,6 +122,83 @@ pub fn retry_delay(attempts: u32, max_attempts: u32, retryable: bool) -> Option<
     Some(Duration::from_secs(secs).min(MAX_BACKOFF))
 }
 
+/// Deaths of its worker a page may be in progress at before it is no longer run: one is
+/// forgiven (a kill or a reboot says nothing about the page), the second is the page's.
+pub const MAX_PAGE_DEATHS: usize = 2;
+
+/// The pages in progress at [`MAX_PAGE_DEATHS`] deaths or more, from a `died_on` history
+/// ("1,2;2": pages 1 and 2 at the first death, page 2 at the second).
+pub fn poison_pages(died_on: &str) -> Vec<usize> {
+    let mut deaths: std::collections::BTreeMap<usize, usize> = Default::default();
+    for death in died_on.split(';') {
+        let pages: std::collections::BTreeSet<usize> = death.split(',').filter_map(|p| p.trim().parse().ok()).collect();
+        for p in pages {
+            *deaths.entry(p).or_default() += 1;
+        }
+    }
+    deaths.into_iter().filter(|&(_, n)| n >= MAX_PAGE_DEATHS).map(|(p, _)| p).collect()
+}
+
+/// The process that holds a lease: host name, boot id, pid and start time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseHolder {
+    pub host: String,
+    /// `/proc/sys/kernel/random/boot_id` and the pid namespace: a pid means nothing across
+    /// a reboot or in another container.
+    pub boot: String,
+    pub pid: i64,
+    /// The process's start time in clock ticks since boot (`/proc/<pid>/stat`, field 22),
+    /// so a pid reused by another process does not look alive.
+    pub started: i64,
+}
+
+impl LeaseHolder {
+    /// This process.
+    pub fn current() -> &'static LeaseHolder {
+        static CURRENT: std::sync::OnceLock<LeaseHolder> = std::sync::OnceLock::new();
+        CURRENT.get_or_init(|| {
+            let pid = std::process::id();
+            LeaseHolder {
+                host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                    .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+                    .map(|h| h.trim().to_string())
+                    .unwrap_or_default(),
+                boot: boot_id().unwrap_or_default(),
+                pid: i64::from(pid),
+                started: process_start(i64::from(pid)).unwrap_or(0),
+            }
+        })
+    }
+}
+
+/// The boot id, with the pid namespace: containers of one kernel that share a host name
+/// but not their pids never judge each other's processes.
+fn boot_id() -> Option<String> {
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok().map(|b| b.trim().to_string()).filter(|b| !b.is_empty())?;
+    let ns = std::fs::read_link("/proc/self/ns/pid").map(|l| l.display().to_string()).unwrap_or_default();
+    Some(format!("{boot} {ns}"))
+}
+
+/// Start time of process `pid` in clock ticks since boot, if it exists.
+fn process_start(pid: i64) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the lease of `pid` (started at `started`) on this machine, this boot, is held
+/// by a process that no longer runs. `false` when it cannot be told (no /proc).
+fn holder_is_dead(pid: i64, started: i64) -> bool {
+    if boot_id().is_none() || pid <= 0 {
+        return false;
+    }
+    match process_start(pid) {
+        None => std::path::Path::new("/proc/self/stat").exists(),
+        Some(s) => started != 0 && s != started,
+    }
+}
+
 const STALE_GIVE_UP: &str = "Worker stopped sending heartbeats and no attempts are left";
 
 impl Catalog {
@@ -134,6 +222,37 @@ impl Catalog {
         let now = self.now_ms();
         let cutoff = now.saturating_sub(stale_after.as_millis() as i64);
         let mut tx = self.begin_write().await?;
+
+        // Jobs held by a process of this machine that no longer exists: stale at once.
+        let me = LeaseHolder::current();
+        if !me.boot.is_empty() {
+            let holders = sqlx::query(
+                "SELECT DISTINCT worker_id, lease_pid, lease_started FROM jobs
+                 WHERE status = 'running' AND heartbeat_at >= $1 AND lease_host = $2 AND lease_boot = $3 AND lease_pid <> $4",
+            )
+            .bind(cutoff)
+            .bind(&me.host)
+            .bind(&me.boot)
+            .bind(me.pid)
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in holders {
+                let (worker, pid, started): (Option<String>, Option<i64>, Option<i64>) = (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                let (Some(worker), Some(pid)) = (worker, pid) else { continue };
+                if !holder_is_dead(pid, started.unwrap_or(0)) {
+                    continue;
+                }
+                let n = sqlx::query("UPDATE jobs SET heartbeat_at = $1 WHERE status = 'running' AND worker_id = $2 AND lease_pid = $3 AND lease_boot = $4")
+                    .bind(cutoff - 1)
+                    .bind(&worker)
+                    .bind(pid)
+                    .bind(&me.boot)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                tracing::warn!(worker_id = %worker, pid, jobs = n, "Taking over the jobs of a worker whose process no longer runs on this machine.");
+            }
+        }
 
         // Jobs whose worker died on their last attempt: fail them, they would never run.
         let sweep = match self.backend {
@@ -176,12 +295,13 @@ impl Catalog {
             Backend::Sqlite => {
                 // One statement: the pick and the claim cannot be separated.
                 let sql = format!(
-                    "UPDATE jobs SET status = 'running', worker_id = $3, heartbeat_at = $1, attempts = attempts + 1
+                    "UPDATE jobs SET status = 'running', worker_id = $3, heartbeat_at = $1, attempts = attempts + 1, {}
                      WHERE id = ({})
                      RETURNING {JOB_COLUMNS}",
-                    candidates(4)
+                    take_lease(4),
+                    candidates(8)
                 );
-                let mut q = sqlx::query(&sql).bind(now).bind(cutoff).bind(worker_id);
+                let mut q = sqlx::query(&sql).bind(now).bind(cutoff).bind(worker_id).bind(&me.host).bind(&me.boot).bind(me.pid).bind(me.started);
                 for b in filter.batches.unwrap_or_default() {
                     q = q.bind(b);
                 }
@@ -198,12 +318,17 @@ impl Catalog {
                     None => None,
                     Some(id) => Some(
                         sqlx::query(&format!(
-                            "UPDATE jobs SET status = 'running', worker_id = $1, heartbeat_at = $2, attempts = attempts + 1
-                             WHERE id = $3
+                            "UPDATE jobs SET status = 'running', worker_id = $1, heartbeat_at = $2, attempts = attempts + 1, {}
+                             WHERE id = $7
                              RETURNING {JOB_COLUMNS}",
+                            take_lease(3)
                         ))
                         .bind(worker_id)
                         .bind(now)
+                        .bind(&me.host)
+                        .bind(&me.boot)
+                        .bind(me.pid)
+                        .bind(me.started)
                         .bind(&id)
                         .fetch_one(&mut *tx)
                         .await?,
@@ -244,6 +369,20 @@ impl Catalog {
             .execute(&self.pool)
             .await?
             .rows_affected())
+    }
+
+    /// Records the pages the page threads are on for a job this worker holds (written as a
+    /// page starts, so a worker that dies on it leaves the page in its lease).
+    pub async fn lease_pages(&self, job_id: &str, worker_id: &str, pages: &[usize]) -> Result<(), CatalogError> {
+        let list = pages.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+        let _turn = self.write_turn().await;
+        sqlx::query("UPDATE jobs SET lease_pages = $1 WHERE id = $2 AND worker_id = $3 AND status = 'running'")
+            .bind(list)
+            .bind(job_id)
+            .bind(worker_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Marks a `pages` job done with its stored result. When it was the batch's last
@@ -539,7 +678,22 @@ impl Catalog {
 }
 
 /// Columns of a claimed job row, read by [`job_from_claim`].
-const JOB_COLUMNS: &str = "id, batch_id, attempts, kind, page_start, page_end";
+const JOB_COLUMNS: &str = "id, batch_id, attempts, kind, page_start, page_end, died_on";
+
+/// The lease part of a claim, the holder's host, boot, pid and start time in placeholders
+/// `$first` to `$first+3`: the holder recorded; a job taken over from a worker that was on
+/// pages (it was running: its holder died or went stale) adds them to its death history.
+fn take_lease(first: usize) -> String {
+    format!(
+        "died_on = CASE WHEN status = 'running' AND lease_pages IS NOT NULL AND lease_pages <> ''
+                   THEN COALESCE(died_on || ';', '') || lease_pages ELSE died_on END,
+         lease_pages = NULL, lease_host = ${}, lease_boot = ${}, lease_pid = ${}, lease_started = ${}",
+        first,
+        first + 1,
+        first + 2,
+        first + 3
+    )
+}
 
 /// The claimed job of `row` (see [`JOB_COLUMNS`]), with its batch marked running.
 async fn job_from_claim(tx: &mut super::WriteTx, row: &sqlx::any::AnyRow) -> Result<Job, CatalogError> {
@@ -547,6 +701,7 @@ async fn job_from_claim(tx: &mut super::WriteTx, row: &sqlx::any::AnyRow) -> Res
     let batch: String = row.try_get(1)?;
     let attempts: i64 = row.try_get(2)?;
     let kind: String = row.try_get(3)?;
+    let died_on: Option<String> = row.try_get(6)?;
     let kind = match kind.as_str() {
         "batch" => JobKind::Batch,
         "assemble" => JobKind::Assemble,
@@ -576,6 +731,7 @@ async fn job_from_claim(tx: &mut super::WriteTx, row: &sqlx::any::AnyRow) -> Res
         original_key: b.try_get(1)?,
         original_blake3: b.try_get(2)?,
         manifest_json: b.try_get(3)?,
+        poison_pages: died_on.as_deref().map(poison_pages).unwrap_or_default(),
     })
 }
 
@@ -594,6 +750,30 @@ async fn fail_batch(tx: &mut super::WriteTx, batch: &str, now: i64) -> Result<()
 #[cfg(test)]
 mod pure_tests {
     use super::*;
+
+    #[test]
+    fn a_page_is_poison_after_two_deaths_in_its_lease() {
+        assert_eq!(poison_pages(""), Vec::<usize>::new());
+        assert_eq!(poison_pages("3"), Vec::<usize>::new(), "one death is forgiven");
+        assert_eq!(poison_pages("1,2;2"), vec![2]);
+        assert_eq!(poison_pages("2,2;1"), Vec::<usize>::new(), "a page counts once per death");
+        assert_eq!(poison_pages("4;5;4,5;x"), vec![4, 5]);
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_reused_pid_is_not() {
+        let me = LeaseHolder::current();
+        if me.boot.is_empty() {
+            return; // no /proc
+        }
+        assert!(me.started > 0 && me.pid == i64::from(std::process::id()));
+        assert!(!holder_is_dead(me.pid, me.started));
+        assert!(holder_is_dead(me.pid, me.started + 1), "same pid, another start time: another process");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = i64::from(child.id());
+        child.wait().unwrap();
+        assert!(holder_is_dead(pid, 1));
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped_then_gives_up() {

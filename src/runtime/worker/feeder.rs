@@ -12,7 +12,7 @@ use crate::runtime::pipeline::{self, PageDone, PageWork};
 use crate::runtime::store::Store;
 use crate::stages::ocr::OcrEngine;
 use crate::timing::{CpuClock, add_times};
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -22,6 +22,8 @@ struct InFlight {
     job: Job,
     expected: usize,
     pages: Vec<PageDone>,
+    /// The job's lease on the pages its threads are on.
+    lease: Arc<JobLease>,
 }
 
 impl JobContext {
@@ -190,6 +192,7 @@ impl Feeder<'_> {
         let JobKind::Pages { start, end } = job.kind else {
             return Err(Box::new((job, Error::Internal("a job of another kind was claimed as pages".into()))));
         };
+        super::faults::pause_at_part(start);
         let fetched = match self.input_for(&job) {
             Ok(f) => f,
             Err(e) => return Err(Box::new((job, e))),
@@ -200,9 +203,76 @@ impl Feeder<'_> {
         }
         let tag = self.next_tag;
         self.next_tag += 1;
-        self.inflight.lock().expect("inflight").insert(tag, InFlight { job, expected: end - start, pages: Vec::new() });
-        Ok((tag, total, Box::new(fetched.input.pages_range(start..end))))
+        let pages = part_pages(&fetched.input, start..end, &job.poison_pages);
+        if !job.poison_pages.is_empty() {
+            tracing::warn!(pages = ?job.poison_pages, "Pages their worker died on twice are not run again; they fail alone.");
+        }
+        let lease = Arc::new(JobLease {
+            job_id: job.id.clone(),
+            worker_id: self.ctx.worker_id.clone(),
+            catalog: self.ctx.services.catalog.clone(),
+            rt: self.ctx.rt.clone(),
+            on_threads: Mutex::default(),
+        });
+        self.inflight.lock().expect("inflight").insert(tag, InFlight { job, expected: end - start, pages: Vec::new(), lease });
+        Ok((tag, total, pages))
     }
+}
+
+/// The lease of one `pages` job on the pages its threads are on: written to the catalog as
+/// each page starts and ends, so a worker that dies leaves the pages it died on there.
+struct JobLease {
+    job_id: String,
+    worker_id: String,
+    catalog: crate::runtime::catalog::Catalog,
+    rt: tokio::runtime::Handle,
+    on_threads: Mutex<BTreeSet<usize>>,
+}
+
+impl JobLease {
+    fn write(&self, change: impl FnOnce(&mut BTreeSet<usize>)) {
+        // Held while writing: two threads' writes land in the order of their changes.
+        let mut set = self.on_threads.lock().expect("on_threads");
+        change(&mut set);
+        let pages: Vec<usize> = set.iter().copied().collect();
+        if let Err(e) = self.rt.block_on(self.catalog.lease_pages(&self.job_id, &self.worker_id, &pages)) {
+            tracing::warn!(error = %e, "Could not record the pages in progress in the lease.");
+        }
+    }
+}
+
+impl pipeline::PageLease for JobLease {
+    fn started(&self, index: usize) {
+        self.write(|s| {
+            s.insert(index);
+        });
+        super::faults::abort_on_page(index);
+    }
+
+    fn finished(&self, index: usize) {
+        self.write(|s| {
+            s.remove(&index);
+        });
+    }
+}
+
+/// The pages `range` of `input`, decoded in order, except `poison`: those are not decoded
+/// at all and fail with [`pipeline::WORKER_STOPPED`].
+fn part_pages(input: &crate::stages::intake::Input, range: std::ops::Range<usize>, poison: &[usize]) -> PageIter {
+    let mut it: PageIter = Box::new(std::iter::empty());
+    let mut lo = range.start;
+    for &p in poison.iter().filter(|p| range.contains(*p)) {
+        if lo < p {
+            it = Box::new(it.chain(input.pages_range(lo..p)));
+        }
+        let failure = crate::stages::intake::PageFailure { index: p, message: pipeline::WORKER_STOPPED.to_string() };
+        it = Box::new(it.chain(std::iter::once(Err(failure))));
+        lo = p + 1;
+    }
+    if lo < range.end {
+        it = Box::new(it.chain(input.pages_range(lo..range.end)));
+    }
+    it
 }
 
 /// The page threads' source: the pages of the part in hand, then of the next part claimed.
@@ -215,7 +285,9 @@ impl Iterator for Feeder<'_> {
         loop {
             if let Some((tag, total, pages)) = &mut self.current {
                 if let Some(page) = pages.next() {
-                    return Some(PageWork::new(*tag, page, *total, self.ctx.opts.workers.max(1)));
+                    let mut work = PageWork::new(*tag, page, *total, self.ctx.opts.workers.max(1));
+                    work.lease = self.inflight.lock().expect("inflight").get(tag).map(|f| f.lease.clone() as Arc<dyn pipeline::PageLease>);
+                    return Some(work);
                 }
                 self.current = None;
             }

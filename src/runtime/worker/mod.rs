@@ -14,13 +14,15 @@
 //! - `jobs`: one claimed job run on a blocking thread, its outcome recorded;
 //! - `feeder`: `pages` jobs fed to the page threads, parts stored, assembly handed on;
 //! - `part`: the versioned wire format of a stored part;
-//! - `scratch`: the originals on local disk for a job.
+//! - `scratch`: the originals on local disk for a job (private copies, hash-checked);
+//! - `faults`: named failure points (test-only environment variables).
 //!
 //! The sync/async boundary is in one place, [`work`]: the claim loop and the heartbeat are
 //! async; each claimed job runs inside `spawn_blocking`, which is also the panic boundary
 //! (a panicking job releases this worker's jobs instead of killing the process), and
 //! reaches the catalog and store through the runtime handle it is given.
 
+pub mod faults;
 mod feeder;
 mod ingest;
 mod jobs;
@@ -52,8 +54,9 @@ pub struct Services {
     pub catalog: Catalog,
     pub store: Store,
     pub data_dir: PathBuf,
-    /// Local copies of originals by BLAKE3 (the files `sohoa process` was given), used
-    /// instead of fetching them from the store while their [`FileStamp`] is unchanged.
+    /// Local files of originals by BLAKE3 (the files `sohoa process` was given), copied
+    /// (and hashed while copied) instead of fetched from the store while their
+    /// [`FileStamp`] is unchanged; the copy is used only when its hash is the ingested one.
     pub local_originals: LocalOriginals,
     /// Batches of more pages than this are split into `pages` jobs that several workers
     /// share (`--chunk-pages`; 0: never split).
@@ -74,7 +77,8 @@ impl Services {
     }
 
     /// The file `sohoa process` ingested with this BLAKE3, if its stamp is unchanged since
-    /// just before it was hashed (then its bytes are the ones hashed and stored).
+    /// just before it was hashed (its bytes are then probably the ones stored; the scratch
+    /// copy is hashed again to be sure).
     fn local_original(&self, blake3: &str) -> Option<PathBuf> {
         let (path, stamp) = self.local_originals.lock().ok()?.get(blake3).cloned()?;
         (FileStamp::of(&path).ok() == Some(stamp)).then_some(path)
