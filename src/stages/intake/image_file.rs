@@ -91,7 +91,8 @@ fn png_dpi(bytes: &[u8]) -> Option<f32> {
 }
 
 /// The page warning of a JPEG cut short.
-pub const INCOMPLETE_JPEG: &str = "the image is incomplete: its JPEG data ends before the end marker (the file was cut short); the rows after the break are blank";
+pub const INCOMPLETE_JPEG: &str =
+    "the image is incomplete: its JPEG data ends before the end marker (the file was cut short); the rows after the break are blank";
 
 /// The segments of a JPEG before its first scan (marker, payload), and where the scan's
 /// entropy-coded data begins (`None` if there is no scan).
@@ -157,7 +158,8 @@ fn exif_dpi(t: &[u8]) -> Option<f32> {
         _ => return None,
     };
     let u16_at = |o: usize| t.get(o..o + 2).map(|b| if le { u16::from_le_bytes([b[0], b[1]]) } else { u16::from_be_bytes([b[0], b[1]]) });
-    let u32_at = |o: usize| t.get(o..o + 4).map(|b| if le { u32::from_le_bytes([b[0], b[1], b[2], b[3]]) } else { u32::from_be_bytes([b[0], b[1], b[2], b[3]]) });
+    let u32_at =
+        |o: usize| t.get(o..o + 4).map(|b| if le { u32::from_le_bytes([b[0], b[1], b[2], b[3]]) } else { u32::from_be_bytes([b[0], b[1], b[2], b[3]]) });
     let ifd = u32_at(4)? as usize;
     let (mut x, mut unit) = (None, 2u16);
     for i in 0..u16_at(ifd)? as usize {

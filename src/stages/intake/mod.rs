@@ -441,7 +441,13 @@ mod tests {
         let b = pages[1].as_ref().unwrap_err();
         assert!(b.message.starts_with("b.png: image data unreadable"), "{}", b.message);
         // A page error warning keeps its prefix, the file name after it.
-        let p = PageImage { index: 0, image: image::DynamicImage::new_luma8(1, 1), color: crate::model::ColorMode::Gray, dpi: 300.0, warnings: vec![crate::model::page_error("cut")] };
+        let p = PageImage {
+            index: 0,
+            image: image::DynamicImage::new_luma8(1, 1),
+            color: crate::model::ColorMode::Gray,
+            dpi: 300.0,
+            warnings: vec![crate::model::page_error("cut")],
+        };
         assert_eq!(name_file(Ok(p), "c.jpg").unwrap().warnings, vec![crate::model::page_error("c.jpg: cut")]);
         // One file alone: no name (the batch is the file).
         let input = Input::open(&dir.path().join("b.png")).unwrap();

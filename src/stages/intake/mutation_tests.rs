@@ -141,7 +141,8 @@ fn pdf_seeds() -> Vec<Vec<u8>> {
     use lopdf::{Dictionary, Document, Object, Stream, dictionary};
     // Pages of 36 x 24 pt (small: a rasterized page is 150 x 100 px).
     let page_of = |doc: &mut Document, pages_id, space: Object, data: Vec<u8>, filter: Option<&str>, bpc: i64, extra: &str| {
-        let mut dict = dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 30, "Height" => 20, "ColorSpace" => space, "BitsPerComponent" => bpc };
+        let mut dict =
+            dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 30, "Height" => 20, "ColorSpace" => space, "BitsPerComponent" => bpc };
         if let Some(f) = filter {
             dict.set("Filter", f);
         }

@@ -284,7 +284,8 @@ fn layout(dec: &mut Decoder<BufReader<File>>, color: ColorType) -> Layout {
         // A gray page with one sample more and no ExtraSamples tag: gray plus alpha.
         _ => matches!(color, ColorType::Multiband { num_samples: 2, .. } | ColorType::GrayA(_)),
     };
-    let palette = if matches!(color, ColorType::Palette(_)) { dec.find_tag_unsigned_vec::<u16>(Tag::ColorMap).ok().flatten().unwrap_or_default() } else { Vec::new() };
+    let palette =
+        if matches!(color, ColorType::Palette(_)) { dec.find_tag_unsigned_vec::<u16>(Tag::ColorMap).ok().flatten().unwrap_or_default() } else { Vec::new() };
     Layout { extra_alpha, palette }
 }
 
@@ -387,7 +388,9 @@ fn to_image(w: u32, h: u32, color: ColorType, layout: &Layout, samples: Vec<u8>)
                 rgb_image(idx.iter().flat_map(|&i| [map(i as usize, 0), map(i as usize, 1), map(i as usize, 2)]).collect())
             }
         }
-        other => Err(format!("unsupported TIFF colour type {other:?} (bilevel, gray, gray + alpha, RGB(A), CMYK(A) and palette pages of 1 to 16 bits are read)")),
+        other => {
+            Err(format!("unsupported TIFF colour type {other:?} (bilevel, gray, gray + alpha, RGB(A), CMYK(A) and palette pages of 1 to 16 bits are read)"))
+        }
     }
 }
 

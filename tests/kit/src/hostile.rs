@@ -77,7 +77,6 @@ pub fn png_of_size(w: u32, h: u32) -> Vec<u8> {
     out
 }
 
-
 /// One page of an uncompressed little-endian TIFF, written field by field so that any
 /// layout can be made (gray + alpha, palette, CMYK, extra samples...): `w` x `h` pixels of
 /// `spp` samples of `bits` each, PhotometricInterpretation `photometric`, ExtraSamples

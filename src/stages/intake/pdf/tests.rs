@@ -502,12 +502,14 @@ fn a_pdf_cut_short_says_how_many_pages_it_declared_and_read() {
 #[test]
 fn a_short_image_stream_is_an_incomplete_page() {
     let img = GrayImage::from_fn(100, 100, |x, _| Luma([x as u8]));
-    let stream = image_stream(100, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&img.as_raw()[..7000]));
+    let stream =
+        image_stream(100, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&img.as_raw()[..7000]));
     let page = open(pdf(vec![TestPage::scan(72.0, 72.0, stream)])).decode_page(0).unwrap();
     assert!(page.warnings.iter().any(|w| crate::model::page_error_message(w).is_some_and(|m| m.starts_with("the image is incomplete"))), "{:?}", page.warnings);
     // A JPEG cut short inside a PDF too.
     let j = jpeg(&DynamicImage::ImageLuma8(GrayImage::from_fn(200, 200, |x, y| Luma([(x * y) as u8]))));
-    let stream = image_stream(200, 200, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" }, j[..j.len() * 6 / 10].to_vec());
+    let stream =
+        image_stream(200, 200, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" }, j[..j.len() * 6 / 10].to_vec());
     let page = open(pdf(vec![TestPage::scan(144.0, 144.0, stream)])).decode_page(0).unwrap();
     assert!(page.warnings.contains(&crate::model::page_error(crate::stages::intake::image_file::INCOMPLETE_JPEG)), "{:?}", page.warnings);
 }
