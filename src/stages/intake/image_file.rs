@@ -253,8 +253,7 @@ mod tests {
         let mut jfif = plain.clone();
         assert_eq!(&jfif[6..11], b"JFIF\0");
         jfif[13] = 1;
-        jfif[14..18].copy_from_slice(&[1, 44, 1, 44]); // 300 x 300 dpi
-        jfif[14..16].copy_from_slice(&400u16.to_be_bytes());
+        jfif[14..18].copy_from_slice(&[1, 144, 1, 144]); // 400 x 400 dpi
         std::fs::write(&path, with_exif(&jfif, (72, 1), 1)).unwrap();
         assert_eq!(decode(&path, FileKind::Jpeg, 0).unwrap().dpi, 400.0);
     }

@@ -368,8 +368,8 @@ fn to_image(w: u32, h: u32, color: ColorType, layout: &Layout, samples: Vec<u8>)
             let mut px = Vec::with_capacity(n * 3);
             for c in whole(spp)?.chunks_exact(spp) {
                 let a = if spp == 5 { c[4] } else { 255 };
-                for k in 0..3 {
-                    px.push(over_white(((255 - u32::from(c[k])) * (255 - u32::from(c[3])) / 255) as u8, a));
+                for &ink in &c[..3] {
+                    px.push(over_white(((255 - u32::from(ink)) * (255 - u32::from(c[3])) / 255) as u8, a));
                 }
             }
             rgb_image(px)

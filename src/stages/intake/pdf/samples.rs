@@ -84,8 +84,8 @@ fn inks_to_pixel(inks: &[Ink], amounts: impl Iterator<Item = u8>, dst: &mut [u8]
     if dst.len() == 1 {
         dst[0] = 255 - cmyk[3];
     } else {
-        for c in 0..3 {
-            dst[c] = cmyk_channel(cmyk[c], cmyk[3]);
+        for (d, &c) in dst.iter_mut().zip(&cmyk[..3]) {
+            *d = cmyk_channel(c, cmyk[3]);
         }
     }
 }
