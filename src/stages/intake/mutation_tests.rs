@@ -101,8 +101,6 @@ fn tiff_seeds() -> Vec<Vec<u8>> {
     }
     let ga: Vec<u8> = gray(32, 24).as_raw().iter().flat_map(|&v| [v, 200]).collect();
     seeds.push(tiff_raw(32, 24, 8, 2, 1, &[2], &[], &ga));
-    let map: Vec<u16> = (0..768).map(|i| (i * 85) as u16).collect();
-    seeds.push(tiff_raw(20, 10, 8, 1, 3, &[], &map, &[0x1F; 200]));
     seeds.push(tiff_raw(24, 8, 1, 1, 0, &[], &[], &[0x0F; 24]));
     seeds
 }
