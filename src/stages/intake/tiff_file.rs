@@ -639,7 +639,7 @@ mod tests {
     fn cmyk_rgba_and_16_bit_pages_are_read() {
         use sohoa_testkit::hostile::tiff_raw;
         // Palette pages: the tiff crate refuses them ("RGBPalette ... is unsupported"); the page fails.
-        assert!(decode_one(&tiff_raw(2, 1, 8, 1, 3, &[], &vec![0u16; 768], &[255, 0])).is_err());
+        assert!(decode_one(&tiff_raw(2, 1, 8, 1, 3, &[], &[0u16; 768], &[255, 0])).is_err());
         // CMYK: pure cyan, pure black.
         let page = decode_one(&tiff_raw(2, 1, 8, 4, 5, &[], &[], &[255, 0, 0, 0, 0, 0, 0, 255])).unwrap();
         assert_eq!(page.image.to_rgb8().into_raw(), vec![0, 255, 255, 0, 0, 0]);
