@@ -185,6 +185,11 @@ pub fn page_error(message: impl std::fmt::Display) -> String {
     format!("{PAGE_ERROR_PREFIX}{message}")
 }
 
+/// The message of a page warning made by [`page_error`], `None` for a plain warning.
+pub fn page_error_message(warning: &str) -> Option<&str> {
+    warning.strip_prefix(PAGE_ERROR_PREFIX)
+}
+
 impl PageReport {
     pub fn outcome(&self) -> PageOutcome {
         if self.warnings.iter().any(|w| w.starts_with(PAGE_ERROR_PREFIX)) {

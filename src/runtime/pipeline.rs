@@ -300,6 +300,9 @@ where
     })
 }
 
+/// How the warning of a page that could not be decoded begins (after the error prefix).
+const DECODE_FAILED: &str = "page could not be decoded: ";
+
 /// Everything that happens to one page on a page thread.
 fn process_page(
     page: Result<PageImage, PageFailure>,
@@ -326,7 +329,7 @@ fn process_page(
                     warnings: vec![if failure.message == WORKER_STOPPED {
                         page_error(format_args!("{WORKER_STOPPED}"))
                     } else {
-                        page_error(format_args!("page could not be decoded: {}", failure.message))
+                        page_error(format_args!("{DECODE_FAILED}{}", failure.message))
                     }],
                 },
                 // A lost page joins no document; the batch goes on.
@@ -379,7 +382,8 @@ fn process_page(
         PageKind::Content
     };
 
-    let mut failed = false;
+    // An intake error the page came through (an image cut short) fails the page.
+    let mut failed = warnings.iter().any(|w| crate::model::page_error_message(w).is_some());
     let mut ocr = OcrPage::default();
     if kind == PageKind::Content {
         let t = CpuClock::start();
@@ -498,6 +502,13 @@ impl<'a> Assembler<'a> {
             self.next += 1;
             add_times(&mut self.times, &done.times);
             self.page_errors += done.failed as usize;
+            // A page lost with a damaged file says so for the whole batch too, once.
+            for w in done.report.warnings.iter().filter_map(|w| crate::model::page_error_message(w)) {
+                let w = w.strip_prefix(DECODE_FAILED).unwrap_or(w);
+                if w.contains(crate::stages::intake::DAMAGED_FILE) && !self.report.warnings.iter().any(|b| b == w) {
+                    self.report.warnings.push(w.to_string());
+                }
+            }
             if let Some(p) = done.pdf_page {
                 self.held.insert(done.report.index, p);
             }

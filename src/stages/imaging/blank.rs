@@ -12,11 +12,16 @@
 //!   side on one line (a word), so isolated specks and dust never make a page non-blank;
 //! - a large compact mark (stamp, signature, photo) makes the page non-blank.
 //!
-//! `ink_fraction` is the area of the counted components over the inspected area.
+//! A page whose "paper" is dark (most of it darker than [`DARK_PAPER`]: a negative, as an
+//! image in a colour space read the wrong way round renders) is judged as its positive, so
+//! light text on a dark ground is text, never an empty sheet.
+//!
+//! `ink_fraction` is the area of the counted components over the inspected area; the
+//! page stage lists every page dropped as blank with it ([`blank_note`]).
 
 use image::GrayImage;
 
-use super::analysis::{Analysis, Rect, label};
+use super::analysis::{Analysis, Levels, Rect, label};
 
 /// Whether a page is blank and how much counted ink it has.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,17 +40,35 @@ pub fn blank_verdict(gray: &GrayImage, dpi: f32) -> BlankVerdict {
     verdict(&a)
 }
 
+/// A paper level below this is not paper: the page is a negative.
+const DARK_PAPER: u8 = 96;
+
+/// The page warning of a page dropped as blank, with its ink figure.
+pub fn blank_note(v: &BlankVerdict) -> String {
+    format!("dropped as blank: counted ink {:.3} % of the page (check the original if it should hold text)", v.ink_fraction * 100.0)
+}
+
 /// Blank verdict from an analysed page.
 pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
-    let (w, h) = a.small.dimensions();
-    let d = a.dpi;
+    if a.levels.bg < DARK_PAPER {
+        let mut positive = a.small.clone();
+        positive.iter_mut().for_each(|v| *v = 255 - *v);
+        let levels = Levels::estimate(&positive);
+        return judge(&positive, levels, a.dpi);
+    }
+    judge(&a.small, a.levels, a.dpi)
+}
+
+/// The verdict on a reduced page at `d` dpi whose paper and ink are `levels`.
+fn judge(small: &GrayImage, levels: Levels, d: f32) -> BlankVerdict {
+    let (w, h) = small.dimensions();
     let margin = (0.4 * d).min(0.06 * w.min(h) as f32).round() as u32;
     if w <= 2 * margin + 2 || h <= 2 * margin + 2 {
         return BlankVerdict { blank: true, ink_fraction: 0.0 };
     }
     let rect = Rect { x0: margin, y0: margin, x1: w - margin, y1: h - margin };
     let area = ((rect.x1 - rect.x0) * (rect.y1 - rect.y0)) as f32;
-    let comps = label(&a.small, a.levels.weak, a.levels.strong, rect);
+    let comps = label(small, levels.weak, levels.strong, rect);
     let glyph_min_h = (0.04 * d).max(3.0) as u32;
     let glyph_max_h = (0.6 * d) as u32;
     let glyph_max_w = (2.0 * d) as u32;

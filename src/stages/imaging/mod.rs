@@ -36,7 +36,7 @@ mod sparse_tests;
 #[cfg(test)]
 mod tests;
 
-pub use blank::{BlankVerdict, blank_verdict};
+pub use blank::{BlankVerdict, blank_note, blank_verdict};
 pub use deskew::{SkewEstimate, estimate_skew};
 pub use ocr_copy::prepare_for_ocr;
 pub use orientation::{OrientationEstimate, detect_orientation};
@@ -98,6 +98,7 @@ pub fn clean_page(page: PageImage) -> CleanPage {
     }
     let verdict = blank::verdict(&a);
     let (skew, rotation) = if verdict.blank {
+        warnings.push(blank::blank_note(&verdict));
         (0.0, 0)
     } else {
         let fit = deskew::fit_lines(&a);

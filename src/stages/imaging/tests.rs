@@ -261,6 +261,43 @@ fn blank_page_is_flagged_and_left_unturned() {
     assert!(out.blank);
     assert_eq!((out.rotation, out.skew_deg), (0, 0.0));
     assert_eq!(out.gray.dimensions(), (w, h));
+    // Listed with its ink figure, so a clerk can check it.
+    let note = out.warnings.iter().find(|w| w.starts_with("dropped as blank: counted ink ")).expect("the blank page is listed");
+    assert!(note.contains(" % of the page"), "{note}");
+}
+
+/// A page of text drawn as its negative (light text on black, as an image in a colour
+/// space read the wrong way round renders) is text, not an empty sheet.
+#[test]
+fn a_negative_page_of_text_is_not_blank() {
+    for dpi in [200u32, 300] {
+        let mut negative = scanned(dpi, 0, 0.5, 21);
+        negative.iter_mut().for_each(|v| *v = 255 - *v);
+        let v = blank_verdict(&negative, dpi as f32);
+        assert!(!v.blank && v.ink_fraction > 0.01, "{dpi} dpi negative: {v:?}");
+        // The negative of an empty sheet is still empty.
+        let mut dark = blank_sheet(dpi, 22);
+        dark.iter_mut().for_each(|v| *v = 255 - *v);
+        assert!(blank_verdict(&dark, dpi as f32).blank, "{dpi} dpi negative of a blank sheet");
+    }
+}
+
+/// A page holding only a few small glyphs (a page number, a short note in small print)
+/// is kept.
+#[test]
+fn a_page_with_a_few_tiny_glyphs_is_not_blank() {
+    for dpi in [200u32, 300] {
+        let d = dpi as f32;
+        for (pt, text) in [(6.0, "Trang 2"), (7.0, "Số: 15")] {
+            let spec = PageSpec::a4(d, synth::pt_to_px(pt, d));
+            let mut img = synth::render_page(&spec, &[Line::left(text)]);
+            synth::tint(&mut img, 0.95);
+            synth::add_noise(&mut img, 31, 8.0);
+            let v = blank_verdict(&img, d);
+            println!("{dpi} dpi {pt} pt {text:?}: {v:?}");
+            assert!(!v.blank, "{dpi} dpi {pt} pt {text:?}: {v:?}");
+        }
+    }
 }
 
 #[test]

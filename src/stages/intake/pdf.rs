@@ -5,7 +5,7 @@
 //! - a page that is exactly one scanned image covering the page (plus at most an
 //!   invisible text layer, as scanners' own OCR writes) gives the embedded image as it
 //!   is: JPEG decoded with the image crate, Flate/LZW samples (1-16 bpc, Gray, RGB, CMYK,
-//!   Indexed, predictors), CCITT G3/G4 and JBIG2 (decoded by hayro-syntax) as bilevel;
+//!   Indexed, Separation and DeviceN read as ink amounts (0 = paper), predictors), CCITT G3/G4 and JBIG2 (decoded by hayro-syntax) as bilevel;
 //!   dpi = image pixels / (page width in points / 72); rotation and mirroring by the page
 //!   or the CTM are applied so the image reads as the page does;
 //! - any other page (born digital, vector, mixed, masked images, exotic colour spaces)
@@ -39,7 +39,7 @@ use hayro::vello_cpu::{Pixmap, RasterizerSettings, RenderContext, TargetInit};
 use hayro::{RenderCache, RenderSettings};
 use image::{DynamicImage, GrayImage, RgbImage};
 
-use self::samples::{Placement, Space, apply_orient, placement, samples_to_image};
+use self::samples::{Ink, Placement, Space, apply_orient, placement, samples_to_image};
 use super::limits;
 use crate::model::{ColorMode, PageImage};
 
@@ -63,6 +63,15 @@ pub enum PdfIntakeError {
 }
 
 impl PdfIntakeError {
+    /// What went wrong, without the page number for a page's error (the page's report
+    /// already says which page it is).
+    pub fn page_reason(&self) -> String {
+        match self {
+            PdfIntakeError::Page { reason, .. } => reason.clone(),
+            other => other.to_string(),
+        }
+    }
+
     /// Stable machine-readable code (kebab-case).
     pub fn code(&self) -> &'static str {
         match self {
@@ -114,6 +123,17 @@ impl PdfSource {
         self.pdf.pages().len()
     }
 
+    /// The page count the page tree's root declares (/Count), if it can be read. More than
+    /// [`PdfSource::page_count`] when the page tree or the cross-reference table is damaged
+    /// (a file cut short loses the pages whose objects were at its end).
+    pub fn declared_pages(&self) -> Option<usize> {
+        use hayro::hayro_syntax::object::Dict;
+        let xref = self.pdf.xref();
+        let catalog = xref.get::<Dict<'_>>(xref.root_id())?;
+        let pages = catalog.get::<Dict<'_>>(b"Pages")?;
+        pages.get::<i64>(b"Count").and_then(|n| usize::try_from(n).ok())
+    }
+
     /// Decodes page `index` (0-based). Errors concern this page only.
     pub fn decode_page(&self, index: usize) -> Result<PageImage, PdfIntakeError> {
         let count = self.page_count();
@@ -130,10 +150,20 @@ impl PdfSource {
     }
 }
 
-/// Number of pages of a PDF (copies the bytes; prefer [`PdfSource::open`] when the pages
-/// will be decoded too).
-pub fn pdf_page_count(bytes: &[u8]) -> Result<usize, PdfIntakeError> {
-    Ok(PdfSource::open(bytes.to_vec())?.page_count())
+/// How many pages a PDF holds, and how many its page tree says it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PdfPageCount {
+    /// Pages that can be read (what [`PdfSource::page_count`] gives).
+    pub read: usize,
+    /// The page tree root's /Count, if it can be read.
+    pub declared: Option<usize>,
+}
+
+/// Number of pages of a PDF, read and declared (copies the bytes; prefer
+/// [`PdfSource::open`] when the pages will be decoded too).
+pub fn pdf_page_count(bytes: &[u8]) -> Result<PdfPageCount, PdfIntakeError> {
+    let source = PdfSource::open(bytes.to_vec())?;
+    Ok(PdfPageCount { read: source.page_count(), declared: source.declared_pages() })
 }
 
 /// Decodes page `index` of an opened PDF; same as [`PdfSource::decode_page`].
@@ -284,12 +314,16 @@ fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(Dynamic
         let mut reader = image::ImageReader::with_format(std::io::Cursor::new(&raw[..]), image::ImageFormat::Jpeg);
         reader.limits(limits::image_limits());
         let img = reader.decode().map_err(|e| Skip::Broken(format!("JPEG data unreadable: {e}")))?;
+        let mut warnings = Vec::new();
+        if !super::image_file::jpeg_complete(&raw) {
+            warnings.push(crate::model::page_error(super::image_file::INCOMPLETE_JPEG));
+        }
         let (img, color) = match img {
             DynamicImage::ImageLuma8(_) => (img, ColorMode::Gray),
             DynamicImage::ImageRgb8(_) => (img, ColorMode::Rgb),
             other => (DynamicImage::ImageRgb8(other.to_rgb8()), ColorMode::Rgb),
         };
-        return Ok((img, color, Vec::new()));
+        return Ok((img, color, warnings));
     }
 
     let params = hayro::hayro_syntax::object::stream::ImageDecodeParams {
@@ -318,8 +352,9 @@ fn take_image(stream: &Stream<'_>, resources: &Resources<'_>) -> Result<(Dynamic
             Some(Ics::Cmyk) => Some(Space::Cmyk),
             _ => None,
         };
-        // Codecs that convert (JPEG, JPX) report what they produced; keep a palette.
-        if !matches!(space, Some(Space::Indexed { .. })) && from_codec.is_some() {
+        // Codecs that convert (JPEG, JPX) report what they produced; keep a palette and
+        // ink amounts (a codec calls one ink channel gray).
+        if !matches!(space, Some(Space::Indexed { .. } | Space::Inks(_))) && from_codec.is_some() {
             space = from_codec;
         }
     }
@@ -381,6 +416,22 @@ fn parse_space(o: &Object<'_>, resources: &Resources<'_>) -> Result<Space, Strin
                     };
                     Ok(Space::Indexed { base: Box::new(base), hival: hival as u8, lookup })
                 }
+                // Ink amounts, read as inks (not through the tint transform to the
+                // alternate space, which the rasterizer would need to get right).
+                b"Separation" => match items.next() {
+                    Some(Object::Name(n)) => Ok(Space::Inks(vec![Ink::from_name(n.as_ref())])),
+                    _ => Err("separation colour space without a colorant".into()),
+                },
+                b"DeviceN" => match items.next() {
+                    Some(Object::Array(names)) => {
+                        let inks: Vec<Ink> = names.iter::<Name<'_>>().map(|n| Ink::from_name(n.as_ref())).collect();
+                        if inks.is_empty() || inks.len() > 32 {
+                            return Err("DeviceN colour space without usable colorants".into());
+                        }
+                        Ok(Space::Inks(inks))
+                    }
+                    _ => Err("DeviceN colour space without colorants".into()),
+                },
                 other => Err(format!("colour space {}", String::from_utf8_lossy(other))),
             }
         }

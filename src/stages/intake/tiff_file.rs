@@ -27,15 +27,28 @@ fn decoder(path: &Path) -> Result<Decoder<BufReader<File>>, String> {
     Ok(Decoder::new(BufReader::new(file)).map_err(|e| e.to_string())?.with_limits(limits))
 }
 
-/// Number of pages (image directories), read without decoding pixels.
-pub fn page_count(path: &Path) -> Result<usize, String> {
+/// Number of pages (image directories), read without decoding pixels, and where the file
+/// breaks if a directory after the first cannot be read: the page of that directory is
+/// counted (it comes out as a failure) and nothing after it can be found.
+pub fn page_count(path: &Path) -> Result<(usize, Option<String>), String> {
     let mut dec = decoder(path)?;
     let mut n = 1;
     while dec.more_images() {
-        dec.next_image().map_err(|e| format!("page {} directory: {e}", n))?;
         n += 1;
+        if let Err(e) = dec.next_image() {
+            return Ok((n, Some(break_message(n - 1, &e))));
+        }
     }
-    Ok(n)
+    Ok((n, None))
+}
+
+/// Where a file whose directory of page `index` (0-based, in the file) cannot be read
+/// breaks. The same text for the page count and for the page's failure.
+fn break_message(index: usize, e: &tiff::TiffError) -> String {
+    format!(
+        "the TIFF breaks at its page {}: that page's directory cannot be read ({e}); the {index} page(s) before it were read, nothing after it can be found",
+        index + 1
+    )
 }
 
 /// Iterator over the pages of one TIFF file.
@@ -45,6 +58,8 @@ pub struct TiffPages {
     /// decoder's own position is never disturbed).
     raw: File,
     index: usize,
+    /// The batch index of the file's page 0.
+    first_index: usize,
     first: bool,
 }
 
@@ -58,10 +73,10 @@ impl TiffPages {
     pub fn open_at(path: &Path, first_index: usize, skip: usize) -> Result<TiffPages, String> {
         let mut dec = decoder(path)?;
         for n in 0..skip {
-            dec.next_image().map_err(|e| format!("page {} directory: {e}", n + 1))?;
+            dec.next_image().map_err(|e| format!("{}{}", super::DAMAGED_FILE, break_message(n + 1, &e)))?;
         }
         let raw = File::open(path).map_err(|e| e.to_string())?;
-        Ok(TiffPages { dec: Some(dec), raw, index: first_index + skip, first: true })
+        Ok(TiffPages { dec: Some(dec), raw, index: first_index + skip, first_index, first: true })
     }
 }
 
@@ -78,7 +93,8 @@ impl Iterator for TiffPages {
             if let Err(e) = dec.next_image() {
                 // The directory chain is broken: nothing after this can be found.
                 self.dec = None;
-                return Some(Err(PageFailure { index: self.index, message: format!("TIFF directory unreadable: {e}") }));
+                let message = format!("{}{}", super::DAMAGED_FILE, break_message(self.index - self.first_index, &e));
+                return Some(Err(PageFailure { index: self.index, message }));
             }
         }
         self.first = false;
@@ -109,7 +125,8 @@ fn decode_current(dec: &mut Decoder<BufReader<File>>, raw: &File, index: usize) 
         Some(samples) => samples,
         None => to_u8(dec.read_image().map_err(|e| format!("page data unreadable: {e}"))?)?,
     };
-    let (image, mode) = to_image(w, h, color, samples)?;
+    let layout = layout(dec, color);
+    let (image, mode) = to_image(w, h, color, &layout, samples)?;
     Ok(PageImage { index, image, color: mode, dpi, warnings })
 }
 
@@ -251,57 +268,129 @@ fn undo_horizontal_gray_sse2(line: &mut [u8]) {
     }
 }
 
-fn to_image(w: u32, h: u32, color: ColorType, samples: Vec<u8>) -> Result<(DynamicImage, ColorMode), String> {
+/// What the directory says about the samples beyond what [`ColorType`] carries: whether
+/// the first extra sample is alpha, and the palette of a palette page.
+struct Layout {
+    /// The first extra sample is alpha (ExtraSamples 1 or 2, or absent with one extra).
+    extra_alpha: bool,
+    /// ColorMap: all reds, then all greens, then all blues (16-bit).
+    palette: Vec<u16>,
+}
+
+fn layout(dec: &mut Decoder<BufReader<File>>, color: ColorType) -> Layout {
+    let extra = dec.find_tag_unsigned_vec::<u16>(Tag::ExtraSamples).ok().flatten();
+    let extra_alpha = match extra.as_deref() {
+        Some([first, ..]) => matches!(first, 1 | 2),
+        // A gray page with one sample more and no ExtraSamples tag: gray plus alpha.
+        _ => matches!(color, ColorType::Multiband { num_samples: 2, .. } | ColorType::GrayA(_)),
+    };
+    let palette =
+        if matches!(color, ColorType::Palette(_)) { dec.find_tag_unsigned_vec::<u16>(Tag::ColorMap).ok().flatten().unwrap_or_default() } else { Vec::new() };
+    Layout { extra_alpha, palette }
+}
+
+/// Samples of `bits` (1, 2 or 4) packed in byte-padded rows of `w * spp` samples, one
+/// byte each; `scale` stretches them to 0..=255 (else they stay raw, e.g. palette indexes).
+fn unpack(packed: &[u8], w: usize, h: usize, spp: usize, bits: u8, scale: bool) -> Option<Vec<u8>> {
+    let per_row = w * spp;
+    let stride = (per_row * bits as usize).div_ceil(8);
+    if packed.len() < stride.checked_mul(h)? {
+        return None;
+    }
+    let max = (1u16 << bits) - 1;
+    let mut out = Vec::with_capacity(per_row * h);
+    for row in packed.chunks_exact(stride.max(1)).take(h) {
+        for i in 0..per_row {
+            let bit = i * bits as usize;
+            let v = (row[bit / 8] >> (8 - bits as usize - bit % 8)) as u16 & max;
+            out.push(if scale { (v * 255 / max) as u8 } else { v as u8 });
+        }
+    }
+    Some(out)
+}
+
+fn to_image(w: u32, h: u32, color: ColorType, layout: &Layout, samples: Vec<u8>) -> Result<(DynamicImage, ColorMode), String> {
     let n = w as usize * h as usize;
     let short = || format!("page data truncated ({w}x{h})");
+    let gray_image = |px: Vec<u8>, mode: ColorMode| -> Result<(DynamicImage, ColorMode), String> {
+        Ok((DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, px).ok_or_else(short)?), mode))
+    };
+    let rgb_image = |px: Vec<u8>| -> Result<(DynamicImage, ColorMode), String> {
+        Ok((DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, px).ok_or_else(short)?), ColorMode::Rgb))
+    };
+    // Samples of `spp` per pixel, 8-bit (16-bit already narrowed), at least `n` pixels.
+    let whole = |spp: usize| -> Result<&[u8], String> { samples.get(..n * spp).ok_or_else(short) };
     match color {
         ColorType::Gray(1) => {
-            let packed = samples;
-            let stride = (w as usize).div_ceil(8);
-            if packed.len() < stride * h as usize {
-                return Err(short());
-            }
             // The decoder has already applied WhiteIsZero, so 1 = white here.
-            let img = GrayImage::from_fn(w, h, |x, y| {
-                let byte = packed[y as usize * stride + x as usize / 8];
-                image::Luma([if byte & (0x80 >> (x % 8)) != 0 { 255 } else { 0 }])
-            });
-            Ok((DynamicImage::ImageLuma8(img), ColorMode::Bilevel))
+            let px = unpack(&samples, w as usize, h as usize, 1, 1, true).ok_or_else(short)?;
+            gray_image(px, ColorMode::Bilevel)
         }
-        ColorType::Gray(8 | 16) | ColorType::GrayA(8 | 16) => {
-            let spp = if matches!(color, ColorType::GrayA(_)) { 2 } else { 1 };
-            if samples.len() < n * spp {
-                return Err(short());
-            }
-            let px: Vec<u8> = if spp == 1 {
-                let mut px = samples;
-                px.truncate(n);
-                px
-            } else {
-                samples.chunks_exact(2).take(n).map(|c| over_white(c[0], c[1])).collect()
+        ColorType::Gray(bits @ (2 | 4)) => gray_image(unpack(&samples, w as usize, h as usize, 1, bits, true).ok_or_else(short)?, ColorMode::Gray),
+        ColorType::Gray(8 | 16) => {
+            whole(1)?;
+            let mut px = samples;
+            px.truncate(n);
+            gray_image(px, ColorMode::Gray)
+        }
+        // Gray with extra samples (the tiff crate names gray + alpha `Multiband`).
+        ColorType::GrayA(8 | 16) | ColorType::Multiband { bit_depth: 8 | 16, .. } => {
+            let spp = match color {
+                ColorType::Multiband { num_samples, .. } => usize::from(num_samples).max(1),
+                _ => 2,
             };
-            Ok((DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, px).ok_or_else(short)?), ColorMode::Gray))
+            let data = whole(spp)?;
+            let px = if spp >= 2 && layout.extra_alpha {
+                data.chunks_exact(spp).map(|c| over_white(c[0], c[1])).collect()
+            } else {
+                data.chunks_exact(spp).map(|c| c[0]).collect()
+            };
+            gray_image(px, ColorMode::Gray)
         }
         ColorType::RGB(8 | 16) | ColorType::RGBA(8 | 16) => {
             let spp = if matches!(color, ColorType::RGBA(_)) { 4 } else { 3 };
-            if samples.len() < n * spp {
-                return Err(short());
-            }
             let px = if spp == 3 {
+                whole(3)?;
                 let mut px = samples;
                 px.truncate(n * 3);
                 px
             } else {
                 let mut px = Vec::with_capacity(n * 3);
-                for c in samples.chunks_exact(4).take(n) {
+                for c in whole(4)?.chunks_exact(4) {
                     px.extend([over_white(c[0], c[3]), over_white(c[1], c[3]), over_white(c[2], c[3])]);
                 }
                 px
             };
-            Ok((DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, px).ok_or_else(short)?), ColorMode::Rgb))
+            rgb_image(px)
         }
-        ColorType::Palette(8) => Err("palette TIFF pages are not supported; rescan as gray or colour".into()),
-        other => Err(format!("unsupported TIFF colour type {other:?}")),
+        ColorType::CMYK(8 | 16) | ColorType::CMYKA(8 | 16) => {
+            let spp = if matches!(color, ColorType::CMYKA(_)) { 5 } else { 4 };
+            let mut px = Vec::with_capacity(n * 3);
+            for c in whole(spp)?.chunks_exact(spp) {
+                let a = if spp == 5 { c[4] } else { 255 };
+                for &ink in &c[..3] {
+                    px.push(over_white(((255 - u32::from(ink)) * (255 - u32::from(c[3])) / 255) as u8, a));
+                }
+            }
+            rgb_image(px)
+        }
+        ColorType::Palette(bits @ (1 | 2 | 4 | 8)) => {
+            let entries = 1usize << bits;
+            if layout.palette.len() < 3 * entries {
+                return Err(format!("palette page without a colour map of {entries} entries"));
+            }
+            let idx = if bits == 8 { whole(1)?.to_vec() } else { unpack(&samples, w as usize, h as usize, 1, bits, false).ok_or_else(short)? };
+            let map = |i: usize, c: usize| (layout.palette[c * entries + i] >> 8) as u8;
+            let gray = (0..entries).all(|i| map(i, 0) == map(i, 1) && map(i, 1) == map(i, 2));
+            if gray {
+                gray_image(idx.iter().map(|&i| map(i as usize, 0)).collect(), ColorMode::Gray)
+            } else {
+                rgb_image(idx.iter().flat_map(|&i| [map(i as usize, 0), map(i as usize, 1), map(i as usize, 2)]).collect())
+            }
+        }
+        other => {
+            Err(format!("unsupported TIFF colour type {other:?} (bilevel, gray, gray + alpha, RGB(A), CMYK(A) and palette pages of 1 to 16 bits are read)"))
+        }
     }
 }
 
@@ -336,7 +425,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("b.tif");
         write_pages(&path, &[(40, 30, 10), (50, 20, 200), (10, 10, 128), (12, 7, 3)]);
-        assert_eq!(page_count(&path).unwrap(), 4);
+        assert_eq!(page_count(&path).unwrap(), (4, None));
         let pages: Vec<_> = TiffPages::open(&path, 5).unwrap().map(|p| p.unwrap()).collect();
         assert_eq!(pages.len(), 4);
         assert_eq!(pages.iter().map(|p| p.index).collect::<Vec<_>>(), vec![5, 6, 7, 8]);
@@ -518,5 +607,81 @@ mod tests {
         assert_eq!(pages.len(), 1);
         let err = pages[0].as_ref().expect_err("the page is refused");
         assert!(err.message.contains("23200×23200 pixels (538 Mpx), over the limit of 260 Mpx"), "{}", err.message);
+    }
+
+    fn decode_one(bytes: &[u8]) -> Result<PageImage, PageFailure> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.tif");
+        std::fs::write(&path, bytes).unwrap();
+        TiffPages::open(&path, 0).unwrap().next().unwrap()
+    }
+
+    #[test]
+    fn gray_with_alpha_is_composited_on_white() {
+        use sohoa_testkit::hostile::tiff_raw;
+        // (gray, alpha): opaque black, transparent black, half-covered black, opaque 100.
+        let data = [0, 255, 0, 0, 0, 128, 100, 255];
+        for extra in [&[2u16][..], &[1], &[]] {
+            let page = decode_one(&tiff_raw(4, 1, 8, 2, 1, extra, &[], &data)).unwrap_or_else(|e| panic!("{extra:?}: {}", e.message));
+            assert_eq!(page.color, ColorMode::Gray);
+            assert_eq!(page.image.to_luma8().into_raw(), vec![0, 255, 127, 100], "{extra:?}");
+        }
+        // An extra sample that is not alpha is left out.
+        let page = decode_one(&tiff_raw(4, 1, 8, 2, 1, &[0], &[], &data)).unwrap();
+        assert_eq!(page.image.to_luma8().into_raw(), vec![0, 0, 0, 100]);
+        // 16-bit gray + alpha.
+        let data16: Vec<u8> = [0u16, 65535, 40000, 0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let page = decode_one(&tiff_raw(2, 1, 16, 2, 1, &[2], &[], &data16)).unwrap();
+        assert_eq!(page.image.to_luma8().into_raw(), vec![0, 255]);
+    }
+
+    #[test]
+    fn cmyk_rgba_and_16_bit_pages_are_read() {
+        use sohoa_testkit::hostile::tiff_raw;
+        // Palette pages: the tiff crate refuses them ("RGBPalette ... is unsupported"); the page fails.
+        assert!(decode_one(&tiff_raw(2, 1, 8, 1, 3, &[], &[0u16; 768], &[255, 0])).is_err());
+        // CMYK: pure cyan, pure black.
+        let page = decode_one(&tiff_raw(2, 1, 8, 4, 5, &[], &[], &[255, 0, 0, 0, 0, 0, 0, 255])).unwrap();
+        assert_eq!(page.image.to_rgb8().into_raw(), vec![0, 255, 255, 0, 0, 0]);
+        // RGBA (associated alpha), half transparent red on white.
+        let page = decode_one(&tiff_raw(1, 1, 8, 4, 2, &[1], &[], &[255, 0, 0, 128])).unwrap();
+        assert_eq!(page.image.to_rgb8().into_raw(), vec![255, 127, 127]);
+        // 16-bit RGB.
+        let rgb16: Vec<u8> = [65535u16, 32768, 0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        let page = decode_one(&tiff_raw(1, 1, 16, 3, 2, &[], &[], &rgb16)).unwrap();
+        assert_eq!(page.image.to_rgb8().into_raw(), vec![255, 128, 0]);
+        // 4-bit gray.
+        let page = decode_one(&tiff_raw(2, 1, 4, 1, 1, &[], &[], &[0x0F])).unwrap();
+        assert_eq!(page.image.to_luma8().into_raw(), vec![0, 255]);
+    }
+
+    #[test]
+    fn a_tiff_cut_short_keeps_its_first_pages_and_says_where_it_breaks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.tif");
+        write_pages(&path, &[(60, 40, 10), (60, 40, 20), (60, 40, 30), (60, 40, 40), (60, 40, 50)]);
+        // Cut inside page 4's data: its directory (written after the data) is gone.
+        let mut dec = decoder(&path).unwrap();
+        for _ in 0..3 {
+            dec.next_image().unwrap();
+        }
+        let cut = dec.get_tag_u64_vec(Tag::StripOffsets).unwrap()[0] as usize + 1;
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..cut]).unwrap();
+        let (n, damage) = page_count(&path).unwrap();
+        assert_eq!(n, 4, "three pages read and the page where it breaks");
+        let damage = damage.expect("the break is reported");
+        assert!(damage.contains("breaks at its page 4") && damage.contains("the 3 page(s) before it were read"), "{damage}");
+        let input = crate::stages::intake::Input::open(&path).unwrap();
+        assert_eq!(input.page_count(), 4);
+        assert_eq!(input.warnings(), vec![format!("{}: {}{damage}", path.display(), super::super::DAMAGED_FILE)]);
+        let pages: Vec<_> = input.pages().collect();
+        for (i, p) in pages[..3].iter().enumerate() {
+            assert_eq!(p.as_ref().unwrap().image.to_luma8().get_pixel(0, 0)[0], 10 * (i as u8 + 1));
+        }
+        let lost = pages[3].as_ref().unwrap_err();
+        assert_eq!((lost.index, lost.message.clone()), (3, format!("{}{damage}", super::super::DAMAGED_FILE)));
+        // A range starting after the break still gives its pages' failures.
+        assert!(input.pages_range(3..4).all(|p| p.is_err()));
     }
 }

@@ -9,12 +9,40 @@ pub(crate) enum Space {
     Gray,
     Rgb,
     Cmyk,
+    /// Separation or DeviceN: each sample is the amount of one ink (0 = none, max = full),
+    /// so 0 is white paper, not black. Process inks go to their CMYK channel, spot inks
+    /// (and `All`) are drawn as black ink; `None` colorants draw nothing.
+    Inks(Vec<Ink>),
     /// Palette image: `lookup` holds `(hival + 1) * base.components()` bytes.
     Indexed {
         base: Box<Space>,
         hival: u8,
         lookup: Vec<u8>,
     },
+}
+
+/// One colorant of a Separation or DeviceN colour space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ink {
+    Cyan,
+    Magenta,
+    Yellow,
+    /// Black, `All` and every spot colour.
+    Black,
+    /// The `None` colorant: never marks the page.
+    Nothing,
+}
+
+impl Ink {
+    pub(crate) fn from_name(name: &[u8]) -> Ink {
+        match name {
+            b"Cyan" => Ink::Cyan,
+            b"Magenta" => Ink::Magenta,
+            b"Yellow" => Ink::Yellow,
+            b"None" => Ink::Nothing,
+            _ => Ink::Black,
+        }
+    }
 }
 
 impl Space {
@@ -24,6 +52,40 @@ impl Space {
             Space::Gray | Space::Indexed { .. } => 1,
             Space::Rgb => 3,
             Space::Cmyk => 4,
+            Space::Inks(inks) => inks.len(),
+        }
+    }
+
+    /// The image in this space is gray (no colour ink, or a gray palette).
+    fn gray_out(&self) -> bool {
+        match self {
+            Space::Gray => true,
+            Space::Inks(inks) => inks.iter().all(|i| matches!(i, Ink::Black | Ink::Nothing)),
+            Space::Indexed { base, .. } => base.gray_out(),
+            _ => false,
+        }
+    }
+}
+
+/// Ink amounts (0..=255 each, one per colorant of `inks`) to gray (`dst` of 1) or RGB
+/// (`dst` of 3): the CMYK channels of the inks, each at most full.
+fn inks_to_pixel(inks: &[Ink], amounts: impl Iterator<Item = u8>, dst: &mut [u8]) {
+    let mut cmyk = [0u8; 4];
+    for (ink, a) in inks.iter().zip(amounts) {
+        let slot = match ink {
+            Ink::Cyan => 0,
+            Ink::Magenta => 1,
+            Ink::Yellow => 2,
+            Ink::Black => 3,
+            Ink::Nothing => continue,
+        };
+        cmyk[slot] = cmyk[slot].saturating_add(a);
+    }
+    if dst.len() == 1 {
+        dst[0] = 255 - cmyk[3];
+    } else {
+        for (d, &c) in dst.iter_mut().zip(&cmyk[..3]) {
+            *d = cmyk_channel(c, cmyk[3]);
         }
     }
 }
@@ -55,7 +117,10 @@ pub(crate) fn samples_to_image(
     let data = if data.len() >= need {
         &data[..need]
     } else if data.len() * 2 >= need {
-        warnings.push(format!("image data is short ({} of {need} bytes); the rest is filled", data.len()));
+        warnings.push(crate::model::page_error(format_args!(
+            "the image is incomplete: its data is short ({} of {need} bytes, the stream was cut short); the rest is filled",
+            data.len()
+        )));
         let mut v = data.to_vec();
         v.resize(need, 0);
         padded = v;
@@ -99,11 +164,7 @@ pub(crate) fn samples_to_image(
         }
     };
 
-    let out_gray = match space {
-        Space::Gray => true,
-        Space::Indexed { base, .. } => **base == Space::Gray,
-        _ => false,
-    };
+    let out_gray = space.gray_out();
     let out_channels = if out_gray { 1 } else { 3 };
     let mut out = vec![0u8; w * h * out_channels];
 
@@ -130,13 +191,21 @@ pub(crate) fn samples_to_image(
                     }
                 }
             }
+            Space::Inks(inks) => {
+                for x in 0..w {
+                    let amounts = (0..n).map(|c| luts[c][sample(row, n * x + c)]);
+                    inks_to_pixel(inks, amounts, &mut dst[out_channels * x..out_channels * (x + 1)]);
+                }
+            }
             Space::Indexed { base, hival, lookup } => {
                 let nb = base.components();
+                let none = vec![0u8; nb];
                 for x in 0..w {
                     let idx = sample(row, x).min(*hival as usize);
-                    let entry = lookup.get(idx * nb..idx * nb + nb).unwrap_or(&[0, 0, 0, 0][..nb]);
-                    match **base {
+                    let entry = lookup.get(idx * nb..idx * nb + nb).unwrap_or(&none[..]);
+                    match &**base {
                         Space::Gray => dst[x] = entry[0],
+                        Space::Inks(inks) => inks_to_pixel(inks, entry.iter().copied(), &mut dst[out_channels * x..out_channels * (x + 1)]),
                         Space::Cmyk => {
                             for c in 0..3 {
                                 dst[3 * x + c] = cmyk_channel(entry[c], entry[3]);

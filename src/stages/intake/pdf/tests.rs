@@ -384,7 +384,7 @@ fn corrupt_input_and_bad_pages_are_typed_errors() {
     let good = image_stream(10, 10, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&[200; 100]));
     let short = image_stream(100, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&[0; 10]));
     let bytes = pdf(vec![TestPage::scan(7.2, 7.2, good), TestPage::scan(72.0, 72.0, short)]);
-    assert_eq!(pdf_page_count(&bytes).unwrap(), 2);
+    assert_eq!(pdf_page_count(&bytes).unwrap(), PdfPageCount { read: 2, declared: Some(2) });
     let src = open(bytes);
     assert!(src.decode_page(0).is_ok());
     let err = decode_pdf_page(&src, 1).unwrap_err();
@@ -431,4 +431,85 @@ fn timing_a4_300_dpi() {
     let t = Instant::now();
     src.decode_page(0).unwrap();
     println!("rasterize A4 text page at 300 dpi: {:?}", t.elapsed());
+}
+
+/// A page of text as ink amounts: 1 where there is ink (a text-like pattern), 0 elsewhere.
+fn ink_text(w: u32, h: u32) -> GrayImage {
+    GrayImage::from_fn(w, h, |x, y| Luma([if (y % 24) < 12 && (x % 10) < 6 && x > 20 && x < w - 20 { 255 } else { 0 }]))
+}
+
+#[test]
+fn devicen_and_separation_images_are_ink_amounts() {
+    let (w, h) = (200u32, 120u32);
+    let ink = ink_text(w, h);
+    // Its tint transform maps ink to gray (1 - t), as the rasterizer would need to get right.
+    let tint = || dictionary! { "FunctionType" => 2, "Domain" => vec![0.into(), 1.into()], "C0" => vec![1.into()], "C1" => vec![0.into()], "N" => 1 };
+    let separation = Object::Array(vec!["Separation".into(), "PANTONE 286 C".into(), "DeviceGray".into(), tint().into()]);
+    let devicen = Object::Array(vec!["DeviceN".into(), Object::Array(vec!["Black".into(), "None".into()]), "DeviceGray".into(), tint().into()]);
+    let two: Vec<u8> = ink.as_raw().iter().flat_map(|&v| [v, 255]).collect();
+    for (name, space, data) in [("Separation", separation, ink.as_raw().clone()), ("DeviceN", devicen, two)] {
+        let stream = image_stream(w, h, dictionary! { "ColorSpace" => space, "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&data));
+        let page = open(pdf(vec![TestPage::scan(144.0, 86.4, stream)])).decode_page(0).unwrap();
+        assert!(page.warnings.is_empty(), "{name}: taken as is: {:?}", page.warnings);
+        assert_eq!(page.color, ColorMode::Gray, "{name}");
+        let got = page.image.to_luma8();
+        // Ink is dark, paper is white: not the negative.
+        for (x, y) in [(25, 2), (0, 0), (w - 1, h - 1), (27, 14)] {
+            assert_eq!(got.get_pixel(x, y)[0], 255 - ink.get_pixel(x, y)[0], "{name} at {x},{y}");
+        }
+    }
+    // Process inks in a DeviceN go to their CMYK channel: full cyan is cyan.
+    let cyan = Object::Array(vec!["DeviceN".into(), Object::Array(vec!["Cyan".into()]), "DeviceCMYK".into(), tint().into()]);
+    let stream = image_stream(2, 1, dictionary! { "ColorSpace" => cyan, "BitsPerComponent" => 8 }, vec![255, 0]);
+    let page = open(pdf(vec![TestPage::scan(144.0, 72.0, stream)])).decode_page(0).unwrap();
+    assert_eq!(page.image.to_rgb8().get_pixel(0, 0).0, [0, 255, 255]);
+    // A palette of ink amounts.
+    let indexed = Object::Array(vec![
+        "Indexed".into(),
+        Object::Array(vec!["Separation".into(), "All".into(), "DeviceGray".into(), tint().into()]),
+        1.into(),
+        Object::String(vec![0, 255], StringFormat::Literal),
+    ]);
+    let stream = image_stream(8, 1, dictionary! { "ColorSpace" => indexed, "BitsPerComponent" => 1 }, vec![0b1010_0000]);
+    let page = open(pdf(vec![TestPage::scan(144.0, 18.0, stream)])).decode_page(0).unwrap();
+    assert_eq!(page.image.to_luma8().into_raw(), vec![0, 255, 0, 255, 255, 255, 255, 255]);
+}
+
+#[test]
+fn a_pdf_cut_short_says_how_many_pages_it_declared_and_read() {
+    use sohoa_testkit::hostile::{ScanSpace, last_scan_offset, pdf_of_scans};
+    let pages: Vec<_> = (0..5u32).map(|i| (120, 80, GrayImage::from_fn(120, 80, |x, y| Luma([((x + y + 40 * i) % 256) as u8])).into_raw())).collect();
+    let whole = pdf_of_scans(&pages, 100.0, ScanSpace::Gray);
+    assert_eq!(pdf_page_count(&whole).unwrap(), PdfPageCount { read: 5, declared: Some(5) });
+    // Cut at the last page's image object (the last three objects are its own).
+    let cut = &whole[..last_scan_offset(&whole, 5)];
+    assert_eq!(pdf_page_count(cut).unwrap(), PdfPageCount { read: 4, declared: Some(5) });
+    // Through intake: four pages and a fifth that is reported lost, with the counts.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cut.pdf");
+    std::fs::write(&path, cut).unwrap();
+    let input = crate::stages::intake::Input::open(&path).unwrap();
+    assert_eq!(input.page_count(), 5);
+    let warnings = input.warnings();
+    assert_eq!(warnings.len(), 1);
+    assert!(warnings[0].contains("the PDF declares 5 pages and 4 could be read"), "{warnings:?}");
+    let pages: Vec<_> = input.pages().collect();
+    assert!(pages[..4].iter().all(|p| p.is_ok()));
+    let lost = pages[4].as_ref().unwrap_err();
+    assert!(lost.message.starts_with(crate::stages::intake::DAMAGED_FILE) && lost.message.contains("declares 5 pages"), "{}", lost.message);
+}
+
+#[test]
+fn a_short_image_stream_is_an_incomplete_page() {
+    let img = GrayImage::from_fn(100, 100, |x, _| Luma([x as u8]));
+    let stream =
+        image_stream(100, 100, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "FlateDecode" }, zlib(&img.as_raw()[..7000]));
+    let page = open(pdf(vec![TestPage::scan(72.0, 72.0, stream)])).decode_page(0).unwrap();
+    assert!(page.warnings.iter().any(|w| crate::model::page_error_message(w).is_some_and(|m| m.starts_with("the image is incomplete"))), "{:?}", page.warnings);
+    // A JPEG cut short inside a PDF too.
+    let j = jpeg(&DynamicImage::ImageLuma8(GrayImage::from_fn(200, 200, |x, y| Luma([(x * y) as u8]))));
+    let stream =
+        image_stream(200, 200, dictionary! { "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode" }, j[..j.len() * 6 / 10].to_vec());
+    let page = open(pdf(vec![TestPage::scan(144.0, 144.0, stream)])).decode_page(0).unwrap();
+    assert!(page.warnings.contains(&crate::model::page_error(crate::stages::intake::image_file::INCOMPLETE_JPEG)), "{:?}", page.warnings);
 }
