@@ -7,6 +7,7 @@ mod bench_cmd;
 mod common;
 mod errors_cmd;
 mod intake_formats;
+mod ocr_fidelity;
 mod pipeline_e2e;
 mod s3;
 mod search_cmd;
