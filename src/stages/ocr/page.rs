@@ -47,9 +47,11 @@ pub struct ReadOptions {
 }
 
 impl Default for ReadOptions {
-    /// What the pipeline uses (docs/performance.md, "OCR fidelity").
+    /// What the pipeline uses (docs/performance.md, "OCR fidelity"): the level-stretched
+    /// copy (the median cost tone marks), the whole page (bands cost words, and on a
+    /// two-column page the column order), low-resolution pages scaled up.
     fn default() -> Self {
-        ReadOptions { copy: OcrCopy::Levels, bands: true, upscale: true }
+        ReadOptions { copy: OcrCopy::Levels, bands: false, upscale: true }
     }
 }
 

@@ -186,15 +186,15 @@ impl Reader {
     }
 }
 
-/// sohoa as the pipeline reads.
+/// sohoa as the pipeline reads (`ReadOptions::default()`, checked by a test).
 pub const SOHOA: Reader = Reader::Sohoa { name: "sohoa", opts: PIPELINE_OPTS, models: true };
-const PIPELINE_OPTS: ReadOptions = ReadOptions { copy: OcrCopy::Levels, bands: true, upscale: true };
+const PIPELINE_OPTS: ReadOptions = ReadOptions { copy: OcrCopy::Levels, bands: false, upscale: true };
 
 /// sohoa's path with one choice changed at a time (`--ablation`).
 pub const ABLATION: &[Reader] = &[
     Reader::Sohoa { name: "median-copy", opts: ReadOptions { copy: OcrCopy::LevelsMedian, ..PIPELINE_OPTS }, models: true },
     Reader::Sohoa { name: "cleaned-copy", opts: ReadOptions { copy: OcrCopy::Cleaned, ..PIPELINE_OPTS }, models: true },
-    Reader::Sohoa { name: "whole-page", opts: ReadOptions { bands: false, ..PIPELINE_OPTS }, models: true },
+    Reader::Sohoa { name: "bands", opts: ReadOptions { bands: true, ..PIPELINE_OPTS }, models: true },
     Reader::Sohoa { name: "no-upscale", opts: ReadOptions { upscale: false, ..PIPELINE_OPTS }, models: true },
     Reader::Sohoa { name: "no-models", opts: PIPELINE_OPTS, models: false },
     Reader::Sohoa { name: "previous", opts: ReadOptions { copy: OcrCopy::LevelsMedian, bands: true, upscale: false }, models: true },
@@ -619,6 +619,11 @@ pub fn print(r: &FidelityReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sohoa_reader_reads_as_the_pipeline() {
+        assert_eq!(PIPELINE_OPTS, ReadOptions::default());
+    }
 
     #[test]
     fn marks_are_told_from_letters() {
