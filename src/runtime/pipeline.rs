@@ -516,7 +516,8 @@ impl<'a> Assembler<'a> {
                         scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
                     };
-                    let stored = store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, &self.opts.ocr.langs, self.store, self.rt, &mut self.times)?;
+                    let stored =
+                        store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, &self.opts.ocr.langs, self.store, self.rt, &mut self.times)?;
                     self.report.dossiers[doc.dossier].documents.push(stored);
                 }
             }

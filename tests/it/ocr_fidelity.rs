@@ -8,11 +8,7 @@ use crate::common::*;
 fn text_layer_is_never_worse_than_bare_tesseract() {
     let data = tempfile::tempdir().unwrap();
     let sets = sohoa::tools::eval::fidelity::CI_SETS.join(",");
-    let out = sohoa()
-        .args(["eval-ocr", "--pages", "1", "--threads", "2", "--json", "--sets", &sets, "--data"])
-        .arg(data.path())
-        .output()
-        .unwrap();
+    let out = sohoa().args(["eval-ocr", "--pages", "1", "--threads", "2", "--json", "--sets", &sets, "--data"]).arg(data.path()).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     let got: Vec<&str> = r["sets"].as_array().unwrap().iter().map(|s| s["set"].as_str().unwrap()).collect();
@@ -20,7 +16,9 @@ fn text_layer_is_never_worse_than_bare_tesseract() {
     for s in r["sets"].as_array().unwrap() {
         let reader = |name: &str| s["readers"].as_array().unwrap().iter().find(|x| x["reader"] == name).cloned().unwrap_or_else(|| panic!("{name} in {s}"));
         let (sohoa, bare) = (reader("sohoa"), reader("bare"));
-        for field in ["cer", "wer", "chars", "words", "char_errors", "word_errors", "mark_errors", "tone_errors", "protected_words", "protected_errors", "cpu_s"] {
+        for field in
+            ["cer", "wer", "chars", "words", "char_errors", "word_errors", "mark_errors", "tone_errors", "protected_words", "protected_errors", "cpu_s"]
+        {
             assert!(sohoa[field].is_number() && bare[field].is_number(), "{field}: {s}");
         }
         assert!(sohoa["words"].as_u64().unwrap() > 100, "{s}");

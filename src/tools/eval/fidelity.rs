@@ -282,7 +282,7 @@ pub fn strip_marks(w: &str, vowel_marks: bool) -> String {
     const TONES: &[char] = &['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
     let stripped: String = w
         .nfd()
-        .filter(|c| !TONES.contains(c) && !(vowel_marks && ('\u{300}'..='\u{36f}').contains(c)))
+        .filter(|c| !(TONES.contains(c) || vowel_marks && ('\u{300}'..='\u{36f}').contains(c)))
         .map(|c| match c {
             'đ' if vowel_marks => 'd',
             'Đ' if vowel_marks => 'D',
@@ -449,6 +449,9 @@ fn ocrmypdf_installed() -> bool {
     std::process::Command::new("ocrmypdf").arg("--version").output().is_ok_and(|o| o.status.success())
 }
 
+/// One page's scores by reader, or why it could not be read.
+type PageResult = Result<Vec<(String, Counts)>, String>;
+
 /// Runs the eval: builds the sets, cleans every page, reads it with every reader on
 /// `threads` threads (one engine per reader kind and language each), and scores.
 /// `done` is told each page's scores as they come.
@@ -470,7 +473,7 @@ pub fn run(args: &FidelityArgs, data: &Path, done: impl Fn(&str, &[(String, Coun
     }
     let pages: Vec<FidelityPage> = specs.iter().flat_map(|s| build_pages(s, args.pages_per_set, args.seed)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let results: std::sync::Mutex<Vec<(usize, Result<Vec<(String, Counts)>, String>)>> = std::sync::Mutex::new(Vec::new());
+    let results: std::sync::Mutex<Vec<(usize, PageResult)>> = std::sync::Mutex::new(Vec::new());
     std::thread::scope(|s| {
         for _ in 0..args.threads.clamp(1, pages.len().max(1)) {
             s.spawn(|| {
@@ -554,7 +557,8 @@ pub fn run(args: &FidelityArgs, data: &Path, done: impl Fn(&str, &[(String, Coun
 pub fn run_cli(args: &FidelityArgs, data: &Path, json: bool) -> u8 {
     let t = std::time::Instant::now();
     let report = run(args, data, |name, scores| {
-        let line: Vec<String> = scores.iter().map(|(r, c)| format!("{r} CER {:.3}% WER {:.2}% marks {}", c.cer() * 100.0, c.wer() * 100.0, c.mark_errors)).collect();
+        let line: Vec<String> =
+            scores.iter().map(|(r, c)| format!("{r} CER {:.3}% WER {:.2}% marks {}", c.cer() * 100.0, c.wer() * 100.0, c.mark_errors)).collect();
         eprintln!("{name}: {}", line.join("; "));
     });
     let report = match report {
