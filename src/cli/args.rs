@@ -255,6 +255,31 @@ pub enum Command {
         #[arg(long, default_value = "scripts/compare_deskew.py")]
         script: PathBuf,
     },
+    /// Score sohoa's text layer against bare Tesseract (and OCRmyPDF where installed) on
+    /// generated page sets: CER, WER, tone and vowel-mark errors, per set.
+    EvalOcr {
+        /// Pages per set.
+        #[arg(long, default_value_t = 2)]
+        pages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only these sets (comma-separated names; all when not given).
+        #[arg(long, value_delimiter = ',')]
+        sets: Vec<String>,
+        /// Also read with sohoa's path changed one choice at a time (OCR copy, bands,
+        /// upscaling, models).
+        #[arg(long)]
+        ablation: bool,
+        /// Pages read at once, one set of engines each.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Data folder (OCR models).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
+    },
 }
 
 impl Location {

@@ -44,7 +44,8 @@ pub fn run(cli: Cli) -> u8 {
         | Command::Status { json, .. }
         | Command::Search { json, .. }
         | Command::Bench { json, .. }
-        | Command::EvalImaging { json, .. } => *json,
+        | Command::EvalImaging { json, .. }
+        | Command::EvalOcr { json, .. } => *json,
         _ => false,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -108,6 +109,10 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         }
         Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
             Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
+        }
+        Command::EvalOcr { pages, seed, sets, ablation, threads, json, data } => {
+            let args = crate::tools::eval::fidelity::FidelityArgs { pages_per_set: pages.max(1), seed, sets, ablation, threads };
+            Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }
     }
 }

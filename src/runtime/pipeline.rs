@@ -386,20 +386,13 @@ fn process_page(
     let mut failed = warnings.iter().any(|w| crate::model::page_error_message(w).is_some());
     let mut ocr = OcrPage::default();
     if kind == PageKind::Content {
-        let t = CpuClock::start();
         // One budget for the page, however many bands it is read in (see `Deadline`).
         let deadline = crate::stages::ocr::Deadline::after_ms(ocr_budget_ms);
-        // Tesseract reads a levelled, despeckled copy; the stored image stays as cleaned.
-        let ocr_input = imaging::prepare_for_ocr(&clean.gray);
-        // In bands (cheaper for Tesseract than the whole page, see `crate::stages::ocr::bands`);
-        // a late page's bands are shared with threads that have no page left.
-        let cuts = crate::stages::ocr::bands::page_cuts(&ocr_input, clean.dpi, crate::stages::ocr::bands::PAGE_BANDS);
-        let prepared_s = t.seconds();
-        let (result, bands_s) = match bands {
-            Some(pool) => pool.recognize_split(engine, &ocr_input, clean.dpi, &cuts, deadline),
-            None => crate::stages::ocr::bands::recognize_in_bands(engine, &ocr_input, clean.dpi, &cuts, deadline),
-        };
-        let engines_s = prepared_s + bands_s;
+        // Tesseract reads a levelled copy (low-resolution pages scaled up), in bands; a
+        // late page's bands are shared with threads that have no page left. The stored
+        // image stays as cleaned (see `crate::stages::ocr::page`).
+        let opts = crate::stages::ocr::page::ReadOptions::default();
+        let (result, engines_s) = crate::stages::ocr::page::read_page(engine, &clean.gray, clean.dpi, &opts, bands, deadline);
         match result {
             Ok(page) => ocr = page,
             Err(e) => {
@@ -558,7 +551,8 @@ impl<'a> Assembler<'a> {
                         scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
                     };
-                    let stored = store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, self.store, self.rt, &mut self.times)?;
+                    let stored =
+                        store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, &self.opts.ocr.langs, self.store, self.rt, &mut self.times)?;
                     self.report.dossiers[doc.dossier].documents.push(stored);
                 }
             }
@@ -585,12 +579,14 @@ fn store_document(
     doc: &split::PlannedDocument,
     pages: &[PdfPage],
     meta: &DocumentMeta,
+    langs: &str,
     store: &Store,
     rt: &tokio::runtime::Handle,
     times: &mut StageTimes,
 ) -> Result<DocumentReport, PipelineError> {
     let t = CpuClock::start();
-    let bytes = pdf::write_searchable_pdf(pages, meta).map_err(|e| PipelineError::Pdf(e.to_string()))?;
+    // `/Lang` and the XMP language follow the OCR languages (`--lang`).
+    let bytes = pdf::write_searchable_pdf_in(pages, meta, &pdf::language_tags(langs)).map_err(|e| PipelineError::Pdf(e.to_string()))?;
     times.pdf_s += t.seconds();
     let t = CpuClock::start();
     let b3 = ContentHash::of(&bytes);

@@ -8,6 +8,7 @@ mod common;
 mod errors_cmd;
 mod intake_formats;
 mod memory;
+mod ocr_fidelity;
 mod pipeline_e2e;
 mod recovery;
 mod s3;

@@ -38,7 +38,7 @@ mod tests;
 
 pub use blank::{BlankVerdict, blank_note, blank_verdict};
 pub use deskew::{SkewEstimate, estimate_skew};
-pub use ocr_copy::prepare_for_ocr;
+pub use ocr_copy::{prepare_for_ocr, prepare_for_ocr_with};
 pub use orientation::{OrientationEstimate, detect_orientation};
 
 use image::{DynamicImage, GrayImage, RgbImage};

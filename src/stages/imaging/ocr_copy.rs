@@ -28,11 +28,17 @@ use super::transform::zeroed_page_buffer;
 /// input. Images smaller than 3x3, or with less than 16 levels between ink and paper,
 /// are returned with the level map alone or unchanged.
 pub fn prepare_for_ocr(gray: &GrayImage) -> GrayImage {
+    prepare_for_ocr_with(gray, true)
+}
+
+/// [`prepare_for_ocr`] with the 3x3 median (`median`) or the level map alone (`false`):
+/// paper white and ink black, every stroke and mark kept as the scan has it.
+pub fn prepare_for_ocr_with(gray: &GrayImage, median: bool) -> GrayImage {
     let (w, h) = (gray.width() as usize, gray.height() as usize);
     let map = LevelMap::estimate(gray);
     let src = gray.as_raw();
     let mut out = zeroed_page_buffer(w * h);
-    if w < 3 || h < 3 {
+    if w < 3 || h < 3 || !median {
         for (o, &v) in out.iter_mut().zip(src) {
             *o = map.apply(v);
         }

@@ -10,6 +10,7 @@ pub mod bands;
 pub mod layout;
 pub mod line_images;
 pub mod models;
+pub mod page;
 pub mod tesseract;
 pub mod tsv;
 

@@ -16,6 +16,9 @@ use tesseract::plumbing::tesseract_sys as sys;
 pub struct TesseractEngine {
     api: *mut sys::TessBaseAPI,
     deadline_ms: u32,
+    /// Words in Tesseract's own order, not `layout::reading_order` (bare Tesseract, for
+    /// `sohoa eval-ocr`).
+    tesseract_order: bool,
 }
 
 // The handle is only ever used by the thread that owns the engine.
@@ -78,8 +81,15 @@ impl TesseractEngine {
                 return Err(init_err());
             }
             sys::TessBaseAPISetPageSegMode(api, sys::TessPageSegMode_PSM_AUTO);
-            Ok(TesseractEngine { api, deadline_ms: config.deadline_ms })
+            Ok(TesseractEngine { api, deadline_ms: config.deadline_ms, tesseract_order: false })
         }
+    }
+
+    /// This engine gives its words in Tesseract's order, as Tesseract's own text output
+    /// does: with no models folder in its configuration, it reads as bare Tesseract does.
+    pub fn with_tesseract_order(mut self) -> TesseractEngine {
+        self.tesseract_order = true;
+        self
     }
 }
 
@@ -135,7 +145,7 @@ impl TesseractEngine {
                 return Err(OcrError::Recognize("no text output".into()));
             };
             // Tesseract's order interleaves side-by-side columns; ours reads them in turn.
-            let page = tsv::page_from_words(super::layout::reading_order(words));
+            let page = tsv::page_from_words(if self.tesseract_order { words } else { super::layout::reading_order(words) });
             Ok(page)
         }
     }

@@ -35,9 +35,51 @@ pub(crate) fn info_dict(meta: &DocumentMeta) -> Dictionary {
     d
 }
 
-/// The XMP metadata packet (UTF-8), same facts as the Info dictionary.
-pub(crate) fn xmp_packet(meta: &DocumentMeta) -> String {
+/// BCP 47 tags of a Tesseract language list (`vie+eng` → `vi`, `en`): the document's
+/// languages for the catalog's `/Lang` (the first) and the XMP `dc:language` (all).
+/// Tesseract's ISO 639-2 codes with a two-letter ISO 639-1 code get it; scripts and
+/// variants Tesseract names with a suffix get the BCP 47 form where it is known
+/// (`chi_sim` → `zh-Hans`); any other code is kept as given (a valid ISO 639-3 tag);
+/// `osd` (script detection, not a language) is left out. Empty: `vi`.
+pub fn language_tags(langs: &str) -> Vec<String> {
+    const TAGS: &[(&str, &str)] = &[
+        ("vie", "vi"),
+        ("eng", "en"),
+        ("fra", "fr"),
+        ("deu", "de"),
+        ("spa", "es"),
+        ("ita", "it"),
+        ("por", "pt"),
+        ("rus", "ru"),
+        ("jpn", "ja"),
+        ("kor", "ko"),
+        ("tha", "th"),
+        ("lao", "lo"),
+        ("khm", "km"),
+        ("chi_sim", "zh-Hans"),
+        ("chi_tra", "zh-Hant"),
+    ];
+    let mut tags: Vec<String> = Vec::new();
+    for code in langs.split('+').map(str::trim).filter(|c| !c.is_empty() && *c != "osd") {
+        let tag = TAGS.iter().find(|(t, _)| *t == code).map_or_else(|| code.replace('_', "-"), |(_, b)| b.to_string());
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    if tags.is_empty() {
+        tags.push("vi".into());
+    }
+    tags
+}
+
+/// The XMP metadata packet (UTF-8), same facts as the Info dictionary, and the
+/// document's `languages` (BCP 47) as `dc:language`.
+pub(crate) fn xmp_packet(meta: &DocumentMeta, languages: &[String]) -> String {
     let mut props = String::new();
+    if !languages.is_empty() {
+        let items: String = languages.iter().map(|l| format!("<rdf:li>{}</rdf:li>", xml_escape(l))).collect();
+        props.push_str(&format!("   <dc:language><rdf:Bag>{items}</rdf:Bag></dc:language>\n"));
+    }
     let mut prop = |name: &str, value: &str| {
         props.push_str(&format!("   <{name}>{}</{name}>\n", xml_escape(value)));
     };
@@ -114,7 +156,8 @@ mod tests {
 
     #[test]
     fn xmp_carries_all_facts_escaped() {
-        let x = xmp_packet(&meta());
+        let x = xmp_packet(&meta(), &["vi".to_string()]);
+        assert!(x.contains("<dc:language><rdf:Bag><rdf:li>vi</rdf:li></rdf:Bag></dc:language>"));
         assert!(x.contains("<rdf:li xml:lang=\"x-default\">Giấy khai sinh</rdf:li>"));
         assert!(x.contains("<xmp:CreateDate>2026-01-05T10:30:00+07:00</xmp:CreateDate>"));
         assert!(x.contains("<pdf:Producer>sohoa</pdf:Producer>"));
@@ -122,6 +165,18 @@ mod tests {
         assert!(x.contains("<sohoa:DocumentType>Quyết định</sohoa:DocumentType>"));
         assert!(x.contains("<sohoa:PageCount>2</sohoa:PageCount>"));
         assert!(x.contains("<sohoa:SourceBatch>batch &lt;1&gt; &amp; co</sohoa:SourceBatch>"));
+    }
+
+    #[test]
+    fn languages_follow_tesseract_codes() {
+        assert_eq!(language_tags("vie"), ["vi"]);
+        assert_eq!(language_tags("eng"), ["en"]);
+        assert_eq!(language_tags("vie+eng"), ["vi", "en"]);
+        assert_eq!(language_tags("osd+chi_sim+eng+eng"), ["zh-Hans", "en"]);
+        assert_eq!(language_tags("hmn"), ["hmn"]);
+        assert_eq!(language_tags(""), ["vi"]);
+        let x = xmp_packet(&meta(), &language_tags("eng+vie"));
+        assert!(x.contains("<dc:language><rdf:Bag><rdf:li>en</rdf:li><rdf:li>vi</rdf:li></rdf:Bag></dc:language>"), "{x}");
     }
 
     #[test]

@@ -23,8 +23,8 @@ mod textlayer;
 mod writer;
 
 pub use encode::encode_page_image;
-pub use meta::SOHOA_XMP_NS;
-pub use writer::write_searchable_pdf;
+pub use meta::{SOHOA_XMP_NS, language_tags};
+pub use writer::{write_searchable_pdf, write_searchable_pdf_in};
 
 /// Why a PDF could not be written.
 #[derive(Debug, thiserror::Error)]

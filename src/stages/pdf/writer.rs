@@ -7,7 +7,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictio
 
 use super::encode::expected_sample_len;
 use super::font::{FONT_RESOURCE, add_glyphless_font};
-use super::meta::{info_dict, xmp_packet};
+use super::meta::{info_dict, language_tags, xmp_packet};
 use super::textlayer::text_layer;
 use super::{PdfError, num};
 use crate::model::{ColorMode, DocumentMeta, EncodedImage, ImageFilter, PdfPage};
@@ -19,7 +19,15 @@ const IMAGE_RESOURCE: &str = "Im0";
 /// Each page's MediaBox is its image at its dpi (`width_pt = px * 72 / dpi`), the image is
 /// drawn over the whole page, and the OCR words are laid over it as invisible text.
 /// The output is deterministic: the same pages and metadata give the same bytes.
+/// The document's language is Vietnamese; see [`write_searchable_pdf_in`].
 pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Vec<u8>, PdfError> {
+    write_searchable_pdf_in(pages, meta, &language_tags("vie"))
+}
+
+/// [`write_searchable_pdf`] for a document in `languages` (BCP 47 tags, the main one
+/// first; see `language_tags`): the catalog's `/Lang` is the first, the XMP
+/// `dc:language` lists them all.
+pub fn write_searchable_pdf_in(pages: &[PdfPage], meta: &DocumentMeta, languages: &[String]) -> Result<Vec<u8>, PdfError> {
     if pages.is_empty() {
         return Err(PdfError::NoPages);
     }
@@ -41,12 +49,12 @@ pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Ve
     let count = kids.len() as i64;
     doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
 
-    let metadata_id = doc.add_object(Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp_packet(meta).into_bytes()));
+    let metadata_id = doc.add_object(Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp_packet(meta, languages).into_bytes()));
     let catalog_id = doc.add_object(dictionary! {
         "Type" => "Catalog",
         "Pages" => pages_id,
         "Metadata" => metadata_id,
-        "Lang" => Object::string_literal("vi"),
+        "Lang" => Object::string_literal(languages.first().map_or("vi", String::as_str)),
     });
     let info_id = doc.add_object(info_dict(meta));
 

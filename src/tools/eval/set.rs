@@ -146,7 +146,7 @@ fn content_pages(seed: u64, dpi: f32, n: usize) -> Vec<(GrayImage, String)> {
 /// Skews (corners filled with white paper or a black scanner lid), then adds the defects
 /// drawn from `seed`, then turns the page counter-clockwise by `quarter` quarter turns.
 /// The draws depend on `seed` only, so a page and its straight twin get the same defects.
-fn degrade(clean: &GrayImage, dpi: f32, deg: f32, quarter: u32, seed: u64, defects: Defects) -> GrayImage {
+pub(crate) fn degrade(clean: &GrayImage, dpi: f32, deg: f32, quarter: u32, seed: u64, defects: Defects) -> GrayImage {
     let heavy = defects == Defects::Heavy;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut img = clean.clone();

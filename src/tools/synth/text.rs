@@ -134,6 +134,164 @@ pub fn dossier_code(rng: &mut impl Rng, received: Date) -> String {
     format!("{level}.{z:02}.{y:02}.{letter}{x:02}-{}-{seq:04}", received.yymmdd())
 }
 
+/// A paragraph of the OCR fidelity set (`sohoa eval-ocr`) and the words in it that a
+/// diacritic correction must never touch: names, places, numbers, codes, dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvalParagraph {
+    pub text: String,
+    pub protected: Vec<String>,
+}
+
+/// Administrative clauses of the fidelity set, written for it: hook-above, tilde, dot-below
+/// and the vowel marks of ă, â, ê, ô, ơ, ư all occur, in the words where a misread tone
+/// changes the meaning (thẩm/thấm, bổ/bố, để/đế, tổ/tố, chuyển/chuyến, cổng/cống).
+const EVAL_CLAUSES: &[&str] = &[
+    "Hồ sơ đã được thẩm định đầy đủ và chuyển đến bộ phận một cửa để xử lý",
+    "cán bộ tiếp nhận kiểm tra thành phần hồ sơ, hướng dẫn bổ sung nếu còn thiếu",
+    "tổ chức, cá nhân được thông báo kết quả qua Cổng dịch vụ công quốc gia",
+    "văn bản điện tử có giá trị pháp lý như bản giấy khi được ký số hợp lệ",
+    "bưu điện chuyển phát hồ sơ trong ngày, bảo đảm không để thất lạc giấy tờ",
+    "người nộp hồ sơ có quyền phản ánh, kiến nghị về thái độ phục vụ của công chức",
+    "kết quả số hóa được lưu trữ an toàn, phục vụ việc tra cứu và tái sử dụng dữ liệu",
+    "đơn vị chủ trì rà soát quy trình nội bộ, rút ngắn thời gian giải quyết thủ tục",
+    "những trường hợp phức tạp phải báo cáo lãnh đạo sở trước khi trả lời bằng văn bản",
+    "việc thu phí, lệ phí thực hiện theo biểu mức do Hội đồng nhân dân tỉnh ban hành",
+    "dữ liệu hộ tịch được đối chiếu với Cơ sở dữ liệu quốc gia về dân cư",
+    "ủy quyền cho người khác nộp hồ sơ phải có giấy ủy quyền được chứng thực",
+    "thời hạn giải quyết không quá năm ngày làm việc kể từ khi nhận đủ hồ sơ hợp lệ",
+    "mọi sửa đổi, bổ sung nội dung phải được ghi vào sổ theo dõi và lưu vết điện tử",
+    "nhân viên bưu chính niêm phong bì hồ sơ trước mặt người gửi và ghi rõ số hiệu",
+    "khuyến khích người dân sử dụng tài khoản định danh điện tử mức độ hai",
+    "Ủy ban nhân dân cấp xã xác nhận nơi cư trú và tình trạng hôn nhân của đương sự",
+    "trưởng phòng chịu trách nhiệm trước giám đốc về tiến độ và chất lượng thẩm tra",
+    "hệ thống tự động nhắc việc khi hồ sơ sắp quá hạn hoặc bị trả lại để chỉnh sửa",
+    "bản chụp giấy tờ phải rõ nét, đủ các trang, không tẩy xóa hay che khuất chữ ký",
+    "trường hợp mất bản gốc, công dân làm đơn đề nghị cấp lại kèm tờ khai theo mẫu",
+    "kinh phí số hóa được bố trí từ nguồn ngân sách chi thường xuyên của ngành",
+    "các quận, huyện tổng kết, rút kinh nghiệm và đề xuất khen thưởng tập thể tiêu biểu",
+    "mỗi tờ khai chỉ ghi một loại việc, chữ viết rõ ràng, không viết tắt tên riêng",
+];
+
+/// Running English prose of the fidelity set, written for it (no diacritics: a correction
+/// must leave every word as read).
+const EVAL_CLAUSES_EN: &[&str] = &[
+    "The post office receives the application and forwards it to the provincial service centre",
+    "every page is scanned, checked for skew and stored with a searchable text layer",
+    "a clerk compares the copy with the original before signing the register",
+    "applicants may track their file online with the code printed on the receipt",
+    "fees are collected at the counter and recorded in the daily settlement report",
+    "documents that cannot be read are returned to the sender with a short explanation",
+    "the archive keeps each record for the period set by the retention schedule",
+    "a second reviewer approves any correction made after the file was closed",
+    "large envelopes travel in sealed bags that are weighed at both ends of the route",
+    "the system reminds staff when a request is close to its legal deadline",
+    "requests for certified copies are answered within three working days",
+    "missing pages are reported to the applicant by text message and by letter",
+];
+
+/// A name of a person in the fidelity set: surname, middle name, given name.
+fn eval_person(rng: &mut impl Rng) -> String {
+    let female = rng.random_bool(0.5);
+    let (mid, given) = if female { (MIDDLE_F, GIVEN_F) } else { (MIDDLE_M, GIVEN_M) };
+    format!("{} {} {}", SURNAMES.choose(rng).copied().unwrap_or("Lê"), mid.choose(rng).copied().unwrap_or("Văn"), given.choose(rng).copied().unwrap_or("An"))
+}
+
+/// `n` paragraphs of the OCR fidelity set in `lang` (`vie` or anything else for English),
+/// from `rng`: clauses of administrative prose joined into sentences, with people's names,
+/// addresses, CCCD numbers (12 digits, the province prefix first), dates, amounts, document
+/// numbers and dossier codes; every fourth Vietnamese paragraph is a row list (a table as
+/// text: number, name, CCCD, date of birth). NFC, single spaces.
+pub fn eval_paragraphs(rng: &mut impl Rng, lang: &str, n: usize) -> Vec<EvalParagraph> {
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut protected = Vec::new();
+        let text = if lang != "vie" {
+            let mut s = String::new();
+            for _ in 0..rng.random_range(3..=5) {
+                let c = EVAL_CLAUSES_EN.choose(rng).copied().unwrap_or(EVAL_CLAUSES_EN[0]);
+                let mut chars = c.chars();
+                let first = chars.next().map(|f| f.to_uppercase().collect::<String>()).unwrap_or_default();
+                if !s.is_empty() {
+                    s.push(' ');
+                }
+                s.push_str(&first);
+                s.push_str(chars.as_str());
+                if rng.random_bool(0.3) {
+                    let day = Date::random(rng);
+                    let date = day.short_form();
+                    s.push_str(&format!(" on {date}"));
+                    protected.push(date);
+                }
+                s.push('.');
+            }
+            s.split_whitespace().for_each(|w| protected.push(w.to_string()));
+            s
+        } else if i % 4 == 3 {
+            let mut rows = Vec::new();
+            for k in 1..=rng.random_range(3..=5) {
+                let person = eval_person(rng);
+                let p = PROVINCES.choose(rng).unwrap_or(&PROVINCES[0]);
+                let id = format!("{}{}{:08}", p.id_prefix, rng.random_range(0..=3), rng.random_range(0..100_000_000u32));
+                let born = Date { year: rng.random_range(1950..=2005), month: rng.random_range(1..=12), day: rng.random_range(1..=28) }.short_form();
+                protected.extend(person.split(' ').map(String::from));
+                protected.extend([id.clone(), born.clone()]);
+                protected.extend(p.place.split(' ').map(String::from));
+                rows.push(format!("{k}. {person}, CCCD số {id}, sinh ngày {born}, thường trú tại {}.", p.place));
+            }
+            rows.join(" ")
+        } else {
+            let mut s = String::new();
+            let k = rng.random_range(2..=4);
+            let clauses: Vec<&str> = EVAL_CLAUSES.choose_multiple(rng, k).copied().collect();
+            for (k, c) in clauses.iter().enumerate() {
+                if k == 0 {
+                    let mut chars = c.chars();
+                    s.push_str(&chars.next().map(|f| f.to_uppercase().collect::<String>()).unwrap_or_default());
+                    s.push_str(chars.as_str());
+                } else {
+                    s.push_str(if k + 1 == clauses.len() { "; " } else { ", " });
+                    s.push_str(c);
+                }
+            }
+            match rng.random_range(0..4) {
+                0 => {
+                    let person = eval_person(rng);
+                    let street = STREETS.choose(rng).copied().unwrap_or("Lê Lợi");
+                    let p = PROVINCES.choose(rng).unwrap_or(&PROVINCES[0]);
+                    let house = rng.random_range(1..=450).to_string();
+                    s.push_str(&format!(". Ông (bà) {person}, địa chỉ số {house} đường {street}, {}", p.name));
+                    protected.extend(person.split(' ').map(String::from));
+                    protected.extend(street.split(' ').map(String::from));
+                    protected.push(house);
+                }
+                1 => {
+                    let date = Date::random(rng);
+                    let num = format!("{}/{}/QĐ-UBND", rng.random_range(1..=999), date.year);
+                    s.push_str(&format!(" theo Quyết định số {num} {}", date.long_form()));
+                    protected.push(num);
+                    protected.extend(date.long_form().split(' ').filter(|w| w.chars().any(|c| c.is_ascii_digit())).map(String::from));
+                }
+                2 => {
+                    let amount = format!("{}.{:03}.000", rng.random_range(1..=95), rng.random_range(0..1000));
+                    let received = Date::random(rng);
+                    let code = dossier_code(rng, received);
+                    s.push_str(&format!(", lệ phí {amount} đồng, mã hồ sơ {code}"));
+                    protected.extend([amount, code]);
+                }
+                _ => {
+                    let phone = format!("0{}{:08}", rng.random_range(3..=9), rng.random_range(0..100_000_000u32));
+                    s.push_str(&format!(", điện thoại liên hệ {phone}"));
+                    protected.push(phone);
+                }
+            }
+            s.push('.');
+            s
+        };
+        out.push(EvalParagraph { text, protected });
+    }
+    out
+}
+
 /// How a paragraph is set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParaStyle {
