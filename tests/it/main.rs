@@ -10,4 +10,5 @@ mod intake_formats;
 mod pipeline_e2e;
 mod s3;
 mod search_cmd;
+mod separators;
 mod workers;
