@@ -15,10 +15,7 @@ pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<
         None => match (catalog.queue_counts().await, catalog.batches_needing_review().await) {
             (Ok(c), Ok(review)) => {
                 if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"queued": c.queued, "running": c.running, "done": c.done, "failed": c.failed, "needs_review": review})
-                    );
+                    println!("{}", serde_json::json!({"queued": c.queued, "running": c.running, "done": c.done, "failed": c.failed, "needs_review": review}));
                 } else {
                     println!("queued {}  running {}  done {}  failed {}", c.queued, c.running, c.done, c.failed);
                     if !review.is_empty() {

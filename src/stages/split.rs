@@ -92,7 +92,9 @@ pub enum SplitEvent {
     DocumentClosed(PlannedDocument),
     /// The dossier's split may be wrong and a clerk should check it (reported once per
     /// dossier, after the warning that says why).
-    NeedsReview { dossier: usize },
+    NeedsReview {
+        dossier: usize,
+    },
     Warning(String),
 }
 
@@ -233,7 +235,9 @@ pub fn plan_split(pages: &[PageSignal], opts: SplitOptions) -> SplitPlan {
     let events = pages.iter().flat_map(|p| splitter.push(p)).collect::<Vec<_>>();
     for event in events.into_iter().chain(splitter.finish()) {
         match event {
-            SplitEvent::DossierOpened { code, code_valid, .. } => plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new(), needs_review: false }),
+            SplitEvent::DossierOpened { code, code_valid, .. } => {
+                plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new(), needs_review: false })
+            }
             SplitEvent::NeedsReview { dossier } => plan.dossiers[dossier].needs_review = true,
             SplitEvent::DocumentClosed(doc) => plan.dossiers[doc.dossier].documents.push(doc),
             SplitEvent::Warning(w) => plan.warnings.push(w),

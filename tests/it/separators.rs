@@ -10,7 +10,8 @@ use sohoa::tools::synth::{GenOptions, generate_batch, write_multipage_tiff};
 #[test]
 fn an_unreadable_cover_sheet_marks_the_dossier_for_review() {
     let dpi = 200.0;
-    let mut batch = generate_batch(&GenOptions { seed: 19, dpi, dossiers: 2, docs_per_dossier: (1, 1), pages_per_doc: (1, 1), max_skew_deg: 1.0, ..Default::default() });
+    let mut batch =
+        generate_batch(&GenOptions { seed: 19, dpi, dossiers: 2, docs_per_dossier: (1, 1), pages_per_doc: (1, 1), max_skew_deg: 1.0, ..Default::default() });
     // The second dossier's cover: its QR code (drawn at 22 mm, 20 mm) scrambled module by
     // module, so it still looks like a symbol but holds no finder patterns.
     let cover = batch.truth.pages.iter().filter(|p| p.barcode.as_deref().is_some_and(|b| b.starts_with("HS:"))).nth(1).expect("two covers").index;
@@ -58,7 +59,8 @@ fn an_unreadable_cover_sheet_marks_the_dossier_for_review() {
     assert!(String::from_utf8_lossy(&text.stdout).contains(&format!("needs review (1): {batch_id}")));
 
     // The same batch with its cover intact: nothing to review.
-    let clean = generate_batch(&GenOptions { seed: 19, dpi, dossiers: 2, docs_per_dossier: (1, 1), pages_per_doc: (1, 1), max_skew_deg: 1.0, ..Default::default() });
+    let clean =
+        generate_batch(&GenOptions { seed: 19, dpi, dossiers: 2, docs_per_dossier: (1, 1), pages_per_doc: (1, 1), max_skew_deg: 1.0, ..Default::default() });
     let tif = dir.path().join("clean.tif");
     write_multipage_tiff(&clean.pages, &tif).unwrap();
     let (code, json, stderr) = process(&[&tif], &dir.path().join("data2"), &[]);

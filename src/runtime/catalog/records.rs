@@ -35,7 +35,8 @@ impl Catalog {
         .map(page_from_row)
         .collect::<Result<Vec<_>, _>>()?;
 
-        let dossier_rows = sqlx::query("SELECT id, code, needs_review FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
+        let dossier_rows =
+            sqlx::query("SELECT id, code, needs_review FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
         let doc_rows = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
             .bind(batch_id)
             .fetch_all(&mut *conn)

@@ -211,7 +211,9 @@ fn search_harder(gray: &GrayImage, dpi: f32, work: &find::Work, candidates: &[fi
             Some(angle) if angle.abs() > 1.0 => level(&crop, angle),
             _ => crop,
         };
-        for (target, binarizer) in [(dpi.min(300.0), Binarizer::Global), ((dpi * 2.0).min(400.0), Binarizer::Hybrid), ((dpi * 2.0).min(400.0), Binarizer::Global)] {
+        for (target, binarizer) in
+            [(dpi.min(300.0), Binarizer::Global), ((dpi * 2.0).min(400.0), Binarizer::Hybrid), ((dpi * 2.0).min(400.0), Binarizer::Global)]
+        {
             let found = decode_with_budget(scale(&base, dpi, target), BUDGET, binarizer)?;
             if !found.is_empty() {
                 return Ok(found);

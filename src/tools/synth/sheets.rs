@@ -43,7 +43,11 @@ use crate::stages::render::{self, PAGE_W_MM, PageLayout, Style};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Symbol {
     /// An rxing-encodable symbol (`QR_CODE`, `CODE_128`, `CODE_39`, `DATA_MATRIX`).
-    Code { format: String, text: String, module_mm: f32 },
+    Code {
+        format: String,
+        text: String,
+        module_mm: f32,
+    },
     Patch(PatchKind),
 }
 
@@ -162,8 +166,26 @@ fn dossier_payload(rng: &mut StdRng) -> String {
 fn plan_sheet(rng: &mut StdRng, p: &mut SetPage) {
     let kind = rng.random_range(0..10);
     let (format, payload) = match kind {
-        0..=2 => ("QR_CODE", if rng.random_bool(0.6) { dossier_payload(rng) } else if rng.random_bool(0.5) { "PATCHT".into() } else { format!("TP:{}", TYPES[rng.random_range(0..TYPES.len())]) }),
-        3..=4 => ("CODE_128", if rng.random_bool(0.3) { dossier_payload(rng) } else if rng.random_bool(0.3) { "PATCHT".into() } else { format!("TP:{}", TYPES[rng.random_range(0..TYPES.len())]) }),
+        0..=2 => (
+            "QR_CODE",
+            if rng.random_bool(0.6) {
+                dossier_payload(rng)
+            } else if rng.random_bool(0.5) {
+                "PATCHT".into()
+            } else {
+                format!("TP:{}", TYPES[rng.random_range(0..TYPES.len())])
+            },
+        ),
+        3..=4 => (
+            "CODE_128",
+            if rng.random_bool(0.3) {
+                dossier_payload(rng)
+            } else if rng.random_bool(0.3) {
+                "PATCHT".into()
+            } else {
+                format!("TP:{}", TYPES[rng.random_range(0..TYPES.len())])
+            },
+        ),
         5..=6 => ("CODE_39", "PATCHT".to_string()),
         7..=8 => ("DATA_MATRIX", if rng.random_bool(0.5) { dossier_payload(rng) } else { format!("TP:{}", TYPES[rng.random_range(0..TYPES.len())]) }),
         _ => ("PATCH", String::new()),
