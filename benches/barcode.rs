@@ -43,6 +43,35 @@ fn bench(c: &mut Criterion) {
     for dpi in [300.0, 200.0] {
         bench_at(c, dpi);
     }
+    bench_set(c);
+}
+
+/// A batch as a counter scans it, most pages content: the first 8 sheets and 32 content
+/// pages of the generated separator set (`tools::synth::sheets`, seed 1), every page read
+/// once per iteration. The time per iteration divided by 40 is the mean time per page
+/// (target ≤ 100 ms); the hard sheets alone show what a sheet-like page may cost.
+fn bench_set(c: &mut Criterion) {
+    use sohoa::tools::synth::sheets::{plan_set, render_set_page};
+    let plan = plan_set(1, 300, 300);
+    let pick: Vec<_> = plan.iter().filter(|p| p.is_sheet()).take(8).chain(plan.iter().filter(|p| !p.is_sheet()).take(32)).collect();
+    let pages: Vec<(GrayImage, f32)> = pick.iter().map(|p| render_set_page(p)).collect();
+    let mut g = c.benchmark_group("barcode_separator_set");
+    g.sample_size(10);
+    g.bench_function("batch_8_sheets_32_content_pages", |b| {
+        b.iter(|| {
+            for (img, dpi) in &pages {
+                black_box(barcode::scan_page(black_box(img), *dpi));
+            }
+        })
+    });
+    g.bench_function("content_pages_32", |b| {
+        b.iter(|| {
+            for (img, dpi) in &pages[8..] {
+                black_box(barcode::scan_page(black_box(img), *dpi));
+            }
+        })
+    });
+    g.finish();
 }
 
 fn bench_at(c: &mut Criterion, dpi: f32) {

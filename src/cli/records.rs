@@ -12,13 +12,20 @@ use std::path::Path;
 pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<u8, Error> {
     let catalog = &Catalog::open_existing(config.catalog.as_deref(), &config.data).await?;
     let result = match batch {
-        None => catalog.queue_counts().await.map_err(Error::from).map(|c| {
-            if json {
-                println!("{}", serde_json::json!({"queued": c.queued, "running": c.running, "done": c.done, "failed": c.failed}));
-            } else {
-                println!("queued {}  running {}  done {}  failed {}", c.queued, c.running, c.done, c.failed);
+        None => match (catalog.queue_counts().await, catalog.batches_needing_review().await) {
+            (Ok(c), Ok(review)) => {
+                if json {
+                    println!("{}", serde_json::json!({"queued": c.queued, "running": c.running, "done": c.done, "failed": c.failed, "needs_review": review}));
+                } else {
+                    println!("queued {}  running {}  done {}  failed {}", c.queued, c.running, c.done, c.failed);
+                    if !review.is_empty() {
+                        println!("needs review ({}): {}", review.len(), review.join(" "));
+                    }
+                }
+                Ok(())
             }
-        }),
+            (Err(e), _) | (_, Err(e)) => Err(Error::from(e)),
+        },
         Some(id) => match batch_status(catalog, id).await {
             Ok(Some(value)) => {
                 if json {
@@ -65,7 +72,8 @@ fn print_batch_status(v: &serde_json::Value) {
         println!("  last error: {err}");
     }
     for d in v["dossiers"].as_array().into_iter().flatten() {
-        println!("  Dossier {}", d["code"].as_str().unwrap_or("(no code)"));
+        let review = if d["needs_review"].as_bool() == Some(true) { "  NEEDS REVIEW (see the batch warnings)" } else { "" };
+        println!("  Dossier {}{review}", d["code"].as_str().unwrap_or("(no code)"));
         for doc in d["documents"].as_array().into_iter().flatten() {
             println!("    {}  {:<8} pages {}", doc["id"].as_str().unwrap_or(""), doc["type"].as_str().unwrap_or("-"), doc["source_pages"]);
         }

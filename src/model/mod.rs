@@ -86,6 +86,10 @@ pub struct PageSignal {
     /// For a separator: keep (true) or drop (false) the sheet, as its rule says; `None`
     /// follows `SplitOptions::keep_separators`.
     pub keep: Option<bool>,
+    /// A content page that looks like a separator sheet whose barcode could not be read
+    /// (`BarcodeScan::unread_sheet`): its dossier needs review.
+    #[serde(default)]
+    pub unread_sheet: bool,
 }
 
 /// A word recognised by OCR, in pixel coordinates of the cleaned page.
@@ -224,6 +228,10 @@ pub struct DocumentReport {
 pub struct DossierReport {
     pub code: Option<String>,
     pub documents: Vec<DocumentReport>,
+    /// The split may be wrong: content came before any cover sheet, or a page that looks
+    /// like a separator sheet could not be read (the batch warnings say which page).
+    #[serde(default)]
+    pub needs_review: bool,
 }
 
 /// The outcome of one batch: the object printed per batch by `sohoa process --json`.

@@ -333,7 +333,7 @@ fn process_page(
                     }],
                 },
                 // A lost page joins no document; the batch goes on.
-                signal: PageSignal { index: failure.index, kind: PageKind::Blank, action: None, keep: None },
+                signal: PageSignal { index: failure.index, kind: PageKind::Blank, action: None, keep: None, unread_sheet: false },
                 pdf_page: None,
                 times,
                 failed: true,
@@ -355,6 +355,7 @@ fn process_page(
     let mut barcode_text = None;
     let mut action = None;
     let mut keep = None;
+    let mut unread_sheet = false;
     if !clean.blank {
         // Wall clock: the decoder runs on a watchdog thread of its own.
         let t = Instant::now();
@@ -373,6 +374,7 @@ fn process_page(
         if barcode_text.is_none() {
             barcode_text = scan.barcodes.first().map(|b| b.text.clone());
         }
+        unread_sheet = scan.unread_sheet && action.is_none();
     }
     let kind = if action.is_some() {
         PageKind::Separator
@@ -420,7 +422,7 @@ fn process_page(
             ocr_confidence: (kind == PageKind::Content).then_some(ocr.confidence).flatten(),
             warnings,
         },
-        signal: PageSignal { index, kind, action, keep },
+        signal: PageSignal { index, kind, action, keep, unread_sheet },
         pdf_page,
         times,
         failed,
@@ -537,7 +539,8 @@ impl<'a> Assembler<'a> {
     fn handle(&mut self, events: Vec<SplitEvent>) -> Result<(), PipelineError> {
         for event in events {
             match event {
-                SplitEvent::DossierOpened { code, .. } => self.report.dossiers.push(DossierReport { code, documents: Vec::new() }),
+                SplitEvent::DossierOpened { code, .. } => self.report.dossiers.push(DossierReport { code, documents: Vec::new(), needs_review: false }),
+                SplitEvent::NeedsReview { dossier } => self.report.dossiers[dossier].needs_review = true,
                 SplitEvent::Warning(w) => self.report.warnings.push(w),
                 SplitEvent::DocumentClosed(doc) => {
                     let pages: Vec<PdfPage> = doc.pages.iter().filter_map(|i| self.held.remove(i)).collect();

@@ -23,6 +23,12 @@
 //! - Which barcode texts are separators is configurable: see [`rules`].
 //! - Dossier codes are checked against Circular 01/2018/TT-VPCP Art. 19; an invalid code
 //!   is kept as read, with a warning.
+//! - Defence in depth against a missed cover sheet (which would silently append a
+//!   citizen's documents to the previous dossier): a dossier *needs review*
+//!   ([`SplitEvent::NeedsReview`], [`PlannedDossier::needs_review`]) when content pages
+//!   come before any cover sheet (the `null` dossier), or when one of its content pages
+//!   looks like a separator sheet whose barcode could not be read
+//!   ([`PageSignal::unread_sheet`]); each case is also a warning naming the page.
 
 pub mod rules;
 
@@ -63,6 +69,8 @@ pub struct PlannedDossier {
     pub code: Option<String>,
     pub code_valid: bool,
     pub documents: Vec<PlannedDocument>,
+    /// See [`SplitEvent::NeedsReview`].
+    pub needs_review: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -82,6 +90,11 @@ pub enum SplitEvent {
     },
     /// A document is complete: no later page can join it.
     DocumentClosed(PlannedDocument),
+    /// The dossier's split may be wrong and a clerk should check it (reported once per
+    /// dossier, after the warning that says why).
+    NeedsReview {
+        dossier: usize,
+    },
     Warning(String),
 }
 
@@ -101,6 +114,8 @@ pub struct Splitter {
     pending_sheets: Vec<usize>,
     /// Index of the last separator sheet (duplex: its back follows).
     last_separator: Option<usize>,
+    /// Dossiers already reported as needing review.
+    flagged: Vec<usize>,
 }
 
 impl Splitter {
@@ -147,8 +162,21 @@ impl Splitter {
             (PageKind::Separator, None) | (PageKind::Content, _) => {
                 if self.dossier.is_none() {
                     self.open_dossier(None, false, &mut events);
+                    events.push(SplitEvent::Warning(format!(
+                        "page {}: content before any dossier cover sheet; these pages form a dossier without a code \
+                         (a cover sheet may not have been read): check the batch",
+                        page.index
+                    )));
+                    self.flag(&mut events);
                 }
                 let dossier = self.dossier.expect("a dossier is open");
+                if page.unread_sheet {
+                    events.push(SplitEvent::Warning(format!(
+                        "page {}: looks like a separator sheet but no barcode could be read; kept as a content page: check the split",
+                        page.index
+                    )));
+                    self.flag(&mut events);
+                }
                 let document = self.document.get_or_insert_with(|| PlannedDocument {
                     dossier,
                     doc_type: self.pending_type.take().and_then(|(ty, _)| ty),
@@ -176,6 +204,16 @@ impl Splitter {
         events.push(SplitEvent::DossierOpened { dossier, code, code_valid });
     }
 
+    /// Marks the open dossier as needing review (once).
+    fn flag(&mut self, events: &mut Vec<SplitEvent>) {
+        if let Some(d) = self.dossier
+            && !self.flagged.contains(&d)
+        {
+            self.flagged.push(d);
+            events.push(SplitEvent::NeedsReview { dossier: d });
+        }
+    }
+
     fn close_document(&mut self, events: &mut Vec<SplitEvent>) {
         if let Some(doc) = self.document.take() {
             events.push(SplitEvent::DocumentClosed(doc));
@@ -197,7 +235,10 @@ pub fn plan_split(pages: &[PageSignal], opts: SplitOptions) -> SplitPlan {
     let events = pages.iter().flat_map(|p| splitter.push(p)).collect::<Vec<_>>();
     for event in events.into_iter().chain(splitter.finish()) {
         match event {
-            SplitEvent::DossierOpened { code, code_valid, .. } => plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new() }),
+            SplitEvent::DossierOpened { code, code_valid, .. } => {
+                plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new(), needs_review: false })
+            }
+            SplitEvent::NeedsReview { dossier } => plan.dossiers[dossier].needs_review = true,
             SplitEvent::DocumentClosed(doc) => plan.dossiers[doc.dossier].documents.push(doc),
             SplitEvent::Warning(w) => plan.warnings.push(w),
         }
@@ -212,14 +253,14 @@ mod tests {
     const CODE: &str = "000.00.15.H40-250301-0007";
 
     fn content(i: usize) -> PageSignal {
-        PageSignal { index: i, kind: PageKind::Content, action: None, keep: None }
+        PageSignal { index: i, kind: PageKind::Content, action: None, keep: None, unread_sheet: false }
     }
     fn blank(i: usize) -> PageSignal {
-        PageSignal { index: i, kind: PageKind::Blank, action: None, keep: None }
+        PageSignal { index: i, kind: PageKind::Blank, action: None, keep: None, unread_sheet: false }
     }
     fn sep(i: usize, text: &str) -> PageSignal {
         let action = classify_barcode(text).expect("a separator");
-        PageSignal { index: i, kind: PageKind::Separator, action: Some(action), keep: None }
+        PageSignal { index: i, kind: PageKind::Separator, action: Some(action), keep: None, unread_sheet: false }
     }
     /// Compact view: per dossier, (code, [(type, pages)]).
     type View<'a> = Vec<(Option<&'a str>, Vec<(Option<&'a str>, Vec<usize>)>)>;
@@ -285,7 +326,9 @@ mod tests {
         let plan =
             plan_split(&[sep(0, "TP:A"), sep(1, "TP:B"), content(2), sep(3, "PATCHT"), sep(4, "PATCHT"), content(5), sep(6, "TP:C")], SplitOptions::default());
         assert_eq!(view(&plan), vec![(None, vec![(Some("B"), vec![2]), (None, vec![5])])]);
-        assert_eq!(plan.warnings.len(), 3, "{:?}", plan.warnings);
+        // Two separators without content, one with no content after it, and content
+        // before any cover sheet.
+        assert_eq!(plan.warnings.len(), 4, "{:?}", plan.warnings);
     }
 
     #[test]
@@ -352,12 +395,54 @@ mod tests {
     #[test]
     fn streaming_closes_documents_as_soon_as_possible() {
         let mut s = Splitter::new(SplitOptions::default());
-        assert!(matches!(s.push(&content(0))[..], [SplitEvent::DossierOpened { dossier: 0, code: None, .. }]));
+        assert!(matches!(
+            s.push(&content(0))[..],
+            [SplitEvent::DossierOpened { dossier: 0, code: None, .. }, SplitEvent::Warning(_), SplitEvent::NeedsReview { dossier: 0 }]
+        ));
         assert!(s.push(&content(1)).is_empty());
         let events = s.push(&sep(2, "TP:A"));
         assert_eq!(events, vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: None, pages: vec![0, 1] })]);
         assert!(s.push(&content(3)).is_empty());
         assert_eq!(s.finish(), vec![SplitEvent::DocumentClosed(PlannedDocument { dossier: 0, doc_type: Some("A".into()), pages: vec![3] })]);
+    }
+
+    fn unread(i: usize) -> PageSignal {
+        PageSignal { unread_sheet: true, ..content(i) }
+    }
+    fn reviews(plan: &SplitPlan) -> Vec<bool> {
+        plan.dossiers.iter().map(|d| d.needs_review).collect()
+    }
+
+    /// Issue #19: a missed cover sheet must not append a dossier to the previous one in
+    /// silence. A content page that looks like an unread sheet flags its dossier.
+    #[test]
+    fn an_unread_sheet_marks_its_dossier_for_review() {
+        let pages = [sep(0, &format!("HS:{CODE}")), content(1), unread(2), content(3), sep(4, "HS:000.00.15.H40-250301-0008"), content(5)];
+        let plan = plan_split(&pages, SplitOptions::default());
+        // The page stays content where it was; the first dossier needs review, the next not.
+        assert_eq!(view(&plan), vec![(Some(CODE), vec![(None, vec![1, 2, 3])]), (Some("000.00.15.H40-250301-0008"), vec![(None, vec![5])])]);
+        assert_eq!(reviews(&plan), vec![true, false]);
+        assert_eq!(plan.warnings.len(), 1);
+        assert!(plan.warnings[0].starts_with("page 2:") && plan.warnings[0].contains("no barcode could be read"), "{:?}", plan.warnings);
+        // Two unread sheets in one dossier: two warnings, one review mark.
+        let mut s = Splitter::new(SplitOptions::default());
+        let events: Vec<SplitEvent> = [sep(0, &format!("HS:{CODE}")), unread(1), unread(2)].iter().flat_map(|p| s.push(p)).collect();
+        assert_eq!(events.iter().filter(|e| matches!(e, SplitEvent::NeedsReview { dossier: 0 })).count(), 1);
+        assert_eq!(events.iter().filter(|e| matches!(e, SplitEvent::Warning(_))).count(), 2);
+    }
+
+    #[test]
+    fn content_before_any_cover_sheet_needs_review() {
+        let plan = plan_split(&[content(0), sep(1, &format!("HS:{CODE}")), content(2)], SplitOptions::default());
+        assert_eq!(reviews(&plan), vec![true, false]);
+        assert_eq!(plan.dossiers[0].code, None);
+        assert!(plan.warnings[0].starts_with("page 0:") && plan.warnings[0].contains("before any dossier cover sheet"), "{:?}", plan.warnings);
+        // Blank pages and separators before the first cover do not count.
+        let plan = plan_split(&[blank(0), sep(1, "TP:A"), sep(2, &format!("HS:{CODE}")), content(3)], SplitOptions::default());
+        assert_eq!(reviews(&plan), vec![false]);
+        // A blank or separator page flagged as unread does nothing (only content is placed).
+        let plan = plan_split(&[sep(0, &format!("HS:{CODE}")), PageSignal { unread_sheet: true, ..blank(1) }, content(2)], SplitOptions::default());
+        assert_eq!(reviews(&plan), vec![false]);
     }
 
     /// Exhaustive check over every sequence of up to 7 pages drawn from 6 page kinds
@@ -411,5 +496,7 @@ mod tests {
         let first_cover = pages.iter().position(|p| matches!(p.action, Some(SeparatorAction::NewDossier(_))));
         let content_before = pages[..first_cover.unwrap_or(pages.len())].iter().any(|p| p.kind == PageKind::Content);
         assert_eq!(plan.dossiers.len(), covers + content_before as usize, "{pages:?} -> {plan:?}");
+        // Only the dossier without a code needs review (no page here is an unread sheet).
+        assert!(plan.dossiers.iter().all(|d| d.needs_review == d.code.is_none()), "{pages:?} -> {plan:?}");
     }
 }

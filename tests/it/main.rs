@@ -13,4 +13,5 @@ mod pipeline_e2e;
 mod recovery;
 mod s3;
 mod search_cmd;
+mod separators;
 mod workers;

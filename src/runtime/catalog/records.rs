@@ -35,7 +35,8 @@ impl Catalog {
         .map(page_from_row)
         .collect::<Result<Vec<_>, _>>()?;
 
-        let dossier_rows = sqlx::query("SELECT id, code FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
+        let dossier_rows =
+            sqlx::query("SELECT id, code, needs_review FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
         let doc_rows = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
             .bind(batch_id)
             .fetch_all(&mut *conn)
@@ -48,7 +49,8 @@ impl Catalog {
         let mut dossiers = Vec::with_capacity(dossier_rows.len());
         for row in &dossier_rows {
             let id: String = row.try_get(0)?;
-            dossiers.push(DossierReport { code: row.try_get(1)?, documents: docs_by_dossier.remove(&id).unwrap_or_default() });
+            let needs_review: i64 = row.try_get(2)?;
+            dossiers.push(DossierReport { code: row.try_get(1)?, documents: docs_by_dossier.remove(&id).unwrap_or_default(), needs_review: needs_review != 0 });
         }
         if !docs_by_dossier.is_empty() {
             return Err(CatalogError::Corrupt(format!("batch {batch_id} has documents in unknown dossiers")));
@@ -89,12 +91,13 @@ impl Catalog {
         for (seq, d) in report.dossiers.iter().enumerate() {
             let dossier_id = dossier_row_id(b, seq);
             let valid = d.code.as_deref().is_some_and(crate::model::DossierCode::is_valid);
-            sqlx::query("INSERT INTO dossiers (id, batch_id, seq, code, code_valid) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO dossiers (id, batch_id, seq, code, code_valid, needs_review) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(&dossier_id)
                 .bind(b)
                 .bind(seq as i64)
                 .bind(d.code.as_deref())
                 .bind(i64::from(valid))
+                .bind(i64::from(d.needs_review))
                 .execute(&mut **tx)
                 .await?;
             for (doc_seq, doc) in d.documents.iter().enumerate() {
@@ -135,6 +138,17 @@ impl Catalog {
             return Err(CatalogError::Invalid(format!("no batch {b}")));
         }
         Ok(())
+    }
+
+    /// Ids of the batches with at least one dossier that needs review, oldest first.
+    pub async fn batches_needing_review(&self) -> Result<Vec<String>, CatalogError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT b.id FROM batches b WHERE EXISTS (SELECT 1 FROM dossiers d WHERE d.batch_id = b.id AND d.needs_review <> 0) ORDER BY b.created_at, b.id",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(|r| r.try_get::<String, _>(0).map_err(CatalogError::from)).collect()
     }
 
     /// A document by id, by BLAKE3, or by a unique BLAKE3 prefix of at least 8 hex digits.

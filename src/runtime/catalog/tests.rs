@@ -87,6 +87,7 @@ fn full_report(batch: usize) -> BatchReport {
                 _ => Some(format!("000.00.15.H40-250301-{d:04}")),
             },
             documents: docs,
+            needs_review: d == 5,
         });
     }
     BatchReport { batch_id: b.id.into(), source: b.source, pages, dossiers, warnings: vec!["page 3: barcode unreadable".into()] }
@@ -176,7 +177,7 @@ async fn ambiguous_prefix(cats: [Catalog; 2]) {
     a.blake3 = format!("abcdef01{}", &a.blake3[8..]).into();
     b.blake3 = format!("abcdef01{}", &b.blake3[8..]).into();
     let mut report = small_report(&nb.id, &nb.source);
-    report.dossiers.push(DossierReport { code: None, documents: vec![a.clone(), b.clone()] });
+    report.dossiers.push(DossierReport { code: None, documents: vec![a.clone(), b.clone()], needs_review: true });
     cat.complete_job(&job.id, "w", &report).await.unwrap();
     let e = cat.find_document("abcdef01").await.unwrap_err();
     assert_eq!(e.code(), "document-ambiguous");

@@ -20,8 +20,8 @@ use crate::stages::imaging::Reciprocal;
 pub const WORK_DPI: f32 = 150.0;
 const CELL_MM: f32 = 2.5;
 /// A region must be at least this large in both directions (a 21-module QR code with
-/// 0.5 mm modules is 10.5 mm; linear codes are at least 8 mm tall).
-const MIN_SIDE_MM: f32 = 7.5;
+/// 0.25 mm modules is 5.25 mm; linear codes are at least 8 mm tall).
+const MIN_SIDE_MM: f32 = 5.0;
 /// Ink fraction of a symbol cell.
 const INK_MIN: f32 = 0.3;
 const INK_MAX: f32 = 0.85;
@@ -317,12 +317,26 @@ struct Cell {
     v_trans: u32,
 }
 
-/// Candidate regions of `work`, in no particular order.
-pub fn candidates(work: &Work) -> Vec<Region> {
+/// What the search found on a page.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Candidates {
+    /// Candidate regions, in no particular order.
+    pub regions: Vec<Region>,
+    /// Share of the page's cells that hold some ink (at least 2%) but do not look like a
+    /// symbol: text, rules, pictures. About 0.2 and more on a page of body text, a few
+    /// hundredths on a separator sheet.
+    pub text_share: f32,
+}
+
+/// Cells with at least this share of ink count as inked in [`Candidates::text_share`].
+const INKED_CELL: f32 = 0.02;
+
+/// Candidate regions of `work` and the page's text share.
+pub fn candidates(work: &Work) -> Candidates {
     let cell = work.mm(CELL_MM).round().max(4.0) as u32;
     let (cw, ch) = (work.w / cell, work.h / cell);
     if cw == 0 || ch == 0 {
-        return Vec::new();
+        return Candidates::default();
     }
     let cells: Vec<Cell> = (0..ch).into_par_iter().flat_map_iter(|cy| band_cells(work, cy, cell, cw)).collect();
     let area = (cell * cell) as f32;
@@ -335,9 +349,11 @@ pub fn candidates(work: &Work) -> Vec<Region> {
         })
         .collect();
     let raw = mark.clone();
+    let inked = cells.iter().zip(&raw).filter(|(c, m)| !**m && c.ink as f32 / area >= INKED_CELL).count();
+    let text_share = inked as f32 / cells.len() as f32;
     close(&mut mark, cw as usize, ch as usize);
     let min_cells = (work.mm(MIN_SIDE_MM) / cell as f32).round().max(2.0) as u32;
-    components(&mark, cw as usize, ch as usize)
+    let regions = components(&mark, cw as usize, ch as usize)
         .into_iter()
         .filter(|&(x0, y0, x1, y1, n)| {
             let (w, h) = (x1 - x0 + 1, y1 - y0 + 1);
@@ -362,7 +378,8 @@ pub fn candidates(work: &Work) -> Vec<Region> {
             let bar_angle_deg = bar_angle(work, x, y, w, h);
             Region { x, y, w, h, bar_angle_deg }
         })
-        .collect()
+        .collect();
+    Candidates { regions, text_share }
 }
 
 /// Counts for the cells of cell row `cy`, from the ink bits: ink is a popcount of the

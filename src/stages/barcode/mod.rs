@@ -20,6 +20,13 @@
 //!    warning, and once [`MAX_STUCK`] calls are stuck rxing is not called any more (the
 //!    page gets a warning instead of more stuck threads).
 //! 4. The binarised page is also scanned for patch codes.
+//! 5. A page that looks like a separator sheet (its [`find::Candidates::text_share`] at most
+//!    [`SHEET_TEXT_SHARE`]: a few lines of text) and yielded no barcode is searched harder
+//!    ([`search_harder`]): the whole page at 100 and 150 dpi with both rxing binarisers,
+//!    then every candidate with the global-histogram binariser and doubled. Content pages
+//!    (full of text) never pay for it. If a candidate region of such a page still yields
+//!    nothing, the scan says [`BarcodeScan::unread_sheet`] (the split marks the dossier
+//!    for review).
 //!
 //! Invariant: a page yields each (text, format) at most once, in reading order of regions.
 
@@ -50,11 +57,17 @@ pub struct Barcode {
 pub struct BarcodeScan {
     pub barcodes: Vec<Barcode>,
     pub warnings: Vec<String>,
+    /// The page looks like a separator sheet (little text, a symbol-like region) but a
+    /// symbol-like region on it yielded no barcode: the pipeline marks the batch for review
+    /// instead of taking the page as content in silence.
+    pub unread_sheet: bool,
 }
 
 /// Resolution crops are decoded at: separator codes are printed with modules of at least
 /// 0.33 mm (2.6 px here), which rxing reads well, and small crops decode fast.
 pub const DECODE_DPI: f32 = 200.0;
+/// Resolutions of the whole-page reads of [`search_harder`].
+const HARD_DPIS: [f32; 2] = [100.0, 150.0];
 /// Time budget for one rxing call.
 pub const BUDGET: Duration = Duration::from_secs(2);
 /// Time budget for all rxing calls on one page; later candidates are skipped.
@@ -66,6 +79,9 @@ const MAX_CANDIDATES: usize = 8;
 /// Margin added around a candidate before decoding (quiet zone: 10 modules of 0.4 mm).
 const MARGIN_MM: f32 = 5.0;
 
+/// Largest [`find::Candidates::text_share`] of a page that may be a separator sheet.
+pub const SHEET_TEXT_SHARE: f32 = 0.08;
+
 /// rxing threads currently past their budget.
 static STUCK: AtomicUsize = AtomicUsize::new(0);
 
@@ -74,7 +90,9 @@ pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
     let dpi = if dpi.is_finite() && dpi >= 50.0 { dpi } else { 200.0 };
     let mut scan = BarcodeScan::default();
     let work = find::Work::new(gray, dpi);
-    let mut candidates = find::candidates(&work);
+    let found = find::candidates(&work);
+    let sheet_like = found.text_share <= SHEET_TEXT_SHARE;
+    let mut candidates = found.regions;
     candidates.sort_by_key(|c| std::cmp::Reverse(c.w * c.h));
     if candidates.len() > MAX_CANDIDATES {
         tracing::debug!(candidates = candidates.len(), "Many barcode candidates; decoding the largest.");
@@ -83,12 +101,14 @@ pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
     // Reading order: top to bottom, then left to right.
     candidates.sort_by_key(|c| (c.y, c.x));
     let started = Instant::now();
+    let mut unread = 0usize;
     for (i, cand) in candidates.iter().enumerate() {
         if started.elapsed() > PAGE_BUDGET {
             scan.warnings.push(format!("barcode reading stopped after {} s; {} candidate regions not read", PAGE_BUDGET.as_secs(), candidates.len() - i));
             break;
         }
         match decode_candidate(gray, dpi, &work, cand) {
+            Ok(found) if found.is_empty() => unread += 1,
             Ok(found) => {
                 for b in found {
                     if !scan.barcodes.contains(&b) {
@@ -109,6 +129,18 @@ pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
             scan.barcodes.push(b);
         }
     }
+    if sheet_like && scan.barcodes.is_empty() {
+        match search_harder(gray, dpi, &work, &candidates, started) {
+            Ok(found) => {
+                if !found.is_empty() {
+                    unread = 0;
+                }
+                scan.barcodes.extend(found);
+            }
+            Err(warning) => scan.warnings.push(warning),
+        }
+    }
+    scan.unread_sheet = sheet_like && unread > 0;
     scan
 }
 
@@ -136,9 +168,56 @@ fn decode_candidate(gray: &GrayImage, dpi: f32, work: &find::Work, cand: &find::
             Some(angle) if angle.abs() > 1.0 => level(&scaled, angle),
             _ => scaled,
         };
-        let found = decode_with_budget(img, BUDGET)?;
+        let found = decode_with_budget(img, BUDGET, Binarizer::Hybrid)?;
         if !found.is_empty() {
             return Ok(found);
+        }
+    }
+    Ok(Vec::new())
+}
+
+/// The harder search of a sheet-like page that yielded no barcode (see the module doc):
+/// the whole page at [`HARD_DPIS`] (large modules, symbols the cell search split or
+/// missed), then each candidate region again with the global-histogram binariser (blurred
+/// and low-contrast symbols) and doubled (small modules).
+fn search_harder(gray: &GrayImage, dpi: f32, work: &find::Work, candidates: &[find::Region], started: Instant) -> Result<Vec<Barcode>, String> {
+    for target in HARD_DPIS {
+        if started.elapsed() > PAGE_BUDGET {
+            return Ok(Vec::new());
+        }
+        let img = scale(gray, dpi, target.min(dpi));
+        for binarizer in [Binarizer::Hybrid, Binarizer::Global] {
+            let found = decode_with_budget(img.clone(), BUDGET, binarizer)?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
+        }
+    }
+    let margin = (MARGIN_MM * dpi / 25.4).round() as u32;
+    let f = work.factor;
+    for cand in candidates {
+        if started.elapsed() > PAGE_BUDGET {
+            break;
+        }
+        let x0 = (cand.x * f).saturating_sub(margin);
+        let y0 = (cand.y * f).saturating_sub(margin);
+        let x1 = ((cand.x + cand.w) * f + margin).min(gray.width());
+        let y1 = ((cand.y + cand.h) * f + margin).min(gray.height());
+        if x1 <= x0 + 8 || y1 <= y0 + 8 {
+            continue;
+        }
+        let crop = imageops::crop_imm(gray, x0, y0, x1 - x0, y1 - y0).to_image();
+        let base = match cand.bar_angle_deg {
+            Some(angle) if angle.abs() > 1.0 => level(&crop, angle),
+            _ => crop,
+        };
+        for (target, binarizer) in
+            [(dpi.min(300.0), Binarizer::Global), ((dpi * 2.0).min(400.0), Binarizer::Hybrid), ((dpi * 2.0).min(400.0), Binarizer::Global)]
+        {
+            let found = decode_with_budget(scale(&base, dpi, target), BUDGET, binarizer)?;
+            if !found.is_empty() {
+                return Ok(found);
+            }
         }
     }
     Ok(Vec::new())
@@ -168,12 +247,31 @@ fn hints() -> DecodeHints {
     DecodeHints { PossibleFormats: Some(formats), TryHarder: Some(true), ..Default::default() }
 }
 
+/// rxing's binarisers: hybrid (local thresholds, the default) or global histogram (one
+/// threshold per row: better on blurred and low-contrast bars).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binarizer {
+    Hybrid,
+    Global,
+}
+
 /// Runs rxing on its own thread under `budget`. `Err` is the page warning when the call
 /// overran (the thread is abandoned) or rxing is disabled by too many stuck calls.
-pub fn decode_with_budget(img: GrayImage, budget: Duration) -> Result<Vec<Barcode>, String> {
+pub fn decode_with_budget(img: GrayImage, budget: Duration, binarizer: Binarizer) -> Result<Vec<Barcode>, String> {
     run_with_budget(budget, move || {
+        use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
+        use rxing::multi::{GenericMultipleBarcodeReader, MultipleBarcodeReader};
         let (w, h) = img.dimensions();
-        let found = rxing::helpers::detect_multiple_in_luma_with_hints(img.into_raw(), w, h, &mut hints()).unwrap_or_default();
+        if w == 0 || h == 0 {
+            return Vec::new();
+        }
+        let Ok(source) = rxing::Luma8LuminanceSource::new(img.into_raw(), w, h) else { return Vec::new() };
+        let mut reader = GenericMultipleBarcodeReader::new(rxing::MultiUseMultiFormatReader::default());
+        let found = match binarizer {
+            Binarizer::Hybrid => reader.decode_multiple_with_hints(&mut rxing::BinaryBitmap::new(HybridBinarizer::new(source)), &hints()),
+            Binarizer::Global => reader.decode_multiple_with_hints(&mut rxing::BinaryBitmap::new(GlobalHistogramBinarizer::new(source)), &hints()),
+        }
+        .unwrap_or_default();
         let mut out: Vec<Barcode> = Vec::new();
         for r in found {
             let b = Barcode { text: r.getText().to_string(), format: format!("{:?}", r.getBarcodeFormat()) };

@@ -34,6 +34,7 @@ pub mod cer;
 pub mod defects;
 pub mod document;
 pub mod pages;
+pub mod sheets;
 pub mod text;
 
 use std::fs::File;
