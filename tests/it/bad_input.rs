@@ -102,8 +102,11 @@ fn pages_over_the_page_budget_fail_alone_and_the_good_pages_are_stored() {
     assert!(stored.iter().all(|&i| (i as usize) < n), "{stored:?}");
 }
 
-/// The generated batch of `page_folder`'s pages, as (width, height, gray samples).
-fn batch_pages(seed: u64) -> (Vec<(u32, u32, Vec<u8>)>, Vec<usize>) {
+/// A page as (width, height, gray samples).
+type GrayPage = (u32, u32, Vec<u8>);
+
+/// The generated batch of `page_folder`'s pages, and the indexes of its content pages.
+fn batch_pages(seed: u64) -> (Vec<GrayPage>, Vec<usize>) {
     let opts = sohoa::tools::synth::GenOptions { seed, dpi: 150.0, dossiers: 1, max_skew_deg: 0.0, ..Default::default() };
     let batch = sohoa::tools::synth::generate_batch(&opts);
     let content = batch.truth.pages.iter().filter(|p| p.kind == "content").map(|p| p.index).collect();
@@ -119,11 +122,12 @@ fn issue_19_a_tiff_cut_short_keeps_its_first_pages() {
     let (pages, content) = batch_pages(11);
     let path = dir.path().join("batch.tif");
     let mut bytes = std::io::Cursor::new(Vec::new());
-    let mut enc = TiffEncoder::new(&mut bytes).unwrap();
-    for (w, h, gray) in &pages {
-        enc.write_image::<colortype::Gray8>(*w, *h, gray).unwrap();
+    {
+        let mut enc = TiffEncoder::new(&mut bytes).unwrap();
+        for (w, h, gray) in &pages {
+            enc.write_image::<colortype::Gray8>(*w, *h, gray).unwrap();
+        }
     }
-    drop(enc);
     let bytes = bytes.into_inner();
     // Where the last page's data starts.
     let mut dec = tiff::decoder::Decoder::new(std::io::Cursor::new(&bytes)).unwrap();

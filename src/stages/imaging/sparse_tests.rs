@@ -52,13 +52,16 @@ fn outline(img: &mut GrayImage, x: f32, y: f32, w: f32, h: f32, t: f32) {
     segment(img, (x + w, y), (x + w, y + h), t);
 }
 
+/// A drawing step on a rendered page.
+type Shape = Box<dyn Fn(&mut GrayImage)>;
+
 /// One upright sparse page of `kind` at `dpi`, varied by `rng`.
 fn sparse_page(kind: Kind, dpi: f32, rng: &mut StdRng) -> GrayImage {
     let px = |mm: f32| render::mm_to_px(mm, dpi);
     let mut l = PageLayout::default();
     let cx = TEXT_CX_MM + rng.random_range(-20.0..20.0);
     let top = rng.random_range(20.0..60.0);
-    let mut shapes: Vec<Box<dyn Fn(&mut GrayImage)>> = Vec::new();
+    let mut shapes: Vec<Shape> = Vec::new();
     match kind {
         Kind::Cover => {
             let code = format!(

@@ -92,11 +92,12 @@ fn tiff_seeds() -> Vec<Vec<u8>> {
     let mut seeds = Vec::new();
     for compression in [Compression::Lzw, Compression::Deflate(DeflateLevel::default()), Compression::Packbits, Compression::Uncompressed] {
         let mut out = std::io::Cursor::new(Vec::new());
-        let mut enc = TiffEncoder::new(&mut out).unwrap().with_compression(compression);
-        enc.write_image::<colortype::Gray8>(48, 40, gray(48, 40).as_raw()).unwrap();
-        let rgb = image::DynamicImage::ImageLuma8(gray(40, 32)).to_rgb8();
-        enc.write_image::<colortype::RGB8>(40, 32, rgb.as_raw()).unwrap();
-        drop(enc);
+        {
+            let mut enc = TiffEncoder::new(&mut out).unwrap().with_compression(compression);
+            enc.write_image::<colortype::Gray8>(48, 40, gray(48, 40).as_raw()).unwrap();
+            let rgb = image::DynamicImage::ImageLuma8(gray(40, 32)).to_rgb8();
+            enc.write_image::<colortype::RGB8>(40, 32, rgb.as_raw()).unwrap();
+        }
         seeds.push(out.into_inner());
     }
     let ga: Vec<u8> = gray(32, 24).as_raw().iter().flat_map(|&v| [v, 200]).collect();
