@@ -617,6 +617,7 @@ fn store_document(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::stages::ocr::Deadline;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     struct Idle;
@@ -638,12 +639,18 @@ mod tests {
         (opts, made)
     }
 
-    /// Takes 30 ms a call and reads nothing.
+    /// Would take 200 ms a page and reads nothing; stops at the page's deadline, as
+    /// Tesseract's monitor does.
     struct Slow;
     impl OcrEngine for Slow {
         fn recognize(&mut self, _: &image::GrayImage, _: f32) -> Result<OcrPage, OcrError> {
-            std::thread::sleep(std::time::Duration::from_millis(30));
+            std::thread::sleep(std::time::Duration::from_millis(200));
             Ok(OcrPage::default())
+        }
+        fn recognize_rows(&mut self, _: &image::GrayImage, _: u32, _: u32, _: f32, deadline: Deadline) -> Result<OcrPage, OcrError> {
+            let left = deadline.remaining_ms().min(200);
+            std::thread::sleep(std::time::Duration::from_millis(left as u64));
+            if deadline.passed() { Err(deadline.timed_out()) } else { Ok(OcrPage::default()) }
         }
     }
 
@@ -666,8 +673,8 @@ mod tests {
             .unwrap();
             done
         };
-        // Cut in bands of 30 ms each, a 40 ms budget runs out on every page; the pages
-        // still come back, as content with their image and no text.
+        // A 40 ms budget runs out on every page; the pages still come back, as content
+        // with their image and no text.
         let done = run(40);
         assert_eq!(done.len(), 2);
         for d in &done {

@@ -38,11 +38,11 @@ pub(super) async fn fetch_originals(services: &Services, job: &Job, manifest: &M
     let mut paths = Vec::with_capacity(manifest.files.len());
     let mut used_work = false;
     for (i, f) in manifest.files.iter().enumerate() {
-        if !used_work {
-            tokio::fs::create_dir_all(&work).await.map_err(|e| Error::LocalIo { path: work.display().to_string(), source: e })?;
-            used_work = true;
-        }
-        let local = work.join(format!("{i:05}-{}", sanitize(&f.name)));
+        // One folder per file keeps the file's own name, which page messages quote.
+        let dir = work.join(format!("{i:05}"));
+        tokio::fs::create_dir_all(&dir).await.map_err(|e| Error::LocalIo { path: dir.display().to_string(), source: e })?;
+        used_work = true;
+        let local = dir.join(sanitize(&f.name));
         if let Some(path) = services.local_original(&f.blake3) {
             match copy_if_hash(&path, &local, &f.blake3).await {
                 Ok(true) => {
@@ -101,6 +101,9 @@ async fn copy_if_hash(src: &std::path::Path, dest: &std::path::Path, blake3_hex:
     .map_err(std::io::Error::other)?
 }
 
+/// A file name safe to create in the scratch folder that reads as `name` (page messages
+/// quote it): path separators and NUL become '_'; "", "." and ".." become "file".
 fn sanitize(name: &str) -> String {
-    name.chars().map(|c| if c.is_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect()
+    let s: String = name.chars().map(|c| if matches!(c, '/' | '\\' | '\0') { '_' } else { c }).collect();
+    if matches!(s.as_str(), "" | "." | "..") { "file".to_string() } else { s }
 }

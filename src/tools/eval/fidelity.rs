@@ -654,9 +654,18 @@ mod tests {
 
     #[test]
     fn alignment_counts_insertions_and_deletions() {
-        let ops = align(&["a", "b", "c"], &["a", "c", "d"]);
-        let edits = ops.iter().filter(|(r, h)| r.is_none() || h.is_none()).count();
+        let (r, h) = (["a", "b", "c"], ["a", "c", "d"]);
+        let ops = align(&r, &h);
+        let edits = ops
+            .iter()
+            .filter(|op| match **op {
+                (Some(i), Some(j)) => r[i] != h[j],
+                _ => true,
+            })
+            .count();
         assert_eq!(edits, 2, "{ops:?}");
+        let ops = align(&["a", "b", "c"], &["a", "c"]);
+        assert_eq!(ops, vec![(Some(0), Some(0)), (Some(1), None), (Some(2), Some(1))]);
         let c = score("một hai ba", "", &HashSet::new());
         assert_eq!((c.word_errors, c.char_errors, c.chars), (3, 10, 10));
     }
