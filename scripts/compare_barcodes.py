@@ -24,7 +24,7 @@ message on stderr and exits with status 3. Not part of CI.
 import json
 import os
 import re
-import subprocess
+from pip_tools import import_or_install
 import sys
 import time
 
@@ -53,16 +53,11 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     folder = sys.argv[1]
-    try:
-        zxingcpp, Image = import_tools()
-    except ImportError:
-        print("compare_barcodes: installing " + " ".join(PACKAGES) + " with pip...", file=sys.stderr)
-        r = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", *PACKAGES], stdout=sys.stderr, stderr=sys.stderr)
-        try:
-            zxingcpp, Image = import_tools()
-        except ImportError as e:
-            print(f"compare_barcodes: zxing-cpp could not be installed (pip exit {r.returncode}: {e}); no comparison was made.", file=sys.stderr)
-            return 3
+    tools, failure = import_or_install("compare_barcodes", PACKAGES, import_tools)
+    if failure:
+        print(f"compare_barcodes: zxing-cpp could not be installed ({failure}); no comparison was made.", file=sys.stderr)
+        return 3
+    zxingcpp, Image = tools
     with open(os.path.join(folder, "truth.json"), encoding="utf-8") as f:
         truth = json.load(f)
     per_sym = {}

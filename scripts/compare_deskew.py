@@ -16,7 +16,7 @@ on stderr and exits with status 3.
 
 import json
 import os
-import subprocess
+from pip_tools import import_or_install
 import sys
 import time
 
@@ -36,25 +36,12 @@ def main():
         print(__doc__, file=sys.stderr)
         return 2
     folder = sys.argv[1]
-    try:
-        determine_skew, get_angle = import_tools()
-    except ImportError:
-        print("compare_deskew: installing " + " ".join(PACKAGES) + " with pip...", file=sys.stderr)
-        r = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", *PACKAGES],
-            stdout=sys.stderr,
-            stderr=sys.stderr,
-        )
-        try:
-            determine_skew, get_angle = import_tools()
-        except ImportError as e:
-            print(
-                f"compare_deskew: the PyPI packages jdeskew and deskew could not be installed "
-                f"(pip exit {r.returncode}: {e}); no comparison was made.",
-                file=sys.stderr,
-            )
-            print(json.dumps({"error": f"jdeskew/deskew not installable: {e}"}))
-            return 3
+    tools, failure = import_or_install("compare_deskew", PACKAGES, import_tools)
+    if failure:
+        print(f"compare_deskew: the PyPI packages jdeskew and deskew could not be installed ({failure}); no comparison was made.", file=sys.stderr)
+        print(json.dumps({"error": f"jdeskew/deskew not installable: {failure}"}))
+        return 3
+    determine_skew, get_angle = tools
     import cv2
 
     with open(os.path.join(folder, "pages.txt"), encoding="utf-8") as f:
