@@ -226,20 +226,18 @@ pub(crate) struct WriteTx {
 }
 
 impl WriteTx {
-    pub(crate) async fn commit(mut self) -> Result<(), sqlx::Error> {
-        let mut conn = self.conn.take().expect("an open transaction");
-        match (&mut *conn).execute("COMMIT").await {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                discard(conn).await;
-                Err(e)
-            }
-        }
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.finish("COMMIT").await
     }
 
-    pub(crate) async fn rollback(mut self) -> Result<(), sqlx::Error> {
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.finish("ROLLBACK").await
+    }
+
+    /// Ends the transaction with `statement`; a connection that fails to end it is closed.
+    async fn finish(mut self, statement: &'static str) -> Result<(), sqlx::Error> {
         let mut conn = self.conn.take().expect("an open transaction");
-        match (&mut *conn).execute("ROLLBACK").await {
+        match (&mut *conn).execute(statement).await {
             Ok(_) => Ok(()),
             Err(e) => {
                 discard(conn).await;
