@@ -6,6 +6,8 @@
 //!
 //! - `model`, `timing`, `alloc`: plain data types and ids shared by every stage, the
 //!   per-stage clocks, process set-up.
+//! - `supervise`: `process` and `worker` run in a child process that is run again when a
+//!   page takes it down.
 //! - `stages`: the page stages (intake, imaging, barcode, split, ocr, pdf), pure
 //!   transformations of plain data, with rayon inside; no async runtime, database or
 //!   object store.
@@ -20,6 +22,7 @@ pub mod cli;
 pub mod model;
 pub mod runtime;
 pub mod stages;
+pub mod supervise;
 pub mod timing;
 pub mod tools;
 

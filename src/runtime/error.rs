@@ -81,6 +81,9 @@ pub enum Error {
     /// Batches that could not be completed (failed for good, or left running).
     #[error("{0}")]
     BatchFailed(String),
+    /// The supervised worker process kept dying from a signal (see `crate::supervise`).
+    #[error("{0}")]
+    WorkerDied(String),
     /// A runtime task that stopped unexpectedly (a panic, a dropped channel).
     #[error("internal error: {0}")]
     Internal(String),
@@ -105,6 +108,7 @@ impl Error {
             Error::Catalog(e) => e.code(),
             Error::Pipeline(e) => e.code(),
             Error::BatchFailed(_) => "batch-failed",
+            Error::WorkerDied(_) => "worker-died",
             Error::Internal(_) => "internal",
         }
     }

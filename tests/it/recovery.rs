@@ -100,33 +100,28 @@ fn a_killed_process_is_taken_over_at_once_by_the_next_run() {
     assert_matches_truth(&parse(&out)["batches"][0], &truth);
 }
 
-/// Issue #20, no poison batch: a worker that dies (abort) whenever it starts page 2. The
-/// first death is forgiven (a kill says nothing about the page); after the second, the job
-/// runs without that page, which alone fails with "the worker stopped while processing
-/// this page". The failure point stays armed in every run: the page is never run again.
+/// Issue #20, no poison batch: a worker that dies (abort) whenever it starts page 2, in
+/// one `sohoa process` command. Its supervisor runs the dead child again; the first death
+/// is forgiven (a kill says nothing about the page); after the second, the job runs without
+/// that page, which alone fails with "the worker stopped while processing this page", and
+/// the command prints its whole report. The failure point stays armed in every child.
 #[test]
 fn a_page_that_kills_its_worker_twice_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (input, truth) = sample(dir.path(), 64, (2, 2));
     let data = dir.path().join("data");
-    let run = || {
-        sohoa()
-            .arg("process")
-            .arg(&input)
-            .arg("--data")
-            .arg(&data)
-            .args(["--json", "--workers", "1", "--chunk-pages", "1"])
-            .env("SOHOA_FAULT_ABORT_ON_PAGE", "2")
-            .output()
-            .unwrap()
-    };
-    for death in 1..=2 {
-        let out = run();
-        assert!(out.status.code().is_none(), "run {death} should have died on page 2: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    let out = run();
+    let out = sohoa()
+        .arg("process")
+        .arg(&input)
+        .arg("--data")
+        .arg(&data)
+        .args(["--json", "--workers", "1", "--chunk-pages", "1"])
+        .env("SOHOA_FAULT_ABORT_ON_PAGE", "2")
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "page errors: {stderr}");
+    assert_eq!(stderr.matches("The worker process died; running it again").count(), 2, "{stderr}");
     let batch = &parse(&out)["batches"][0];
     let pages = batch["pages"].as_array().unwrap();
     assert_eq!(pages.len(), truth.pages.len());
@@ -138,6 +133,66 @@ fn a_page_that_kills_its_worker_twice_fails_alone() {
             assert!(!failed, "only page 2 fails: {p}");
         }
     }
+}
+
+/// Issue #20, case 6: with restarts used up (`SOHOA_MAX_RESTARTS=0`), a process that
+/// aborts still ends with exactly one JSON error object (`worker-died`, exit 3); the same
+/// command run again, without the fault, resumes the batch at once and stores every page.
+#[test]
+fn an_aborted_process_prints_one_json_error_and_the_next_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, truth) = sample(dir.path(), 65, (1, 2));
+    let data = dir.path().join("data");
+    let run = |fault: bool| {
+        let mut cmd = sohoa();
+        cmd.arg("process").arg(&input).arg("--data").arg(&data).args(["--json", "--workers", "1", "--chunk-pages", "1"]);
+        if fault {
+            cmd.env("SOHOA_FAULT_ABORT_ON_PAGE", "1").env("SOHOA_MAX_RESTARTS", "0");
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let error = parse(&out);
+    assert_eq!(error["error"]["code"], "worker-died", "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("SIGABRT"), "{error}");
+    assert_eq!(error.as_object().unwrap().len(), 1, "one error object: {error}");
+    let out = run(false);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_matches_truth(&parse(&out)["batches"][0], &truth);
+}
+
+/// A SIGTERM sent to the `sohoa process` the user started (the supervisor) reaches its
+/// child once and stops the command without a restart; the next run resumes the batch.
+#[test]
+fn sigterm_to_process_stops_it_without_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (input, truth) = sample(dir.path(), 66, (1, 2));
+    let data = dir.path().join("data");
+    let flag = dir.path().join("never");
+    let child = sohoa()
+        .arg("process")
+        .arg(&input)
+        .arg("--data")
+        .arg(&data)
+        .args(["--json", "--workers", "1", "--chunk-pages", "1"])
+        .env("SOHOA_FAULT_PAUSE_AT_PAGE", "1")
+        .env("SOHOA_FAULT_PAUSE_FILE", &flag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for(&dir.path().join("never.paused"), "the pause at the second part");
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGTERM), "{stderr}");
+    assert!(!stderr.contains("running it again"), "no restart after a requested stop: {stderr}");
+    let out = sohoa().arg("process").arg(&input).arg("--data").arg(&data).args(["--json", "--workers", "1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_matches_truth(&parse(&out)["batches"][0], &truth);
 }
 
 /// A small white page with a black box, as a PNG at `path`.
