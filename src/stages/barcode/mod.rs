@@ -1,24 +1,35 @@
 //! Barcode detection on cleaned pages, and separator-sheet printing.
 //!
 //! Owns reading separator barcodes off a page image: QR, Code 128, Code 39 and Data Matrix
-//! (decoded by rxing) and Kodak patch codes (read by our own detector, [`patch`]). What a
-//! barcode *means* is decided by [`crate::stages::split::rules`]. Callers: the pipeline, once per
-//! non-blank page after deskew and orientation; `sohoa separators` ([`sheets`]).
+//! (decoded by zxing-cpp, then rxing) and Kodak patch codes (read by our own detector,
+//! [`patch`]). What a barcode *means* is decided by [`crate::stages::split::rules`]. Callers:
+//! the pipeline, once per non-blank page after deskew and orientation; `sohoa separators`
+//! ([`sheets`]).
+//!
+//! Two decoders, because measured side by side on the generated separator set neither reads
+//! everything the other does: zxing-cpp (crate `zxing-cpp`, its C++ library built from the
+//! crate's bundled sources) reads more of the four symbologies, faster, and rxing (the
+//! design card's reader) still reads some blurred and low-contrast crops that zxing-cpp
+//! misses. The README's "Separator sheets" section has the figures.
 //!
 //! How a page is read ([`scan_page`]):
 //! 1. [`find`] reduces the page to about 150 dpi, binarises it and marks 2.5 mm cells that
 //!    look like a symbol (half ink, many black/white transitions); connected groups of
-//!    cells become candidate regions. A page without candidates costs a few milliseconds
-//!    and no rxing call at all: this is the fast path for content pages.
-//! 2. Each candidate is cropped from the full-resolution page with a quiet-zone margin and
-//!    brought to [`DECODE_DPI`]; a linear-looking region (strongly oriented gradients) is
-//!    turned so its bars are vertical, whatever the skew or a 180° turn.
-//! 3. rxing decodes the crop, limited to the four symbologies. rxing is slow on whole
-//!    pages (~2 s at 300 dpi with multi-barcode readers) and has known pathological inputs
-//!    that loop, so every call runs on a helper thread under [`BUDGET`]: a call that
-//!    overruns is abandoned (its thread is left to finish on its own), the page gets a
-//!    warning, and once [`MAX_STUCK`] calls are stuck rxing is not called any more (the
-//!    page gets a warning instead of more stuck threads).
+//!    cells become candidate regions, and the page's text share is measured. A page
+//!    without candidates that is not sheet-like costs a few milliseconds and no decoder
+//!    call at all: this is the fast path for content pages.
+//! 2. Otherwise zxing-cpp reads the whole page (at most [`ZXING_MAX_DPI`]), trying harder
+//!    and at reduced scales; on a sheet-like page also with linear symbols turned a
+//!    quarter (a content page was already turned upright by the imaging stage).
+//! 3. If zxing-cpp read nothing, each candidate is cropped from the full-resolution page
+//!    with a quiet-zone margin and brought to [`DECODE_DPI`]; a linear-looking region
+//!    (strongly oriented gradients) is turned so its bars are vertical, whatever the skew
+//!    or a 180° turn, and rxing decodes the crop, limited to the four symbologies.
+//!    Every decoder call runs on a helper thread under [`BUDGET`] (rxing has known
+//!    pathological inputs that loop): a call that overruns is abandoned (its thread is
+//!    left to finish on its own), the page gets a warning, and once [`MAX_STUCK`] calls
+//!    are stuck no decoder is called any more (the page gets a warning instead of more
+//!    stuck threads).
 //! 4. The binarised page is also scanned for patch codes.
 //! 5. A page that looks like a separator sheet (its [`find::Candidates::text_share`] at most
 //!    [`SHEET_TEXT_SHARE`]: a few lines of text) and yielded no barcode is searched harder
@@ -47,8 +58,8 @@ pub struct Barcode {
     /// Decoded text; `PATCH1`, `PATCH2`, `PATCH3`, `PATCH4`, `PATCH6` or `PATCHT` for a
     /// patch code.
     pub text: String,
-    /// rxing's format name (`QR_CODE`, `CODE_128`, `CODE_39`, `DATA_MATRIX`) or
-    /// `PATCH_CODE`.
+    /// The format's name as rxing spells it (`QR_CODE`, `CODE_128`, `CODE_39`,
+    /// `DATA_MATRIX`; zxing-cpp's reads are named the same) or `PATCH_CODE`.
     pub format: String,
 }
 
@@ -68,11 +79,11 @@ pub struct BarcodeScan {
 pub const DECODE_DPI: f32 = 200.0;
 /// Resolutions of the whole-page reads of [`search_harder`].
 const HARD_DPIS: [f32; 2] = [100.0, 150.0];
-/// Time budget for one rxing call.
+/// Time budget for one decoder call.
 pub const BUDGET: Duration = Duration::from_secs(2);
-/// Time budget for all rxing calls on one page; later candidates are skipped.
+/// Time budget for all decoder calls on one page; later candidates are skipped.
 pub const PAGE_BUDGET: Duration = Duration::from_secs(4);
-/// rxing calls left running past their budget before rxing is no longer called.
+/// Decoder calls left running past their budget before no decoder is called any more.
 pub const MAX_STUCK: usize = 4;
 /// Candidates decoded per page at most (largest first).
 const MAX_CANDIDATES: usize = 8;
@@ -82,7 +93,7 @@ const MARGIN_MM: f32 = 5.0;
 /// Largest [`find::Candidates::text_share`] of a page that may be a separator sheet.
 pub const SHEET_TEXT_SHARE: f32 = 0.08;
 
-/// rxing threads currently past their budget.
+/// Decoder threads currently past their budget.
 static STUCK: AtomicUsize = AtomicUsize::new(0);
 
 /// Reads every separator-capable barcode on the page (`dpi` is the page's resolution).
@@ -102,9 +113,18 @@ pub fn scan_page(gray: &GrayImage, dpi: f32) -> BarcodeScan {
     candidates.sort_by_key(|c| (c.y, c.x));
     let started = Instant::now();
     let mut unread = 0usize;
-    for (i, cand) in candidates.iter().enumerate() {
+    // zxing-cpp reads the whole page first; the candidates go to rxing only when it found
+    // nothing (see the module doc).
+    if sheet_like || !candidates.is_empty() {
+        match read_page_zxing(gray, dpi, sheet_like) {
+            Ok(found) => scan.barcodes.extend(found),
+            Err(warning) => scan.warnings.push(warning),
+        }
+    }
+    let rxing_candidates: &[find::Region] = if scan.barcodes.is_empty() { &candidates } else { &[] };
+    for (i, cand) in rxing_candidates.iter().enumerate() {
         if started.elapsed() > PAGE_BUDGET {
-            scan.warnings.push(format!("barcode reading stopped after {} s; {} candidate regions not read", PAGE_BUDGET.as_secs(), candidates.len() - i));
+            scan.warnings.push(format!("barcode reading stopped after {} s; {} candidate regions not read", PAGE_BUDGET.as_secs(), rxing_candidates.len() - i));
             break;
         }
         match decode_candidate(gray, dpi, &work, cand) {
@@ -223,6 +243,55 @@ fn search_harder(gray: &GrayImage, dpi: f32, work: &find::Work, candidates: &[fi
     Ok(Vec::new())
 }
 
+/// Resolution at most that the whole-page zxing-cpp read works at: separator modules of
+/// 0.25 mm are still 2.4 px there; finer scans are reduced first.
+pub const ZXING_MAX_DPI: f32 = 300.0;
+
+/// Reads the whole page with zxing-cpp (the four symbologies, trying harder, reduced),
+/// under [`BUDGET`]. `turned` also tries linear symbols at a quarter turn, which doubles
+/// the time: a sheet-like page pays it, a content page (already turned upright by the
+/// imaging stage) does not.
+fn read_page_zxing(gray: &GrayImage, dpi: f32, turned: bool) -> Result<Vec<Barcode>, String> {
+    let img = if dpi > ZXING_MAX_DPI * 1.05 { scale(gray, dpi, ZXING_MAX_DPI) } else { gray.clone() };
+    run_with_budget(BUDGET, move || decode_zxing(&img, turned))
+}
+
+/// zxing-cpp on one image, limited to the separator symbologies; format names as rxing's.
+/// `turned`: also look for linear symbols turned a quarter.
+pub fn decode_zxing(img: &GrayImage, turned: bool) -> Vec<Barcode> {
+    use zxingcpp::{BarcodeFormat as Zf, ImageFormat, ImageView};
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return Vec::new();
+    }
+    let Ok(view) = ImageView::from_slice(img.as_raw(), w, h, ImageFormat::Lum) else { return Vec::new() };
+    let reader = zxingcpp::read()
+        .formats([Zf::QRCode, Zf::Code128, Zf::Code39, Zf::DataMatrix])
+        .try_harder(true)
+        .try_rotate(turned)
+        .try_downscale(true)
+        .try_invert(false);
+    let found = reader.from(view).unwrap_or_default();
+    let mut out: Vec<Barcode> = Vec::new();
+    for r in found {
+        if !r.is_valid() {
+            continue;
+        }
+        let format = match r.format() {
+            Zf::QRCode => "QR_CODE",
+            Zf::Code128 => "CODE_128",
+            Zf::Code39 => "CODE_39",
+            Zf::DataMatrix => "DATA_MATRIX",
+            _ => continue,
+        };
+        let b = Barcode { text: r.text(), format: format.to_string() };
+        if !out.contains(&b) {
+            out.push(b);
+        }
+    }
+    out
+}
+
 /// Resizes `img` from `dpi` to `target` dpi (area-averaging when shrinking).
 fn scale(img: &GrayImage, dpi: f32, target: f32) -> GrayImage {
     if (dpi - target).abs() < 1.0 {
@@ -287,7 +356,7 @@ pub fn decode_with_budget(img: GrayImage, budget: Duration, binarizer: Binarizer
 fn run_with_budget<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     let stuck = STUCK.load(Ordering::Relaxed);
     if stuck >= MAX_STUCK {
-        return Err(format!("barcode reading disabled: {stuck} earlier rxing calls never returned; restart the worker"));
+        return Err(format!("barcode reading disabled: {stuck} earlier barcode decoder calls never returned; restart the worker"));
     }
     let (tx, rx) = mpsc::sync_channel(1);
     let spawned = std::thread::Builder::new().name("rxing".into()).spawn(move || {
@@ -306,7 +375,7 @@ fn run_with_budget<T: Send + 'static>(budget: Duration, work: impl FnOnce() -> T
             STUCK.fetch_add(1, Ordering::Relaxed);
             // Close the channel so a late answer is counted back (see the thread).
             drop(rx);
-            tracing::warn!(budget_ms = budget.as_millis() as u64, "rxing overran its budget; call abandoned.");
+            tracing::warn!(budget_ms = budget.as_millis() as u64, "A barcode decoder call overran its budget; call abandoned.");
             Err(format!("barcode reading gave up after {} ms on a region; page may have an unread barcode", budget.as_millis()))
         }
     }

@@ -248,9 +248,11 @@ fn an_overrunning_call_is_abandoned() {
 
 /// Seed of the generated separator set (README "Separator sheets", `scripts/compare_barcodes.py`).
 pub const SET_SEED: u64 = 1;
-/// Sheets of the set that may go unread (the figure zxing-cpp reaches on the same set; see
-/// the README). Every other sheet must yield its payload.
-const SET_MISSED_FLOOR: usize = 81;
+/// Sheets of the set that may go unread: 37 are today (zxing-cpp alone misses 81 of the
+/// same sheets, 38 of them patch sheets it has no reader for; see the README), plus a
+/// margin of 3 for decoder calls abandoned under a loaded machine. Every other sheet must
+/// yield its payload.
+const SET_MISSED_FLOOR: usize = 40;
 
 /// Issue #19: the generated separator set (300 sheets, 300 content pages; every
 /// symbology, module size, position, turn and scanner defect of `tools::synth::sheets`):
