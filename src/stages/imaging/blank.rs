@@ -16,6 +16,11 @@
 //! image in a colour space read the wrong way round renders) is judged as its positive, so
 //! light text on a dark ground is text, never an empty sheet.
 //!
+//! A page judged blank at the work resolution (about 100 dpi, where a 5 pt letter is two
+//! or three pixels high) gets a second look at [`FINE_DPI`] or finer, where glyphs down to
+//! [`FINE_GLYPH_IN`] count ([`fine_verdict`]): small print (a page number, a note in 5 pt)
+//! is text, not an empty sheet. Only pages judged blank pay for it.
+//!
 //! `ink_fraction` is the area of the counted components over the inspected area; the
 //! page stage lists every page dropped as blank with it ([`blank_note`]).
 
@@ -37,7 +42,43 @@ const MAX_BLANK_INK: f32 = 0.003;
 /// Decides whether a grayscale page scanned at `dpi` is blank.
 pub fn blank_verdict(gray: &GrayImage, dpi: f32) -> BlankVerdict {
     let (a, _) = Analysis::new(gray, dpi);
-    verdict(&a)
+    let v = verdict(&a);
+    if v.blank { fine_verdict(gray.as_raw(), gray.width(), gray.height(), 1, dpi, v) } else { v }
+}
+
+/// Resolution of the second look at a page judged blank (at least this, less than twice it).
+pub const FINE_DPI: f32 = 200.0;
+/// Smallest glyph height counted at the second look, inches (about 1.8 pt: the x-height
+/// of 4 pt print).
+const FINE_GLYPH_IN: f32 = 0.025;
+/// Smallest glyph height counted at the work resolution, inches.
+const GLYPH_IN: f32 = 0.04;
+
+/// The second look at a page `coarse` judged blank: the page (`channels` 1 or 3,
+/// `w` × `h` at `dpi`) reduced to no less than [`FINE_DPI`] and judged with the small-glyph
+/// threshold. Returns `coarse` if the page is still blank, or the scan is not finer than
+/// the work resolution.
+pub(crate) fn fine_verdict(px: &[u8], w: u32, h: u32, channels: usize, dpi: f32, coarse: BlankVerdict) -> BlankVerdict {
+    let dpi = super::analysis::sane_dpi(dpi);
+    if dpi < super::analysis::WORK_DPI * 1.5 {
+        return coarse;
+    }
+    let f = ((dpi / FINE_DPI).floor() as u32).max(1);
+    let fine = match channels {
+        3 => super::analysis::downscale::<3>(px, w, h, f),
+        _ => super::analysis::downscale::<1>(px, w, h, f),
+    };
+    let mut levels = Levels::estimate(&fine);
+    let fine = if levels.bg < DARK_PAPER {
+        let mut positive = fine;
+        positive.iter_mut().for_each(|v| *v = 255 - *v);
+        levels = Levels::estimate(&positive);
+        positive
+    } else {
+        fine
+    };
+    let v = judge_with(&fine, levels, dpi / f as f32, FINE_GLYPH_IN);
+    if v.blank { coarse } else { v }
 }
 
 /// A paper level below this is not paper: the page is a negative.
@@ -61,6 +102,11 @@ pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
 
 /// The verdict on a reduced page at `d` dpi whose paper and ink are `levels`.
 fn judge(small: &GrayImage, levels: Levels, d: f32) -> BlankVerdict {
+    judge_with(small, levels, d, GLYPH_IN)
+}
+
+/// [`judge`] counting glyphs from `glyph_in` inches high.
+fn judge_with(small: &GrayImage, levels: Levels, d: f32, glyph_in: f32) -> BlankVerdict {
     let (w, h) = small.dimensions();
     let margin = (0.4 * d).min(0.06 * w.min(h) as f32).round() as u32;
     if w <= 2 * margin + 2 || h <= 2 * margin + 2 {
@@ -69,7 +115,7 @@ fn judge(small: &GrayImage, levels: Levels, d: f32) -> BlankVerdict {
     let rect = Rect { x0: margin, y0: margin, x1: w - margin, y1: h - margin };
     let area = ((rect.x1 - rect.x0) * (rect.y1 - rect.y0)) as f32;
     let comps = label(small, levels.weak, levels.strong, rect);
-    let glyph_min_h = (0.04 * d).max(3.0) as u32;
+    let glyph_min_h = (glyph_in * d).max(3.0) as u32;
     let glyph_max_h = (0.6 * d) as u32;
     let glyph_max_w = (2.0 * d) as u32;
     let mark_long = (0.5 * d) as u32;

@@ -96,7 +96,13 @@ pub fn clean_page(page: PageImage) -> CleanPage {
             }
         }
     }
-    let verdict = blank::verdict(&a);
+    let mut verdict = blank::verdict(&a);
+    if verdict.blank {
+        verdict = match &pixels {
+            Pixels::Gray(g) => blank::fine_verdict(g.as_raw(), g.width(), g.height(), 1, dpi_used, verdict),
+            Pixels::Rgb(c) => blank::fine_verdict(c.as_raw(), c.width(), c.height(), 3, dpi_used, verdict),
+        };
+    }
     let (skew, rotation) = if verdict.blank {
         warnings.push(blank::blank_note(&verdict));
         (0.0, 0)

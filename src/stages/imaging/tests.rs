@@ -288,7 +288,7 @@ fn a_negative_page_of_text_is_not_blank() {
 fn a_page_with_a_few_tiny_glyphs_is_not_blank() {
     for dpi in [200u32, 300] {
         let d = dpi as f32;
-        for (pt, text) in [(6.0, "Trang 2"), (7.0, "Số: 15")] {
+        for (pt, text) in [(5.0, "Trang 2"), (5.0, "ghi chú"), (6.0, "Trang 2"), (7.0, "Số: 15")] {
             let spec = PageSpec::a4(d, synth::pt_to_px(pt, d));
             let mut img = synth::render_page(&spec, &[Line::left(text)]);
             synth::tint(&mut img, 0.95);
