@@ -1,10 +1,12 @@
 //! Multi-page TIFF decoding (uncompressed, LZW, Deflate, PackBits, CCITT G3/G4; bilevel,
-//! gray and RGB, with or without alpha), one page at a time.
+//! gray and RGB, with or without alpha, CMYK, palette), one page at a time.
 //!
 //! The tiff crate reads every page, except the most common scanner page: 8-bit gray or
 //! RGB in Deflate strips, which [`deflate_strips`] reads itself (libdeflate on each whole
 //! strip is about twice as fast as the crate's streaming inflate). Anything that path does
 //! not expect, or cannot decode, goes to the tiff crate, which gives the page's error.
+//! Palette pages, which the tiff crate refuses, are read from their strips here too
+//! ([`palette_strips`]).
 
 use super::{DEFAULT_DPI, PageFailure, limits};
 use crate::model::{ColorMode, PageImage};
@@ -106,7 +108,13 @@ impl Iterator for TiffPages {
 
 fn decode_current(dec: &mut Decoder<BufReader<File>>, raw: &File, index: usize) -> Result<PageImage, String> {
     let (w, h) = dec.dimensions().map_err(|e| e.to_string())?;
-    let color = dec.colortype().map_err(|e| e.to_string())?;
+    // The tiff crate refuses palette pages (PhotometricInterpretation 3); their strips are
+    // read here ([`palette_strips`]) and mapped through the ColorMap by `to_image`.
+    let palette_bits = palette_page(dec);
+    let color = match palette_bits {
+        Some(bits) => ColorType::Palette(bits),
+        None => dec.colortype().map_err(|e| e.to_string())?,
+    };
     // The page budget, from the directory, before any pixel is decoded.
     let declared = resolution(dec);
     let (w64, h64) = (u64::from(w), u64::from(h));
@@ -121,9 +129,12 @@ fn decode_current(dec: &mut Decoder<BufReader<File>>, raw: &File, index: usize) 
         warnings.push(format!("no resolution in the file; assumed {DEFAULT_DPI} dpi"));
         DEFAULT_DPI
     });
-    let samples = match deflate_strips(dec, raw, w, h, color) {
-        Some(samples) => samples,
-        None => to_u8(dec.read_image().map_err(|e| format!("page data unreadable: {e}"))?)?,
+    let samples = match palette_bits {
+        Some(bits) => palette_strips(dec, raw, w, h, bits)?,
+        None => match deflate_strips(dec, raw, w, h, color) {
+            Some(samples) => samples,
+            None => to_u8(dec.read_image().map_err(|e| format!("page data unreadable: {e}"))?)?,
+        },
     };
     let layout = layout(dec, color);
     let (image, mode) = to_image(w, h, color, &layout, samples)?;
@@ -220,6 +231,106 @@ fn deflate_strips(dec: &mut Decoder<BufReader<File>>, raw: &File, w: u32, h: u32
         }
     }
     Some(out)
+}
+
+/// The bits per index of a palette page (PhotometricInterpretation 3, one sample of 1, 2,
+/// 4 or 8 bits), or `None` for any other page.
+fn palette_page(dec: &mut Decoder<BufReader<File>>) -> Option<u8> {
+    if dec.find_tag_unsigned::<u16>(Tag::PhotometricInterpretation).ok()?? != 3 {
+        return None;
+    }
+    let bits = dec.find_tag_unsigned::<u16>(Tag::BitsPerSample).ok().flatten().unwrap_or(1);
+    let spp = dec.find_tag_unsigned::<u16>(Tag::SamplesPerPixel).ok().flatten().unwrap_or(1);
+    (spp == 1 && matches!(bits, 1 | 2 | 4 | 8)).then_some(bits as u8)
+}
+
+/// The packed index rows (byte-padded, `bits` per pixel) of a palette page, read from its
+/// strips: uncompressed, LZW, Deflate or PackBits, no predictor. Every strip is inflated
+/// into its own rows of the page buffer, never past them (a hostile strip cannot grow).
+fn palette_strips(dec: &mut Decoder<BufReader<File>>, raw: &File, w: u32, h: u32, bits: u8) -> Result<Vec<u8>, String> {
+    let tag = |dec: &mut Decoder<BufReader<File>>, t: Tag, default: u64| dec.find_tag_unsigned::<u64>(t).ok().flatten().unwrap_or(default);
+    let compression = tag(dec, Tag::Compression, 1);
+    if tag(dec, Tag::Predictor, 1) != 1 {
+        return Err("palette page with a predictor (not read)".into());
+    }
+    if dec.find_tag(Tag::TileOffsets).ok().flatten().is_some() {
+        return Err("tiled palette page (not read; strips are)".into());
+    }
+    let (w, h) = (w as usize, h as usize);
+    let rows_per_strip = (tag(dec, Tag::RowsPerStrip, h as u64).min(h as u64) as usize).max(1);
+    let offsets = dec.get_tag_u64_vec(Tag::StripOffsets).map_err(|e| format!("palette page without strips: {e}"))?;
+    let counts = dec.get_tag_u64_vec(Tag::StripByteCounts).map_err(|e| format!("palette page without strip sizes: {e}"))?;
+    if offsets.len() < h.div_ceil(rows_per_strip) || counts.len() < offsets.len() {
+        return Err(format!("palette page with {} strips for {h} rows of {rows_per_strip}", offsets.len()));
+    }
+    let stride = (w * bits as usize).div_ceil(8);
+    let size = stride.checked_mul(h).filter(|&n| n <= MAX_DECODED_BYTES).ok_or("palette page over the page budget")?;
+    let mut out = vec![0u8; size];
+    let mut strip = Vec::new();
+    for i in 0..h.div_ceil(rows_per_strip) {
+        let (offset, count) = (offsets[i], counts[i]);
+        if count > MAX_DECODED_BYTES as u64 {
+            return Err(format!("palette strip {i} declares {count} bytes, over the page budget"));
+        }
+        strip.resize(count as usize, 0);
+        raw.read_exact_at(&mut strip, offset).map_err(|e| format!("{}palette strip {i} cannot be read: {e}", super::DAMAGED_FILE))?;
+        let rows = rows_per_strip.min(h - i * rows_per_strip);
+        let target = &mut out[i * rows_per_strip * stride..][..rows * stride];
+        let written = match compression {
+            1 => {
+                let n = strip.len().min(target.len());
+                target[..n].copy_from_slice(&strip[..n]);
+                n
+            }
+            5 => {
+                let mut lzw = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+                let (mut read, mut written) = (0, 0);
+                while written < target.len() {
+                    let r = lzw.decode_bytes(&strip[read..], &mut target[written..]);
+                    read += r.consumed_in;
+                    written += r.consumed_out;
+                    match r.status {
+                        Ok(weezl::LzwStatus::Ok) => {}
+                        Ok(_) => break,
+                        Err(e) => return Err(format!("palette strip {i}: LZW data unreadable ({e})")),
+                    }
+                }
+                written
+            }
+            8 | 32946 => {
+                libdeflater::Decompressor::new().zlib_decompress(&strip, target).map_err(|e| format!("palette strip {i}: Deflate data unreadable ({e})"))?
+            }
+            32773 => unpack_bits(&strip, target),
+            other => return Err(format!("palette page with compression {other} (uncompressed, LZW, Deflate and PackBits are read)")),
+        };
+        if written < target.len() {
+            return Err(format!("{}the image is incomplete: palette strip {i} holds {written} of its {} bytes", super::DAMAGED_FILE, target.len()));
+        }
+    }
+    Ok(out)
+}
+
+/// PackBits (Apple, TIFF compression 32773) into `out`, never past its end; the bytes
+/// written.
+fn unpack_bits(src: &[u8], out: &mut [u8]) -> usize {
+    let (mut i, mut o) = (0usize, 0usize);
+    while i < src.len() && o < out.len() {
+        let n = src[i] as i8;
+        i += 1;
+        if n >= 0 {
+            let len = (n as usize + 1).min(src.len() - i).min(out.len() - o);
+            out[o..o + len].copy_from_slice(&src[i..i + len]);
+            i += n as usize + 1;
+            o += len;
+        } else if n != -128 {
+            let Some(&v) = src.get(i) else { break };
+            let len = ((1 - n as isize) as usize).min(out.len() - o);
+            out[o..o + len].fill(v);
+            i += 1;
+            o += len;
+        }
+    }
+    o
 }
 
 /// Undoes TIFF's horizontal differencing on one row of `N`-sample pixels. The running
@@ -418,6 +529,125 @@ mod tests {
             img.resolution(tiff::tags::ResolutionUnit::Inch, Rational { n: 200, d: 1 });
             img.write_data(&data).unwrap();
         }
+    }
+
+    /// A palette TIFF written byte by byte (the tiff crate writes none): `bits` per index,
+    /// `compression` 1, 5 (LZW), 8 (Deflate) or 32773 (PackBits), strips of `rows` rows.
+    fn palette_tiff(path: &Path, w: u32, h: u32, bits: u8, compression: u16, rows: u32, idx: &[u8], map: &[u16]) {
+        let stride = (w as usize * bits as usize).div_ceil(8);
+        let mut packed = vec![0u8; stride * h as usize];
+        for y in 0..h as usize {
+            for x in 0..w as usize {
+                let bit = x * bits as usize;
+                packed[y * stride + bit / 8] |= idx[y * w as usize + x] << (8 - bits as usize - bit % 8);
+            }
+        }
+        let strips: Vec<Vec<u8>> = packed
+            .chunks(stride * rows as usize)
+            .map(|raw| match compression {
+                1 => raw.to_vec(),
+                5 => weezl::encode::Encoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8).encode(raw).unwrap(),
+                8 => {
+                    use std::io::Write;
+                    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+                    z.write_all(raw).unwrap();
+                    z.finish().unwrap()
+                }
+                _ => raw.chunks(128).flat_map(|c| std::iter::once(c.len() as u8 - 1).chain(c.iter().copied())).collect(),
+            })
+            .collect();
+        // Layout: header, strips, colour map, strip tables, resolution, IFD.
+        let mut out = b"II*\0\0\0\0\0".to_vec();
+        let mut offsets = Vec::new();
+        for st in &strips {
+            offsets.push(out.len() as u32);
+            out.extend(st);
+        }
+        let map_at = out.len() as u32;
+        map.iter().for_each(|v| out.extend(v.to_le_bytes()));
+        let offs_at = out.len() as u32;
+        offsets.iter().for_each(|v| out.extend(v.to_le_bytes()));
+        let counts_at = out.len() as u32;
+        strips.iter().for_each(|st| out.extend((st.len() as u32).to_le_bytes()));
+        let res_at = out.len() as u32;
+        out.extend(200u32.to_le_bytes());
+        out.extend(1u32.to_le_bytes());
+        let ifd = out.len() as u32;
+        out[4..8].copy_from_slice(&ifd.to_le_bytes());
+        let n = strips.len() as u32;
+        let (offs, counts) = if n == 1 { (offsets[0], strips[0].len() as u32) } else { (offs_at, counts_at) };
+        // (tag, type, count, value): type 3 SHORT, 4 LONG, 5 RATIONAL.
+        let entries: [(u16, u16, u32, u32); 13] = [
+            (256, 4, 1, w),
+            (257, 4, 1, h),
+            (258, 3, 1, bits as u32),
+            (259, 3, 1, compression as u32),
+            (262, 3, 1, 3),
+            (273, 4, n, offs),
+            (277, 3, 1, 1),
+            (278, 4, 1, rows),
+            (279, 4, n, counts),
+            (282, 5, 1, res_at),
+            (283, 5, 1, res_at),
+            (296, 3, 1, 2),
+            (320, 3, map.len() as u32, map_at),
+        ];
+        out.extend((entries.len() as u16).to_le_bytes());
+        for (tag, ty, count, value) in entries {
+            out.extend(tag.to_le_bytes());
+            out.extend(ty.to_le_bytes());
+            out.extend(count.to_le_bytes());
+            out.extend(value.to_le_bytes());
+        }
+        out.extend(0u32.to_le_bytes());
+        std::fs::write(path, out).unwrap();
+    }
+
+    /// Issue #19: palette pages (1, 4 and 8 bits; every compression a palette TIFF comes
+    /// in) are read through their colour map: colour maps as RGB, gray maps as gray.
+    #[test]
+    fn palette_pages_are_read_through_their_colour_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let (w, h) = (37u32, 23u32);
+        for bits in [1u8, 4, 8] {
+            let entries = 1usize << bits;
+            for gray in [false, true] {
+                // Red, green, blue entries (or gray levels), 16-bit.
+                let map: Vec<u16> = (0..3)
+                    .flat_map(|c| (0..entries).map(move |i| if gray { (i * 65535 / (entries - 1)) as u16 } else { (((i * 37 + c * 91) % 256) * 257) as u16 }))
+                    .collect();
+                let idx: Vec<u8> = (0..w * h).map(|i| ((i * 7 + i / w) % entries as u32) as u8).collect();
+                for compression in [1u16, 5, 8, 32773] {
+                    let path = dir.path().join(format!("p{bits}-{gray}-{compression}.tif"));
+                    palette_tiff(&path, w, h, bits, compression, 5, &idx, &map);
+                    let page = TiffPages::open(&path, 0).unwrap().next().unwrap().unwrap_or_else(|f| panic!("{bits} bits, {compression}: {}", f.message));
+                    assert_eq!(page.dpi, 200.0);
+                    let want = |i: usize, c: usize| (map[c * entries + idx[i] as usize] >> 8) as u8;
+                    if gray {
+                        assert_eq!(page.color, ColorMode::Gray, "{bits} bits gray map");
+                        let got = page.image.to_luma8();
+                        assert!(got.as_raw().iter().enumerate().all(|(i, &v)| v == want(i, 0)), "{bits} bits, compression {compression}");
+                    } else {
+                        assert_eq!(page.color, ColorMode::Rgb, "{bits} bits colour map");
+                        let got = page.image.to_rgb8();
+                        assert!(got.pixels().enumerate().all(|(i, p)| p.0 == [want(i, 0), want(i, 1), want(i, 2)]), "{bits} bits, compression {compression}");
+                    }
+                }
+            }
+        }
+        // A strip cut short: the page fails alone, saying the image is incomplete.
+        let path = dir.path().join("cut.tif");
+        let map: Vec<u16> = (0..3 * 256).map(|i| (i % 256 * 257) as u16).collect();
+        palette_tiff(&path, w, h, 8, 1, h, &vec![9; (w * h) as usize], &map);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // The strip's byte count (in the IFD) claims more than the file's strip holds.
+        let full = (w * h) as u32;
+        let pos = bytes.windows(8).position(|x| x == [23, 1, 4, 0, 1, 0, 0, 0]).unwrap() + 8;
+        assert_eq!(u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()), full);
+        bytes[pos..pos + 4].copy_from_slice(&(full / 2).to_le_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        let failure = TiffPages::open(&path, 0).unwrap().next().unwrap().unwrap_err();
+        assert!(failure.message.contains("the image is incomplete"), "{}", failure.message);
     }
 
     #[test]
