@@ -533,7 +533,7 @@ mod tests {
 
     /// A palette TIFF written byte by byte (the tiff crate writes none): `bits` per index,
     /// `compression` 1, 5 (LZW), 8 (Deflate) or 32773 (PackBits), strips of `rows` rows.
-    fn palette_tiff(path: &Path, w: u32, h: u32, bits: u8, compression: u16, rows: u32, idx: &[u8], map: &[u16]) {
+    fn palette_tiff(path: &Path, (w, h): (u32, u32), bits: u8, compression: u16, rows: u32, idx: &[u8], map: &[u16]) {
         let stride = (w as usize * bits as usize).div_ceil(8);
         let mut packed = vec![0u8; stride * h as usize];
         for y in 0..h as usize {
@@ -619,7 +619,7 @@ mod tests {
                 let idx: Vec<u8> = (0..w * h).map(|i| ((i * 7 + i / w) % entries as u32) as u8).collect();
                 for compression in [1u16, 5, 8, 32773] {
                     let path = dir.path().join(format!("p{bits}-{gray}-{compression}.tif"));
-                    palette_tiff(&path, w, h, bits, compression, 5, &idx, &map);
+                    palette_tiff(&path, (w, h), bits, compression, 5, &idx, &map);
                     let page = TiffPages::open(&path, 0).unwrap().next().unwrap().unwrap_or_else(|f| panic!("{bits} bits, {compression}: {}", f.message));
                     assert_eq!(page.dpi, 200.0);
                     let want = |i: usize, c: usize| (map[c * entries + idx[i] as usize] >> 8) as u8;
@@ -638,10 +638,10 @@ mod tests {
         // A strip cut short: the page fails alone, saying the image is incomplete.
         let path = dir.path().join("cut.tif");
         let map: Vec<u16> = (0..3 * 256).map(|i| (i % 256 * 257) as u16).collect();
-        palette_tiff(&path, w, h, 8, 1, h, &vec![9; (w * h) as usize], &map);
+        palette_tiff(&path, (w, h), 8, 1, h, &vec![9; (w * h) as usize], &map);
         let mut bytes = std::fs::read(&path).unwrap();
         // The strip's byte count (in the IFD) claims more than the file's strip holds.
-        let full = (w * h) as u32;
+        let full = w * h;
         let pos = bytes.windows(8).position(|x| x == [23, 1, 4, 0, 1, 0, 0, 0]).unwrap() + 8;
         assert_eq!(u32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap()), full);
         bytes[pos..pos + 4].copy_from_slice(&(full / 2).to_le_bytes());
