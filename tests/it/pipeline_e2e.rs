@@ -57,3 +57,25 @@ fn fresh_generated_batches() {
         assert!(cer <= 0.01, "seed {seed} at {dpi} dpi: character error rate {cer:.4} > 1%");
     }
 }
+
+/// Issue #21: the stored PDF's language follows `--lang`: `--lang eng+vie` gives the
+/// catalog `/Lang (en)` and an XMP `dc:language` holding both.
+#[test]
+fn pdf_language_follows_the_lang_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = GenOptions { seed: 303, dpi: 200.0, dossiers: 1, docs_per_dossier: (1, 1), pages_per_doc: (1, 1), ..Default::default() };
+    write_sample_set(dir.path(), &opts).unwrap();
+    let data = dir.path().join("data");
+    let (code, json, stderr) = process(&[&dir.path().join("batch.tif")], &data, &["--lang", "eng+vie"]);
+    assert_eq!(code, 0, "{stderr}");
+    let doc = &json["batches"][0]["dossiers"][0]["documents"][0];
+    let out = dir.path().join("doc.pdf");
+    assert_eq!(get(doc["blake3"].as_str().unwrap(), &out, &data), 0);
+    let pdf = lopdf::Document::load(&out).unwrap();
+    let catalog = pdf.catalog().unwrap();
+    assert_eq!(catalog.get(b"Lang").unwrap().as_str().unwrap(), b"en");
+    let xmp = pdf.get_object(catalog.get(b"Metadata").unwrap().as_reference().unwrap()).unwrap().as_stream().unwrap();
+    let xmp = String::from_utf8_lossy(&xmp.content);
+    let lang = xmp.split("<dc:language>").nth(1).and_then(|s| s.split("</dc:language>").next()).unwrap_or_else(|| panic!("no dc:language: {xmp}"));
+    assert!(lang.contains(">en<") && lang.contains(">vi<"), "{lang}");
+}
