@@ -16,6 +16,7 @@
 //!   of the above and used by nothing in them.
 
 pub mod alloc;
+pub mod api;
 pub mod cli;
 pub mod model;
 pub mod runtime;

@@ -26,6 +26,7 @@ fn new_batch(n: usize) -> NewBatch {
         manifest_json: format!("{{\"n\":{n}}}"),
         page_count: 0,
         chunk_pages: 0,
+        post_office: None,
     }
 }
 
