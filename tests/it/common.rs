@@ -123,7 +123,6 @@ fn batch_cer_with(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path
 pub struct Server {
     pub addr: std::net::SocketAddr,
     pub child: std::process::Child,
-    pub data: PathBuf,
 }
 
 impl Server {
@@ -143,7 +142,7 @@ impl Server {
             .stderr(std::process::Stdio::inherit())
             .spawn()
             .expect("sohoa serve starts");
-        let server = Server { addr, child, data: data.to_path_buf() };
+        let server = Server { addr, child };
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
         loop {
             if let Ok(r) = server.get("/healthz", None)

@@ -543,3 +543,4 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
 }
 
 mod search;
+mod service;
