@@ -50,8 +50,8 @@ async fn tokens_batches_and_audit(cats: [Catalog; 2]) {
         token_id: format!("tok_{}", i % 3),
         role: "agency".into(),
         document_id: format!("doc_{}", i % 4),
-        action: if i % 2 == 0 { AuditAction::Pdf } else { AuditAction::Metadata },
-        purpose: (i % 5 == 0).then(|| format!("lý do {i}")),
+        action: if i.is_multiple_of(2) { AuditAction::Pdf } else { AuditAction::Metadata },
+        purpose: i.is_multiple_of(5).then(|| format!("lý do {i}")),
     };
     let mut tasks = Vec::new();
     for i in 0..40 {
