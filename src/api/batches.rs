@@ -265,3 +265,23 @@ mod tests {
         assert_eq!(f(Some("a\nb.tif"), 0), "ab.tif");
     }
 }
+
+/// Puts a failed batch back in the queue (a clerk of its post office, an admin); answers
+/// its status. A batch that has not failed is `bad-usage`.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/requeue", tag = "batches", params(("id" = String, Path, description = "Batch id")),
+    responses((status = 200, description = "Queued again: the object of `sohoa status BATCH --json`", body = Object), (status = 400, body = super::openapi::ErrorBody),
+        (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody), (status = 404, body = super::openapi::ErrorBody)))]
+pub async fn requeue(State(state): State<SharedState>, who: Principal, Path(id): Path<String>) -> ApiResult<Json<serde_json::Value>> {
+    if !who.may_list_batches() {
+        return Err(ApiError(Error::Forbidden(format!("a {} token does not re-queue batches", who.role.as_str()))));
+    }
+    let catalog = &state.services.catalog;
+    match catalog.batch_post_office(&id).await? {
+        Some(po) if who.sees_batch(po.as_deref()) => {}
+        _ => return Err(no_batch(&id)),
+    }
+    if !catalog.requeue_failed(&id).await? {
+        return Err(ApiError(Error::Usage(format!("batch {id} has not failed; only a failed batch is queued again"))));
+    }
+    views::batch_status(catalog, &id).await?.map(Json).ok_or_else(|| no_batch(&id))
+}

@@ -6,7 +6,8 @@
 //! authentication and scope rules (`auth`), the error answers (`error`) and the request
 //! counters (`metrics`). Invariants:
 //! - every route but `/healthz`, `/api/v1/openapi.json` and the static `/docs` page needs
-//!   a valid token; a record outside the caller's scope answers exactly as a missing one;
+//!   a valid token (a bearer header, or the UI's session cookie; `ui` sends a browser
+//!   without one to its login page); a record outside the caller's scope answers exactly as a missing one;
 //! - API bodies are the CLI's `--json` objects, built by [`crate::runtime::views`];
 //! - every document metadata read and PDF download is appended to the audit chain before
 //!   a byte of the answer is sent (no audit row, no answer);
@@ -22,6 +23,7 @@ pub mod error;
 mod metrics;
 pub mod openapi;
 mod ops;
+mod ui;
 
 use crate::runtime::config::Config;
 use crate::runtime::error::Error;
@@ -74,17 +76,22 @@ impl FromRequestParts<SharedState> for Principal {
         let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let secret = match header {
             Some(h) => Some(auth::bearer(h).ok_or_else(|| ApiError(Error::Unauthorized("the Authorization header must be: Bearer TOKEN".into())))?),
-            None => parts
-                .headers
-                .get_all(axum::http::header::COOKIE)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(';'))
-                .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('='))),
+            None => session_secret(&parts.headers),
         };
         let principal = auth::authenticate(&state.services.catalog, secret).await?;
         Ok(principal)
     }
+}
+
+/// The token of the UI's session cookie, if the request carries one.
+pub fn session_secret(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|c| c.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .filter(|s| !s.is_empty())
 }
 
 /// Every route of the service, with the state it runs on.
@@ -94,8 +101,17 @@ pub fn router(state: SharedState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/openapi.json", get(ops::openapi_json))
         .route("/docs", get(ops::docs_page))
+        .route("/", get(ui::home))
+        .route("/ui", get(ui::page))
+        .route("/ui/login", get(ui::login_page).post(ui::login))
+        .route("/ui/logout", post(ui::logout))
+        .route("/ui/batches", get(ui::batches_fragment))
+        .route("/ui/batches/{id}", get(ui::batch_page))
+        .route("/ui/assets/app.js", get(ui::script))
+        .route("/ui/assets/app.css", get(ui::style))
         .route("/api/v1/batches", post(batches::upload).layer(DefaultBodyLimit::disable()).get(batches::list))
         .route("/api/v1/batches/{id}", get(batches::status))
+        .route("/api/v1/batches/{id}/requeue", post(batches::requeue))
         .route("/api/v1/batches/{id}/pages/{index}/thumbnail", get(batches::thumbnail))
         .route("/api/v1/search", get(documents::search))
         .route("/api/v1/documents/{id}", get(documents::metadata))

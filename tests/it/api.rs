@@ -136,6 +136,13 @@ fn service_routes_roles_and_the_cross_agency_matrix() {
     let (status, v) = server.get_json("/api/v1/batches?state=bogus", Some(&clerk));
     assert_eq!((status, error_code(&v)), (400, "bad-usage"));
 
+    // Re-queue: only a failed batch, only by who sees it.
+    let requeue = format!("/api/v1/batches/{batch_id}/requeue");
+    for (token, status, code) in [(&clerk, 400, "bad-usage"), (&other_clerk, 404, "not-found"), (&agency_a, 403, "forbidden")] {
+        let r = server.request("POST", &requeue, Some(token), &[], b"").unwrap();
+        assert_eq!((r.status, error_code(&serde_json::from_slice(&r.body).unwrap())), (status, code));
+    }
+
     let (doc_a, page_a, doc_a_json) = document_of(&batch, AGENCY_A);
     let (doc_b, page_b, _) = document_of(&batch, AGENCY_B);
     let separator_page = batch["pages"].as_array().unwrap().iter().find(|p| p["kind"] == "separator").unwrap()["index"].as_u64().unwrap();

@@ -16,4 +16,5 @@ mod recovery;
 mod s3;
 mod search_cmd;
 mod separators;
+mod web_ui;
 mod workers;

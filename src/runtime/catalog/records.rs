@@ -304,6 +304,27 @@ impl Catalog {
     }
 }
 
+impl Catalog {
+    /// Batches finished since `since_ms` (unix ms): (finished_at, pages), oldest first.
+    pub async fn finished_since(&self, since_ms: i64) -> Result<Vec<(i64, u64)>, CatalogError> {
+        let rows = sqlx::query("SELECT finished_at, COALESCE(page_count, 0) FROM batches WHERE state = 'done' AND finished_at >= $1 ORDER BY finished_at")
+            .bind(since_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?.max(0) as u64))).collect()
+    }
+
+    /// Workers holding running jobs: (worker id, jobs, last heartbeat in unix ms).
+    pub async fn running_workers(&self) -> Result<Vec<(String, u64, Option<i64>)>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT worker_id, COUNT(*), MAX(heartbeat_at) FROM jobs WHERE status = 'running' AND worker_id IS NOT NULL GROUP BY worker_id ORDER BY worker_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<i64, _>(1)?.max(0) as u64, r.try_get(2)?))).collect()
+    }
+}
+
 /// The code a job's `last_error` starts with (`store-unavailable: …`), else `unknown`.
 fn error_code_of(last_error: &str) -> String {
     let head = last_error.split(':').next().unwrap_or("").trim();

@@ -40,12 +40,40 @@ pub fn request(addr: SocketAddr, method: &str, target: &str, headers: &[(&str, &
     stream.write_all(head.as_bytes())?;
     // A server may answer (413) before reading the whole body and close: not an error here.
     let _ = stream.write_all(body);
+    // Read until the answer is complete (by its Content-Length or its last chunk): some
+    // servers (chromedriver) keep the connection open despite `Connection: close`.
     let mut raw = Vec::new();
-    let read = stream.read_to_end(&mut raw);
-    if raw.is_empty() {
-        read?;
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        if complete(&raw) {
+            break;
+        }
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if raw.is_empty() => return Err(e),
+            Err(_) => break,
+        }
     }
     parse(&raw)
+}
+
+/// Whether `raw` holds a whole answer: headers, then as many bytes as Content-Length says,
+/// or a chunked body up to its last chunk (no length: only the end of the stream says).
+fn complete(raw: &[u8]) -> bool {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else { return false };
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let body = &raw[end + 4..];
+    if head.starts_with("http/1.1 304") || head.starts_with("http/1.1 204") {
+        return true;
+    }
+    if head.lines().any(|l| l.starts_with("transfer-encoding:") && l.contains("chunked")) {
+        return dechunk(body).is_ok();
+    }
+    match head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse::<usize>().ok()) {
+        Some(len) => body.len() >= len,
+        None => false,
+    }
 }
 
 fn bad(msg: &str) -> std::io::Error {
