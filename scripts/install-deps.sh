@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs what sohoa needs on Debian, only what is missing: Tesseract with Vietnamese and
-# OSD data, Leptonica, libjpeg-turbo's TurboJPEG (page JPEGs), clang (bindgen), cmake and g++ (zxing-cpp, built from the crate's bundled sources), poppler-utils (tests read PDFs back with
-# pdftotext/pdfinfo) and PostgreSQL (catalog tests start a real server).
+# OSD data, Leptonica, libjpeg-turbo's TurboJPEG (page JPEGs), clang (bindgen), cmake and g++
+# (zxing-cpp, built from the crate's bundled sources), poppler-utils (tests read PDFs back with
+# pdftotext/pdfinfo) and PostgreSQL (catalog tests start a real server); with --test also
+# Chromium and its WebDriver (the web UI test drives a headless browser).
 set -euo pipefail
 
 need=()
@@ -12,6 +14,11 @@ for pkg in tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev li
            clang libclang-dev cmake g++ pkg-config poppler-utils postgresql ca-certificates; do
   have_pkg "$pkg" || need+=("$pkg")
 done
+if [ "${1:-}" = "--test" ]; then
+  for pkg in chromium chromium-driver; do
+    have_pkg "$pkg" || need+=("$pkg")
+  done
+fi
 have_cmd cargo || { echo "error: cargo (Rust) is required: https://rustup.rs" >&2; exit 2; }
 
 if [ ${#need[@]} -gt 0 ]; then

@@ -6,7 +6,7 @@
 //!
 //! - `model`, `timing`, `alloc`: plain data types and ids shared by every stage, the
 //!   per-stage clocks, process set-up.
-//! - `supervise`: `process` and `worker` run in a child process that is run again when a
+//! - `supervise`: `process`, `worker` and `serve` run in a child process that is run again when a
 //!   page takes it down.
 //! - `stages`: the page stages (intake, imaging, barcode, split, ocr, pdf), pure
 //!   transformations of plain data, with rayon inside; no async runtime, database or
@@ -18,6 +18,7 @@
 //!   of the above and used by nothing in them.
 
 pub mod alloc;
+pub mod api;
 pub mod cli;
 pub mod model;
 pub mod runtime;

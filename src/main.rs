@@ -27,13 +27,13 @@ fn main() -> ExitCode {
     if !tuned {
         tracing::debug!("malloc thresholds left at the C library's defaults");
     }
-    // `process` and `worker` run in a supervised child, run again when a page kills it.
+    // `process`, `worker` and `serve` run in a supervised child, run again when a page kills it.
     use sohoa::cli::args::Command;
     use sohoa::supervise::{self, Policy};
     if !supervise::is_child() {
         match &cli.command {
             Command::Process { json, .. } => return ExitCode::from(supervise::run(Policy::bounded_from_env(), *json)),
-            Command::Worker { .. } => return ExitCode::from(supervise::run(Policy::Forever, false)),
+            Command::Worker { .. } | Command::Serve { .. } => return ExitCode::from(supervise::run(Policy::Forever, false)),
             _ => {}
         }
     }

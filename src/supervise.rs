@@ -1,4 +1,5 @@
-//! The supervisor: `sohoa process` and `sohoa worker` do their work in a child process, so
+//! The supervisor: `sohoa process`, `sohoa worker` and `sohoa serve` do their work in a
+//! child process, so
 //! that a page which takes its process down (an abort in a native library, a segfault, the
 //! OOM killer) does not take the command down with it.
 //!
@@ -13,8 +14,8 @@
 //! - `sohoa process` restarts the child at most `SOHOA_MAX_RESTARTS` times (default 6);
 //!   past that it prints one `worker-died` error (one JSON object with `--json`) and exits
 //!   3. The queue bounds the attempts of each job on its own (5).
-//! - `sohoa worker` restarts it for as long as it runs, waiting 1 s, 2 s, 4 s… (at most
-//!   60 s) between deaths that come less than ten minutes apart.
+//! - `sohoa worker` and `sohoa serve` restart it for as long as they run, waiting 1 s,
+//!   2 s, 4 s… (at most 60 s) between deaths that come less than ten minutes apart.
 //!
 //! Signals: the child runs in its own process group, so a Ctrl-C at the terminal reaches
 //! the parent only, which forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to the child once

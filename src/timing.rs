@@ -49,3 +49,19 @@ pub fn add_times(sum: &mut StageTimes, t: &StageTimes) {
     sum.hash_s += t.hash_s;
     sum.store_s += t.store_s;
 }
+
+/// Stage times of all the work this process has run (`/metrics` of `sohoa serve`).
+static PROCESS_TIMES: std::sync::Mutex<StageTimes> =
+    std::sync::Mutex::new(StageTimes { decode_s: 0.0, clean_s: 0.0, barcode_s: 0.0, ocr_s: 0.0, encode_s: 0.0, pdf_s: 0.0, hash_s: 0.0, store_s: 0.0 });
+
+/// Adds `t` to this process's running totals (see [`process_times`]).
+pub fn add_process_times(t: &StageTimes) {
+    if let Ok(mut sum) = PROCESS_TIMES.lock() {
+        add_times(&mut sum, t);
+    }
+}
+
+/// The stage times of all the work this process has run so far.
+pub fn process_times() -> StageTimes {
+    PROCESS_TIMES.lock().map(|t| t.clone()).unwrap_or_default()
+}

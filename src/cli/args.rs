@@ -107,6 +107,45 @@ pub enum Command {
         #[arg(long)]
         exit_when_idle: bool,
     },
+    /// Run the service: the HTTP API, the worker pool and hot folders, in one process.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = crate::api::DEFAULT_LISTEN, value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// Hot folder to ingest scans from, optionally tagged with a post office
+        /// (DIR=POST_OFFICE); repeatable.
+        #[arg(long = "watch", value_name = "DIR[=POST_OFFICE]")]
+        watch: Vec<String>,
+        /// Seconds between looks at the hot folders.
+        #[arg(long, default_value_t = 2.0, value_name = "S")]
+        watch_poll: f64,
+        /// Do not run workers here (`sohoa worker` processes run elsewhere).
+        #[arg(long)]
+        no_workers: bool,
+        /// Largest upload (all files of one request), MB.
+        #[arg(long, env = "SOHOA_MAX_UPLOAD_MB", default_value_t = crate::api::DEFAULT_MAX_UPLOAD_MB, value_name = "MB")]
+        max_upload_mb: u64,
+        #[command(flatten)]
+        loc: Location,
+        #[command(flatten)]
+        engine: Engine,
+        /// Seconds without a heartbeat after which another worker takes a batch over (default 60).
+        #[arg(long)]
+        stale_after: Option<f64>,
+        /// Seconds between polls of an empty queue (default 1).
+        #[arg(long)]
+        poll: Option<f64>,
+    },
+    /// API tokens: create (the secret is printed once), list, revoke.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// The audit trail of document reads.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Queue counts, or one batch (the `process --json` batch object plus "state").
     Status {
         batch_id: Option<String>,
@@ -279,6 +318,54 @@ pub enum Command {
         /// Data folder (OCR models).
         #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
         data: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum TokenAction {
+    /// Create a token and print it once (only its hash is kept).
+    Create {
+        /// clerk, agency, certifier or admin.
+        #[arg(long)]
+        role: String,
+        /// Agency code (agency and certifier tokens): the first part of its dossier codes, 000.00.15.H40.
+        #[arg(long, value_name = "CODE")]
+        agency: Option<String>,
+        /// Post office code (clerk tokens): its uploads are tagged with it, and it sees those batches.
+        #[arg(long = "post-office", value_name = "CODE")]
+        post_office: Option<String>,
+        /// Who or what the token is for.
+        #[arg(long, value_name = "TEXT")]
+        name: Option<String>,
+        /// Print {"id":…,"token":…,"role":…}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Revoke a token: it never authenticates again.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        loc: Location,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain of the audit trail; exit 3 at the first row that does not hold.
+    Verify {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
     },
 }
 

@@ -5,6 +5,7 @@ use super::{hostname, open_services};
 use crate::model::{BatchReport, BatchState, PageKind};
 use crate::runtime::config::Config;
 use crate::runtime::error::{Error, exit};
+use crate::runtime::views::IngestedBatch;
 use crate::runtime::worker::{self, Ingested};
 use crate::stages::intake::Input;
 use serde::Serialize;
@@ -181,14 +182,6 @@ fn print_summary(out: &ProcessOutput) {
     println!("{} pages ({} content) in {:.1} s: {:.1} pages/min", out.stats.pages, out.stats.content_pages, out.stats.wall_s, out.stats.pages_per_min);
 }
 
-#[derive(Serialize)]
-struct IngestedBatch {
-    batch_id: String,
-    source: String,
-    /// The same scan was ingested before; `batch_id` is that earlier batch.
-    duplicate: bool,
-}
-
 /// `sohoa ingest`: copy the original scans into the store (verified) and queue them,
 /// without processing; `sohoa worker` processes them.
 pub async fn ingest(inputs: &[PathBuf], config: &Config, json: bool) -> Result<u8, Error> {
@@ -204,7 +197,7 @@ pub async fn ingest(inputs: &[PathBuf], config: &Config, json: bool) -> Result<u
         });
     }
     if json {
-        println!("{}", serde_json::json!({ "batches": batches }));
+        println!("{}", crate::runtime::views::ingest_body(&batches));
     } else {
         for b in &batches {
             if b.duplicate {

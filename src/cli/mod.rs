@@ -11,6 +11,7 @@ pub mod args;
 mod batch;
 mod files;
 mod records;
+mod service;
 
 use crate::runtime::catalog::{Catalog, SearchQuery};
 use crate::runtime::config::Config;
@@ -45,7 +46,9 @@ pub fn run(cli: Cli) -> u8 {
         | Command::Search { json, .. }
         | Command::Bench { json, .. }
         | Command::EvalImaging { json, .. }
-        | Command::EvalOcr { json, .. } => *json,
+        | Command::EvalOcr { json, .. }
+        | Command::Token { action: args::TokenAction::Create { json, .. } | args::TokenAction::List { json, .. } }
+        | Command::Audit { action: args::AuditAction::Verify { json, .. } } => *json,
         _ => false,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -89,10 +92,18 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
                 Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
             batch::worker(&config, exit_when_idle).await
         }
+        Command::Serve { listen, watch, watch_poll, no_workers, max_upload_mb, loc, engine, stale_after, poll } => {
+            let config =
+                Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
+            service::serve(&config, &service::ServeArgs { listen, watch, watch_poll, no_workers, max_upload_mb }).await
+        }
+        Command::Token { action } => service::token(action).await,
+        Command::Audit { action } => service::audit(action).await,
         Command::Status { batch_id, loc, json } => records::status(batch_id.as_deref(), &location(&loc)?, json).await,
         Command::Get { id, output, loc } => records::get(&id, &output, &location(&loc)?).await,
         Command::Search { query, dossier, doc_type, citizen_id, limit, json, loc } => {
-            let query = SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit) };
+            let query =
+                SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit), dossier_prefix: None };
             records::search(&query, &location(&loc)?, json).await
         }
         Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => {

@@ -26,7 +26,7 @@ pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<
             }
             (Err(e), _) | (_, Err(e)) => Err(Error::from(e)),
         },
-        Some(id) => match batch_status(catalog, id).await {
+        Some(id) => match crate::runtime::views::batch_status(catalog, id).await {
             Ok(Some(value)) => {
                 if json {
                     println!("{value}");
@@ -41,29 +41,6 @@ pub async fn status(batch: Option<&str>, config: &Config, json: bool) -> Result<
     };
     catalog.close().await;
     result.map(|()| exit::OK)
-}
-
-/// The batch object of `sohoa process --json` plus `state` (and the job's attempts and
-/// last error while it is not done).
-pub async fn batch_status(catalog: &Catalog, id: &str) -> Result<Option<serde_json::Value>, crate::runtime::catalog::CatalogError> {
-    let Some(state) = catalog.batch_state(id).await? else { return Ok(None) };
-    let mut value = match catalog.batch_report(id).await? {
-        Some(report) => serde_json::to_value(&report).expect("report serialises"),
-        None => {
-            let source = catalog.batch_source(id).await?.unwrap_or_default();
-            serde_json::json!({"batch_id": id, "source": source, "pages": [], "dossiers": [], "warnings": []})
-        }
-    };
-    value["state"] = state.as_str().into();
-    if let Some((total, done)) = catalog.batch_progress(id).await? {
-        value["progress"] = serde_json::json!({"pages": total, "pages_done": done});
-    }
-    value["workers"] = catalog.batch_workers(id).await?.into();
-    if let Some(job) = catalog.job_status(id).await? {
-        value["attempts"] = job.attempts.into();
-        value["last_error"] = job.last_error.into();
-    }
-    Ok(Some(value))
 }
 
 fn print_batch_status(v: &serde_json::Value) {
@@ -90,7 +67,7 @@ pub async fn search(query: &SearchQuery, config: &Config, json: bool) -> Result<
     catalog.close().await;
     let hits = result?;
     if json {
-        println!("{}", serde_json::json!({ "hits": hits }));
+        println!("{}", crate::runtime::views::search_body(&hits));
     } else {
         print_hits(&hits);
     }

@@ -243,3 +243,9 @@ pub struct BatchReport {
     pub dossiers: Vec<DossierReport>,
     pub warnings: Vec<String>,
 }
+
+/// Whether a post office code can tag batches (a clerk's token, a hot folder): 1 to 32
+/// ASCII letters, digits, `-`, `_` or `.` (Vietnam Post's six-digit codes, or a local name).
+pub fn is_post_office_code(code: &str) -> bool {
+    (1..=32).contains(&code.len()) && code.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}

@@ -87,6 +87,24 @@ pub enum Error {
     /// A runtime task that stopped unexpectedly (a panic, a dropped channel).
     #[error("internal error: {0}")]
     Internal(String),
+    /// An API call without a valid token (none, unknown, revoked).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// An API call whose token's role may not do this at all (scope is `not-found`).
+    #[error("{0}")]
+    Forbidden(String),
+    /// An upload over the configured size limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// A request body of a type the route does not take.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A `Range` header outside the document.
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
+    /// `sohoa audit verify` found a row of the audit chain that does not hold.
+    #[error("{0}")]
+    AuditBroken(String),
 }
 
 impl Error {
@@ -110,6 +128,12 @@ impl Error {
             Error::BatchFailed(_) => "batch-failed",
             Error::WorkerDied(_) => "worker-died",
             Error::Internal(_) => "internal",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::Forbidden(_) => "forbidden",
+            Error::PayloadTooLarge(_) => "payload-too-large",
+            Error::UnsupportedMediaType(_) => "unsupported-media-type",
+            Error::RangeNotSatisfiable(_) => "range-not-satisfiable",
+            Error::AuditBroken(_) => "audit-chain-broken",
         }
     }
 
@@ -134,6 +158,11 @@ impl Error {
             | Error::Intake(_)
             | Error::Rules(_)
             | Error::Sheet(_)
+            | Error::Unauthorized(_)
+            | Error::Forbidden(_)
+            | Error::PayloadTooLarge(_)
+            | Error::UnsupportedMediaType(_)
+            | Error::RangeNotSatisfiable(_)
             | Error::Ocr(OcrError::Init { .. }) => ErrorClass::Usage,
             Error::Store(StoreError::Config { .. }) | Error::Catalog(CatalogError::Config { .. }) => ErrorClass::Usage,
             Error::Catalog(CatalogError::Ambiguous { .. } | CatalogError::Missing { .. }) => ErrorClass::Usage,
@@ -153,6 +182,11 @@ impl Error {
     pub fn http_status(&self) -> u16 {
         match self {
             Error::NotFound(_) => 404,
+            Error::Unauthorized(_) => 401,
+            Error::Forbidden(_) => 403,
+            Error::PayloadTooLarge(_) => 413,
+            Error::UnsupportedMediaType(_) => 415,
+            Error::RangeNotSatisfiable(_) => 416,
             Error::Catalog(CatalogError::Ambiguous { .. }) => 409,
             Error::Store(e) if e.is_retryable() => 503,
             Error::Catalog(e) if e.is_retryable() => 503,
@@ -194,6 +228,17 @@ mod tests {
         let store = Error::from(StoreError::Config { url: "ftp://x".into(), reason: "unsupported scheme".into() });
         let catalog = Error::from(CatalogError::Config { url: "mysql://x".into(), reason: "unsupported scheme".into() });
         assert_eq!(store.exit_code(), catalog.exit_code(), "a bad --store and a bad --catalog exit alike");
+        for (e, code, status) in [
+            (Error::Unauthorized("no token".into()), "unauthorized", 401),
+            (Error::Forbidden("clerks do not search".into()), "forbidden", 403),
+            (Error::PayloadTooLarge("over 1 MB".into()), "payload-too-large", 413),
+            (Error::UnsupportedMediaType("not multipart".into()), "unsupported-media-type", 415),
+            (Error::RangeNotSatisfiable("bytes=9-".into()), "range-not-satisfiable", 416),
+        ] {
+            assert_eq!((e.code(), e.http_status(), e.exit_code()), (code, status, 2));
+        }
+        let broken = Error::AuditBroken("row 3 was changed".into());
+        assert_eq!((broken.code(), broken.exit_code(), broken.http_status()), ("audit-chain-broken", 3, 500));
         let io = Error::LocalIo { path: "/data/work".into(), source: std::io::Error::other("disk full") };
         assert!(io.is_retryable());
         assert_eq!(io.exit_code(), 3);

@@ -12,4 +12,6 @@ pub mod config;
 pub mod error;
 pub mod pipeline;
 pub mod store;
+pub mod views;
+pub mod watch;
 pub mod worker;

@@ -367,6 +367,20 @@ impl Store {
         Ok(size)
     }
 
+    /// Streams the object at `key`, or the bytes `range` of it, never whole in memory. The
+    /// caller checks the hash of a whole object as it goes (`api::documents`).
+    pub async fn get_stream(
+        &self,
+        key: &str,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Result<futures::stream::BoxStream<'static, Result<Bytes, StoreError>>, StoreError> {
+        let path = object_path(key)?;
+        let opts = object_store::GetOptions { range: range.map(object_store::GetRange::Bounded), ..Default::default() };
+        let result = self.inner.get_opts(&path, opts).await.map_err(|e| StoreError::from_object_store(key, e))?;
+        let key = key.to_string();
+        Ok(result.into_stream().map(move |chunk| chunk.map_err(|e| StoreError::from_object_store(&key, e))).boxed())
+    }
+
     /// Key of the processed pages of part of a batch (an intermediate result, deleted once
     /// the batch is assembled): `work/<batch>/<blake3>.pages`.
     pub fn pages_key(batch_id: &str, blake3_hex: &str) -> ObjectKey {

@@ -118,3 +118,96 @@ fn batch_cer_with(batch: &Value, truth: &BatchTruth, data: &Path, scratch: &Path
     }
     errors / chars.max(1) as f64
 }
+
+/// A running `sohoa serve` on a free port of 127.0.0.1, stopped (SIGKILL) when dropped.
+pub struct Server {
+    pub addr: std::net::SocketAddr,
+    pub child: std::process::Child,
+}
+
+impl Server {
+    /// Starts `sohoa serve --data DATA --listen 127.0.0.1:PORT EXTRA…` and waits until
+    /// `/healthz` answers.
+    pub fn start(data: &Path, extra: &[&str]) -> Server {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        let child = sohoa()
+            .arg("serve")
+            .arg("--data")
+            .arg(data)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("sohoa serve starts");
+        let server = Server { addr, child };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(r) = server.get("/healthz", None)
+                && r.status == 200
+            {
+                return server;
+            }
+            assert!(std::time::Instant::now() < deadline, "sohoa serve did not answer /healthz within 60 s");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        target: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> std::io::Result<sohoa_testkit::http::Reply> {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let mut all: Vec<(&str, &str)> = headers.to_vec();
+        if let Some(a) = &auth {
+            all.push(("Authorization", a));
+        }
+        sohoa_testkit::http::request(self.addr, method, target, &all, body)
+    }
+
+    pub fn get(&self, target: &str, token: Option<&str>) -> std::io::Result<sohoa_testkit::http::Reply> {
+        self.request("GET", target, token, &[], b"")
+    }
+
+    /// GET that must answer; returns the status and the body as JSON (Null if not JSON).
+    pub fn get_json(&self, target: &str, token: Option<&str>) -> (u16, Value) {
+        let r = self.get(target, token).unwrap_or_else(|e| panic!("GET {target}: {e}"));
+        (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+    }
+
+    /// Uploads files as multipart `file` fields.
+    pub fn upload(&self, token: Option<&str>, files: &[(&str, &[u8])]) -> (u16, Value) {
+        let parts: Vec<(&str, &str, &[u8])> = files.iter().map(|(name, bytes)| ("file", *name, *bytes)).collect();
+        let (content_type, body) = sohoa_testkit::http::multipart(&parts);
+        let r = self.request("POST", "/api/v1/batches", token, &[("Content-Type", &content_type)], &body).expect("upload answered");
+        (r.status, serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+    }
+
+    /// Stops the server at once (SIGKILL), as a crash or power cut would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `sohoa token create --role ROLE EXTRA… --json` on `data`: (id, secret).
+pub fn create_token(data: &Path, role: &str, extra: &[&str]) -> (String, String) {
+    let out = sohoa().args(["token", "create", "--role", role, "--json"]).args(extra).arg("--data").arg(data).output().unwrap();
+    assert!(out.status.success(), "token create failed: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["role"], role);
+    (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string())
+}

@@ -2,10 +2,12 @@
 //! `sohoa` binary against a real SQLite catalog and a real local object store in a
 //! temporary data folder, with real Tesseract, on generated batches with ground truth.
 
+mod api;
 mod bad_input;
 mod bench_cmd;
 mod common;
 mod errors_cmd;
+mod hot_folder;
 mod intake_formats;
 mod memory;
 mod ocr_fidelity;
@@ -14,4 +16,5 @@ mod recovery;
 mod s3;
 mod search_cmd;
 mod separators;
+mod web_ui;
 mod workers;

@@ -25,12 +25,17 @@
 //! Called by intake (create batches), the worker (claim, heartbeat, complete, fail), the
 //! API and the CLI (reports, documents, queue counts).
 
+mod audit;
 mod queue;
 mod records;
 mod search;
+mod tokens;
 
+pub use audit::{AuditAction, AuditBreak, AuditEvent, NewAuditEvent, audit_row_hash};
 pub use queue::{ClaimFilter, Job, JobKind, JobStatus, LeaseHolder, MAX_ATTEMPTS, MAX_PAGE_DEATHS, PartRecord, QueueCounts, poison_pages, retry_delay};
+pub use records::{BatchListing, DocumentRecord};
 pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};
+pub use tokens::{NewToken, TokenRecord};
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -169,6 +174,8 @@ pub struct NewBatch {
     pub page_count: u64,
     /// Split the batch into `pages` jobs of this many pages when it has more; 0: one job.
     pub chunk_pages: u64,
+    /// The post office the batch was received at (a clerk's token, a hot folder's tag).
+    pub post_office: Option<String>,
 }
 
 impl NewBatch {
@@ -494,8 +501,8 @@ impl Catalog {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
-            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json, manifest_json, page_count)
-             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]', $7, $8)
+            "INSERT INTO batches (id, source, original_key, original_blake3, original_bytes, state, created_at, warnings_json, manifest_json, page_count, post_office)
+             VALUES ($1, $2, $3, $4, $5, 'queued', $6, '[]', $7, $8, $9)
              ON CONFLICT (original_blake3) DO NOTHING",
         )
         .bind(&b.id)
@@ -506,6 +513,7 @@ impl Catalog {
         .bind(now)
         .bind(&b.manifest_json)
         .bind(to_i64(b.page_count, "page_count")?)
+        .bind(b.post_office.as_deref())
         .execute(&mut *tx)
         .await?
         .rows_affected();

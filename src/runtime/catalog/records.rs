@@ -195,6 +195,142 @@ impl Catalog {
     }
 }
 
+/// A stored document with where it belongs: its dossier's code and its batch (and the
+/// post office the batch came from).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRecord {
+    pub document: DocumentReport,
+    pub dossier: Option<String>,
+    pub batch_id: String,
+    pub post_office: Option<String>,
+}
+
+/// One batch in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchListing {
+    pub id: String,
+    pub state: String,
+    pub post_office: Option<String>,
+    /// Unix milliseconds.
+    pub created_at: i64,
+}
+
+impl Catalog {
+    /// The document with exactly this id, with its dossier code and batch.
+    pub async fn document_record(&self, id: &str) -> Result<Option<DocumentRecord>, CatalogError> {
+        let row = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS}, s.code, d.batch_id, b.post_office FROM documents d
+             JOIN dossiers s ON s.id = d.dossier_id JOIN batches b ON b.id = d.batch_id WHERE d.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(DocumentRecord { document: document_from_row(&row)?, dossier: row.try_get(9)?, batch_id: row.try_get(10)?, post_office: row.try_get(11)? }))
+    }
+
+    /// The dossier codes of the documents of a batch that hold page `page` (a page is in at
+    /// most one document; `[]` when it is in none, or the batch is not done).
+    pub async fn page_dossiers(&self, batch_id: &str, page: usize) -> Result<Vec<Option<String>>, CatalogError> {
+        let rows = sqlx::query("SELECT d.source_pages_json, s.code FROM documents d JOIN dossiers s ON s.id = d.dossier_id WHERE d.batch_id = $1")
+            .bind(batch_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let pages: Vec<usize> =
+                serde_json::from_str(&row.try_get::<String, _>(0)?).map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
+            if pages.contains(&page) {
+                out.push(row.try_get(1)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The post office a batch came from: `None` if there is no such batch, `Some(None)`
+    /// if it has none.
+    pub async fn batch_post_office(&self, batch_id: &str) -> Result<Option<Option<String>>, CatalogError> {
+        let row = sqlx::query("SELECT post_office FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&self.pool).await?;
+        row.map(|r| r.try_get::<Option<String>, _>(0).map_err(CatalogError::from)).transpose()
+    }
+
+    /// The manifest (JSON) of a batch, if it exists.
+    pub async fn batch_manifest(&self, batch_id: &str) -> Result<Option<String>, CatalogError> {
+        Ok(sqlx::query_scalar("SELECT manifest_json FROM batches WHERE id = $1").bind(batch_id).fetch_optional(&self.pool).await?)
+    }
+
+    /// Batches, newest first: of one state and one post office when given, at most `limit`.
+    pub async fn list_batches(&self, state: Option<&str>, post_office: Option<&str>, limit: i64) -> Result<Vec<BatchListing>, CatalogError> {
+        let mut conditions = Vec::new();
+        let mut binds = Vec::new();
+        if let Some(s) = state {
+            binds.push(s.to_string());
+            conditions.push(format!("state = ${}", binds.len()));
+        }
+        if let Some(p) = post_office {
+            binds.push(p.to_string());
+            conditions.push(format!("post_office = ${}", binds.len()));
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        let sql = format!("SELECT id, state, post_office, created_at FROM batches {filter} ORDER BY created_at DESC, id DESC LIMIT ${}", binds.len() + 1);
+        let mut q = sqlx::query(&sql);
+        for b in &binds {
+            q = q.bind(b);
+        }
+        q.bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok(BatchListing { id: r.try_get(0)?, state: r.try_get(1)?, post_office: r.try_get(2)?, created_at: r.try_get(3)? }))
+            .collect()
+    }
+
+    /// Pages recorded as processed (pages of done batches), and documents stored.
+    pub async fn totals(&self) -> Result<(u64, u64), CatalogError> {
+        let pages: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM pages").fetch_one(&self.pool).await?;
+        let docs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents").fetch_one(&self.pool).await?;
+        Ok((pages.max(0) as u64, docs.max(0) as u64))
+    }
+
+    /// Failed jobs by the code of their last error (the text before the first `:`).
+    pub async fn failed_jobs_by_code(&self) -> Result<Vec<(String, u64)>, CatalogError> {
+        let rows = sqlx::query("SELECT last_error FROM jobs WHERE status = 'failed'").fetch_all(&self.pool).await?;
+        let mut counts = std::collections::BTreeMap::<String, u64>::new();
+        for r in &rows {
+            let e: Option<String> = r.try_get(0)?;
+            *counts.entry(error_code_of(e.as_deref().unwrap_or(""))).or_default() += 1;
+        }
+        Ok(counts.into_iter().collect())
+    }
+}
+
+impl Catalog {
+    /// Batches finished since `since_ms` (unix ms): (finished_at, pages), oldest first.
+    pub async fn finished_since(&self, since_ms: i64) -> Result<Vec<(i64, u64)>, CatalogError> {
+        let rows = sqlx::query("SELECT finished_at, COALESCE(page_count, 0) FROM batches WHERE state = 'done' AND finished_at >= $1 ORDER BY finished_at")
+            .bind(since_ms)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?.max(0) as u64))).collect()
+    }
+
+    /// Workers holding running jobs: (worker id, jobs, last heartbeat in unix ms).
+    pub async fn running_workers(&self) -> Result<Vec<(String, u64, Option<i64>)>, CatalogError> {
+        let rows = sqlx::query(
+            "SELECT worker_id, COUNT(*), MAX(heartbeat_at) FROM jobs WHERE status = 'running' AND worker_id IS NOT NULL GROUP BY worker_id ORDER BY worker_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get::<i64, _>(1)?.max(0) as u64, r.try_get(2)?))).collect()
+    }
+}
+
+/// The code a job's `last_error` starts with (`store-unavailable: …`), else `unknown`.
+fn error_code_of(last_error: &str) -> String {
+    let head = last_error.split(':').next().unwrap_or("").trim();
+    if !head.is_empty() && head.len() <= 40 && head.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') { head.to_string() } else { "unknown".into() }
+}
+
 /// Columns read by [`document_from_row`], in order, from `documents d`.
 const DOCUMENT_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.ocr_text";
 

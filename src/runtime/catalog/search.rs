@@ -151,6 +151,9 @@ pub struct SearchQuery {
     pub citizen_id: Option<String>,
     /// At most this many hits (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
     pub limit: Option<usize>,
+    /// Only documents of dossiers whose code begins with this (the scope of an agency's
+    /// token, `000.00.15.H40-`); a restriction, not something to search for.
+    pub dossier_prefix: Option<String>,
 }
 
 /// One word a document's text must contain.
@@ -175,6 +178,7 @@ pub(crate) struct SearchPlan {
     pub terms: Vec<Term>,
     pub dossier: Option<String>,
     pub doc_type: Option<String>,
+    pub dossier_prefix: Option<String>,
     pub limit: i64,
 }
 
@@ -238,7 +242,7 @@ impl SearchQuery {
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(format!("limit {limit} is not in 1..={MAX_LIMIT}"));
         }
-        Ok(SearchPlan { terms, dossier, doc_type, limit: limit as i64 })
+        Ok(SearchPlan { terms, dossier, doc_type, dossier_prefix: self.dossier_prefix.clone(), limit: limit as i64 })
     }
 }
 
@@ -392,6 +396,11 @@ pub(crate) fn search_sql(backend: Backend, plan: &SearchPlan) -> (String, Vec<St
     if let Some(ty) = &plan.doc_type {
         binds.push(ty.clone());
         conditions.push(format!("d.doc_type = ${}", binds.len()));
+    }
+    if let Some(prefix) = &plan.dossier_prefix {
+        // substr, not LIKE: SQLite's LIKE ignores ASCII case, and a prefix is exact.
+        binds.push(prefix.clone());
+        conditions.push(format!("substr(s.code, 1, {}) = ${}", prefix.chars().count(), binds.len()));
     }
     if !conditions.is_empty() {
         sql.push_str(" WHERE ");

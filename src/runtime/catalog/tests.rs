@@ -26,6 +26,7 @@ fn new_batch(n: usize) -> NewBatch {
         manifest_json: format!("{{\"n\":{n}}}"),
         page_count: 0,
         chunk_pages: 0,
+        post_office: None,
     }
 }
 
@@ -542,3 +543,4 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
 }
 
 mod search;
+mod service;

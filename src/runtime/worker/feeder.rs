@@ -51,6 +51,7 @@ impl JobContext {
                     let mut map = inflight.lock().expect("inflight");
                     let Some(entry) = map.get_mut(&done.tag) else { return Ok(()) };
                     add_times(self.summary.lock().expect("summary").times.entry(entry.job.batch_id.clone()).or_default(), &done.times);
+                    crate::timing::add_process_times(&done.times);
                     entry.pages.push(done);
                     page_back.notify_one();
                     if let Some(progress) = &self.opts.progress {
@@ -97,6 +98,7 @@ impl JobContext {
             times.hash_s += hash_s;
             times.store_s += t.elapsed().as_secs_f64();
         }
+        crate::timing::add_process_times(&crate::timing::StageTimes { hash_s, store_s: t.elapsed().as_secs_f64(), ..Default::default() });
         if let Err(e) = stored {
             return self.fail(&f.job, &Error::Store(e));
         }

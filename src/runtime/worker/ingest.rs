@@ -62,6 +62,12 @@ pub fn new_batch_id() -> String {
 
 /// Copies the input's files into the store (verified) and queues the batch.
 pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Error> {
+    ingest_at(services, input, None).await
+}
+
+/// [`ingest`], the batch tagged with the post office it was received at (an upload with a
+/// clerk's token, a hot folder). A duplicate keeps the earlier batch's tag.
+pub async fn ingest_at(services: &Services, input: &Input, post_office: Option<&str>) -> Result<Ingested, Error> {
     let mut files = Vec::new();
     for file in &input.files {
         // Taken before hashing: a file changed while it is hashed gets another stamp.
@@ -93,6 +99,7 @@ pub async fn ingest(services: &Services, input: &Input) -> Result<Ingested, Erro
         manifest_json: serde_json::to_string(&manifest).expect("manifest serialises"),
         page_count: input.page_count() as u64,
         chunk_pages: services.chunk_pages,
+        post_office: post_office.map(str::to_string),
     };
     Ok(match services.catalog.create_batch(&batch).await? {
         CreateOutcome::Created => {

@@ -155,6 +155,7 @@ impl JobContext {
             let mut summary = self.summary.lock().expect("summary");
             add_times(summary.times.entry(job.batch_id.clone()).or_default(), &outcome.times);
         }
+        crate::timing::add_process_times(&outcome.times);
         Ok(Some(BatchOutcome { times: StageTimes::default(), ..outcome }))
     }
 }

@@ -31,7 +31,7 @@ pub mod manifest;
 pub mod part;
 mod scratch;
 
-pub use ingest::{FileStamp, Ingested, LocalOriginals, ingest, new_batch_id};
+pub use ingest::{FileStamp, Ingested, LocalOriginals, ingest, ingest_at, new_batch_id};
 pub use lease::heartbeat_every;
 
 use crate::model::BatchState;

@@ -4,3 +4,4 @@
 pub mod postgres;
 pub mod garage;
 pub mod hostile;
+pub mod http;
