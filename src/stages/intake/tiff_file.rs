@@ -868,8 +868,16 @@ mod tests {
     #[test]
     fn cmyk_rgba_and_16_bit_pages_are_read() {
         use sohoa_testkit::hostile::tiff_raw;
-        // Palette pages: the tiff crate refuses them ("RGBPalette ... is unsupported"); the page fails.
-        assert!(decode_one(&tiff_raw(2, 1, 8, 1, 3, &[], &[0u16; 768], &[255, 0])).is_err());
+        // A palette page (which the tiff crate refuses) is read through its colour map
+        // (`palette_pages_are_read_through_their_colour_map` covers the rest): entry 255
+        // white, entry 0 black, every entry gray, so the page is gray.
+        let mut map = vec![0u16; 768];
+        for c in 0..3 {
+            map[c * 256 + 255] = 65535;
+        }
+        let page = decode_one(&tiff_raw(2, 1, 8, 1, 3, &[], &map, &[255, 0])).unwrap_or_else(|e| panic!("{}", e.message));
+        assert_eq!(page.color, ColorMode::Gray);
+        assert_eq!(page.image.to_luma8().into_raw(), vec![255, 0]);
         // CMYK: pure cyan, pure black.
         let page = decode_one(&tiff_raw(2, 1, 8, 4, 5, &[], &[], &[255, 0, 0, 0, 0, 0, 0, 255])).unwrap();
         assert_eq!(page.image.to_rgb8().into_raw(), vec![0, 255, 255, 0, 0, 0]);
