@@ -68,16 +68,7 @@ pub(crate) fn fine_verdict(px: &[u8], w: u32, h: u32, channels: usize, dpi: f32,
         3 => super::analysis::downscale::<3>(px, w, h, f),
         _ => super::analysis::downscale::<1>(px, w, h, f),
     };
-    let mut levels = Levels::estimate(&fine);
-    let fine = if levels.bg < DARK_PAPER {
-        let mut positive = fine;
-        positive.iter_mut().for_each(|v| *v = 255 - *v);
-        levels = Levels::estimate(&positive);
-        positive
-    } else {
-        fine
-    };
-    let v = judge_with(&fine, levels, dpi / f as f32, FINE_GLYPH_IN);
+    let v = judge_positive(&fine, Levels::estimate(&fine), dpi / f as f32, FINE_GLYPH_IN);
     if v.blank { coarse } else { v }
 }
 
@@ -91,22 +82,24 @@ pub fn blank_note(v: &BlankVerdict) -> String {
 
 /// Blank verdict from an analysed page.
 pub(crate) fn verdict(a: &Analysis) -> BlankVerdict {
-    if a.levels.bg < DARK_PAPER {
-        let mut positive = a.small.clone();
+    judge_positive(&a.small, a.levels, a.dpi, GLYPH_IN)
+}
+
+/// [`judge`] on the page, or on its positive if its paper is dark (a negative: the levels
+/// are estimated again on the positive).
+fn judge_positive(small: &GrayImage, levels: Levels, d: f32, glyph_in: f32) -> BlankVerdict {
+    if levels.bg < DARK_PAPER {
+        let mut positive = small.clone();
         positive.iter_mut().for_each(|v| *v = 255 - *v);
         let levels = Levels::estimate(&positive);
-        return judge(&positive, levels, a.dpi);
+        return judge(&positive, levels, d, glyph_in);
     }
-    judge(&a.small, a.levels, a.dpi)
+    judge(small, levels, d, glyph_in)
 }
 
-/// The verdict on a reduced page at `d` dpi whose paper and ink are `levels`.
-fn judge(small: &GrayImage, levels: Levels, d: f32) -> BlankVerdict {
-    judge_with(small, levels, d, GLYPH_IN)
-}
-
-/// [`judge`] counting glyphs from `glyph_in` inches high.
-fn judge_with(small: &GrayImage, levels: Levels, d: f32, glyph_in: f32) -> BlankVerdict {
+/// The verdict on a reduced page at `d` dpi whose paper and ink are `levels`, counting
+/// glyphs from `glyph_in` inches high.
+fn judge(small: &GrayImage, levels: Levels, d: f32, glyph_in: f32) -> BlankVerdict {
     let (w, h) = small.dimensions();
     let margin = (0.4 * d).min(0.06 * w.min(h) as f32).round() as u32;
     if w <= 2 * margin + 2 || h <= 2 * margin + 2 {
