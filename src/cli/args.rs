@@ -309,6 +309,10 @@ pub enum Command {
         /// upscaling, models).
         #[arg(long)]
         ablation: bool,
+        /// Only these of the ablation's readers (comma-separated: median-copy, cleaned-copy,
+        /// bands, no-upscale, no-models, no-diacritics, previous); implies --ablation.
+        #[arg(long, value_delimiter = ',')]
+        readers: Vec<String>,
         /// Pages read at once, one set of engines each.
         #[arg(long, default_value_t = 1)]
         threads: usize,

@@ -121,8 +121,15 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
             Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
         }
-        Command::EvalOcr { pages, seed, sets, ablation, threads, json, data } => {
-            let args = crate::tools::eval::fidelity::FidelityArgs { pages_per_set: pages.max(1), seed, sets, ablation, threads };
+        Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, data } => {
+            let args = crate::tools::eval::fidelity::FidelityArgs {
+                pages_per_set: pages.max(1),
+                seed,
+                sets,
+                ablation: ablation || !readers.is_empty(),
+                readers,
+                threads,
+            };
             Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }
     }

@@ -32,11 +32,17 @@ struct Segment {
 }
 
 impl Segment {
+    /// The segment of `words`; its box is that of its words with text, so a speck read
+    /// as `__` at the start of a line does not reach into the gutter before it.
     fn new(words: Vec<OcrWord>) -> Segment {
-        let left = words.iter().map(|w| w.left as i64).min().unwrap_or(0);
-        let top = words.iter().map(|w| w.top as i64).min().unwrap_or(0);
-        let right = words.iter().map(|w| (w.left + w.width) as i64).max().unwrap_or(0);
-        let bottom = words.iter().map(|w| (w.top + w.height) as i64).max().unwrap_or(0);
+        let tall = words.iter().map(|w| w.height).max().unwrap_or(0);
+        let speck = |w: &OcrWord| w.height * 2 < tall && !w.text.chars().any(char::is_alphanumeric);
+        let solid: Vec<&OcrWord> = words.iter().filter(|w| !speck(w)).collect();
+        let basis: Vec<&OcrWord> = if solid.is_empty() { words.iter().collect() } else { solid };
+        let left = basis.iter().map(|w| w.left as i64).min().unwrap_or(0);
+        let top = basis.iter().map(|w| w.top as i64).min().unwrap_or(0);
+        let right = basis.iter().map(|w| (w.left + w.width) as i64).max().unwrap_or(0);
+        let bottom = basis.iter().map(|w| (w.top + w.height) as i64).max().unwrap_or(0);
         Segment { words, left, top, right, bottom }
     }
     fn height(&self) -> i64 {
@@ -117,13 +123,22 @@ fn widest_gap(segs: &[Segment], span: impl Fn(&Segment) -> (i64, i64)) -> Option
     best
 }
 
+/// A segment with no letter or digit, lower than half a line: a speck read as a mark.
+fn is_speck(s: &Segment, em: f32) -> bool {
+    (s.height() as f32) < 0.5 * em && !s.words.iter().any(|w| w.text.chars().any(char::is_alphanumeric))
+}
+
 fn xy_cut(mut segs: Vec<Segment>, em: f32, out: &mut Vec<Segment>) {
     if segs.len() <= 1 {
         out.extend(segs);
         return;
     }
-    let rows = widest_gap(&segs, |s| (s.top, s.bottom));
-    let cols = widest_gap(&segs, |s| (s.left, s.right)).filter(|&(gap, _)| gap as f32 >= MIN_VERTICAL_CUT_EM * em);
+    // Specks read as `__` or `|` in a gutter would close the gap between two columns:
+    // the cuts are found among the segments with text, and the specks follow their centre.
+    let solid: Vec<Segment> = segs.iter().filter(|s| !is_speck(s, em)).cloned().collect();
+    let basis = if solid.len() >= 2 { &solid } else { &segs };
+    let rows = widest_gap(basis, |s| (s.top, s.bottom));
+    let cols = widest_gap(basis, |s| (s.left, s.right)).filter(|&(gap, _)| gap as f32 >= MIN_VERTICAL_CUT_EM * em);
     let cut = match (rows, cols) {
         (Some(r), Some(c)) => Some(if c.0 > r.0 { (false, c.1) } else { (true, r.1) }),
         (Some(r), None) => Some((true, r.1)),
@@ -132,7 +147,20 @@ fn xy_cut(mut segs: Vec<Segment>, em: f32, out: &mut Vec<Segment>) {
     };
     match cut {
         Some((horizontal, at)) => {
-            let (first, second): (Vec<Segment>, Vec<Segment>) = segs.into_iter().partition(|s| if horizontal { s.bottom <= at } else { s.right <= at });
+            let before = |s: &Segment| match (horizontal, is_speck(s, em)) {
+                (true, false) => s.bottom <= at,
+                (false, false) => s.right <= at,
+                (true, true) => s.top + s.bottom <= 2 * at,
+                (false, true) => s.left + s.right <= 2 * at,
+            };
+            let (first, second): (Vec<Segment>, Vec<Segment>) = segs.into_iter().partition(before);
+            if first.is_empty() || second.is_empty() {
+                // Only specks on one side: nothing left to cut.
+                let mut all: Vec<Segment> = first.into_iter().chain(second).collect();
+                all.sort_by_key(|s| (s.top + s.bottom, s.left));
+                out.extend(all);
+                return;
+            }
             xy_cut(first, em, out);
             xy_cut(second, em, out);
         }
@@ -200,6 +228,28 @@ mod tests {
             w("Tên", 1300, 600, 150, 3),
         ];
         assert_eq!(text(&reading_order(words)), "Body\nNơi nhận:\n- Lưu\nKT. GIÁM\nPHÓ\nTên");
+    }
+
+    #[test]
+    fn a_speck_in_the_gutter_does_not_join_the_columns() {
+        // Two columns of three lines, a speck read as "__" in the gutter beside the second
+        // row, splits the 80-pixel gutter into two gaps narrower than a column cut.
+        let mut words = Vec::new();
+        for row in 0..3u32 {
+            words.push(w(&format!("trái{row}"), 100, 100 + 70 * row, 900, row));
+            words.push(w(&format!("phải{row}"), 1080, 100 + 70 * row, 900, row + 10));
+        }
+        let mut speck = w("__", 1040, 175, 2, 9);
+        speck.height = 3;
+        words.push(speck);
+        // And one read at the start of a right-column line, in the same Tesseract line.
+        let mut lead = w("__", 1030, 310, 2, 13);
+        lead.height = 3;
+        words.push(lead);
+        words.push(w("phải3", 1080, 310, 900, 13));
+        let t = text(&reading_order(words));
+        let lines: Vec<&str> = t.lines().map(|l| l.trim_start_matches("__").trim()).filter(|l| !l.is_empty()).collect();
+        assert_eq!(lines, ["trái0", "trái1", "trái2", "phải0", "phải1", "phải2", "phải3"], "{t}");
     }
 
     #[test]

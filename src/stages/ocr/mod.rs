@@ -7,10 +7,12 @@
 //! (never separators or blanks), and `sohoa bench` for the bare-Tesseract floor.
 
 pub mod bands;
+pub mod diacritics;
 pub mod layout;
 pub mod line_images;
 pub mod models;
 pub mod page;
+pub mod syllable;
 pub mod tesseract;
 pub mod tsv;
 
@@ -49,11 +51,14 @@ pub struct OcrConfig {
     /// [`Deadline`]); a page that takes longer fails with `ocr-failed` and is stored
     /// without a text layer.
     pub deadline_ms: u32,
+    /// Correct Vietnamese tone and vowel marks with the models' lexicon
+    /// (`diacritics`; only when `langs` has `vie` and `models` a lexicon).
+    pub diacritics: bool,
 }
 
 impl Default for OcrConfig {
     fn default() -> Self {
-        OcrConfig { langs: "vie".into(), tessdata: None, models: None, deadline_ms: 120_000 }
+        OcrConfig { langs: "vie".into(), tessdata: None, models: None, deadline_ms: 120_000, diacritics: true }
     }
 }
 

@@ -1,5 +1,5 @@
 //! sohoa's own Tesseract configuration (`models/`: `sohoa.config`, the Vietnamese user
-//! words and patterns), compiled in and written to `<data>/models` for the engines to read
+//! words and patterns, the diacritic correction's lexicon), compiled in and written to `<data>/models` for the engines to read
 //! when no `--models` folder is given.
 
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ const MODEL_FILES: &[(&str, &[u8])] = &[
     ("sohoa.config", include_bytes!("../../../models/sohoa.config")),
     ("vie.user-words", include_bytes!("../../../models/vie.user-words")),
     ("vie.user-patterns", include_bytes!("../../../models/vie.user-patterns")),
+    ("vie.lexicon", include_bytes!("../../../models/vie.lexicon")),
 ];
 
 /// Writes the built-in model files to `<data>/models` (only those that differ) and returns

@@ -3,6 +3,7 @@
 //! patterns must be given at initialisation (`TessBaseAPIInit4` variables), which the
 //! high-level crate cannot pass.
 
+use super::diacritics::{self, Lexicon, ReadWord, Symbol};
 use super::{Deadline, OcrConfig, OcrEngine, OcrError, tsv};
 use crate::model::{OcrPage, OcrWord};
 use image::GrayImage;
@@ -19,6 +20,9 @@ pub struct TesseractEngine {
     /// Words in Tesseract's own order, not `layout::reading_order` (bare Tesseract, for
     /// `sohoa eval-ocr`).
     tesseract_order: bool,
+    /// The diacritic correction's lexicon, for an engine reading Vietnamese with sohoa's
+    /// models; the engine then keeps Tesseract's alternatives per letter.
+    lexicon: Option<std::sync::Arc<Lexicon>>,
 }
 
 // The handle is only ever used by the thread that owns the engine.
@@ -50,7 +54,18 @@ impl TesseractEngine {
             || OcrError::Init { langs: config.langs.clone(), tessdata: config.tessdata.as_ref().map_or("default".into(), |p| p.display().to_string()) };
         let datapath = config.tessdata.as_ref().map(|p| CString::new(p.display().to_string())).transpose().map_err(|_| init_err())?;
         let lang = CString::new(config.langs.as_str()).map_err(|_| init_err())?;
-        let vars = config.models.as_deref().map(model_variables).unwrap_or_default();
+        let mut vars = config.models.as_deref().map(model_variables).unwrap_or_default();
+        let lexicon = config
+            .models
+            .as_deref()
+            .filter(|_| config.diacritics && config.langs.split('+').any(|l| l == "vie"))
+            .and_then(Lexicon::load)
+            .filter(|l| !l.is_empty())
+            .map(std::sync::Arc::new);
+        if lexicon.is_some() {
+            // Tesseract's alternatives per letter (its choice iterator), for the correction.
+            vars.push(("lstm_choice_mode".into(), "2".into()));
+        }
         let names: Vec<CString> = vars.iter().filter_map(|(n, _)| CString::new(n.as_str()).ok()).collect();
         let values: Vec<CString> = vars.iter().filter_map(|(_, v)| CString::new(v.as_str()).ok()).collect();
         if names.len() != vars.len() || values.len() != vars.len() {
@@ -81,7 +96,7 @@ impl TesseractEngine {
                 return Err(init_err());
             }
             sys::TessBaseAPISetPageSegMode(api, sys::TessPageSegMode_PSM_AUTO);
-            Ok(TesseractEngine { api, deadline_ms: config.deadline_ms, tesseract_order: false })
+            Ok(TesseractEngine { api, deadline_ms: config.deadline_ms, tesseract_order: false, lexicon })
         }
     }
 
@@ -139,11 +154,14 @@ impl TesseractEngine {
                 sys::TessBaseAPIClear(self.api);
                 return Err(OcrError::Recognize(format!("Tesseract returned {rc}")));
             }
-            let words = recognized_words(self.api);
+            let words = recognized_words(self.api, self.lexicon.is_some());
             sys::TessBaseAPIClear(self.api);
-            let Some(words) = words else {
+            let Some((mut words, symbols)) = words else {
                 return Err(OcrError::Recognize("no text output".into()));
             };
+            if let Some(lexicon) = &self.lexicon {
+                correct_marks(&mut words, symbols, lexicon);
+            }
             // Tesseract's order interleaves side-by-side columns; ours reads them in turn.
             let page = tsv::page_from_words(if self.tesseract_order { words } else { super::layout::reading_order(words) });
             Ok(page)
@@ -155,14 +173,15 @@ impl TesseractEngine {
 /// words, boxes, confidences and block/paragraph/line numbers, in the same order), walked
 /// word by word with its result iterator. `GetTSVText` walks it symbol by symbol and asks
 /// three more questions per word whose answers it never uses, at twice the cost of this
-/// walk. `None` when there is no result.
+/// walk. `None` when there is no result. With `symbols`, also each word's letters and
+/// the alternatives Tesseract weighed for them (`lstm_choice_mode` gives it some).
 ///
 /// # Safety
 /// `api` is an initialised engine on which `Recognize` has just succeeded.
-unsafe fn recognized_words(api: *mut sys::TessBaseAPI) -> Option<Vec<OcrWord>> {
+unsafe fn recognized_words(api: *mut sys::TessBaseAPI, symbols: bool) -> Option<(Vec<OcrWord>, Vec<Vec<Symbol>>)> {
     use sys::{
-        TessPageIteratorLevel_RIL_BLOCK as BLOCK, TessPageIteratorLevel_RIL_PARA as PARA, TessPageIteratorLevel_RIL_TEXTLINE as LINE,
-        TessPageIteratorLevel_RIL_WORD as WORD,
+        TessPageIteratorLevel_RIL_BLOCK as BLOCK, TessPageIteratorLevel_RIL_PARA as PARA, TessPageIteratorLevel_RIL_SYMBOL as SYMBOL,
+        TessPageIteratorLevel_RIL_TEXTLINE as LINE, TessPageIteratorLevel_RIL_WORD as WORD,
     };
     // SAFETY: the caller's engine holds a result; the iterator is deleted once, at the end,
     // and every text it returns is freed with `TessDeleteText`.
@@ -174,6 +193,7 @@ unsafe fn recognized_words(api: *mut sys::TessBaseAPI) -> Option<Vec<OcrWord>> {
         let page = sys::TessResultIteratorGetPageIterator(it);
         let (mut block, mut para, mut line) = (0u32, 0u32, 0u32);
         let mut words = Vec::new();
+        let mut letters = Vec::new();
         let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
         // Until `Next` finds no further word. (A block's box would say whether the walk is
         // past the last block, but Tesseract computes it from all the block's words.)
@@ -206,6 +226,10 @@ unsafe fn recognized_words(api: *mut sys::TessBaseAPI) -> Option<Vec<OcrWord>> {
                             confidence: sys::TessResultIteratorConfidence(it, WORD),
                             line: (block, para, line),
                         });
+                        if symbols {
+                            // Walks this word's letters; `Next(WORD)` below leaves its last.
+                            letters.push(word_symbols(it, page, SYMBOL, WORD));
+                        }
                     }
                     sys::TessDeleteText(raw);
                 }
@@ -215,7 +239,66 @@ unsafe fn recognized_words(api: *mut sys::TessBaseAPI) -> Option<Vec<OcrWord>> {
             }
         }
         sys::TessResultIteratorDelete(it);
-        Some(words)
+        Some((words, letters))
+    }
+}
+
+/// The letters of the word at `it`, each with the alternatives of its choice iterator,
+/// leaving `it` on the word's last letter.
+///
+/// # Safety
+/// `it` is a live result iterator on a word, `page` its page iterator.
+unsafe fn word_symbols(
+    it: *mut sys::TessResultIterator,
+    page: *mut sys::TessPageIterator,
+    symbol: sys::TessPageIteratorLevel,
+    word: sys::TessPageIteratorLevel,
+) -> Vec<Symbol> {
+    let mut out = Vec::new();
+    // SAFETY: the caller's iterator is live; texts are freed, choice iterators deleted.
+    unsafe {
+        loop {
+            let raw = sys::TessResultIteratorGetUTF8Text(it, symbol);
+            if raw.is_null() {
+                break;
+            }
+            let text = CStr::from_ptr(raw).to_string_lossy().into_owned();
+            sys::TessDeleteText(raw);
+            let mut alternatives = Vec::new();
+            let choice = sys::TessResultIteratorGetChoiceIterator(it);
+            if !choice.is_null() {
+                loop {
+                    let c = sys::TessChoiceIteratorGetUTF8Text(choice);
+                    if !c.is_null() {
+                        alternatives.push((CStr::from_ptr(c).to_string_lossy().into_owned(), sys::TessChoiceIteratorConfidence(choice)));
+                    }
+                    if sys::TessChoiceIteratorNext(choice) == 0 {
+                        break;
+                    }
+                }
+                sys::TessChoiceIteratorDelete(choice);
+            }
+            out.push(Symbol { text, alternatives });
+            if sys::TessPageIteratorIsAtFinalElement(page, word, symbol) != 0 || sys::TessResultIteratorNext(it, symbol) == 0 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Applies the diacritic correction (`diacritics::correct`) to the words of a page, in
+/// Tesseract's order, with their letters' alternatives.
+fn correct_marks(words: &mut [OcrWord], symbols: Vec<Vec<Symbol>>, lexicon: &Lexicon) {
+    if symbols.len() != words.len() {
+        return;
+    }
+    let read: Vec<ReadWord> = words.iter().zip(symbols).map(|(w, symbols)| ReadWord { text: w.text.clone(), symbols, line: w.line }).collect();
+    for (w, fix) in words.iter_mut().zip(diacritics::correct(&read, lexicon)) {
+        if let Some(text) = fix {
+            tracing::trace!(from = %w.text, to = %text, "diacritic corrected");
+            w.text = text;
+        }
     }
 }
 
@@ -254,7 +337,7 @@ mod tests {
                 sys::TessBaseAPISetImage(engine.api, gray.as_raw().as_ptr(), w as i32, h as i32, 1, w as i32);
                 sys::TessBaseAPISetSourceResolution(engine.api, p.dpi.round() as i32);
                 assert_eq!(sys::TessBaseAPIRecognize(engine.api, ptr::null_mut()), 0);
-                let iterated = recognized_words(engine.api).unwrap();
+                let iterated = recognized_words(engine.api, false).unwrap().0;
                 let raw = sys::TessBaseAPIGetTsvText(engine.api, 0);
                 let tsv = CStr::from_ptr(raw).to_string_lossy().into_owned();
                 sys::TessDeleteText(raw);

@@ -169,7 +169,7 @@ fn trim_punct(w: &str) -> &str {
 pub enum Reader {
     /// sohoa's OCR path with these options; `models`: sohoa's configuration, word list
     /// and patterns.
-    Sohoa { name: &'static str, opts: ReadOptions, models: bool },
+    Sohoa { name: &'static str, opts: ReadOptions, models: bool, diacritics: bool },
     /// Tesseract alone.
     Bare,
     /// OCRmyPDF's sidecar text.
@@ -187,17 +187,18 @@ impl Reader {
 }
 
 /// sohoa as the pipeline reads (`ReadOptions::default()`, checked by a test).
-pub const SOHOA: Reader = Reader::Sohoa { name: "sohoa", opts: PIPELINE_OPTS, models: true };
+pub const SOHOA: Reader = Reader::Sohoa { name: "sohoa", opts: PIPELINE_OPTS, models: true, diacritics: true };
 const PIPELINE_OPTS: ReadOptions = ReadOptions { copy: OcrCopy::Levels, bands: false, upscale: true };
 
 /// sohoa's path with one choice changed at a time (`--ablation`).
 pub const ABLATION: &[Reader] = &[
-    Reader::Sohoa { name: "median-copy", opts: ReadOptions { copy: OcrCopy::LevelsMedian, ..PIPELINE_OPTS }, models: true },
-    Reader::Sohoa { name: "cleaned-copy", opts: ReadOptions { copy: OcrCopy::Cleaned, ..PIPELINE_OPTS }, models: true },
-    Reader::Sohoa { name: "bands", opts: ReadOptions { bands: true, ..PIPELINE_OPTS }, models: true },
-    Reader::Sohoa { name: "no-upscale", opts: ReadOptions { upscale: false, ..PIPELINE_OPTS }, models: true },
-    Reader::Sohoa { name: "no-models", opts: PIPELINE_OPTS, models: false },
-    Reader::Sohoa { name: "previous", opts: ReadOptions { copy: OcrCopy::LevelsMedian, bands: true, upscale: false }, models: true },
+    Reader::Sohoa { name: "median-copy", opts: ReadOptions { copy: OcrCopy::LevelsMedian, ..PIPELINE_OPTS }, models: true, diacritics: true },
+    Reader::Sohoa { name: "cleaned-copy", opts: ReadOptions { copy: OcrCopy::Cleaned, ..PIPELINE_OPTS }, models: true, diacritics: true },
+    Reader::Sohoa { name: "bands", opts: ReadOptions { bands: true, ..PIPELINE_OPTS }, models: true, diacritics: true },
+    Reader::Sohoa { name: "no-upscale", opts: ReadOptions { upscale: false, ..PIPELINE_OPTS }, models: true, diacritics: true },
+    Reader::Sohoa { name: "no-models", opts: PIPELINE_OPTS, models: false, diacritics: true },
+    Reader::Sohoa { name: "no-diacritics", opts: PIPELINE_OPTS, models: true, diacritics: false },
+    Reader::Sohoa { name: "previous", opts: ReadOptions { copy: OcrCopy::LevelsMedian, bands: true, upscale: false }, models: true, diacritics: true },
 ];
 
 /// How one reader did on one page or a set of pages (sums; rates are computed from them).
@@ -216,6 +217,8 @@ pub struct Counts {
     pub protected_errors: usize,
     /// CPU seconds of the reads (the thread's clock).
     pub cpu_s: f64,
+    /// The mark errors, `reference→read`.
+    pub marks: Vec<String>,
 }
 
 impl Counts {
@@ -230,6 +233,7 @@ impl Counts {
         self.protected_words += o.protected_words;
         self.protected_errors += o.protected_errors;
         self.cpu_s += o.cpu_s;
+        self.marks.extend(o.marks.iter().cloned());
     }
     pub fn cer(&self) -> f64 {
         self.char_errors as f64 / self.chars.max(1) as f64
@@ -261,6 +265,7 @@ pub fn score(reference: &str, hyp: &str, protected: &HashSet<String>) -> Counts 
             && strip_marks(r[i], true) == strip_marks(h[j], true)
         {
             c.mark_errors += 1;
+            c.marks.push(format!("{}→{}", r[i], h[j]));
             if strip_marks(r[i], false) == strip_marks(h[j], false) {
                 c.tone_errors += 1;
             }
@@ -376,22 +381,30 @@ pub struct FidelityArgs {
     /// Set names (all when empty).
     pub sets: Vec<String>,
     pub ablation: bool,
+    /// Only these ablation readers (all when empty).
+    pub readers: Vec<String>,
     pub threads: usize,
 }
 
 /// Engines of one thread, by (language, with sohoa's models, Tesseract's word order).
 struct Engines<'a> {
     models: &'a Path,
-    map: HashMap<(&'static str, bool, bool), TesseractEngine>,
+    map: HashMap<(&'static str, bool, bool, bool), TesseractEngine>,
 }
 
 impl Engines<'_> {
-    fn get(&mut self, lang: &'static str, models: bool, bare: bool) -> Result<&mut TesseractEngine, String> {
+    fn get(&mut self, lang: &'static str, models: bool, bare: bool, diacritics: bool) -> Result<&mut TesseractEngine, String> {
         use std::collections::hash_map::Entry;
-        match self.map.entry((lang, models, bare)) {
+        match self.map.entry((lang, models, bare, diacritics)) {
             Entry::Occupied(e) => Ok(e.into_mut()),
             Entry::Vacant(v) => {
-                let config = OcrConfig { langs: lang.into(), models: models.then(|| self.models.to_path_buf()), deadline_ms: 3_600_000, ..Default::default() };
+                let config = OcrConfig {
+                    langs: lang.into(),
+                    models: models.then(|| self.models.to_path_buf()),
+                    deadline_ms: 3_600_000,
+                    diacritics,
+                    ..Default::default()
+                };
                 let engine = TesseractEngine::new(&config).map_err(|e| e.to_string())?;
                 Ok(v.insert(if bare { engine.with_tesseract_order() } else { engine }))
             }
@@ -403,14 +416,14 @@ impl Engines<'_> {
 fn read(engines: &mut Engines, reader: &Reader, lang: &'static str, gray: &GrayImage, dpi: f32) -> Result<(String, f64), String> {
     let t = crate::timing::CpuClock::start();
     match reader {
-        Reader::Sohoa { opts, models, .. } => {
-            let engine = engines.get(lang, *models, false)?;
+        Reader::Sohoa { opts, models, diacritics, .. } => {
+            let engine = engines.get(lang, *models, false, *diacritics)?;
             let (page, cpu) = read_page(engine, gray, dpi, opts, None, Deadline::after_ms(3_600_000));
             Ok((page.map_err(|e| e.to_string())?.text, cpu))
         }
         Reader::Bare => {
             use crate::stages::ocr::OcrEngine;
-            let page = engines.get(lang, false, true)?.recognize(gray, dpi).map_err(|e| e.to_string())?;
+            let page = engines.get(lang, false, true, false)?.recognize(gray, dpi).map_err(|e| e.to_string())?;
             Ok((page.text, t.seconds()))
         }
         Reader::Ocrmypdf => {
@@ -469,7 +482,10 @@ pub fn run(args: &FidelityArgs, data: &Path, done: impl Fn(&str, &[(String, Coun
         Some("ocrmypdf is not installed (pip install ocrmypdf): no column".to_string())
     };
     if args.ablation {
-        readers.extend_from_slice(ABLATION);
+        if let Some(unknown) = args.readers.iter().find(|n| !ABLATION.iter().any(|r| r.name() == n.as_str())) {
+            return Err(format!("no reader {unknown:?}; the ablation's readers are {}", ABLATION.iter().map(|r| r.name()).collect::<Vec<_>>().join(", ")));
+        }
+        readers.extend(ABLATION.iter().filter(|r| args.readers.is_empty() || args.readers.iter().any(|n| n == r.name())));
     }
     let pages: Vec<FidelityPage> = specs.iter().flat_map(|s| build_pages(s, args.pages_per_set, args.seed)).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
