@@ -3,7 +3,10 @@
 # OSD data, Leptonica, libjpeg-turbo's TurboJPEG (page JPEGs), clang (bindgen), cmake and g++
 # (zxing-cpp, built from the crate's bundled sources), poppler-utils (tests read PDFs back with
 # pdftotext/pdfinfo) and PostgreSQL (catalog tests start a real server); with --test also
-# Chromium and its WebDriver (the web UI test drives a headless browser).
+# Chromium and its WebDriver (the web UI test drives a headless browser), NSS's certutil and
+# openssl (signature tests: pdfsig trusts the test root through an NSS database, openssl ts
+# is the test timestamp authority) and pyHanko (the second signature verifier, PyPI's
+# pyhanko-cli in a venv under $SOHOA_CACHE/pyhanko).
 set -euo pipefail
 
 need=()
@@ -15,7 +18,7 @@ for pkg in tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev li
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ "${1:-}" = "--test" ]; then
-  for pkg in chromium chromium-driver; do
+  for pkg in chromium chromium-driver libnss3-tools openssl python3-venv; do
     have_pkg "$pkg" || need+=("$pkg")
   done
 fi
@@ -36,5 +39,15 @@ if [ "${1:-}" = "--test" ]; then
     echo "Installing Garage into $cache/bin (cargo install garage --locked; takes a while once)" >&2
     CARGO_TARGET_DIR="$cache/garage-target" cargo install garage --locked --root "$cache" >&2
     rm -rf "$cache/garage-target"
+  fi
+fi
+
+# pyHanko, the signature tests' second verifier (tests/it/sign.rs finds it there).
+if [ "${1:-}" = "--test" ]; then
+  cache="${SOHOA_CACHE:-$HOME/.cache/sohoa}"
+  if ! [ -x "$cache/pyhanko/bin/pyhanko" ] && ! command -v pyhanko >/dev/null 2>&1; then
+    echo "Installing pyhanko-cli into $cache/pyhanko" >&2
+    python3 -m venv "$cache/pyhanko" >&2
+    "$cache/pyhanko/bin/pip" install --quiet pyhanko-cli >&2
   fi
 fi

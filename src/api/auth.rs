@@ -8,7 +8,7 @@
 //!   its agency code and a `-` (Circular 01/2018/TT-VPCP Art. 19: the
 //!   `V1V2V3.Z1Z2.Y1Y2.MX1X2` part names the receiving agency), and the thumbnails of
 //!   their pages;
-//! - `certifier`: what its agency may read (certification comes later);
+//! - `certifier`: what its agency may read, and certifies those documents (`certify.rs`);
 //! - `admin`: everything, metrics, the audit trail.
 //!
 //! A role that may not use a route at all gets `forbidden`; a record outside a caller's

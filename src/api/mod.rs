@@ -18,6 +18,7 @@
 
 pub mod auth;
 mod batches;
+mod certify;
 mod documents;
 pub mod error;
 mod metrics;
@@ -63,6 +64,10 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// Thumbnails decode whole pages: at most this many at once.
     pub thumbnails: tokio::sync::Semaphore,
+    /// The certifier's and agency's keys (`--certifier-key`, `--agency-key`), if configured.
+    pub certify: Option<crate::runtime::signing::CertifyKeys>,
+    /// Trust roots for `GET /api/v1/documents/{id}/verify`.
+    pub trust: Vec<x509_cert::Certificate>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -116,6 +121,8 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/search", get(documents::search))
         .route("/api/v1/documents/{id}", get(documents::metadata))
         .route("/api/v1/documents/{id}/pdf", get(documents::pdf))
+        .route("/api/v1/documents/{id}/certify", post(certify::certify))
+        .route("/api/v1/documents/{id}/verify", get(certify::verify))
         .route("/api/v1/audit", get(documents::audit_trail))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
@@ -134,6 +141,8 @@ pub async fn serve(config: &Config, opts: ServeOptions) -> Result<u8, Error> {
         metrics: metrics::Metrics::default(),
         max_upload_bytes: opts.max_upload_bytes,
         thumbnails: tokio::sync::Semaphore::new(2),
+        certify: config.certify.clone(),
+        trust: config.trust.clone(),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {

@@ -45,6 +45,8 @@ impl Modify for BearerAuth {
         super::documents::metadata,
         super::documents::pdf,
         super::documents::audit_trail,
+        super::certify::certify,
+        super::certify::verify,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

@@ -56,6 +56,15 @@ pub struct Engine {
     /// Page threads, each with its own OCR engine (default: number of cores).
     #[arg(long, env = "SOHOA_WORKERS")]
     pub workers: Option<usize>,
+    /// Sign every stored document with this key (PEM, or PKCS #12 with --key-password-env).
+    #[arg(long, env = "SOHOA_SIGN_KEY", value_name = "FILE")]
+    pub sign_key: Option<PathBuf>,
+    /// RFC 3161 timestamp authority (http://…): signatures become PAdES B-T.
+    #[arg(long, env = "SOHOA_TSA_URL", value_name = "URL")]
+    pub tsa: Option<String>,
+    /// Environment variable holding the password of PKCS #12 key files.
+    #[arg(long, value_name = "VAR")]
+    pub key_password_env: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -135,6 +144,55 @@ pub enum Command {
         /// Seconds between polls of an empty queue (default 1).
         #[arg(long)]
         poll: Option<f64>,
+        /// The certifier's key: `POST /api/v1/documents/{id}/certify` signs with it.
+        #[arg(long, env = "SOHOA_CERTIFIER_KEY", value_name = "FILE")]
+        certifier_key: Option<PathBuf>,
+        /// The certifying agency's key, signing after the certifier.
+        #[arg(long, env = "SOHOA_AGENCY_KEY", value_name = "FILE")]
+        agency_key: Option<PathBuf>,
+        /// PEM file of trust roots for `GET /api/v1/documents/{id}/verify`.
+        #[arg(long, env = "SOHOA_TRUST", value_name = "FILE")]
+        trust: Option<PathBuf>,
+    },
+    /// Signing keys: `dev-ca` writes a throwaway CA and identities for trying signatures out.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+    },
+    /// Certify a stored document as a copy of its paper original (Decree 45/2020, Art. 10):
+    /// the statement page, the certifier's and the agency's signatures, the book entry.
+    Certify {
+        /// The original's document id (doc_…).
+        document_id: String,
+        /// The certifier's key (PEM, or PKCS #12 with --key-password-env).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// The certifying agency's key; its organisation names the book.
+        #[arg(long, value_name = "FILE")]
+        agency_key: Option<PathBuf>,
+        /// Environment variable holding the password of PKCS #12 key files.
+        #[arg(long, value_name = "VAR")]
+        key_password_env: Option<String>,
+        /// RFC 3161 timestamp authority (http://…): the signatures become PAdES B-T.
+        #[arg(long, env = "SOHOA_TSA_URL", value_name = "URL")]
+        tsa: Option<String>,
+        /// Print exactly {"document_id","certified_from","book","number","year"}.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Verify the signatures of a PDF file or a stored document: exit 0 valid, 1 invalid.
+    Verify {
+        /// A PDF file, or a stored document's id (doc_…) or BLAKE3.
+        target: String,
+        /// PEM file of trust roots (repeatable; with the `trust` setting).
+        #[arg(long = "trust", value_name = "FILE")]
+        trust: Vec<PathBuf>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
     },
     /// API tokens: create (the secret is printed once), list, revoke.
     Token {
@@ -363,6 +421,16 @@ pub enum TokenAction {
 }
 
 #[derive(Subcommand)]
+pub enum KeysAction {
+    /// Write a throwaway root CA (ca.pem) and clerk, certifier, agency and tsa identities
+    /// (key and chain in one PEM each). For trying out and tests only.
+    DevCa {
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditAction {
     /// Check the hash chain of the audit trail; exit 3 at the first row that does not hold.
     Verify {
@@ -391,6 +459,9 @@ impl Engine {
             keep_separators: self.keep_separators.then_some(true),
             separators: self.separators.clone(),
             duplex: self.duplex.then_some(true),
+            sign_key: self.sign_key.clone(),
+            tsa: self.tsa.clone(),
+            key_password_env: self.key_password_env.clone(),
             ..loc.settings()
         }
     }

@@ -2,16 +2,18 @@
 //!
 //! `args` is the grammar; `batch` runs scans (`process`, `ingest`, `worker`); `records`
 //! reads the catalog (`status`, `search`, `get`); `files` writes local files
-//! (`separators`, `generate`). Every command returns `Result<u8, Error>`: `Ok` carries
-//! exit 0 or 1 (some pages failed), and [`run`] turns an error into its message on stderr
-//! (and, with `--json`, one `{"error":{…}}` object on stdout) and its exit code, in one
-//! place. Owns the `--json` output shapes and the progress bar.
+//! (`separators`, `generate`); `sign` signs and verifies (`keys`, `certify`, `verify`).
+//! Every command returns `Result<u8, Error>`: `Ok` carries exit 0 or 1 (some pages
+//! failed), and [`run`] turns an error into its message on stderr (and, with `--json`, one
+//! `{"error":{…}}` object on stdout) and its exit code, in one place. Owns the `--json`
+//! output shapes and the progress bar.
 
 pub mod args;
 mod batch;
 mod files;
 mod records;
 mod service;
+mod sign;
 
 use crate::runtime::catalog::{Catalog, SearchQuery};
 use crate::runtime::config::Config;
@@ -47,6 +49,8 @@ pub fn run(cli: Cli) -> u8 {
         | Command::Bench { json, .. }
         | Command::EvalImaging { json, .. }
         | Command::EvalOcr { json, .. }
+        | Command::Certify { json, .. }
+        | Command::Verify { json, .. }
         | Command::Token { action: args::TokenAction::Create { json, .. } | args::TokenAction::List { json, .. } }
         | Command::Audit { action: args::AuditAction::Verify { json, .. } } => *json,
         _ => false,
@@ -92,11 +96,16 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
                 Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
             batch::worker(&config, exit_when_idle).await
         }
-        Command::Serve { listen, watch, watch_poll, no_workers, max_upload_mb, loc, engine, stale_after, poll } => {
-            let config =
-                Config::resolve(loc.data.clone(), loc.config.as_deref(), crate::runtime::config::Settings { stale_after, poll, ..engine.settings(&loc) })?;
+        Command::Serve { listen, watch, watch_poll, no_workers, max_upload_mb, loc, engine, stale_after, poll, certifier_key, agency_key, trust } => {
+            let settings = crate::runtime::config::Settings { stale_after, poll, certifier_key, agency_key, trust, ..engine.settings(&loc) };
+            let config = Config::resolve(loc.data.clone(), loc.config.as_deref(), settings)?;
             service::serve(&config, &service::ServeArgs { listen, watch, watch_poll, no_workers, max_upload_mb }).await
         }
+        Command::Keys { action: args::KeysAction::DevCa { out } } => sign::dev_ca(&out),
+        Command::Certify { document_id, key, agency_key, key_password_env, tsa, json, loc } => {
+            sign::certify(&document_id, &sign::CertifyArgs { key, agency_key, key_password_env, tsa }, &loc, json).await
+        }
+        Command::Verify { target, trust, json, loc } => sign::verify(&target, &trust, &loc, json).await,
         Command::Token { action } => service::token(action).await,
         Command::Audit { action } => service::audit(action).await,
         Command::Status { batch_id, loc, json } => records::status(batch_id.as_deref(), &location(&loc)?, json).await,

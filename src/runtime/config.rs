@@ -9,6 +9,7 @@
 
 use crate::runtime::error::Error;
 use crate::runtime::pipeline::PipelineOptions;
+use crate::runtime::signing::{self, CertifyKeys, ScanSigning};
 use crate::runtime::worker::DEFAULT_CHUNK_PAGES;
 use crate::stages::ocr::OcrConfig;
 use crate::stages::split::rules::SeparatorRules;
@@ -44,6 +45,17 @@ pub struct Settings {
     pub stale_after: Option<f64>,
     /// Seconds between polls of an empty queue.
     pub poll: Option<f64>,
+    /// Scan signing: every stored document is signed with this key (PEM or PKCS #12).
+    pub sign_key: Option<PathBuf>,
+    /// The environment variable holding the password of PKCS #12 key files.
+    pub key_password_env: Option<String>,
+    /// RFC 3161 timestamp authority (`http://…`): signatures become PAdES B-T.
+    pub tsa: Option<String>,
+    /// PEM file of the trust roots signatures are verified against.
+    pub trust: Option<PathBuf>,
+    /// `sohoa serve`: the certifier's and the certifying agency's keys, for certifications.
+    pub certifier_key: Option<PathBuf>,
+    pub agency_key: Option<PathBuf>,
 }
 
 impl Settings {
@@ -62,6 +74,12 @@ impl Settings {
             duplex: self.duplex.or(lower.duplex),
             stale_after: self.stale_after.or(lower.stale_after),
             poll: self.poll.or(lower.poll),
+            sign_key: self.sign_key.or(lower.sign_key),
+            key_password_env: self.key_password_env.or(lower.key_password_env),
+            tsa: self.tsa.or(lower.tsa),
+            trust: self.trust.or(lower.trust),
+            certifier_key: self.certifier_key.or(lower.certifier_key),
+            agency_key: self.agency_key.or(lower.agency_key),
         }
     }
 
@@ -70,7 +88,9 @@ impl Settings {
         let text = std::fs::read_to_string(path).map_err(|e| Error::config(path.display().to_string(), format!("cannot read: {e}")))?;
         let mut s: Settings = toml::from_str(&text).map_err(|e| Error::config(path.display().to_string(), e.message().to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut s.tessdata, &mut s.models, &mut s.separators].into_iter().flatten() {
+        for p in
+            [&mut s.tessdata, &mut s.models, &mut s.separators, &mut s.sign_key, &mut s.trust, &mut s.certifier_key, &mut s.agency_key].into_iter().flatten()
+        {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -96,6 +116,14 @@ pub struct Config {
     pub separators: Arc<SeparatorRules>,
     pub stale_after: Duration,
     pub poll: Duration,
+    /// Scan signing, when a key is configured (loaded and checked at start-up).
+    pub signing: Option<ScanSigning>,
+    /// The certifier's keys, when configured (`sohoa serve` certifies with them).
+    pub certify: Option<CertifyKeys>,
+    /// Trust roots for verification.
+    pub trust: Vec<x509_cert::Certificate>,
+    pub tsa_url: Option<String>,
+    pub key_password_env: Option<String>,
 }
 
 impl Config {
@@ -139,7 +167,28 @@ impl Config {
             Some(path) => SeparatorRules::load(path)?,
             None => SeparatorRules::default(),
         };
+        let tsa = s.tsa.as_deref().map(signing::load_tsa).transpose()?;
+        let password = s.key_password_env.as_deref();
+        let scan_signing = match &s.sign_key {
+            Some(path) => Some(ScanSigning { signer: signing::load_key(path, password)?, tsa: tsa.clone() }),
+            None => None,
+        };
+        let certify = match &s.certifier_key {
+            Some(path) => Some(CertifyKeys {
+                certifier: signing::load_key(path, password)?,
+                agency: s.agency_key.as_deref().map(|p| signing::load_key(p, password)).transpose()?,
+                tsa: tsa.clone(),
+            }),
+            None if s.agency_key.is_some() => return Err(Error::config("agency_key", "an agency key signs after a certifier: give --certifier-key too")),
+            None => None,
+        };
+        let trust = signing::load_roots(s.trust.as_slice())?;
         Ok(Config {
+            signing: scan_signing,
+            certify,
+            trust,
+            tsa_url: s.tsa,
+            key_password_env: s.key_password_env,
             data,
             store: s.store,
             catalog: s.catalog,
@@ -170,6 +219,7 @@ impl Config {
         opts.split.duplex = self.duplex;
         opts.separators = Arc::clone(&self.separators);
         opts.workers = self.workers;
+        opts.signing = self.signing.clone();
         Ok(opts)
     }
 }

@@ -17,6 +17,7 @@ use crate::runtime::store::StoreError;
 use crate::stages::barcode::sheets::SheetError;
 use crate::stages::intake::IntakeError;
 use crate::stages::ocr::OcrError;
+use crate::stages::sign::SignError;
 use crate::stages::split::rules::RulesError;
 
 /// What kind of failure an error is, which decides the exit code and HTTP status.
@@ -78,6 +79,8 @@ pub enum Error {
     Catalog(#[from] CatalogError),
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Sign(#[from] SignError),
     /// Batches that could not be completed (failed for good, or left running).
     #[error("{0}")]
     BatchFailed(String),
@@ -125,6 +128,7 @@ impl Error {
             Error::Store(e) => e.code(),
             Error::Catalog(e) => e.code(),
             Error::Pipeline(e) => e.code(),
+            Error::Sign(e) => e.code(),
             Error::BatchFailed(_) => "batch-failed",
             Error::WorkerDied(_) => "worker-died",
             Error::Internal(_) => "internal",
@@ -143,6 +147,7 @@ impl Error {
             Error::Store(e) => e.is_retryable(),
             Error::Catalog(e) => e.is_retryable(),
             Error::Pipeline(e) => e.is_retryable(),
+            Error::Sign(e) => e.is_retryable(),
             Error::LocalIo { .. } | Error::Internal(_) => true,
             _ => false,
         }
@@ -166,6 +171,7 @@ impl Error {
             | Error::Ocr(OcrError::Init { .. }) => ErrorClass::Usage,
             Error::Store(StoreError::Config { .. }) | Error::Catalog(CatalogError::Config { .. }) => ErrorClass::Usage,
             Error::Catalog(CatalogError::Ambiguous { .. } | CatalogError::Missing { .. }) => ErrorClass::Usage,
+            Error::Sign(e) if e.is_usage() => ErrorClass::Usage,
             _ => ErrorClass::Storage,
         }
     }

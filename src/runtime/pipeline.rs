@@ -52,6 +52,8 @@ pub struct PipelineOptions {
     pub progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Makes OCR engines; tests swap in recorded or failing engines.
     pub engine_factory: EngineFactory,
+    /// Scan signing: each stored document is signed before it is hashed and stored.
+    pub signing: Option<crate::runtime::signing::ScanSigning>,
     /// Engines being started ahead of the first job ([`PipelineOptions::prestart_engines`]).
     prestarted: Arc<std::sync::Mutex<Option<Prestart>>>,
 }
@@ -70,6 +72,7 @@ impl PipelineOptions {
             ocr,
             progress: None,
             engine_factory: Arc::new(|cfg| Ok(Box::new(TesseractEngine::new(cfg)?) as Box<dyn OcrEngine>)),
+            signing: None,
             prestarted: Arc::default(),
         }
     }
@@ -98,6 +101,8 @@ pub enum PipelineError {
     Input(#[from] crate::stages::intake::IntakeError),
     #[error("a pipeline thread stopped unexpectedly: {0}")]
     Internal(String),
+    #[error("signing the document failed: {0}")]
+    Sign(#[from] crate::stages::sign::SignError),
 }
 
 impl PipelineError {
@@ -108,6 +113,7 @@ impl PipelineError {
             PipelineError::Pdf(_) => "pdf-write",
             PipelineError::Input(e) => e.code(),
             PipelineError::Internal(_) => "internal",
+            PipelineError::Sign(e) => e.code(),
         }
     }
 
@@ -116,6 +122,7 @@ impl PipelineError {
         match self {
             PipelineError::Store(e) => e.is_retryable(),
             PipelineError::Internal(_) => true,
+            PipelineError::Sign(e) => e.is_retryable(),
             _ => false,
         }
     }
@@ -554,8 +561,7 @@ impl<'a> Assembler<'a> {
                         scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
                     };
-                    let stored =
-                        store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, &self.opts.ocr.langs, self.store, self.rt, &mut self.times)?;
+                    let stored = store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, self.opts, self.store, self.rt, &mut self.times)?;
                     self.report.dossiers[doc.dossier].documents.push(stored);
                 }
             }
@@ -582,14 +588,20 @@ fn store_document(
     doc: &split::PlannedDocument,
     pages: &[PdfPage],
     meta: &DocumentMeta,
-    langs: &str,
+    opts: &PipelineOptions,
     store: &Store,
     rt: &tokio::runtime::Handle,
     times: &mut StageTimes,
 ) -> Result<DocumentReport, PipelineError> {
     let t = CpuClock::start();
     // `/Lang` and the XMP language follow the OCR languages (`--lang`).
-    let bytes = pdf::write_searchable_pdf_in(pages, meta, &pdf::language_tags(langs)).map_err(|e| PipelineError::Pdf(e.to_string()))?;
+    let bytes = pdf::write_searchable_pdf_in(pages, meta, &pdf::language_tags(&opts.ocr.langs)).map_err(|e| PipelineError::Pdf(e.to_string()))?;
+    // Scan signing (Circular 01/2023/TT-VPCP, Art. 8): the signed bytes are the ones
+    // hashed, stored and catalogued. Its CPU time counts as the PDF stage's.
+    let bytes = match &opts.signing {
+        Some(signing) => signing.sign(&bytes)?,
+        None => bytes,
+    };
     times.pdf_s += t.seconds();
     let t = CpuClock::start();
     let b3 = ContentHash::of(&bytes);

@@ -2,7 +2,8 @@
 //!
 //! A page goes `intake` (decode) → `imaging` (deskew, orientation, blank) → `barcode`
 //! (separator sheets) → `split` (pure plan of dossiers and documents) → `ocr` → `pdf`.
-//! `render` draws pages (separator sheets, and the sample generator's pages).
+//! `render` draws pages (separator sheets, and the sample generator's pages); `sign` signs
+//! and verifies finished PDFs (PAdES).
 //! Nothing here knows tokio, sqlx or object_store; files are read with `std` only
 //! where a stage's input is a file (`intake`, `ocr`'s model folder).
 
@@ -12,4 +13,5 @@ pub mod intake;
 pub mod ocr;
 pub mod pdf;
 pub mod render;
+pub mod sign;
 pub mod split;

@@ -16,5 +16,6 @@ mod recovery;
 mod s3;
 mod search_cmd;
 mod separators;
+mod sign;
 mod web_ui;
 mod workers;

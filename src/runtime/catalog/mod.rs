@@ -23,15 +23,18 @@
 //! Placeholders are `$N` on both backends (sqlx's SQLite driver accepts them). Never bind
 //! a `None` float through `Any` (see `write_report`).
 //! Called by intake (create batches), the worker (claim, heartbeat, complete, fail), the
-//! API and the CLI (reports, documents, queue counts).
+//! API and the CLI (reports, documents, queue counts), certification (`certify.rs`: the
+//! certification book and the certified copies).
 
 mod audit;
+mod certify;
 mod queue;
 mod records;
 mod search;
 mod tokens;
 
 pub use audit::{AuditAction, AuditBreak, AuditEvent, NewAuditEvent, audit_row_hash};
+pub use certify::{BookPlace, CertificationEntry, CertifiedDocument};
 pub use queue::{ClaimFilter, Job, JobKind, JobStatus, LeaseHolder, MAX_ATTEMPTS, MAX_PAGE_DEATHS, PartRecord, QueueCounts, poison_pages, retry_delay};
 pub use records::{BatchListing, DocumentRecord};
 pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};

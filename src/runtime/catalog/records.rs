@@ -37,10 +37,12 @@ impl Catalog {
 
         let dossier_rows =
             sqlx::query("SELECT id, code, needs_review FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
-        let doc_rows = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
-            .bind(batch_id)
-            .fetch_all(&mut *conn)
-            .await?;
+        let doc_rows = sqlx::query(&format!(
+            "SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 AND d.certified_from IS NULL ORDER BY d.dossier_id, d.seq"
+        ))
+        .bind(batch_id)
+        .fetch_all(&mut *conn)
+        .await?;
         let mut docs_by_dossier: std::collections::HashMap<String, Vec<DocumentReport>> = std::collections::HashMap::new();
         for row in &doc_rows {
             let dossier_id: String = row.try_get(9)?;
