@@ -72,6 +72,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/search"),
     ("get", "/api/v1/documents/{id}"),
     ("get", "/api/v1/documents/{id}/pdf"),
+    ("post", "/api/v1/documents/{id}/certify"),
+    ("get", "/api/v1/documents/{id}/verify"),
     ("get", "/api/v1/audit"),
 ];
 

@@ -542,5 +542,6 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
     assert!(to_i64(u64::MAX, "bytes").is_err());
 }
 
+mod certify;
 mod search;
 mod service;
