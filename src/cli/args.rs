@@ -56,6 +56,9 @@ pub struct Engine {
     /// Page threads, each with its own OCR engine (default: number of cores).
     #[arg(long, env = "SOHOA_WORKERS")]
     pub workers: Option<usize>,
+    /// Standard of the stored PDFs: pdfa-2b (default) or plain.
+    #[arg(long, env = "SOHOA_PDF_PROFILE", value_name = "pdfa-2b|plain")]
+    pub pdf_profile: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -323,6 +326,27 @@ pub enum Command {
         #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
         data: PathBuf,
     },
+    /// Bytes per stored page and legibility (Tesseract CER) per page encoder, at 200 and
+    /// 300 dpi, gray and colour, noisy and clean (and OCRmyPDF's where installed).
+    EvalSize {
+        /// Pages per set.
+        #[arg(long, default_value_t = 2)]
+        pages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only these sets (comma-separated names such as 300dpi-gray-noisy; all when not given).
+        #[arg(long, value_delimiter = ',')]
+        sets: Vec<String>,
+        /// Pages measured at once, one Tesseract engine each.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Data folder (OCR models).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -391,6 +415,7 @@ impl Engine {
             keep_separators: self.keep_separators.then_some(true),
             separators: self.separators.clone(),
             duplex: self.duplex.then_some(true),
+            pdf_profile: self.pdf_profile.clone(),
             ..loc.settings()
         }
     }

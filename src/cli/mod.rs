@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> u8 {
         | Command::Bench { json, .. }
         | Command::EvalImaging { json, .. }
         | Command::EvalOcr { json, .. }
+        | Command::EvalSize { json, .. }
         | Command::Token { action: args::TokenAction::Create { json, .. } | args::TokenAction::List { json, .. } }
         | Command::Audit { action: args::AuditAction::Verify { json, .. } } => *json,
         _ => false,
@@ -132,6 +133,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             };
             Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }
+        Command::EvalSize { pages, seed, sets, threads, json, data } => Ok(crate::tools::eval::size::run_cli(pages, seed, threads, &sets, &data, json)),
     }
 }
 

@@ -118,7 +118,7 @@ pub struct OcrPage {
 /// A page ready to go into a PDF: its encoded image and text layer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PdfPage {
-    /// Encoded image bytes (JPEG for gray/colour, 1-bit Flate for bilevel).
+    /// Encoded image bytes (JPEG for gray/colour, CCITT G4 for bilevel).
     pub image: EncodedImage,
     pub dpi: f32,
     pub ocr: OcrPage,
@@ -126,10 +126,27 @@ pub struct PdfPage {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EncodedImage {
+    /// The page's size in pixels (at the page's dpi).
     pub width: u32,
     pub height: u32,
     pub color: ColorMode,
     pub filter: ImageFilter,
+    /// The page image; with a `mask`, the background at `mask.bg_width` x `mask.bg_height`.
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+    /// Mixed raster content: a full-resolution text mask painted over the background.
+    pub mask: Option<TextMask>,
+}
+
+/// The text layer of a mixed-raster page: a `width` x `height` 1-bit stencil (CCITT G4,
+/// black = ink) filled with one ink colour over a lower-resolution background image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextMask {
+    /// Size of the background image in pixels (it is stretched over the page).
+    pub bg_width: u32,
+    pub bg_height: u32,
+    /// Ink colour (R, G, B; equal for a gray page).
+    pub ink: [u8; 3],
     #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
@@ -140,6 +157,8 @@ pub enum ImageFilter {
     Dct,
     /// zlib-compressed raw samples (FlateDecode), rows packed, 1 bpc for bilevel.
     Flate,
+    /// CCITT Group 4 (CCITTFaxDecode, K -1), bilevel only: 0 = black, 1 = white.
+    Ccitt,
 }
 
 /// Descriptive metadata written into every output PDF (Info dictionary and XMP).

@@ -44,6 +44,8 @@ pub struct Settings {
     pub stale_after: Option<f64>,
     /// Seconds between polls of an empty queue.
     pub poll: Option<f64>,
+    /// Standard of the stored PDFs: `pdfa-2b` (default) or `plain`.
+    pub pdf_profile: Option<String>,
 }
 
 impl Settings {
@@ -62,6 +64,7 @@ impl Settings {
             duplex: self.duplex.or(lower.duplex),
             stale_after: self.stale_after.or(lower.stale_after),
             poll: self.poll.or(lower.poll),
+            pdf_profile: self.pdf_profile.or(lower.pdf_profile),
         }
     }
 
@@ -96,6 +99,7 @@ pub struct Config {
     pub separators: Arc<SeparatorRules>,
     pub stale_after: Duration,
     pub poll: Duration,
+    pub pdf_profile: crate::stages::pdf::PdfProfile,
 }
 
 impl Config {
@@ -135,6 +139,10 @@ impl Config {
         };
         let stale_after = seconds("stale_after", s.stale_after, 60.0, 0.5)?;
         let poll = seconds("poll", s.poll, 1.0, 0.05)?;
+        let pdf_profile = match &s.pdf_profile {
+            Some(p) => p.parse().map_err(|e: String| Error::config("pdf_profile", e))?,
+            None => crate::stages::pdf::PdfProfile::default(),
+        };
         let rules = match &s.separators {
             Some(path) => SeparatorRules::load(path)?,
             None => SeparatorRules::default(),
@@ -153,6 +161,7 @@ impl Config {
             separators: Arc::new(rules),
             stale_after,
             poll,
+            pdf_profile,
         })
     }
 
@@ -170,6 +179,7 @@ impl Config {
         opts.split.duplex = self.duplex;
         opts.separators = Arc::clone(&self.separators);
         opts.workers = self.workers;
+        opts.pdf_profile = self.pdf_profile;
         Ok(opts)
     }
 }
@@ -188,6 +198,10 @@ mod tests {
         assert_eq!(c.stale_after, Duration::from_secs(60));
         let c = Config::resolve(dir.path().join("elsewhere"), None, Settings::default()).unwrap();
         assert_eq!((c.lang.as_str(), c.chunk_pages, c.duplex), ("vie", DEFAULT_CHUNK_PAGES, false));
+        assert_eq!(c.pdf_profile, crate::stages::pdf::PdfProfile::Pdfa2b);
+        std::fs::write(dir.path().join(FILE_NAME), "pdf_profile = \"plain\"\n").unwrap();
+        let c = Config::resolve(dir.path().to_path_buf(), None, Settings::default()).unwrap();
+        assert_eq!(c.pdf_profile, crate::stages::pdf::PdfProfile::Plain);
     }
 
     #[test]
@@ -199,6 +213,7 @@ mod tests {
         assert!(e.to_string().starts_with("workers: "), "{e}");
         assert!(bad(Settings { lang: Some("vie eng".into()), ..Default::default() }).to_string().starts_with("lang: "));
         assert!(bad(Settings { poll: Some(0.0), ..Default::default() }).to_string().starts_with("poll: "));
+        assert!(bad(Settings { pdf_profile: Some("pdfa-1a".into()), ..Default::default() }).to_string().starts_with("pdf_profile: "));
         assert!(bad(Settings { tessdata: Some(dir.path().join("none")), ..Default::default() }).to_string().starts_with("tessdata: "));
         let file = dir.path().join("other.toml");
         std::fs::write(&file, "wokers = 2\n").unwrap();

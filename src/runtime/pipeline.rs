@@ -48,6 +48,8 @@ pub struct PipelineOptions {
     /// Page threads (each with its own OCR engine); defaults to the number of cores.
     pub workers: usize,
     pub ocr: OcrConfig,
+    /// The standard the stored PDFs claim (`--pdf-profile`; default PDF/A-2b).
+    pub pdf_profile: pdf::PdfProfile,
     /// Called with the number of pages just finished (for a progress bar).
     pub progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Makes OCR engines; tests swap in recorded or failing engines.
@@ -68,6 +70,7 @@ impl PipelineOptions {
             separators: Arc::new(split::rules::SeparatorRules::default()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             ocr,
+            pdf_profile: pdf::PdfProfile::default(),
             progress: None,
             engine_factory: Arc::new(|cfg| Ok(Box::new(TesseractEngine::new(cfg)?) as Box<dyn OcrEngine>)),
             prestarted: Arc::default(),
@@ -407,7 +410,7 @@ fn process_page(
     }
     let pdf_page = (kind == PageKind::Content || (kind == PageKind::Separator && keep.unwrap_or(keep_separators))).then(|| {
         let t = CpuClock::start();
-        let image = pdf::encode_page_image(&clean.image, clean.color);
+        let image = pdf::encode_archival(&clean.image, clean.color, clean.dpi);
         times.encode_s = t.seconds();
         PdfPage { image, dpi: clean.dpi, ocr: ocr.clone() }
     });
@@ -554,8 +557,7 @@ impl<'a> Assembler<'a> {
                         scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
                     };
-                    let stored =
-                        store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, &self.opts.ocr.langs, self.store, self.rt, &mut self.times)?;
+                    let stored = store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, self.opts, self.store, self.rt, &mut self.times)?;
                     self.report.dossiers[doc.dossier].documents.push(stored);
                 }
             }
@@ -582,14 +584,15 @@ fn store_document(
     doc: &split::PlannedDocument,
     pages: &[PdfPage],
     meta: &DocumentMeta,
-    langs: &str,
+    opts: &PipelineOptions,
     store: &Store,
     rt: &tokio::runtime::Handle,
     times: &mut StageTimes,
 ) -> Result<DocumentReport, PipelineError> {
     let t = CpuClock::start();
     // `/Lang` and the XMP language follow the OCR languages (`--lang`).
-    let bytes = pdf::write_searchable_pdf_in(pages, meta, &pdf::language_tags(langs)).map_err(|e| PipelineError::Pdf(e.to_string()))?;
+    let pdf_opts = pdf::PdfOptions { languages: pdf::language_tags(&opts.ocr.langs), profile: opts.pdf_profile };
+    let bytes = pdf::write_pdf(pages, meta, &pdf_opts).map_err(|e| PipelineError::Pdf(e.to_string()))?;
     times.pdf_s += t.seconds();
     let t = CpuClock::start();
     let b3 = ContentHash::of(&bytes);

@@ -3,6 +3,7 @@
 //! temporary data folder, with real Tesseract, on generated batches with ground truth.
 
 mod api;
+mod archive;
 mod bad_input;
 mod bench_cmd;
 mod common;
