@@ -270,7 +270,7 @@ pub fn run(pages: usize, seed: u64, threads: usize, data: &Path, sets_wanted: &[
         }
         sets_out.push(score_set(*spec, &outcomes, with_ocrmypdf));
     }
-    let ocrmypdf = (!with_ocrmypdf).then(|| "ocrmypdf is not installed (apt install ocrmypdf): no row".to_string());
+    let ocrmypdf = (!with_ocrmypdf).then(|| "ocrmypdf is not installed (apt install ocrmypdf pngquant): no row".to_string());
     Ok(SizeReport { seed, pages_per_set: pages.max(1), sets: sets_out, ocrmypdf })
 }
 
