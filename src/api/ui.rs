@@ -302,6 +302,7 @@ async fn search_section(state: &SharedState, who: &Principal, form: &SearchForm)
         citizen_id: nonempty(&form.citizen_id),
         limit: Some(50),
         dossier_prefix: who.dossier_prefix(),
+        fields: Vec::new(),
     };
     if query.text.is_none() && query.dossier.is_none() && query.doc_type.is_none() && query.citizen_id.is_none() {
         html.push_str("</section>");

@@ -178,6 +178,10 @@ pub enum Command {
         /// Only documents whose text contains this 12-digit CCCD number.
         #[arg(long, value_name = "ID")]
         citizen_id: Option<String>,
+        /// Only documents whose field NAME (so_ky_hieu, ngay, loai, co_quan, trich_yeu,
+        /// nguoi_ky, cccd, ...) is VALUE (diacritics and case ignored); repeatable.
+        #[arg(long, value_name = "NAME=VALUE")]
+        field: Vec<String>,
         /// At most this many hits (1-1000).
         #[arg(long, default_value_t = 20)]
         limit: usize,
@@ -293,6 +297,25 @@ pub enum Command {
         /// The comparison script.
         #[arg(long, default_value = "scripts/compare_deskew.py")]
         script: PathBuf,
+    },
+    /// Score the document-field extractor on generated administrative documents read
+    /// through the pipeline's OCR: exact readings per header field, CCCD recall and false
+    /// numbers (issue #24).
+    EvalFields {
+        /// Documents to generate.
+        #[arg(long, default_value_t = 40)]
+        docs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Page threads, one Tesseract engine each.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Data folder (OCR models).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
     },
     /// Score sohoa's text layer against bare Tesseract (and OCRmyPDF where installed) on
     /// generated page sets: CER, WER, tone and vowel-mark errors, per set.

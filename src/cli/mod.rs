@@ -47,6 +47,7 @@ pub fn run(cli: Cli) -> u8 {
         | Command::Bench { json, .. }
         | Command::EvalImaging { json, .. }
         | Command::EvalOcr { json, .. }
+        | Command::EvalFields { json, .. }
         | Command::Token { action: args::TokenAction::Create { json, .. } | args::TokenAction::List { json, .. } }
         | Command::Audit { action: args::AuditAction::Verify { json, .. } } => *json,
         _ => false,
@@ -101,9 +102,16 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         Command::Audit { action } => service::audit(action).await,
         Command::Status { batch_id, loc, json } => records::status(batch_id.as_deref(), &location(&loc)?, json).await,
         Command::Get { id, output, loc } => records::get(&id, &output, &location(&loc)?).await,
-        Command::Search { query, dossier, doc_type, citizen_id, limit, json, loc } => {
-            let query =
-                SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit), dossier_prefix: None };
+        Command::Search { query, dossier, doc_type, citizen_id, field, limit, json, loc } => {
+            let query = SearchQuery {
+                text: (!query.is_empty()).then(|| query.join(" ")),
+                dossier,
+                doc_type,
+                citizen_id,
+                limit: Some(limit),
+                dossier_prefix: None,
+                fields: field,
+            };
             records::search(&query, &location(&loc)?, json).await
         }
         Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => {
@@ -121,6 +129,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
             Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
         }
+        Command::EvalFields { docs, seed, threads, json, data } => Ok(crate::tools::eval::fields::run_cli(docs, seed, threads, &data, json)),
         Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, data } => {
             let args = crate::tools::eval::fidelity::FidelityArgs {
                 pages_per_set: pages.max(1),

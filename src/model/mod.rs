@@ -4,10 +4,15 @@
 //! signature what comes in and what goes out. Nothing here does I/O.
 
 mod doc_types;
+mod fields;
+mod fold;
 mod ids;
 mod state;
 
 pub use doc_types::{DOC_KINDS, DocKind, Genre, doc_kind};
+pub use fields::DocumentFields;
+pub use fold::fold_vietnamese;
+pub(crate) use fold::push_folded;
 pub use ids::{BatchId, ContentHash, DocumentId, DossierCode, ObjectKey};
 pub use state::BatchState;
 
@@ -152,6 +157,9 @@ pub struct DocumentMeta {
     /// RFC 3339 scan (processing) time with offset.
     pub scan_time: String,
     pub title: String,
+    /// Header fields read from the OCR text (XMP `sohoa:` properties).
+    #[serde(default)]
+    pub fields: DocumentFields,
 }
 
 /// One page of a batch as reported by `sohoa process --json` and stored in the catalog.
@@ -219,6 +227,9 @@ pub struct DocumentReport {
     pub sha256: String,
     pub bytes: u64,
     pub object_key: ObjectKey,
+    /// Header fields and CCCD numbers read from the OCR text (`crate::stages::fields`).
+    #[serde(default)]
+    pub fields: DocumentFields,
     /// Full OCR text (kept in the catalog for search; not printed in the JSON report).
     #[serde(skip_serializing, default)]
     pub ocr_text: String,

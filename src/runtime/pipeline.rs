@@ -553,6 +553,7 @@ impl<'a> Assembler<'a> {
                         source_batch: self.batch_id.clone(),
                         scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
+                        fields: document_fields(&pages),
                     };
                     let stored =
                         store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, &self.opts.ocr.langs, self.store, self.rt, &mut self.times)?;
@@ -566,6 +567,13 @@ impl<'a> Assembler<'a> {
 
 fn document_title(dossier: Option<&str>, doc_type: Option<&str>, seq: usize) -> String {
     format!("Hồ sơ {} - {} {}", dossier.unwrap_or("(không mã)"), doc_type.unwrap_or("tài liệu"), seq + 1)
+}
+
+/// The header fields and CCCD numbers of a closed document, read from its pages' OCR (and
+/// the pages' widths, for the lines' geometry): what the PDF's XMP, the report and the
+/// catalog carry, and what `sohoa eval-fields` scores.
+pub fn document_fields(pages: &[PdfPage]) -> DocumentFields {
+    crate::stages::fields::extract_from_ocr(pages.iter().map(|p| (&p.ocr, p.image.width)))
 }
 
 /// Stable document id: the same batch, dossier and position always give the same id, so
@@ -610,6 +618,7 @@ fn store_document(
         sha256: sha,
         bytes: len,
         object_key: key,
+        fields: meta.fields.clone(),
         ocr_text,
     })
 }

@@ -7,6 +7,7 @@ mod bad_input;
 mod bench_cmd;
 mod common;
 mod errors_cmd;
+mod fields_cmd;
 mod hot_folder;
 mod intake_formats;
 mod memory;

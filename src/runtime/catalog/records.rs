@@ -37,10 +37,11 @@ impl Catalog {
 
         let dossier_rows =
             sqlx::query("SELECT id, code, needs_review FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
-        let doc_rows = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
-            .bind(batch_id)
-            .fetch_all(&mut *conn)
-            .await?;
+        let doc_rows =
+            sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.dossier_id, d.fields_json FROM documents d WHERE d.batch_id = $1 ORDER BY d.dossier_id, d.seq"))
+                .bind(batch_id)
+                .fetch_all(&mut *conn)
+                .await?;
         let mut docs_by_dossier: std::collections::HashMap<String, Vec<DocumentReport>> = std::collections::HashMap::new();
         for row in &doc_rows {
             let dossier_id: String = row.try_get(9)?;
@@ -62,6 +63,7 @@ impl Catalog {
     /// replacing any left by an earlier attempt, and marks the batch done.
     pub(crate) async fn write_report(&self, tx: &mut WriteTx, report: &BatchReport, now: i64) -> Result<(), CatalogError> {
         let b = report.batch_id.as_str();
+        self.delete_fields(tx, b).await?;
         for table in ["documents", "dossiers", "pages"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = $1")).bind(b).execute(&mut **tx).await?;
         }
@@ -124,6 +126,7 @@ impl Catalog {
                 .bind(search::FOLD_VERSION)
                 .execute(&mut **tx)
                 .await?;
+                self.write_fields(tx, b, doc).await?;
             }
         }
         let updated = sqlx::query("UPDATE batches SET state = 'done', source = $1, finished_at = $2, warnings_json = $3 WHERE id = $4")
@@ -155,7 +158,8 @@ impl Catalog {
     /// When several documents share the same content, the oldest is returned.
     pub async fn find_document(&self, id_or_blake3: &str) -> Result<Option<DocumentReport>, CatalogError> {
         let key = id_or_blake3.trim();
-        let by_id = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1")).bind(key).fetch_optional(&self.pool).await?;
+        let by_id =
+            sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d WHERE d.id = $1")).bind(key).fetch_optional(&self.pool).await?;
         if let Some(row) = by_id {
             return Ok(Some(document_from_row(&row)?));
         }
@@ -174,7 +178,7 @@ impl Catalog {
                 _ => return Err(CatalogError::Ambiguous { prefix: hex }),
             }
         };
-        let row = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"))
+        let row = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"))
             .bind(&blake3)
             .fetch_optional(&self.pool)
             .await?;
@@ -184,7 +188,7 @@ impl Catalog {
     /// Every stored document, oldest first, in batch order.
     pub async fn list_documents(&self) -> Result<Vec<DocumentReport>, CatalogError> {
         sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+            "SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d JOIN dossiers s ON s.id = d.dossier_id
              ORDER BY d.created_at, d.batch_id, s.seq, d.seq"
         ))
         .fetch_all(&self.pool)
@@ -219,7 +223,7 @@ impl Catalog {
     /// The document with exactly this id, with its dossier code and batch.
     pub async fn document_record(&self, id: &str) -> Result<Option<DocumentRecord>, CatalogError> {
         let row = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS}, s.code, d.batch_id, b.post_office FROM documents d
+            "SELECT {DOCUMENT_COLUMNS}, s.code, d.batch_id, b.post_office, d.fields_json FROM documents d
              JOIN dossiers s ON s.id = d.dossier_id JOIN batches b ON b.id = d.batch_id WHERE d.id = $1"
         ))
         .bind(id)
@@ -346,6 +350,7 @@ fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
         sha256: row.try_get(5)?,
         bytes: from_i64(row.try_get(6)?, "documents.bytes")?,
         object_key: row.try_get::<String, _>(7)?.into(),
+        fields: super::fields::fields_from_row(row)?,
         ocr_text: row.try_get(8)?,
     })
 }

@@ -41,6 +41,7 @@ fn document(batch: usize, n: usize, pages: Vec<usize>) -> DocumentReport {
         bytes: 10_000 + n as u64,
         object_key: crate::runtime::store::Store::document_key(&h),
         blake3: h.into(),
+        fields: Default::default(),
         ocr_text: format!("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nVăn bản số {n}"),
     }
 }
@@ -542,5 +543,6 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
     assert!(to_i64(u64::MAX, "bytes").is_err());
 }
 
+mod fields;
 mod search;
 mod service;

@@ -27,12 +27,14 @@
 //! Pages are planned sequentially from one seeded RNG, then rendered in parallel, each
 //! from its own seed, so rayon's scheduling cannot change the output.
 //!
-//! Submodules: `text` (Vietnamese content), `document` (a document on pages), `pages`
+//! Submodules: `text` (Vietnamese content), `official` (documents with known header
+//! fields for `sohoa eval-fields`), `document` (a document on pages), `pages`
 //! (single text pages), `defects` (the scanner defects), `cer` (character error rate).
 
 pub mod cer;
 pub mod defects;
 pub mod document;
+pub mod official;
 pub mod pages;
 pub mod sheets;
 pub mod text;
