@@ -176,6 +176,68 @@ fn dossier_records_end_to_end(catalog: Option<&str>) {
     assert!(lines[0].starts_with("group,received,") && lines[1].starts_with(&format!("total,{n},0,{n},1.0000,1,")), "{csv}");
     let (exit, _, _) = run(&["report", "--from", "2025-03-02", "--to", "2025-03-01"], &data, catalog);
     assert_eq!(exit, 2);
+
+    if catalog.is_none() {
+        // Without --attach the lookup leaves no dossier out: every CCCD of the citizen.
+        let all_cccd = truth.dossiers.iter().filter(|d| d.documents.iter().any(|doc| doc.r#type.as_deref() == Some("CCCD"))).count();
+        api_answers_the_same(&data, code, &reference, citizen, all_cccd, &today);
+    }
+}
+
+/// The same records through `sohoa serve`: the dossier, the receipt and its public
+/// verification, a third result, the reuse lookup and the indicators, with their scopes.
+fn api_answers_the_same(data: &Path, code: &str, reference: &str, citizen: &str, cccd_hits: usize, today: &str) {
+    let (_, admin) = create_token(data, "admin", &[]);
+    let agency_code = code.split_once('-').unwrap().0;
+    let (_, agency) = create_token(data, "agency", &["--agency", agency_code]);
+    let other_agency = if agency_code == "999.99.99.Z99" { "998.99.99.Z99" } else { "999.99.99.Z99" };
+    let (_, stranger) = create_token(data, "agency", &["--agency", other_agency]);
+    let server = Server::start(data, &["--no-workers"]);
+
+    let (status, v) = server.get_json(&format!("/api/v1/dossiers/{code}"), Some(&agency));
+    assert_eq!(status, 200, "{v}");
+    assert_eq!((v["results"].as_array().unwrap().len(), v["reused"].as_array().unwrap().len(), v["complete"].as_bool()), (2, 1, Some(false)));
+    assert_eq!(server.get_json(&format!("/api/v1/dossiers/{code}"), Some(&stranger)).0, 404);
+    assert_eq!(server.get_json(&format!("/api/v1/dossiers/{code}"), None).0, 401);
+
+    let r = server.get(&format!("/api/v1/dossiers/{code}/receipt"), Some(&admin)).unwrap();
+    assert_eq!((r.status, r.header("content-type")), (200, Some("application/pdf")));
+    assert_eq!(r.header("x-receipt-reference"), Some(reference));
+    assert!(r.body.starts_with(b"%PDF-"));
+    // Verification needs no token; a forged reference does not hold.
+    let (status, v) = server.get_json(&format!("/api/v1/dossiers/{code}/receipt/verify?ref={reference}"), None);
+    assert_eq!((status, v["valid"].as_bool()), (200, Some(true)), "{v}");
+    let (_, v) = server.get_json(&format!("/api/v1/dossiers/{code}/receipt/verify?ref=BN-0000000000000000"), None);
+    assert_eq!(v["valid"].as_bool(), Some(false));
+
+    let r = server
+        .request(
+            "POST",
+            &format!("/api/v1/dossiers/{code}/results?file_name=kq3.pdf"),
+            Some(&agency),
+            &[("Content-Type", "application/pdf")],
+            b"%PDF-1.4 third",
+        )
+        .unwrap();
+    let v: Value = serde_json::from_slice(&r.body).unwrap();
+    assert_eq!((r.status, v["id"].as_str()), (201, Some(format!("{code}-KQ3").as_str())), "{v}");
+    assert_eq!(server.request("POST", &format!("/api/v1/dossiers/{code}/results"), Some(&stranger), &[], b"x").unwrap().status, 404);
+
+    let (status, v) = server.get_json(&format!("/api/v1/reuse?citizen_id={citizen}&type=CCCD"), Some(&admin));
+    assert_eq!((status, v["documents"].as_array().map(|d| d.len())), (200, Some(cccd_hits)), "{v}");
+    assert_eq!(server.get_json(&format!("/api/v1/reuse?citizen_id=123&type=CCCD"), Some(&admin)).0, 400);
+
+    let r = server.get(&format!("/api/v1/reports/indicators?from={today}&to={today}&format=csv"), Some(&admin)).unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.text().lines().nth(1).unwrap().starts_with("total,"), "{}", r.text());
+    let (status, v) = server.get_json(&format!("/api/v1/reports/indicators?from={today}&to={today}&by=post-office"), Some(&admin));
+    assert_eq!((status, v["total"]["with_result"].as_u64()), (200, Some(1)));
+    assert_eq!(server.get_json(&format!("/api/v1/reports/indicators?from={today}&to={today}"), Some(&agency)).0, 403);
+    // The admin page carries the indicators' chart.
+    let cookie = format!("sohoa_token={admin}");
+    let page = server.request("GET", "/ui", None, &[("Cookie", &cookie)], b"").unwrap();
+    let html = page.text();
+    assert!(html.contains("id=\"indicators\"") && html.contains("class=\"rate-digitized\""), "{html}");
 }
 
 #[test]
