@@ -235,7 +235,7 @@ pub struct DocumentReport {
     pub ocr_text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DossierReport {
     pub code: Option<String>,
     pub documents: Vec<DocumentReport>,
@@ -243,6 +243,21 @@ pub struct DossierReport {
     /// like a separator sheet could not be read (the batch warnings say which page).
     #[serde(default)]
     pub needs_review: bool,
+    /// The procedure the dossier was checked against: named on the cover
+    /// (`HS:<code>|<procedure>`), else its agency's default (see
+    /// `stages::dossier::procedures`).
+    #[serde(default)]
+    pub procedure: Option<String>,
+    /// The citizen ID the cover names (`HS:<code>|<procedure>|<citizen ID>`).
+    #[serde(default)]
+    pub citizen_id: Option<String>,
+    /// Every required component is there (`true`), some are missing (`false`), or the
+    /// dossier was not checked (`null`: no procedure, or an unknown one).
+    #[serde(default)]
+    pub complete: Option<bool>,
+    /// The required components (document-type codes) not found in the dossier.
+    #[serde(default)]
+    pub missing: Vec<String>,
 }
 
 /// The outcome of one batch: the object printed per batch by `sohoa process --json`.

@@ -45,6 +45,8 @@ pub struct PipelineOptions {
     pub split: SplitOptions,
     /// Which barcodes are separators and what they ask for (`--separators FILE`).
     pub separators: Arc<split::rules::SeparatorRules>,
+    /// What each procedure's dossiers must contain (`--procedures FILE`).
+    pub procedures: Arc<crate::stages::dossier::procedures::ProcedureCatalog>,
     /// Page threads (each with its own OCR engine); defaults to the number of cores.
     pub workers: usize,
     pub ocr: OcrConfig,
@@ -66,6 +68,7 @@ impl PipelineOptions {
         PipelineOptions {
             split: SplitOptions::default(),
             separators: Arc::new(split::rules::SeparatorRules::default()),
+            procedures: Arc::new(crate::stages::dossier::procedures::ProcedureCatalog::sample()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             ocr,
             progress: None,
@@ -530,6 +533,24 @@ impl<'a> Assembler<'a> {
         }
         let events = self.splitter.finish();
         self.handle(events)?;
+        // Completeness: every dossier is checked against its procedure before the batch
+        // is committed (and so before any agency sees it).
+        for d in &mut self.report.dossiers {
+            let types: Vec<Option<&str>> = d.documents.iter().map(|doc| doc.doc_type.as_deref()).collect();
+            let check = self.opts.procedures.check(d.procedure.as_deref(), d.code.as_deref(), &types);
+            if let Some(w) = check.warning {
+                self.report.warnings.push(w);
+            }
+            if !check.missing.is_empty() {
+                self.report.warnings.push(format!(
+                    "dossier {} is incomplete for procedure {}: missing {}",
+                    d.code.as_deref().unwrap_or("(no code)"),
+                    check.procedure.as_deref().unwrap_or("?"),
+                    check.missing.join(", ")
+                ));
+            }
+            (d.procedure, d.complete, d.missing) = (check.procedure, check.complete, check.missing);
+        }
         if self.page_errors > 0 {
             self.report.warnings.push(format!("{} page(s) had errors; see the pages' warnings", self.page_errors));
         }
@@ -539,7 +560,9 @@ impl<'a> Assembler<'a> {
     fn handle(&mut self, events: Vec<SplitEvent>) -> Result<(), PipelineError> {
         for event in events {
             match event {
-                SplitEvent::DossierOpened { code, .. } => self.report.dossiers.push(DossierReport { code, documents: Vec::new(), needs_review: false }),
+                SplitEvent::DossierOpened { code, procedure, citizen_id, .. } => {
+                    self.report.dossiers.push(DossierReport { code, procedure, citizen_id, ..Default::default() })
+                }
                 SplitEvent::NeedsReview { dossier } => self.report.dossiers[dossier].needs_review = true,
                 SplitEvent::Warning(w) => self.report.warnings.push(w),
                 SplitEvent::DocumentClosed(doc) => {

@@ -8,6 +8,7 @@
 //! where a stage's input is a file (`intake`, `ocr`'s model folder).
 
 pub mod barcode;
+pub mod dossier;
 pub mod fields;
 pub mod imaging;
 pub mod intake;

@@ -6,6 +6,7 @@ mod api;
 mod bad_input;
 mod bench_cmd;
 mod common;
+mod dossiers;
 mod errors_cmd;
 mod fields_cmd;
 mod hot_folder;

@@ -26,6 +26,7 @@
 //! API and the CLI (reports, documents, queue counts).
 
 mod audit;
+mod dossiers;
 mod fields;
 mod queue;
 mod records;
@@ -33,6 +34,7 @@ mod search;
 mod tokens;
 
 pub use audit::{AuditAction, AuditBreak, AuditEvent, NewAuditEvent, audit_row_hash};
+pub use dossiers::{Attachment, DossierRecord, DossierResult, ReuseHit};
 pub use fields::{fold_value, parse_field_filter};
 pub use queue::{ClaimFilter, Job, JobKind, JobStatus, LeaseHolder, MAX_ATTEMPTS, MAX_PAGE_DEATHS, PartRecord, QueueCounts, poison_pages, retry_delay};
 pub use records::{BatchListing, DocumentRecord};

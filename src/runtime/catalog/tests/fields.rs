@@ -37,7 +37,7 @@ fn report(n: usize) -> BatchReport {
         }
         docs.push(d);
     }
-    report.dossiers.push(DossierReport { code: Some(CODE.into()), documents: docs, needs_review: false });
+    report.dossiers.push(DossierReport { code: Some(CODE.into()), documents: docs, ..Default::default() });
     report
 }
 
