@@ -149,6 +149,8 @@ fn kind(l: &Line) -> Kind {
 
 /// Reads the header fields of the first page into `f`.
 pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
+    let split = PageLines { lines: page.lines.iter().flat_map(split_merged).collect(), width: page.width };
+    let page = &split;
     let lines = &page.lines;
     let kinds: Vec<Kind> = lines.iter().map(kind).collect();
     let title = kinds.iter().position(|k| matches!(k, Kind::Title(_)));
@@ -188,6 +190,43 @@ pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
         (_, Some(t)) => title_summary(page, &kinds, t),
         _ => None,
     };
+}
+
+/// A line that holds the text of both header columns (Tesseract joined them across a
+/// narrow gap) cut in two: before the motto ("CỘNG HÒA …", "Độc lập …"), and after the
+/// number and symbol when the place and date follow it. Pieces have no geometry.
+fn split_merged(l: &Line) -> Vec<Line> {
+    for motto in ["cong hoa xa hoi", "doc lap"] {
+        if let Some(at) = l.folded.find(motto).filter(|&at| at > 0) {
+            let rest = l.text_from(at);
+            let head = &l.text[..l.text.len() - rest.len()];
+            if head.chars().any(char::is_alphanumeric) {
+                let mut out = split_merged(&Line::new(head, None));
+                out.extend(split_merged(&Line::new(rest, None)));
+                return out;
+            }
+        }
+    }
+    if NUMBER.is_match(&l.folded) && DATE.is_match(&l.folded) {
+        // "Số: 12/QĐ-X Quy Nhơn, ngày …": the number ends at the first token not joined to
+        // it by `/` or `-`.
+        let tokens: Vec<&str> = l.text.split(' ').collect();
+        if let Some(first) = tokens.iter().position(|t| t.chars().any(|c| c.is_ascii_digit())) {
+            let mut end = first + 1;
+            while end < tokens.len() && (tokens[end - 1].ends_with(['/', '-']) || tokens[end].starts_with(['/', '-'])) {
+                end += 1;
+            }
+            if end < tokens.len() {
+                return vec![Line::new(&tokens[..end].join(" "), None), Line::new(&tokens[end..].join(" "), None)];
+            }
+        }
+    }
+    vec![l.clone()]
+}
+
+/// The text of a line in capitals without the specks OCR leaves at its ends (`- SỞ Y TẾ.`).
+pub(super) fn trim_specks(s: &str) -> String {
+    s.trim_matches(|c: char| !c.is_alphanumeric() && c != ')' && c != '(').trim().to_string()
 }
 
 /// The number and symbol after "Số:", spaces removed (`12/QĐ- SNV` → `12/QĐ-SNV`).
@@ -242,9 +281,9 @@ fn group_organs(lines: &[&Line]) -> Vec<String> {
         match out.last_mut() {
             Some(last) if !head => {
                 last.push(' ');
-                last.push_str(&l.text);
+                last.push_str(&trim_specks(&l.text));
             }
-            _ => out.push(l.text.clone()),
+            _ => out.push(trim_specks(&l.text)),
         }
     }
     out
@@ -278,6 +317,10 @@ fn title_summary(page: &PageLines, kinds: &[Kind], t: usize) -> Option<String> {
     let body = body_bounds(page);
     let mut parts: Vec<&str> = Vec::new();
     for (l, k) in lines.iter().zip(kinds).skip(t + 1) {
+        // A speck read as one letter between the title and the summary.
+        if l.text.chars().filter(|c| c.is_alphanumeric()).count() <= 1 && !l.is_rule() {
+            continue;
+        }
         if l.is_rule() || SUMMARY_STOPS.iter().any(|s| l.folded.starts_with(s)) || LABEL.is_match(&l.folded) || matches!(k, Kind::Title(_)) {
             break;
         }
@@ -354,6 +397,17 @@ mod tests {
         assert_eq!(kind(&line("CỘNG HOÀ XÃ HỘI CHỦ NGHĨA VIỆT NAM")), Kind::Motto);
         assert_eq!(kind(&line("Độc lập - Tự do - Hạnh phúc")), Kind::Motto);
         assert_eq!(kind(&line("Hà Nội, ngày 05 tháng 01 năm 2020")), Kind::PlaceDate);
+    }
+
+    #[test]
+    fn lines_joined_across_the_columns_are_cut() {
+        let pieces = |t: &str| split_merged(&line(t)).into_iter().map(|l| l.text).collect::<Vec<_>>();
+        assert_eq!(pieces("UBND TỈNH BÌNH ĐỊNH CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), ["UBND TỈNH BÌNH ĐỊNH", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]);
+        assert_eq!(pieces("SỞ Y TẾ Độc lập - Tự do - Hạnh phúc"), ["SỞ Y TẾ", "Độc lập - Tự do - Hạnh phúc"]);
+        assert_eq!(pieces("Số: 12/ QĐ-SYT Quảng Ngãi, ngày 14 tháng 3 năm 2025"), ["Số: 12/ QĐ-SYT", "Quảng Ngãi, ngày 14 tháng 3 năm 2025"]);
+        assert_eq!(pieces("Số: 12/QĐ-SYT"), ["Số: 12/QĐ-SYT"]);
+        assert_eq!(pieces("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]);
+        assert_eq!(trim_specks("- UBND HUYỆN TUY PHƯỚC."), "UBND HUYỆN TUY PHƯỚC");
     }
 
     #[test]

@@ -164,10 +164,12 @@ pub(crate) fn clean(s: &str) -> String {
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// True when the text has at least two letters and all its letters are capitals.
+/// True when the text has at least two letters and its letters are capitals, one small
+/// letter in ten allowed (OCR reads a capital with a mark as small now and then).
 pub(crate) fn is_caps(s: &str) -> bool {
     let letters: Vec<char> = s.chars().filter(|c| c.is_alphabetic()).collect();
-    letters.len() >= 2 && letters.iter().all(|c| !c.is_lowercase())
+    let small = letters.iter().filter(|c| c.is_lowercase()).count();
+    letters.len() >= 2 && small * 10 <= letters.len() && !letters[0].is_lowercase()
 }
 
 /// Number of words (whitespace-separated runs with a letter or digit).

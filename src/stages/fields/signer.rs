@@ -10,6 +10,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::header::trim_specks;
 use super::{Line, PageLines, is_caps};
 use crate::model::DocumentFields;
 
@@ -39,7 +40,8 @@ fn is_note(l: &Line) -> bool {
 pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
     let lines = &page.lines;
     for j in (0..lines.len()).rev() {
-        if !is_name(&lines[j].text) {
+        let name = trim_specks(&lines[j].text);
+        if !is_name(&name) {
             continue;
         }
         let mut position = None;
@@ -54,17 +56,19 @@ pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
             break;
         }
         let Some(p) = position else { continue };
-        f.nguoi_ky = Some(lines[j].text.clone());
+        f.nguoi_ky = Some(name);
         if CAPACITY.is_match(&lines[p].folded) {
             // The capacity line is the last caps line: "KT. GIÁM ĐỐC" with no position.
-            f.tham_quyen = Some(lines[p].text.clone());
+            f.tham_quyen = Some(trim_specks(&lines[p].text));
         } else {
-            f.chuc_vu = Some(lines[p].text.clone());
-            if let Some(above) = p.checked_sub(1).map(|k| &lines[k])
+            f.chuc_vu = Some(trim_specks(&lines[p].text));
+            // The capacity line above the position (a speck may come between).
+            let above = lines[..p].iter().rev().take(3).find(|l| !l.is_rule() && l.text.chars().filter(|c| c.is_alphanumeric()).count() > 1);
+            if let Some(above) = above
                 && CAPACITY.is_match(&above.folded)
                 && is_caps(&above.text)
             {
-                f.tham_quyen = Some(above.text.clone());
+                f.tham_quyen = Some(trim_specks(&above.text));
             }
         }
         return;
@@ -86,6 +90,14 @@ mod tests {
         assert_eq!(f.nguoi_ky.as_deref(), Some("Nguyễn Văn An"));
         assert_eq!(f.chuc_vu.as_deref(), Some("PHÓ GIÁM ĐỐC"));
         assert_eq!(f.tham_quyen.as_deref(), Some("KT. GIÁM ĐỐC"));
+    }
+
+    #[test]
+    fn specks_between_the_lines_are_skipped() {
+        let mut f = DocumentFields::default();
+        read(&page(&["TL. BỘ TRƯỞNG", "'", "VỤ TRƯỞNG VỤ PHÁP CHẾ.", "Trần Thanh Phương"]), &mut f);
+        assert_eq!(f.tham_quyen.as_deref(), Some("TL. BỘ TRƯỞNG"));
+        assert_eq!(f.chuc_vu.as_deref(), Some("VỤ TRƯỞNG VỤ PHÁP CHẾ"));
     }
 
     #[test]

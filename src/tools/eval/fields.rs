@@ -61,6 +61,9 @@ pub struct FieldsReport {
     pub misses: Vec<Miss>,
     /// Wall time of the run, seconds.
     pub seconds: f64,
+    /// Per document, the lines read (with their pixel spans), to show with its misses.
+    #[serde(skip)]
+    pub lines: Vec<String>,
 }
 
 fn get(f: &DocumentFields, name: &str) -> Option<String> {
@@ -118,6 +121,7 @@ pub fn score(seed: u64, pages: usize, docs: &[(String, DocumentFields, DocumentF
         cccd_recall: if printed > 0 { found as f64 / printed as f64 } else { 1.0 },
         misses,
         seconds: 0.0,
+        lines: Vec::new(),
     }
 }
 
@@ -177,11 +181,21 @@ pub fn evaluate(docs: usize, seed: u64, threads: usize, models: &Path) -> Result
     .map_err(|e| e.to_string())?;
     eprintln!();
     let mut scored = Vec::with_capacity(docs);
+    let mut lines = Vec::with_capacity(docs);
     for (d, doc) in set_ref.iter().enumerate() {
         let pages: Vec<PdfPage> = (0..total).filter(|&i| owner[i] == d).filter_map(|i| read[i].clone()).collect();
         scored.push((doc.kind.clone(), doc.truth.clone(), document_fields(&pages)));
+        let mut shown = String::new();
+        for p in &pages {
+            for l in crate::stages::fields::PageLines::from_ocr(&p.ocr, p.image.width).lines {
+                shown.push_str(&format!("    {:?} {}\n", l.span, l.text));
+            }
+            shown.push_str("    ----\n");
+        }
+        lines.push(shown);
     }
     let mut report = score(seed, total, &scored);
+    report.lines = lines;
     report.seconds = t.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -216,8 +230,12 @@ pub fn run_cli(docs: usize, seed: u64, threads: usize, data: &Path, json: bool) 
             return 2;
         }
     };
+    let mut shown = std::collections::BTreeSet::new();
     for m in &report.misses {
         eprintln!("doc {} ({}): {} read {:?}, truth {:?}", m.doc, m.kind, m.field, m.read, m.truth);
+        if shown.insert(m.doc) {
+            eprint!("{}", report.lines.get(m.doc).map_or("", String::as_str));
+        }
     }
     eprintln!("Done in {:.0} s.", report.seconds);
     if json {
