@@ -541,6 +541,9 @@ impl<'a> Assembler<'a> {
             if let Some(w) = check.warning {
                 self.report.warnings.push(w);
             }
+            if let Some(w) = crate::stages::dossier::procedures::citizen_warning(d.code.as_deref(), d.citizen_id.as_deref()) {
+                self.report.warnings.push(w);
+            }
             if !check.missing.is_empty() {
                 self.report.warnings.push(format!(
                     "dossier {} is incomplete for procedure {}: missing {}",

@@ -135,6 +135,18 @@ pub fn parse_cover(value: &str) -> Cover {
     Cover { code, procedure, citizen_id }
 }
 
+/// The warning for a cover whose citizen part is not a 12-digit ID number: the dossier
+/// keeps it as read, but its documents are not linked to any citizen for reuse.
+pub fn citizen_warning(dossier_code: Option<&str>, citizen_id: Option<&str>) -> Option<String> {
+    let id = citizen_id?;
+    (!is_citizen_id(id)).then(|| {
+        format!(
+            "dossier {}: citizen ID {id:?} on the cover is not a 12-digit number; its documents are not linked to a citizen",
+            dossier_code.unwrap_or("(no code)")
+        )
+    })
+}
+
 /// The outcome of the completeness check of one dossier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Completeness {
@@ -302,6 +314,15 @@ mod tests {
             parse_cover("000.00.15.H40-250301-0007||079190000123"),
             Cover { code: "000.00.15.H40-250301-0007".into(), procedure: None, citizen_id: Some("079190000123".into()) }
         );
+    }
+
+    #[test]
+    fn a_bad_citizen_id_is_reported() {
+        assert_eq!(citizen_warning(Some("C"), None), None);
+        assert_eq!(citizen_warning(Some("C"), Some("079190000123")), None);
+        for bad in ["07919000012", "0791900001234", "07919000012x"] {
+            assert!(citizen_warning(Some("C"), Some(bad)).unwrap().contains(bad), "{bad}");
+        }
     }
 
     #[test]
