@@ -19,6 +19,7 @@
 pub mod auth;
 mod batches;
 mod documents;
+mod dossiers;
 pub mod error;
 mod metrics;
 pub mod openapi;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// Thumbnails decode whole pages: at most this many at once.
     pub thumbnails: tokio::sync::Semaphore,
+    /// Procedure names for dossiers and receipts (`--procedures`).
+    pub procedures: Arc<crate::stages::dossier::procedures::ProcedureCatalog>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -117,6 +120,12 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/documents/{id}", get(documents::metadata))
         .route("/api/v1/documents/{id}/pdf", get(documents::pdf))
         .route("/api/v1/audit", get(documents::audit_trail))
+        .route("/api/v1/dossiers/{code}", get(dossiers::show))
+        .route("/api/v1/dossiers/{code}/receipt", get(dossiers::receipt))
+        .route("/api/v1/dossiers/{code}/receipt/verify", get(dossiers::verify))
+        .route("/api/v1/dossiers/{code}/results", get(dossiers::results).post(dossiers::add_result))
+        .route("/api/v1/reuse", get(dossiers::reuse_lookup).post(dossiers::reuse_attach))
+        .route("/api/v1/reports/indicators", get(dossiers::indicators))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
@@ -134,6 +143,7 @@ pub async fn serve(config: &Config, opts: ServeOptions) -> Result<u8, Error> {
         metrics: metrics::Metrics::default(),
         max_upload_bytes: opts.max_upload_bytes,
         thumbnails: tokio::sync::Semaphore::new(2),
+        procedures: Arc::clone(&config.procedures),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {

@@ -44,6 +44,10 @@ pub struct Engine {
     /// Duplex scans: the page after a separator sheet is its back, never content.
     #[arg(long)]
     pub duplex: bool,
+    /// Procedure catalog (TOML or JSON): what each procedure's dossiers must contain
+    /// (default: the built-in samples/procedures.toml).
+    #[arg(long, value_name = "FILE", env = "SOHOA_PROCEDURES")]
+    pub procedures: Option<PathBuf>,
     /// Tesseract languages, `+`-separated (default vie).
     #[arg(long, env = "SOHOA_LANG")]
     pub lang: Option<String>,
@@ -181,12 +185,88 @@ pub enum Command {
         /// Only documents whose text contains this 12-digit CCCD number.
         #[arg(long, value_name = "ID")]
         citizen_id: Option<String>,
+        /// Only documents whose field NAME (so_ky_hieu, ngay, loai, co_quan, trich_yeu,
+        /// nguoi_ky, cccd, ...) is VALUE (diacritics and case ignored); repeatable.
+        #[arg(long, value_name = "NAME=VALUE")]
+        field: Vec<String>,
         /// At most this many hits (1-1000).
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// Print exactly one JSON object on stdout: {"hits":[...]}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// A dossier as received: documents, procedure, missing components, results, reused
+    /// documents; or record the citizen it belongs to.
+    Dossier {
+        #[command(subcommand)]
+        action: DossierAction,
+    },
+    /// The citizen's receipt of a dossier (one A4 page, QR with a verification
+    /// reference), or check a receipt's reference.
+    Receipt {
+        /// Dossier code.
+        #[arg(required_unless_present = "verify")]
+        code: Option<String>,
+        /// Where to write the PDF.
+        #[arg(short = 'o', long = "output", required_unless_present = "verify")]
+        output: Option<PathBuf>,
+        /// Check a receipt instead: the QR's text (`BN:<dossier code>|<reference>`), or
+        /// the reference alone with the dossier code. Exit 0 if it holds, 1 if not.
+        #[arg(long, value_name = "REF")]
+        verify: Option<String>,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Electronic results of a dossier (`<dossier code>-KQ<n>`).
+    Result {
+        #[command(subcommand)]
+        action: ResultAction,
+    },
+    /// Find earlier digitized documents of a citizen by type, to attach them to a new
+    /// dossier instead of asking for the paper again.
+    Reuse {
+        /// The citizen's 12-digit ID number (CCCD).
+        #[arg(long, value_name = "ID")]
+        citizen_id: String,
+        /// Document type code (CCCD, GKS, ...).
+        #[arg(long = "type", value_name = "T")]
+        doc_type: String,
+        /// Attach the newest document found to this dossier (recorded and audited).
+        #[arg(long, value_name = "DOSSIER_CODE")]
+        attach: Option<String>,
+        /// At most this many documents.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Digitization indicators over a period (Decision 766/QĐ-TTg 4.2 and 4.3, pages,
+    /// documents, certifications, completeness failures, median time scan to stored).
+    Report {
+        /// First day, YYYY-MM-DD (Vietnam time).
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD, included.
+        #[arg(long)]
+        to: String,
+        /// One row per post-office or agency, plus the total.
+        #[arg(long, value_name = "post-office|agency")]
+        by: Option<String>,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV (a header, one line per group, then the total).
+        #[arg(long)]
+        csv: bool,
         #[command(flatten)]
         loc: Location,
     },
@@ -264,6 +344,10 @@ pub enum Command {
         /// Scanner noise, standard deviation in gray levels.
         #[arg(long, default_value_t = 4.0)]
         noise: f32,
+        /// Covers name a procedure of the sample catalog and a citizen
+        /// (`HS:<code>|<procedure>|<citizen ID>`); some dossiers lack a required component.
+        #[arg(long)]
+        procedures: bool,
     },
     /// Score deskew, orientation and blank detection on generated pages with known truth.
     EvalImaging {
@@ -296,6 +380,25 @@ pub enum Command {
         /// The comparison script.
         #[arg(long, default_value = "scripts/compare_deskew.py")]
         script: PathBuf,
+    },
+    /// Score the document-field extractor on generated administrative documents read
+    /// through the pipeline's OCR: exact readings per header field, CCCD recall and false
+    /// numbers (issue #24).
+    EvalFields {
+        /// Documents to generate.
+        #[arg(long, default_value_t = 40)]
+        docs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Page threads, one Tesseract engine each.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Data folder (OCR models).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
     },
     /// Score sohoa's text layer against bare Tesseract (and OCRmyPDF where installed) on
     /// generated page sets: CER, WER, tone and vowel-mark errors, per set.
@@ -387,6 +490,47 @@ pub enum TokenAction {
 }
 
 #[derive(Subcommand)]
+pub enum DossierAction {
+    /// A dossier: its documents, procedure, completeness, results and reused documents.
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Record that the documents of a dossier belong to a citizen (for `sohoa reuse`).
+    SetCitizen {
+        code: String,
+        /// The citizen's 12-digit ID number (CCCD).
+        citizen_id: String,
+        #[command(flatten)]
+        loc: Location,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ResultAction {
+    /// Store a file as the next electronic result of a dossier: `<dossier code>-KQ<n>`.
+    Add {
+        code: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// The electronic results of a dossier.
+    List {
+        code: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum AuditAction {
     /// Check the hash chain of the audit trail; exit 3 at the first row that does not hold.
     Verify {
@@ -414,6 +558,7 @@ impl Engine {
             workers: self.workers,
             keep_separators: self.keep_separators.then_some(true),
             separators: self.separators.clone(),
+            procedures: self.procedures.clone(),
             duplex: self.duplex.then_some(true),
             pdf_profile: self.pdf_profile.clone(),
             ..loc.settings()

@@ -10,6 +10,7 @@
 use crate::runtime::error::Error;
 use crate::runtime::pipeline::PipelineOptions;
 use crate::runtime::worker::DEFAULT_CHUNK_PAGES;
+use crate::stages::dossier::procedures::ProcedureCatalog;
 use crate::stages::ocr::OcrConfig;
 use crate::stages::split::rules::SeparatorRules;
 use serde::Deserialize;
@@ -39,6 +40,8 @@ pub struct Settings {
     pub keep_separators: Option<bool>,
     /// Separator rules file.
     pub separators: Option<PathBuf>,
+    /// Procedure catalog file (what each procedure's dossiers must contain).
+    pub procedures: Option<PathBuf>,
     pub duplex: Option<bool>,
     /// Seconds without a heartbeat after which another worker takes a job over.
     pub stale_after: Option<f64>,
@@ -61,6 +64,7 @@ impl Settings {
             chunk_pages: self.chunk_pages.or(lower.chunk_pages),
             keep_separators: self.keep_separators.or(lower.keep_separators),
             separators: self.separators.or(lower.separators),
+            procedures: self.procedures.or(lower.procedures),
             duplex: self.duplex.or(lower.duplex),
             stale_after: self.stale_after.or(lower.stale_after),
             poll: self.poll.or(lower.poll),
@@ -73,7 +77,7 @@ impl Settings {
         let text = std::fs::read_to_string(path).map_err(|e| Error::config(path.display().to_string(), format!("cannot read: {e}")))?;
         let mut s: Settings = toml::from_str(&text).map_err(|e| Error::config(path.display().to_string(), e.message().to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in [&mut s.tessdata, &mut s.models, &mut s.separators].into_iter().flatten() {
+        for p in [&mut s.tessdata, &mut s.models, &mut s.separators, &mut s.procedures].into_iter().flatten() {
             if p.is_relative() {
                 *p = base.join(&*p);
             }
@@ -97,6 +101,8 @@ pub struct Config {
     pub keep_separators: bool,
     pub duplex: bool,
     pub separators: Arc<SeparatorRules>,
+    /// The procedure catalog (`procedures`, else the built-in sample).
+    pub procedures: Arc<ProcedureCatalog>,
     pub stale_after: Duration,
     pub poll: Duration,
     pub pdf_profile: crate::stages::pdf::PdfProfile,
@@ -147,6 +153,10 @@ impl Config {
             Some(path) => SeparatorRules::load(path)?,
             None => SeparatorRules::default(),
         };
+        let procedures = match &s.procedures {
+            Some(path) => ProcedureCatalog::load(path).map_err(|e| Error::config("procedures", format!("{e} ({})", e.code())))?,
+            None => ProcedureCatalog::sample(),
+        };
         Ok(Config {
             data,
             store: s.store,
@@ -159,6 +169,7 @@ impl Config {
             keep_separators: s.keep_separators.unwrap_or(false) || rules.keep_separators.unwrap_or(false),
             duplex: s.duplex.unwrap_or(false) || rules.duplex,
             separators: Arc::new(rules),
+            procedures: Arc::new(procedures),
             stale_after,
             poll,
             pdf_profile,
@@ -178,6 +189,7 @@ impl Config {
         opts.split.keep_separators = self.keep_separators;
         opts.split.duplex = self.duplex;
         opts.separators = Arc::clone(&self.separators);
+        opts.procedures = Arc::clone(&self.procedures);
         opts.workers = self.workers;
         opts.pdf_profile = self.pdf_profile;
         Ok(opts)

@@ -26,12 +26,16 @@
 //! API and the CLI (reports, documents, queue counts).
 
 mod audit;
+mod dossiers;
+mod fields;
 mod queue;
 mod records;
 mod search;
 mod tokens;
 
 pub use audit::{AuditAction, AuditBreak, AuditEvent, NewAuditEvent, audit_row_hash};
+pub use dossiers::{Attachment, DossierRecord, DossierResult, ReuseHit};
+pub use fields::{fold_value, parse_field_filter};
 pub use queue::{ClaimFilter, Job, JobKind, JobStatus, LeaseHolder, MAX_ATTEMPTS, MAX_PAGE_DEATHS, PartRecord, QueueCounts, poison_pages, retry_delay};
 pub use records::{BatchListing, DocumentRecord};
 pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};

@@ -49,6 +49,7 @@ fn meta(pages: usize) -> DocumentMeta {
         source_batch: "batch-2026-01-05-001".into(),
         scan_time: "2026-01-05T10:30:00+07:00".into(),
         title: "Công văn số 12/UBND-VP".into(),
+        fields: Default::default(),
     }
 }
 

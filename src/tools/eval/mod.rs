@@ -28,6 +28,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 pub mod fidelity;
+pub mod fields;
 mod ocr;
 mod set;
 pub mod size;
