@@ -32,6 +32,7 @@ fn document() -> Vec<u8> {
         source_batch: "bat_bench".into(),
         scan_time: "2026-01-05T10:30:00+07:00".into(),
         title: "Đơn".into(),
+        fields: Default::default(),
     };
     write_searchable_pdf(&[page.clone(), page], &meta).expect("a PDF")
 }

@@ -2,11 +2,12 @@
 # Installs what sohoa needs on Debian, only what is missing: Tesseract with Vietnamese and
 # OSD data, Leptonica, libjpeg-turbo's TurboJPEG (page JPEGs), clang (bindgen), cmake and g++
 # (zxing-cpp, built from the crate's bundled sources), poppler-utils (tests read PDFs back with
-# pdftotext/pdfinfo) and PostgreSQL (catalog tests start a real server); with --test also
-# Chromium and its WebDriver (the web UI test drives a headless browser), NSS's certutil and
-# openssl (signature tests: pdfsig trusts the test root through an NSS database, openssl ts
-# is the test timestamp authority) and pyHanko (the second signature verifier, PyPI's
-# pyhanko-cli in a venv under $SOHOA_CACHE/pyhanko).
+# pdftotext/pdfinfo), qpdf (tests check the PDF/A output with qpdf --check) and PostgreSQL
+# (catalog tests start a real server); with --test also Chromium and its WebDriver (the web UI
+# test drives a headless browser), NSS's certutil and openssl (signature tests: pdfsig trusts
+# the test root through an NSS database, openssl ts is the test timestamp authority) and
+# pyHanko (the second signature verifier, PyPI's pyhanko-cli in a venv under
+# $SOHOA_CACHE/pyhanko).
 set -euo pipefail
 
 need=()
@@ -14,7 +15,7 @@ have_cmd() { command -v "$1" >/dev/null 2>&1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
 for pkg in tesseract-ocr tesseract-ocr-vie tesseract-ocr-osd libtesseract-dev libleptonica-dev libturbojpeg0-dev \
-           clang libclang-dev cmake g++ pkg-config poppler-utils postgresql ca-certificates; do
+           clang libclang-dev cmake g++ pkg-config poppler-utils qpdf postgresql ca-certificates; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 if [ "${1:-}" = "--test" ]; then

@@ -32,9 +32,15 @@ pub struct SearchParams {
 }
 
 /// Finds documents: the object of `sohoa search --json`. An agency finds only its own.
-#[utoipa::path(get, path = "/api/v1/search", tag = "documents", params(SearchParams),
+#[utoipa::path(get, path = "/api/v1/search", tag = "documents",
+    params(SearchParams, ("field" = Option<String>, Query, description = "`NAME=VALUE`: only documents whose field NAME (so_ky_hieu, ngay, loai, co_quan, trich_yeu, nguoi_ky, cccd, ...) is VALUE, diacritics and case ignored; repeatable")),
     responses((status = 200, description = "The object of `sohoa search --json`", body = Object), (status = 400, body = super::openapi::ErrorBody), (status = 401, body = super::openapi::ErrorBody), (status = 403, body = super::openapi::ErrorBody)))]
-pub async fn search(State(state): State<SharedState>, who: Principal, Query(p): Query<SearchParams>) -> ApiResult<Json<serde_json::Value>> {
+pub async fn search(
+    State(state): State<SharedState>,
+    who: Principal,
+    Query(p): Query<SearchParams>,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> ApiResult<Json<serde_json::Value>> {
     if !who.may_read_documents() {
         return Err(ApiError(Error::Forbidden(format!("a {} token does not search documents", who.role.as_str()))));
     }
@@ -45,6 +51,8 @@ pub async fn search(State(state): State<SharedState>, who: Principal, Query(p): 
         citizen_id: p.citizen_id,
         limit: p.limit,
         dossier_prefix: who.dossier_prefix(),
+        // `field` may repeat, which the typed query cannot hold.
+        fields: url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).filter(|(k, _)| k == "field").map(|(_, v)| v.into_owned()).collect(),
     };
     query.plan().map_err(|msg| ApiError(Error::Usage(msg)))?;
     let hits = state.services.catalog.search_documents(&query).await?;

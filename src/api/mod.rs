@@ -20,6 +20,7 @@ pub mod auth;
 mod batches;
 mod certify;
 mod documents;
+mod dossiers;
 pub mod error;
 mod metrics;
 pub mod openapi;
@@ -68,6 +69,8 @@ pub struct AppState {
     pub certify: Option<crate::runtime::signing::CertifyKeys>,
     /// Trust roots for `GET /api/v1/documents/{id}/verify`.
     pub trust: Vec<x509_cert::Certificate>,
+    /// Procedure names for dossiers and receipts (`--procedures`).
+    pub procedures: Arc<crate::stages::dossier::procedures::ProcedureCatalog>,
 }
 
 pub type SharedState = Arc<AppState>;
@@ -124,6 +127,12 @@ pub fn router(state: SharedState) -> Router {
         .route("/api/v1/documents/{id}/certify", post(certify::certify))
         .route("/api/v1/documents/{id}/verify", get(certify::verify))
         .route("/api/v1/audit", get(documents::audit_trail))
+        .route("/api/v1/dossiers/{code}", get(dossiers::show))
+        .route("/api/v1/dossiers/{code}/receipt", get(dossiers::receipt))
+        .route("/api/v1/dossiers/{code}/receipt/verify", get(dossiers::verify))
+        .route("/api/v1/dossiers/{code}/results", get(dossiers::results).post(dossiers::add_result))
+        .route("/api/v1/reuse", get(dossiers::reuse_lookup).post(dossiers::reuse_attach))
+        .route("/api/v1/reports/indicators", get(dossiers::indicators))
         .fallback(ops::not_found)
         .method_not_allowed_fallback(ops::method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::count))
@@ -143,6 +152,7 @@ pub async fn serve(config: &Config, opts: ServeOptions) -> Result<u8, Error> {
         thumbnails: tokio::sync::Semaphore::new(2),
         certify: config.certify.clone(),
         trust: config.trust.clone(),
+        procedures: Arc::clone(&config.procedures),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = move || {

@@ -142,6 +142,7 @@ pub async fn page(State(state): State<SharedState>, headers: HeaderMap, Query(fo
     let mut body = String::new();
     if who.is_admin() {
         body.push_str(&dashboard(&state).await);
+        body.push_str(&super::dossiers::dashboard_section(&state).await);
     }
     if who.may_upload() {
         body.push_str(
@@ -232,12 +233,14 @@ pub async fn batch_page(State(state): State<SharedState>, headers: HeaderMap, ax
         body.push_str("<h2>Hồ sơ</h2><ul class=\"dossiers\">");
         for d in dossiers {
             let review = d["needs_review"] == true;
+            let missing: Vec<String> = d["missing"].as_array().into_iter().flatten().filter_map(|m| m.as_str()).map(esc).collect();
             let _ = write!(
                 body,
-                r#"<li class="{}"><strong>{}</strong>{}<ul>"#,
+                r#"<li class="{}"><strong>{}</strong>{}{}<ul>"#,
                 if review { "review" } else { "" },
                 esc(d["code"].as_str().unwrap_or("(không có mã)")),
-                if review { " — Cần kiểm tra" } else { "" }
+                if review { " — Cần kiểm tra" } else { "" },
+                if missing.is_empty() { String::new() } else { format!(r#" <span class="missing">— Thiếu thành phần: {}</span>"#, missing.join(", ")) }
             );
             for doc in d["documents"].as_array().into_iter().flatten() {
                 let _ = write!(
@@ -302,6 +305,7 @@ async fn search_section(state: &SharedState, who: &Principal, form: &SearchForm)
         citizen_id: nonempty(&form.citizen_id),
         limit: Some(50),
         dossier_prefix: who.dossier_prefix(),
+        fields: Vec::new(),
     };
     if query.text.is_none() && query.dossier.is_none() && query.doc_type.is_none() && query.citizen_id.is_none() {
         html.push_str("</section>");

@@ -44,6 +44,10 @@ pub struct Engine {
     /// Duplex scans: the page after a separator sheet is its back, never content.
     #[arg(long)]
     pub duplex: bool,
+    /// Procedure catalog (TOML or JSON): what each procedure's dossiers must contain
+    /// (default: the built-in samples/procedures.toml).
+    #[arg(long, value_name = "FILE", env = "SOHOA_PROCEDURES")]
+    pub procedures: Option<PathBuf>,
     /// Tesseract languages, `+`-separated (default vie).
     #[arg(long, env = "SOHOA_LANG")]
     pub lang: Option<String>,
@@ -65,6 +69,9 @@ pub struct Engine {
     /// Environment variable holding the password of PKCS #12 key files.
     #[arg(long, value_name = "VAR")]
     pub key_password_env: Option<String>,
+    /// Standard of the stored PDFs: pdfa-2b (default) or plain.
+    #[arg(long, env = "SOHOA_PDF_PROFILE", value_name = "pdfa-2b|plain")]
+    pub pdf_profile: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -236,12 +243,88 @@ pub enum Command {
         /// Only documents whose text contains this 12-digit CCCD number.
         #[arg(long, value_name = "ID")]
         citizen_id: Option<String>,
+        /// Only documents whose field NAME (so_ky_hieu, ngay, loai, co_quan, trich_yeu,
+        /// nguoi_ky, cccd, ...) is VALUE (diacritics and case ignored); repeatable.
+        #[arg(long, value_name = "NAME=VALUE")]
+        field: Vec<String>,
         /// At most this many hits (1-1000).
         #[arg(long, default_value_t = 20)]
         limit: usize,
         /// Print exactly one JSON object on stdout: {"hits":[...]}.
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// A dossier as received: documents, procedure, missing components, results, reused
+    /// documents; or record the citizen it belongs to.
+    Dossier {
+        #[command(subcommand)]
+        action: DossierAction,
+    },
+    /// The citizen's receipt of a dossier (one A4 page, QR with a verification
+    /// reference), or check a receipt's reference.
+    Receipt {
+        /// Dossier code.
+        #[arg(required_unless_present = "verify")]
+        code: Option<String>,
+        /// Where to write the PDF.
+        #[arg(short = 'o', long = "output", required_unless_present = "verify")]
+        output: Option<PathBuf>,
+        /// Check a receipt instead: the QR's text (`BN:<dossier code>|<reference>`), or
+        /// the reference alone with the dossier code. Exit 0 if it holds, 1 if not.
+        #[arg(long, value_name = "REF")]
+        verify: Option<String>,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Electronic results of a dossier (`<dossier code>-KQ<n>`).
+    Result {
+        #[command(subcommand)]
+        action: ResultAction,
+    },
+    /// Find earlier digitized documents of a citizen by type, to attach them to a new
+    /// dossier instead of asking for the paper again.
+    Reuse {
+        /// The citizen's 12-digit ID number (CCCD).
+        #[arg(long, value_name = "ID")]
+        citizen_id: String,
+        /// Document type code (CCCD, GKS, ...).
+        #[arg(long = "type", value_name = "T")]
+        doc_type: String,
+        /// Attach the newest document found to this dossier (recorded and audited).
+        #[arg(long, value_name = "DOSSIER_CODE")]
+        attach: Option<String>,
+        /// At most this many documents.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Digitization indicators over a period (Decision 766/QĐ-TTg 4.2 and 4.3, pages,
+    /// documents, certifications, completeness failures, median time scan to stored).
+    Report {
+        /// First day, YYYY-MM-DD (Vietnam time).
+        #[arg(long)]
+        from: String,
+        /// Last day, YYYY-MM-DD, included.
+        #[arg(long)]
+        to: String,
+        /// One row per post-office or agency, plus the total.
+        #[arg(long, value_name = "post-office|agency")]
+        by: Option<String>,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long, conflicts_with = "csv")]
+        json: bool,
+        /// Print CSV (a header, one line per group, then the total).
+        #[arg(long)]
+        csv: bool,
         #[command(flatten)]
         loc: Location,
     },
@@ -319,6 +402,10 @@ pub enum Command {
         /// Scanner noise, standard deviation in gray levels.
         #[arg(long, default_value_t = 4.0)]
         noise: f32,
+        /// Covers name a procedure of the sample catalog and a citizen
+        /// (`HS:<code>|<procedure>|<citizen ID>`); some dossiers lack a required component.
+        #[arg(long)]
+        procedures: bool,
     },
     /// Score deskew, orientation and blank detection on generated pages with known truth.
     EvalImaging {
@@ -352,6 +439,25 @@ pub enum Command {
         #[arg(long, default_value = "scripts/compare_deskew.py")]
         script: PathBuf,
     },
+    /// Score the document-field extractor on generated administrative documents read
+    /// through the pipeline's OCR: exact readings per header field, CCCD recall and false
+    /// numbers (issue #24).
+    EvalFields {
+        /// Documents to generate.
+        #[arg(long, default_value_t = 40)]
+        docs: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Page threads, one Tesseract engine each.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Data folder (OCR models).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
+    },
     /// Score sohoa's text layer against bare Tesseract (and OCRmyPDF where installed) on
     /// generated page sets: CER, WER, tone and vowel-mark errors, per set.
     EvalOcr {
@@ -372,6 +478,27 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         readers: Vec<String>,
         /// Pages read at once, one set of engines each.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Print exactly one JSON object on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Data folder (OCR models).
+        #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
+        data: PathBuf,
+    },
+    /// Bytes per stored page and legibility (Tesseract CER) per page encoder, at 200 and
+    /// 300 dpi, gray and colour, noisy and clean (and OCRmyPDF's where installed).
+    EvalSize {
+        /// Pages per set.
+        #[arg(long, default_value_t = 2)]
+        pages: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only these sets (comma-separated names such as 300dpi-gray-noisy; all when not given).
+        #[arg(long, value_delimiter = ',')]
+        sets: Vec<String>,
+        /// Pages measured at once, one Tesseract engine each.
         #[arg(long, default_value_t = 1)]
         threads: usize,
         /// Print exactly one JSON object on stdout.
@@ -421,6 +548,47 @@ pub enum TokenAction {
 }
 
 #[derive(Subcommand)]
+pub enum DossierAction {
+    /// A dossier: its documents, procedure, completeness, results and reused documents.
+    Show {
+        code: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// Record that the documents of a dossier belong to a citizen (for `sohoa reuse`).
+    SetCitizen {
+        code: String,
+        /// The citizen's 12-digit ID number (CCCD).
+        citizen_id: String,
+        #[command(flatten)]
+        loc: Location,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ResultAction {
+    /// Store a file as the next electronic result of a dossier: `<dossier code>-KQ<n>`.
+    Add {
+        code: String,
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+    /// The electronic results of a dossier.
+    List {
+        code: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        loc: Location,
+    },
+}
+
+#[derive(Subcommand)]
 pub enum KeysAction {
     /// Write a throwaway root CA (ca.pem) and clerk, certifier, agency and tsa identities
     /// (key and chain in one PEM each). For trying out and tests only.
@@ -458,10 +626,12 @@ impl Engine {
             workers: self.workers,
             keep_separators: self.keep_separators.then_some(true),
             separators: self.separators.clone(),
+            procedures: self.procedures.clone(),
             duplex: self.duplex.then_some(true),
             sign_key: self.sign_key.clone(),
             tsa: self.tsa.clone(),
             key_password_env: self.key_password_env.clone(),
+            pdf_profile: self.pdf_profile.clone(),
             ..loc.settings()
         }
     }

@@ -10,6 +10,7 @@
 
 pub mod args;
 mod batch;
+mod dossiers;
 mod files;
 mod records;
 mod service;
@@ -51,8 +52,15 @@ pub fn run(cli: Cli) -> u8 {
         | Command::EvalOcr { json, .. }
         | Command::Certify { json, .. }
         | Command::Verify { json, .. }
+        | Command::EvalSize { json, .. }
+        | Command::EvalFields { json, .. }
         | Command::Token { action: args::TokenAction::Create { json, .. } | args::TokenAction::List { json, .. } }
-        | Command::Audit { action: args::AuditAction::Verify { json, .. } } => *json,
+        | Command::Audit { action: args::AuditAction::Verify { json, .. } }
+        | Command::Dossier { action: args::DossierAction::Show { json, .. } }
+        | Command::Receipt { json, .. }
+        | Command::Result { action: args::ResultAction::Add { json, .. } | args::ResultAction::List { json, .. } }
+        | Command::Reuse { json, .. }
+        | Command::Report { json, .. } => *json,
         _ => false,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
@@ -110,9 +118,25 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         Command::Audit { action } => service::audit(action).await,
         Command::Status { batch_id, loc, json } => records::status(batch_id.as_deref(), &location(&loc)?, json).await,
         Command::Get { id, output, loc } => records::get(&id, &output, &location(&loc)?).await,
-        Command::Search { query, dossier, doc_type, citizen_id, limit, json, loc } => {
-            let query =
-                SearchQuery { text: (!query.is_empty()).then(|| query.join(" ")), dossier, doc_type, citizen_id, limit: Some(limit), dossier_prefix: None };
+        Command::Dossier { action } => dossiers::dossier(action).await,
+        Command::Receipt { code, output, verify, json, loc } => {
+            dossiers::receipt(code.as_deref(), output.as_deref(), verify.as_deref(), json, &location(&loc)?).await
+        }
+        Command::Result { action } => dossiers::result(action).await,
+        Command::Reuse { citizen_id, doc_type, attach, limit, json, loc } => {
+            dossiers::reuse(&citizen_id, &doc_type, attach.as_deref(), limit, json, &location(&loc)?).await
+        }
+        Command::Report { from, to, by, json, csv, loc } => dossiers::report(&from, &to, by.as_deref(), json, csv, &location(&loc)?).await,
+        Command::Search { query, dossier, doc_type, citizen_id, field, limit, json, loc } => {
+            let query = SearchQuery {
+                text: (!query.is_empty()).then(|| query.join(" ")),
+                dossier,
+                doc_type,
+                citizen_id,
+                limit: Some(limit),
+                dossier_prefix: None,
+                fields: field,
+            };
             records::search(&query, &location(&loc)?, json).await
         }
         Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => {
@@ -123,13 +147,14 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             .map(|_| exit::OK)
             .map_err(|e| Error::Output { path: out.display().to_string(), source: e }),
         Command::Separators { dossiers, types, patches, output } => files::separators(&dossiers, &types, &patches, &output),
-        Command::Generate { out, seed, dpi, dossiers, max_skew, noise } => {
-            let opts = crate::tools::synth::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, ..Default::default() };
+        Command::Generate { out, seed, dpi, dossiers, max_skew, noise, procedures } => {
+            let opts = crate::tools::synth::GenOptions { seed, dpi, dossiers, max_skew_deg: max_skew, noise_sigma: noise, procedures, ..Default::default() };
             files::generate(&out, &opts)
         }
         Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
             Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
         }
+        Command::EvalFields { docs, seed, threads, json, data } => Ok(crate::tools::eval::fields::run_cli(docs, seed, threads, &data, json)),
         Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, data } => {
             let args = crate::tools::eval::fidelity::FidelityArgs {
                 pages_per_set: pages.max(1),
@@ -141,11 +166,12 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             };
             Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }
+        Command::EvalSize { pages, seed, sets, threads, json, data } => Ok(crate::tools::eval::size::run_cli(pages, seed, threads, &sets, &data, json)),
     }
 }
 
 /// The validated configuration of a read command (only where the data lives matters).
-fn location(loc: &Location) -> Result<Config, Error> {
+pub(crate) fn location(loc: &Location) -> Result<Config, Error> {
     Config::resolve(loc.data.clone(), loc.config.as_deref(), loc.settings())
 }
 

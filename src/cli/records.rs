@@ -50,11 +50,31 @@ fn print_batch_status(v: &serde_json::Value) {
     }
     for d in v["dossiers"].as_array().into_iter().flatten() {
         let review = if d["needs_review"].as_bool() == Some(true) { "  NEEDS REVIEW (see the batch warnings)" } else { "" };
-        println!("  Dossier {}{review}", d["code"].as_str().unwrap_or("(no code)"));
+        let missing: Vec<&str> = d["missing"].as_array().into_iter().flatten().filter_map(|m| m.as_str()).collect();
+        let incomplete = if missing.is_empty() { String::new() } else { format!("  INCOMPLETE: missing {}", missing.join(", ")) };
+        println!("  Dossier {}{review}{incomplete}", d["code"].as_str().unwrap_or("(no code)"));
         for doc in d["documents"].as_array().into_iter().flatten() {
             println!("    {}  {:<8} pages {}", doc["id"].as_str().unwrap_or(""), doc["type"].as_str().unwrap_or("-"), doc["source_pages"]);
+            if let Some(fields) = fields_line(&doc["fields"]) {
+                println!("      {fields}");
+            }
         }
     }
+}
+
+/// The fields found in a document, `name: value` separated by two spaces (`None` when
+/// none was found).
+fn fields_line(fields: &serde_json::Value) -> Option<String> {
+    let parts: Vec<String> = fields
+        .as_object()?
+        .iter()
+        .filter_map(|(k, v)| match v {
+            serde_json::Value::String(s) => Some(format!("{k}: {s}")),
+            serde_json::Value::Array(a) if !a.is_empty() => Some(format!("{k}: {}", a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))),
+            _ => None,
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("  "))
 }
 
 /// `sohoa search`: documents by words of their text, dossier, type or citizen ID. Exit 0

@@ -4,10 +4,15 @@
 //! signature what comes in and what goes out. Nothing here does I/O.
 
 mod doc_types;
+mod fields;
+mod fold;
 mod ids;
 mod state;
 
 pub use doc_types::{DOC_KINDS, DocKind, Genre, doc_kind};
+pub use fields::DocumentFields;
+pub use fold::fold_vietnamese;
+pub(crate) use fold::push_folded;
 pub use ids::{BatchId, ContentHash, DocumentId, DossierCode, ObjectKey};
 pub use state::BatchState;
 
@@ -118,7 +123,7 @@ pub struct OcrPage {
 /// A page ready to go into a PDF: its encoded image and text layer.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PdfPage {
-    /// Encoded image bytes (JPEG for gray/colour, 1-bit Flate for bilevel).
+    /// Encoded image bytes (JPEG for gray/colour, CCITT G4 for bilevel).
     pub image: EncodedImage,
     pub dpi: f32,
     pub ocr: OcrPage,
@@ -126,10 +131,27 @@ pub struct PdfPage {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EncodedImage {
+    /// The page's size in pixels (at the page's dpi).
     pub width: u32,
     pub height: u32,
     pub color: ColorMode,
     pub filter: ImageFilter,
+    /// The page image; with a `mask`, the background at `mask.bg_width` x `mask.bg_height`.
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+    /// Mixed raster content: a full-resolution text mask painted over the background.
+    pub mask: Option<TextMask>,
+}
+
+/// The text layer of a mixed-raster page: a `width` x `height` 1-bit stencil (CCITT G4,
+/// black = ink) filled with one ink colour over a lower-resolution background image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextMask {
+    /// Size of the background image in pixels (it is stretched over the page).
+    pub bg_width: u32,
+    pub bg_height: u32,
+    /// Ink colour (R, G, B; equal for a gray page).
+    pub ink: [u8; 3],
     #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }
@@ -140,6 +162,8 @@ pub enum ImageFilter {
     Dct,
     /// zlib-compressed raw samples (FlateDecode), rows packed, 1 bpc for bilevel.
     Flate,
+    /// CCITT Group 4 (CCITTFaxDecode, K -1), bilevel only: 0 = black, 1 = white.
+    Ccitt,
 }
 
 /// Descriptive metadata written into every output PDF (Info dictionary and XMP).
@@ -152,6 +176,9 @@ pub struct DocumentMeta {
     /// RFC 3339 scan (processing) time with offset.
     pub scan_time: String,
     pub title: String,
+    /// Header fields read from the OCR text (XMP `sohoa:` properties).
+    #[serde(default)]
+    pub fields: DocumentFields,
 }
 
 /// One page of a batch as reported by `sohoa process --json` and stored in the catalog.
@@ -219,12 +246,15 @@ pub struct DocumentReport {
     pub sha256: String,
     pub bytes: u64,
     pub object_key: ObjectKey,
+    /// Header fields and CCCD numbers read from the OCR text (`crate::stages::fields`).
+    #[serde(default)]
+    pub fields: DocumentFields,
     /// Full OCR text (kept in the catalog for search; not printed in the JSON report).
     #[serde(skip_serializing, default)]
     pub ocr_text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DossierReport {
     pub code: Option<String>,
     pub documents: Vec<DocumentReport>,
@@ -232,6 +262,21 @@ pub struct DossierReport {
     /// like a separator sheet could not be read (the batch warnings say which page).
     #[serde(default)]
     pub needs_review: bool,
+    /// The procedure the dossier was checked against: named on the cover
+    /// (`HS:<code>|<procedure>`), else its agency's default (see
+    /// `stages::dossier::procedures`).
+    #[serde(default)]
+    pub procedure: Option<String>,
+    /// The citizen ID the cover names (`HS:<code>|<procedure>|<citizen ID>`).
+    #[serde(default)]
+    pub citizen_id: Option<String>,
+    /// Every required component is there (`true`), some are missing (`false`), or the
+    /// dossier was not checked (`null`: no procedure, or an unknown one).
+    #[serde(default)]
+    pub complete: Option<bool>,
+    /// The required components (document-type codes) not found in the dossier.
+    #[serde(default)]
+    pub missing: Vec<String>,
 }
 
 /// The outcome of one batch: the object printed per batch by `sohoa process --json`.

@@ -11,6 +11,7 @@ use crate::runtime::error::Error;
 use crate::runtime::pipeline::PipelineOptions;
 use crate::runtime::signing::{self, CertifyKeys, ScanSigning};
 use crate::runtime::worker::DEFAULT_CHUNK_PAGES;
+use crate::stages::dossier::procedures::ProcedureCatalog;
 use crate::stages::ocr::OcrConfig;
 use crate::stages::split::rules::SeparatorRules;
 use serde::Deserialize;
@@ -40,6 +41,8 @@ pub struct Settings {
     pub keep_separators: Option<bool>,
     /// Separator rules file.
     pub separators: Option<PathBuf>,
+    /// Procedure catalog file (what each procedure's dossiers must contain).
+    pub procedures: Option<PathBuf>,
     pub duplex: Option<bool>,
     /// Seconds without a heartbeat after which another worker takes a job over.
     pub stale_after: Option<f64>,
@@ -56,6 +59,8 @@ pub struct Settings {
     /// `sohoa serve`: the certifier's and the certifying agency's keys, for certifications.
     pub certifier_key: Option<PathBuf>,
     pub agency_key: Option<PathBuf>,
+    /// Standard of the stored PDFs: `pdfa-2b` (default) or `plain`.
+    pub pdf_profile: Option<String>,
 }
 
 impl Settings {
@@ -71,6 +76,7 @@ impl Settings {
             chunk_pages: self.chunk_pages.or(lower.chunk_pages),
             keep_separators: self.keep_separators.or(lower.keep_separators),
             separators: self.separators.or(lower.separators),
+            procedures: self.procedures.or(lower.procedures),
             duplex: self.duplex.or(lower.duplex),
             stale_after: self.stale_after.or(lower.stale_after),
             poll: self.poll.or(lower.poll),
@@ -80,6 +86,7 @@ impl Settings {
             trust: self.trust.or(lower.trust),
             certifier_key: self.certifier_key.or(lower.certifier_key),
             agency_key: self.agency_key.or(lower.agency_key),
+            pdf_profile: self.pdf_profile.or(lower.pdf_profile),
         }
     }
 
@@ -88,8 +95,9 @@ impl Settings {
         let text = std::fs::read_to_string(path).map_err(|e| Error::config(path.display().to_string(), format!("cannot read: {e}")))?;
         let mut s: Settings = toml::from_str(&text).map_err(|e| Error::config(path.display().to_string(), e.message().to_string()))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        for p in
-            [&mut s.tessdata, &mut s.models, &mut s.separators, &mut s.sign_key, &mut s.trust, &mut s.certifier_key, &mut s.agency_key].into_iter().flatten()
+        for p in [&mut s.tessdata, &mut s.models, &mut s.separators, &mut s.procedures, &mut s.sign_key, &mut s.trust, &mut s.certifier_key, &mut s.agency_key]
+            .into_iter()
+            .flatten()
         {
             if p.is_relative() {
                 *p = base.join(&*p);
@@ -114,6 +122,8 @@ pub struct Config {
     pub keep_separators: bool,
     pub duplex: bool,
     pub separators: Arc<SeparatorRules>,
+    /// The procedure catalog (`procedures`, else the built-in sample).
+    pub procedures: Arc<ProcedureCatalog>,
     pub stale_after: Duration,
     pub poll: Duration,
     /// Scan signing, when a key is configured (loaded and checked at start-up).
@@ -124,6 +134,7 @@ pub struct Config {
     pub trust: Vec<x509_cert::Certificate>,
     pub tsa_url: Option<String>,
     pub key_password_env: Option<String>,
+    pub pdf_profile: crate::stages::pdf::PdfProfile,
 }
 
 impl Config {
@@ -163,6 +174,10 @@ impl Config {
         };
         let stale_after = seconds("stale_after", s.stale_after, 60.0, 0.5)?;
         let poll = seconds("poll", s.poll, 1.0, 0.05)?;
+        let pdf_profile = match &s.pdf_profile {
+            Some(p) => p.parse().map_err(|e: String| Error::config("pdf_profile", e))?,
+            None => crate::stages::pdf::PdfProfile::default(),
+        };
         let rules = match &s.separators {
             Some(path) => SeparatorRules::load(path)?,
             None => SeparatorRules::default(),
@@ -183,6 +198,10 @@ impl Config {
             None => None,
         };
         let trust = signing::load_roots(s.trust.as_slice())?;
+        let procedures = match &s.procedures {
+            Some(path) => ProcedureCatalog::load(path).map_err(|e| Error::config("procedures", format!("{e} ({})", e.code())))?,
+            None => ProcedureCatalog::sample(),
+        };
         Ok(Config {
             signing: scan_signing,
             certify,
@@ -200,8 +219,10 @@ impl Config {
             keep_separators: s.keep_separators.unwrap_or(false) || rules.keep_separators.unwrap_or(false),
             duplex: s.duplex.unwrap_or(false) || rules.duplex,
             separators: Arc::new(rules),
+            procedures: Arc::new(procedures),
             stale_after,
             poll,
+            pdf_profile,
         })
     }
 
@@ -218,8 +239,10 @@ impl Config {
         opts.split.keep_separators = self.keep_separators;
         opts.split.duplex = self.duplex;
         opts.separators = Arc::clone(&self.separators);
+        opts.procedures = Arc::clone(&self.procedures);
         opts.workers = self.workers;
         opts.signing = self.signing.clone();
+        opts.pdf_profile = self.pdf_profile;
         Ok(opts)
     }
 }
@@ -238,6 +261,10 @@ mod tests {
         assert_eq!(c.stale_after, Duration::from_secs(60));
         let c = Config::resolve(dir.path().join("elsewhere"), None, Settings::default()).unwrap();
         assert_eq!((c.lang.as_str(), c.chunk_pages, c.duplex), ("vie", DEFAULT_CHUNK_PAGES, false));
+        assert_eq!(c.pdf_profile, crate::stages::pdf::PdfProfile::Pdfa2b);
+        std::fs::write(dir.path().join(FILE_NAME), "pdf_profile = \"plain\"\n").unwrap();
+        let c = Config::resolve(dir.path().to_path_buf(), None, Settings::default()).unwrap();
+        assert_eq!(c.pdf_profile, crate::stages::pdf::PdfProfile::Plain);
     }
 
     #[test]
@@ -249,6 +276,7 @@ mod tests {
         assert!(e.to_string().starts_with("workers: "), "{e}");
         assert!(bad(Settings { lang: Some("vie eng".into()), ..Default::default() }).to_string().starts_with("lang: "));
         assert!(bad(Settings { poll: Some(0.0), ..Default::default() }).to_string().starts_with("poll: "));
+        assert!(bad(Settings { pdf_profile: Some("pdfa-1a".into()), ..Default::default() }).to_string().starts_with("pdf_profile: "));
         assert!(bad(Settings { tessdata: Some(dir.path().join("none")), ..Default::default() }).to_string().starts_with("tessdata: "));
         let file = dir.path().join("other.toml");
         std::fs::write(&file, "wokers = 2\n").unwrap();

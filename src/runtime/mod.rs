@@ -11,6 +11,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod dossiers;
 pub mod error;
 pub mod pipeline;
 pub mod signing;

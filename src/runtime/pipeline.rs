@@ -45,9 +45,13 @@ pub struct PipelineOptions {
     pub split: SplitOptions,
     /// Which barcodes are separators and what they ask for (`--separators FILE`).
     pub separators: Arc<split::rules::SeparatorRules>,
+    /// What each procedure's dossiers must contain (`--procedures FILE`).
+    pub procedures: Arc<crate::stages::dossier::procedures::ProcedureCatalog>,
     /// Page threads (each with its own OCR engine); defaults to the number of cores.
     pub workers: usize,
     pub ocr: OcrConfig,
+    /// The standard the stored PDFs claim (`--pdf-profile`; default PDF/A-2b).
+    pub pdf_profile: pdf::PdfProfile,
     /// Called with the number of pages just finished (for a progress bar).
     pub progress: Option<Arc<dyn Fn(usize) + Send + Sync>>,
     /// Makes OCR engines; tests swap in recorded or failing engines.
@@ -68,8 +72,10 @@ impl PipelineOptions {
         PipelineOptions {
             split: SplitOptions::default(),
             separators: Arc::new(split::rules::SeparatorRules::default()),
+            procedures: Arc::new(crate::stages::dossier::procedures::ProcedureCatalog::sample()),
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             ocr,
+            pdf_profile: pdf::PdfProfile::default(),
             progress: None,
             engine_factory: Arc::new(|cfg| Ok(Box::new(TesseractEngine::new(cfg)?) as Box<dyn OcrEngine>)),
             signing: None,
@@ -414,7 +420,7 @@ fn process_page(
     }
     let pdf_page = (kind == PageKind::Content || (kind == PageKind::Separator && keep.unwrap_or(keep_separators))).then(|| {
         let t = CpuClock::start();
-        let image = pdf::encode_page_image(&clean.image, clean.color);
+        let image = pdf::encode_archival(&clean.image, clean.color, clean.dpi);
         times.encode_s = t.seconds();
         PdfPage { image, dpi: clean.dpi, ocr: ocr.clone() }
     });
@@ -537,6 +543,27 @@ impl<'a> Assembler<'a> {
         }
         let events = self.splitter.finish();
         self.handle(events)?;
+        // Completeness: every dossier is checked against its procedure before the batch
+        // is committed (and so before any agency sees it).
+        for d in &mut self.report.dossiers {
+            let types: Vec<Option<&str>> = d.documents.iter().map(|doc| doc.doc_type.as_deref()).collect();
+            let check = self.opts.procedures.check(d.procedure.as_deref(), d.code.as_deref(), &types);
+            if let Some(w) = check.warning {
+                self.report.warnings.push(w);
+            }
+            if let Some(w) = crate::stages::dossier::procedures::citizen_warning(d.code.as_deref(), d.citizen_id.as_deref()) {
+                self.report.warnings.push(w);
+            }
+            if !check.missing.is_empty() {
+                self.report.warnings.push(format!(
+                    "dossier {} is incomplete for procedure {}: missing {}",
+                    d.code.as_deref().unwrap_or("(no code)"),
+                    check.procedure.as_deref().unwrap_or("?"),
+                    check.missing.join(", ")
+                ));
+            }
+            (d.procedure, d.complete, d.missing) = (check.procedure, check.complete, check.missing);
+        }
         if self.page_errors > 0 {
             self.report.warnings.push(format!("{} page(s) had errors; see the pages' warnings", self.page_errors));
         }
@@ -546,7 +573,9 @@ impl<'a> Assembler<'a> {
     fn handle(&mut self, events: Vec<SplitEvent>) -> Result<(), PipelineError> {
         for event in events {
             match event {
-                SplitEvent::DossierOpened { code, .. } => self.report.dossiers.push(DossierReport { code, documents: Vec::new(), needs_review: false }),
+                SplitEvent::DossierOpened { code, procedure, citizen_id, .. } => {
+                    self.report.dossiers.push(DossierReport { code, procedure, citizen_id, ..Default::default() })
+                }
                 SplitEvent::NeedsReview { dossier } => self.report.dossiers[dossier].needs_review = true,
                 SplitEvent::Warning(w) => self.report.warnings.push(w),
                 SplitEvent::DocumentClosed(doc) => {
@@ -560,6 +589,7 @@ impl<'a> Assembler<'a> {
                         source_batch: self.batch_id.clone(),
                         scan_time: self.scan_time.clone(),
                         title: document_title(dossier.code.as_deref(), doc.doc_type.as_deref(), seq),
+                        fields: document_fields(&pages),
                     };
                     let stored = store_document(&self.batch_id, doc.dossier, seq, &doc, &pages, &meta, self.opts, self.store, self.rt, &mut self.times)?;
                     self.report.dossiers[doc.dossier].documents.push(stored);
@@ -572,6 +602,13 @@ impl<'a> Assembler<'a> {
 
 fn document_title(dossier: Option<&str>, doc_type: Option<&str>, seq: usize) -> String {
     format!("Hồ sơ {} - {} {}", dossier.unwrap_or("(không mã)"), doc_type.unwrap_or("tài liệu"), seq + 1)
+}
+
+/// The header fields and CCCD numbers of a closed document, read from its pages' OCR (and
+/// the pages' widths, for the lines' geometry): what the PDF's XMP, the report and the
+/// catalog carry, and what `sohoa eval-fields` scores.
+pub fn document_fields(pages: &[PdfPage]) -> DocumentFields {
+    crate::stages::fields::extract_from_ocr(pages.iter().map(|p| (&p.ocr, p.image.width)))
 }
 
 /// Stable document id: the same batch, dossier and position always give the same id, so
@@ -595,7 +632,8 @@ fn store_document(
 ) -> Result<DocumentReport, PipelineError> {
     let t = CpuClock::start();
     // `/Lang` and the XMP language follow the OCR languages (`--lang`).
-    let bytes = pdf::write_searchable_pdf_in(pages, meta, &pdf::language_tags(&opts.ocr.langs)).map_err(|e| PipelineError::Pdf(e.to_string()))?;
+    let pdf_opts = pdf::PdfOptions { languages: pdf::language_tags(&opts.ocr.langs), profile: opts.pdf_profile };
+    let bytes = pdf::write_pdf(pages, meta, &pdf_opts).map_err(|e| PipelineError::Pdf(e.to_string()))?;
     // Scan signing (Circular 01/2023/TT-VPCP, Art. 8): the signed bytes are the ones
     // hashed, stored and catalogued. Its CPU time counts as the PDF stage's.
     let bytes = match &opts.signing {
@@ -622,6 +660,7 @@ fn store_document(
         sha256: sha,
         bytes: len,
         object_key: key,
+        fields: meta.fields.clone(),
         ocr_text,
     })
 }

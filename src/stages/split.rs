@@ -8,7 +8,9 @@
 //!
 //! Rules (see the README's "Separator convention"):
 //! - `HS:<dossier code>` starts a new dossier; `TP:<type>` starts a new document of that
-//!   type; `PATCHT` starts a new untyped document.
+//!   type; `PATCHT` starts a new untyped document. A cover may also name the dossier's
+//!   procedure and citizen: `HS:<dossier code>|<procedure code>|<citizen ID>` (see
+//!   [`crate::stages::dossier::procedures::parse_cover`]).
 //! - Pages before any cover sheet go to a dossier with code `None`; pages before any
 //!   document separator within a dossier form an untyped document.
 //! - Blank pages belong to no document. Consecutive separators never create an empty
@@ -68,6 +70,10 @@ pub struct PlannedDocument {
 pub struct PlannedDossier {
     pub code: Option<String>,
     pub code_valid: bool,
+    /// The procedure code on the cover (`HS:<code>|<procedure>`), if any.
+    pub procedure: Option<String>,
+    /// The citizen ID on the cover (`HS:<code>|<procedure>|<citizen ID>`), if any.
+    pub citizen_id: Option<String>,
     pub documents: Vec<PlannedDocument>,
     /// See [`SplitEvent::NeedsReview`].
     pub needs_review: bool,
@@ -87,6 +93,9 @@ pub enum SplitEvent {
         dossier: usize,
         code: Option<String>,
         code_valid: bool,
+        /// The procedure and citizen ID the cover names, if any.
+        procedure: Option<String>,
+        citizen_id: Option<String>,
     },
     /// A document is complete: no later page can join it.
     DocumentClosed(PlannedDocument),
@@ -134,7 +143,9 @@ impl Splitter {
                 self.close_document(&mut events);
                 self.warn_unused_type(&mut events);
                 match action {
-                    SeparatorAction::NewDossier(code) => {
+                    SeparatorAction::NewDossier(value) => {
+                        let cover = crate::stages::dossier::procedures::parse_cover(value);
+                        let code = &cover.code;
                         let code_valid = is_valid_dossier_code(code);
                         if !code_valid {
                             events.push(SplitEvent::Warning(format!(
@@ -145,7 +156,7 @@ impl Splitter {
                         }
                         // Sheets kept from the previous dossier do not move into this one.
                         self.pending_sheets.clear();
-                        self.open_dossier(Some(code.clone()), code_valid, &mut events);
+                        self.open_dossier(Some(code.clone()), code_valid, cover.procedure.clone(), cover.citizen_id.clone(), &mut events);
                     }
                     SeparatorAction::NewDocument(ty) => {
                         self.pending_type = Some((Some(ty.clone()), page.index));
@@ -161,7 +172,7 @@ impl Splitter {
             // pipeline never produces it).
             (PageKind::Separator, None) | (PageKind::Content, _) => {
                 if self.dossier.is_none() {
-                    self.open_dossier(None, false, &mut events);
+                    self.open_dossier(None, false, None, None, &mut events);
                     events.push(SplitEvent::Warning(format!(
                         "page {}: content before any dossier cover sheet; these pages form a dossier without a code \
                          (a cover sheet may not have been read): check the batch",
@@ -197,11 +208,11 @@ impl Splitter {
         events
     }
 
-    fn open_dossier(&mut self, code: Option<String>, code_valid: bool, events: &mut Vec<SplitEvent>) {
+    fn open_dossier(&mut self, code: Option<String>, code_valid: bool, procedure: Option<String>, citizen_id: Option<String>, events: &mut Vec<SplitEvent>) {
         let dossier = self.dossiers;
         self.dossiers += 1;
         self.dossier = Some(dossier);
-        events.push(SplitEvent::DossierOpened { dossier, code, code_valid });
+        events.push(SplitEvent::DossierOpened { dossier, code, code_valid, procedure, citizen_id });
     }
 
     /// Marks the open dossier as needing review (once).
@@ -235,8 +246,8 @@ pub fn plan_split(pages: &[PageSignal], opts: SplitOptions) -> SplitPlan {
     let events = pages.iter().flat_map(|p| splitter.push(p)).collect::<Vec<_>>();
     for event in events.into_iter().chain(splitter.finish()) {
         match event {
-            SplitEvent::DossierOpened { code, code_valid, .. } => {
-                plan.dossiers.push(PlannedDossier { code, code_valid, documents: Vec::new(), needs_review: false })
+            SplitEvent::DossierOpened { code, code_valid, procedure, citizen_id, .. } => {
+                plan.dossiers.push(PlannedDossier { code, code_valid, procedure, citizen_id, documents: Vec::new(), needs_review: false })
             }
             SplitEvent::NeedsReview { dossier } => plan.dossiers[dossier].needs_review = true,
             SplitEvent::DocumentClosed(doc) => plan.dossiers[doc.dossier].documents.push(doc),
@@ -343,6 +354,30 @@ mod tests {
     fn a_cover_sheet_with_nothing_after_it_is_an_empty_dossier() {
         let plan = plan_split(&[sep(0, &format!("HS:{CODE}")), sep(1, "HS:000.00.15.H40-250301-0008"), content(2)], SplitOptions::default());
         assert_eq!(view(&plan), vec![(Some(CODE), vec![]), (Some("000.00.15.H40-250301-0008"), vec![(None, vec![2])])]);
+    }
+
+    /// Issue #24: a cover may name the procedure and the citizen; the plain form still works.
+    #[test]
+    fn a_cover_names_its_procedure_and_citizen() {
+        let pages = [
+            sep(0, &format!("HS:{CODE}|1.001193|079190000123")),
+            content(1),
+            sep(2, "HS:000.00.15.H40-250301-0008|1.001022"),
+            content(3),
+            sep(4, "HS:000.00.15.H40-250301-0009"),
+            content(5),
+        ];
+        let plan = plan_split(&pages, SplitOptions::default());
+        let got: Vec<_> = plan.dossiers.iter().map(|d| (d.code.as_deref(), d.code_valid, d.procedure.as_deref(), d.citizen_id.as_deref())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(CODE), true, Some("1.001193"), Some("079190000123")),
+                (Some("000.00.15.H40-250301-0008"), true, Some("1.001022"), None),
+                (Some("000.00.15.H40-250301-0009"), true, None, None)
+            ]
+        );
+        assert!(plan.warnings.is_empty(), "{:?}", plan.warnings);
     }
 
     #[test]

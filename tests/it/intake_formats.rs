@@ -24,6 +24,7 @@ fn a_pdf_of_scanned_pages_splits_like_the_tiff() {
         source_batch: "scanner".into(),
         scan_time: "2026-01-05T08:00:00+07:00".into(),
         title: "scan".into(),
+        fields: Default::default(),
         ..Default::default()
     };
     let pdf = dir.path().join("scan.pdf");

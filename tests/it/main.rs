@@ -3,10 +3,13 @@
 //! temporary data folder, with real Tesseract, on generated batches with ground truth.
 
 mod api;
+mod archive;
 mod bad_input;
 mod bench_cmd;
 mod common;
+mod dossiers;
 mod errors_cmd;
+mod fields_cmd;
 mod hot_folder;
 mod intake_formats;
 mod memory;

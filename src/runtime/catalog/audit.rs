@@ -27,6 +27,9 @@ pub enum AuditAction {
     Metadata,
     /// Its PDF was downloaded, whole or a range (`GET /api/v1/documents/{id}/pdf`).
     Pdf,
+    /// It was attached to another dossier instead of asking for the paper again
+    /// (`sohoa reuse --attach`, `POST /api/v1/reuse`).
+    Reuse,
 }
 
 impl AuditAction {
@@ -34,6 +37,7 @@ impl AuditAction {
         match self {
             AuditAction::Metadata => "metadata",
             AuditAction::Pdf => "pdf",
+            AuditAction::Reuse => "reuse",
         }
     }
 }

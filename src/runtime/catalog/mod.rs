@@ -28,6 +28,8 @@
 
 mod audit;
 mod certify;
+mod dossiers;
+mod fields;
 mod queue;
 mod records;
 mod search;
@@ -35,6 +37,8 @@ mod tokens;
 
 pub use audit::{AuditAction, AuditBreak, AuditEvent, NewAuditEvent, audit_row_hash};
 pub use certify::{BookPlace, CertificationEntry, CertifiedDocument};
+pub use dossiers::{Attachment, DossierRecord, DossierResult, ReuseHit};
+pub use fields::{fold_value, parse_field_filter};
 pub use queue::{ClaimFilter, Job, JobKind, JobStatus, LeaseHolder, MAX_ATTEMPTS, MAX_PAGE_DEATHS, PartRecord, QueueCounts, poison_pages, retry_delay};
 pub use records::{BatchListing, DocumentRecord};
 pub use search::{SearchHit, SearchQuery, fold_vietnamese, index_text, is_citizen_id};

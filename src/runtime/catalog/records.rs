@@ -36,9 +36,12 @@ impl Catalog {
         .collect::<Result<Vec<_>, _>>()?;
 
         let dossier_rows =
-            sqlx::query("SELECT id, code, needs_review FROM dossiers WHERE batch_id = $1 ORDER BY seq").bind(batch_id).fetch_all(&mut *conn).await?;
+            sqlx::query("SELECT id, code, needs_review, procedure, citizen_id, complete, missing_json FROM dossiers WHERE batch_id = $1 ORDER BY seq")
+                .bind(batch_id)
+                .fetch_all(&mut *conn)
+                .await?;
         let doc_rows = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS}, d.dossier_id FROM documents d WHERE d.batch_id = $1 AND d.certified_from IS NULL ORDER BY d.dossier_id, d.seq"
+            "SELECT {DOCUMENT_COLUMNS}, d.dossier_id, d.fields_json FROM documents d WHERE d.batch_id = $1 AND d.certified_from IS NULL ORDER BY d.dossier_id, d.seq"
         ))
         .bind(batch_id)
         .fetch_all(&mut *conn)
@@ -52,7 +55,16 @@ impl Catalog {
         for row in &dossier_rows {
             let id: String = row.try_get(0)?;
             let needs_review: i64 = row.try_get(2)?;
-            dossiers.push(DossierReport { code: row.try_get(1)?, documents: docs_by_dossier.remove(&id).unwrap_or_default(), needs_review: needs_review != 0 });
+            let complete: Option<i64> = row.try_get(5)?;
+            dossiers.push(DossierReport {
+                code: row.try_get(1)?,
+                documents: docs_by_dossier.remove(&id).unwrap_or_default(),
+                needs_review: needs_review != 0,
+                procedure: row.try_get(3)?,
+                citizen_id: row.try_get(4)?,
+                complete: complete.map(|c| c != 0),
+                missing: parse_json_list(&row.try_get::<String, _>(6)?, "dossiers.missing_json")?,
+            });
         }
         if !docs_by_dossier.is_empty() {
             return Err(CatalogError::Corrupt(format!("batch {batch_id} has documents in unknown dossiers")));
@@ -64,6 +76,11 @@ impl Catalog {
     /// replacing any left by an earlier attempt, and marks the batch done.
     pub(crate) async fn write_report(&self, tx: &mut WriteTx, report: &BatchReport, now: i64) -> Result<(), CatalogError> {
         let b = report.batch_id.as_str();
+        self.delete_fields(tx, b).await?;
+        sqlx::query("DELETE FROM citizen_documents WHERE source IN ('cover', 'field') AND document_id IN (SELECT id FROM documents WHERE batch_id = $1)")
+            .bind(b)
+            .execute(&mut **tx)
+            .await?;
         for table in ["documents", "dossiers", "pages"] {
             sqlx::query(&format!("DELETE FROM {table} WHERE batch_id = $1")).bind(b).execute(&mut **tx).await?;
         }
@@ -93,15 +110,26 @@ impl Catalog {
         for (seq, d) in report.dossiers.iter().enumerate() {
             let dossier_id = dossier_row_id(b, seq);
             let valid = d.code.as_deref().is_some_and(crate::model::DossierCode::is_valid);
-            sqlx::query("INSERT INTO dossiers (id, batch_id, seq, code, code_valid, needs_review) VALUES ($1, $2, $3, $4, $5, $6)")
+            // A NULL `complete` is a literal (see the note on NULL parameters above).
+            let sql = format!(
+                "INSERT INTO dossiers (id, batch_id, seq, code, code_valid, needs_review, procedure, citizen_id, missing_json, complete)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {})",
+                if d.complete.is_some() { "$10" } else { "NULL" }
+            );
+            let mut q = sqlx::query(&sql)
                 .bind(&dossier_id)
                 .bind(b)
                 .bind(seq as i64)
                 .bind(d.code.as_deref())
                 .bind(i64::from(valid))
                 .bind(i64::from(d.needs_review))
-                .execute(&mut **tx)
-                .await?;
+                .bind(d.procedure.as_deref())
+                .bind(d.citizen_id.as_deref())
+                .bind(to_json(&d.missing)?);
+            if let Some(c) = d.complete {
+                q = q.bind(i64::from(c));
+            }
+            q.execute(&mut **tx).await?;
             for (doc_seq, doc) in d.documents.iter().enumerate() {
                 sqlx::query(
                     "INSERT INTO documents (id, batch_id, dossier_id, seq, doc_type, source_pages_json, page_count,
@@ -126,6 +154,13 @@ impl Catalog {
                 .bind(search::FOLD_VERSION)
                 .execute(&mut **tx)
                 .await?;
+                self.write_fields(tx, b, doc).await?;
+                if let Some(citizen) = d.citizen_id.as_deref().filter(|c| crate::stages::dossier::procedures::is_citizen_id(c)) {
+                    super::dossiers::link_citizen(tx, citizen, doc.id.as_str(), "cover", now).await?;
+                }
+                for citizen in doc.fields.cccd.iter().filter(|c| crate::stages::dossier::procedures::is_citizen_id(c)) {
+                    super::dossiers::link_citizen(tx, citizen, doc.id.as_str(), "field", now).await?;
+                }
             }
         }
         let updated = sqlx::query("UPDATE batches SET state = 'done', source = $1, finished_at = $2, warnings_json = $3 WHERE id = $4")
@@ -157,7 +192,8 @@ impl Catalog {
     /// When several documents share the same content, the oldest is returned.
     pub async fn find_document(&self, id_or_blake3: &str) -> Result<Option<DocumentReport>, CatalogError> {
         let key = id_or_blake3.trim();
-        let by_id = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.id = $1")).bind(key).fetch_optional(&self.pool).await?;
+        let by_id =
+            sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d WHERE d.id = $1")).bind(key).fetch_optional(&self.pool).await?;
         if let Some(row) = by_id {
             return Ok(Some(document_from_row(&row)?));
         }
@@ -176,7 +212,7 @@ impl Catalog {
                 _ => return Err(CatalogError::Ambiguous { prefix: hex }),
             }
         };
-        let row = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"))
+        let row = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d WHERE d.blake3 = $1 ORDER BY d.created_at, d.id LIMIT 1"))
             .bind(&blake3)
             .fetch_optional(&self.pool)
             .await?;
@@ -186,7 +222,7 @@ impl Catalog {
     /// Every stored document, oldest first, in batch order.
     pub async fn list_documents(&self) -> Result<Vec<DocumentReport>, CatalogError> {
         sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN dossiers s ON s.id = d.dossier_id
+            "SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d JOIN dossiers s ON s.id = d.dossier_id
              ORDER BY d.created_at, d.batch_id, s.seq, d.seq"
         ))
         .fetch_all(&self.pool)
@@ -221,7 +257,7 @@ impl Catalog {
     /// The document with exactly this id, with its dossier code and batch.
     pub async fn document_record(&self, id: &str) -> Result<Option<DocumentRecord>, CatalogError> {
         let row = sqlx::query(&format!(
-            "SELECT {DOCUMENT_COLUMNS}, s.code, d.batch_id, b.post_office FROM documents d
+            "SELECT {DOCUMENT_COLUMNS}, s.code, d.batch_id, b.post_office, d.fields_json FROM documents d
              JOIN dossiers s ON s.id = d.dossier_id JOIN batches b ON b.id = d.batch_id WHERE d.id = $1"
         ))
         .bind(id)
@@ -348,6 +384,7 @@ fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
         sha256: row.try_get(5)?,
         bytes: from_i64(row.try_get(6)?, "documents.bytes")?,
         object_key: row.try_get::<String, _>(7)?.into(),
+        fields: super::fields::fields_from_row(row)?,
         ocr_text: row.try_get(8)?,
     })
 }

@@ -30,7 +30,10 @@ use std::ops::Range;
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use unicode_normalization::char::{decompose_canonical, is_combining_mark};
+use unicode_normalization::char::is_combining_mark;
+
+pub use crate::model::fold_vietnamese;
+use crate::model::push_folded;
 
 use super::{Backend, Catalog, CatalogError, from_i64};
 
@@ -59,37 +62,6 @@ pub(crate) const BACKFILL_SELECT: &str = "SELECT id, ocr_text FROM documents WHE
 
 /// Longest query word, in bytes (PostgreSQL refuses a tsquery word of 2 KiB).
 pub const MAX_WORD_BYTES: usize = 256;
-
-/// Folds Vietnamese text for matching: canonical decomposition (NFD), combining marks
-/// (tones, breve, circumflex, horn) removed, `đ`/`Đ` mapped to `d`, lowercase. Other
-/// characters (spaces, punctuation, digits) are kept. Input in NFC or NFD folds the same.
-///
-/// ```
-/// use sohoa::runtime::catalog::fold_vietnamese;
-/// assert_eq!(fold_vietnamese("Hồ sơ"), "ho so");
-/// assert_eq!(fold_vietnamese("ĐƠN ĐỀ NGHỊ"), "don de nghi");
-/// ```
-pub fn fold_vietnamese(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        push_folded(c, &mut out);
-    }
-    out
-}
-
-fn push_folded(c: char, out: &mut String) {
-    decompose_canonical(c, |d| {
-        if is_combining_mark(d) {
-            return;
-        }
-        let d = match d {
-            'đ' | 'Đ' => 'd',
-            other => other,
-        };
-        // Lowercasing may yield a mark (İ -> i + U+0307); drop it as well.
-        out.extend(d.to_lowercase().filter(|l| !is_combining_mark(*l)));
-    });
-}
 
 /// The words of `text`, each with its byte range in `text` and its folded form. A word is
 /// a maximal run of alphanumeric characters and combining marks; words that fold to
@@ -151,6 +123,9 @@ pub struct SearchQuery {
     pub citizen_id: Option<String>,
     /// At most this many hits (default [`DEFAULT_LIMIT`], at most [`MAX_LIMIT`]).
     pub limit: Option<usize>,
+    /// Document fields that must match (`NAME=VALUE`, see [`super::parse_field_filter`]):
+    /// the value compared folded and whole.
+    pub fields: Vec<String>,
     /// Only documents of dossiers whose code begins with this (the scope of an agency's
     /// token, `000.00.15.H40-`); a restriction, not something to search for.
     pub dossier_prefix: Option<String>,
@@ -179,6 +154,8 @@ pub(crate) struct SearchPlan {
     pub dossier: Option<String>,
     pub doc_type: Option<String>,
     pub dossier_prefix: Option<String>,
+    /// (field name, folded value) pairs that must all match.
+    pub fields: Vec<(String, String)>,
     pub limit: i64,
 }
 
@@ -235,14 +212,15 @@ impl SearchQuery {
         }
         let dossier = non_empty(&self.dossier, "the dossier code")?;
         let doc_type = non_empty(&self.doc_type, "the document type")?;
-        if terms.is_empty() && dossier.is_none() && doc_type.is_none() {
-            return Err("nothing to search for: give words, a dossier code, a document type or a citizen ID".into());
+        let fields = self.fields.iter().map(|f| super::parse_field_filter(f)).collect::<Result<Vec<_>, _>>()?;
+        if terms.is_empty() && dossier.is_none() && doc_type.is_none() && fields.is_empty() {
+            return Err("nothing to search for: give words, a dossier code, a document type, a citizen ID or a field".into());
         }
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(format!("limit {limit} is not in 1..={MAX_LIMIT}"));
         }
-        Ok(SearchPlan { terms, dossier, doc_type, dossier_prefix: self.dossier_prefix.clone(), limit: limit as i64 })
+        Ok(SearchPlan { terms, dossier, doc_type, dossier_prefix: self.dossier_prefix.clone(), fields, limit: limit as i64 })
     }
 }
 
@@ -396,6 +374,15 @@ pub(crate) fn search_sql(backend: Backend, plan: &SearchPlan) -> (String, Vec<St
     if let Some(ty) = &plan.doc_type {
         binds.push(ty.clone());
         conditions.push(format!("d.doc_type = ${}", binds.len()));
+    }
+    for (name, value) in &plan.fields {
+        binds.push(name.clone());
+        binds.push(value.clone());
+        conditions.push(format!(
+            "EXISTS (SELECT 1 FROM document_fields f WHERE f.document_id = d.id AND f.name = ${} AND f.value_folded = ${})",
+            binds.len() - 1,
+            binds.len()
+        ));
     }
     if let Some(prefix) = &plan.dossier_prefix {
         // substr, not LIKE: SQLite's LIKE ignores ASCII case, and a prefix is exact.

@@ -41,6 +41,7 @@ fn document(batch: usize, n: usize, pages: Vec<usize>) -> DocumentReport {
         bytes: 10_000 + n as u64,
         object_key: crate::runtime::store::Store::document_key(&h),
         blake3: h.into(),
+        fields: Default::default(),
         ocr_text: format!("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nVăn bản số {n}"),
     }
 }
@@ -89,6 +90,14 @@ fn full_report(batch: usize) -> BatchReport {
             },
             documents: docs,
             needs_review: d == 5,
+            // Issue #24: the completeness outcome and the cover's citizen round-trip too.
+            procedure: (d % 3 == 0).then(|| "1.001193".to_string()),
+            citizen_id: (d == 3).then(|| "079190000123".to_string()),
+            complete: match d % 3 {
+                0 => Some(d != 3),
+                _ => None,
+            },
+            missing: if d == 3 { vec!["TK".into(), "CCCD".into()] } else { vec![] },
         });
     }
     BatchReport { batch_id: b.id.into(), source: b.source, pages, dossiers, warnings: vec!["page 3: barcode unreadable".into()] }
@@ -178,7 +187,7 @@ async fn ambiguous_prefix(cats: [Catalog; 2]) {
     a.blake3 = format!("abcdef01{}", &a.blake3[8..]).into();
     b.blake3 = format!("abcdef01{}", &b.blake3[8..]).into();
     let mut report = small_report(&nb.id, &nb.source);
-    report.dossiers.push(DossierReport { code: None, documents: vec![a.clone(), b.clone()], needs_review: true });
+    report.dossiers.push(DossierReport { code: None, documents: vec![a.clone(), b.clone()], needs_review: true, ..Default::default() });
     cat.complete_job(&job.id, "w", &report).await.unwrap();
     let e = cat.find_document("abcdef01").await.unwrap_err();
     assert_eq!(e.code(), "document-ambiguous");
@@ -543,5 +552,7 @@ fn page_kinds_round_trip_and_non_finite_values_are_tamed() {
 }
 
 mod certify;
+mod dossiers;
+mod fields;
 mod search;
 mod service;

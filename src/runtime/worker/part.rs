@@ -12,7 +12,7 @@ use crate::runtime::pipeline::PageDone;
 const MAGIC: &[u8; 8] = b"sohoapt\0";
 /// The format written and read by this version of sohoa. Raise it with any change to [`StoredPart`]
 /// or the types inside it.
-pub const PART_FORMAT_VERSION: u32 = 2;
+pub const PART_FORMAT_VERSION: u32 = 3;
 
 /// The processed pages of one `pages` job.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
@@ -64,8 +64,8 @@ mod tests {
         let back = StoredPart::from_bytes(&bytes).unwrap();
         assert_eq!((back.batch_id.as_str(), back.start, back.end), ("bat_1", 4, 4));
         let mut newer = bytes.clone();
-        newer[8..12].copy_from_slice(&3u32.to_le_bytes());
-        assert_eq!(StoredPart::from_bytes(&newer).unwrap_err(), PartError::Version { found: 3 });
+        newer[8..12].copy_from_slice(&(PART_FORMAT_VERSION + 1).to_le_bytes());
+        assert_eq!(StoredPart::from_bytes(&newer).unwrap_err(), PartError::Version { found: PART_FORMAT_VERSION + 1 });
         // A part of the format before the header: postcard bytes straight away.
         let legacy = postcard::to_stdvec(&part).unwrap();
         assert_eq!(StoredPart::from_bytes(&legacy).unwrap_err(), PartError::NoHeader);

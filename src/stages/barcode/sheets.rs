@@ -170,6 +170,7 @@ pub fn sheets_pdf(sheets: &[Sheet]) -> Result<Vec<u8>, SheetError> {
     let meta = DocumentMeta {
         page_count: pages.len(),
         title: "Phiếu phân cách (sohoa separators)".to_string(),
+        fields: Default::default(),
         source_batch: "separators".to_string(),
         ..Default::default()
     };

@@ -40,15 +40,21 @@ pub fn decode(path: &Path, kind: FileKind, index: usize) -> Result<PageImage, St
 }
 
 /// Gray stays gray, colour stays colour; alpha is composited onto white; 16-bit to 8-bit.
-/// A gray image holding only pure black and white is bilevel. 8-bit gray and RGB are kept
-/// as they are (no copy of the page).
+/// A page of only two neutral colours (a 2-colour palette, black and white) is bilevel
+/// ([`super::two_tone`]). 8-bit gray and RGB pages of more colours are kept as they are
+/// (no copy of the page).
 pub fn normalise(img: DynamicImage) -> (DynamicImage, ColorMode) {
+    let (img, color) = normalise_colour(img);
+    match super::two_tone::two_tone(&img) {
+        Some(bilevel) => (DynamicImage::ImageLuma8(bilevel), ColorMode::Bilevel),
+        None => (img, color),
+    }
+}
+
+fn normalise_colour(img: DynamicImage) -> (DynamicImage, ColorMode) {
     match img {
         DynamicImage::ImageRgb8(_) => return (img, ColorMode::Rgb),
-        DynamicImage::ImageLuma8(ref gray) => {
-            let bilevel = gray.pixels().all(|p| p[0] == 0 || p[0] == 255);
-            return (img, if bilevel { ColorMode::Bilevel } else { ColorMode::Gray });
-        }
+        DynamicImage::ImageLuma8(_) => return (img, ColorMode::Gray),
         _ => {}
     }
     if img.color().has_color() {
@@ -66,8 +72,7 @@ pub fn normalise(img: DynamicImage) -> (DynamicImage, ColorMode) {
             let [v, a] = la.get_pixel(x, y).0;
             image::Luma([((v as u32 * a as u32 + 255 * (255 - a as u32) + 127) / 255) as u8])
         });
-        let bilevel = gray.pixels().all(|p| p[0] == 0 || p[0] == 255);
-        (DynamicImage::ImageLuma8(gray), if bilevel { ColorMode::Bilevel } else { ColorMode::Gray })
+        (DynamicImage::ImageLuma8(gray), ColorMode::Gray)
     }
 }
 

@@ -25,6 +25,7 @@ pub mod limits;
 mod mutation_tests;
 pub mod pdf;
 pub mod tiff_file;
+pub mod two_tone;
 
 use crate::model::PageImage;
 use std::fs;

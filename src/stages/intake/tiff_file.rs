@@ -138,6 +138,14 @@ fn decode_current(dec: &mut Decoder<BufReader<File>>, raw: &File, index: usize) 
     };
     let layout = layout(dec, color);
     let (image, mode) = to_image(w, h, color, &layout, samples)?;
+    // A palette page of two neutral colours is a bilevel scan (kept 1-bit, stored G4).
+    let (image, mode) = match (palette_bits, mode) {
+        (Some(_), ColorMode::Gray | ColorMode::Rgb) => match super::two_tone::two_tone(&image) {
+            Some(bilevel) => (DynamicImage::ImageLuma8(bilevel), ColorMode::Bilevel),
+            None => (image, mode),
+        },
+        _ => (image, mode),
+    };
     Ok(PageImage { index, image, color: mode, dpi, warnings })
 }
 
@@ -624,7 +632,9 @@ mod tests {
                     assert_eq!(page.dpi, 200.0);
                     let want = |i: usize, c: usize| (map[c * entries + idx[i] as usize] >> 8) as u8;
                     if gray {
-                        assert_eq!(page.color, ColorMode::Gray, "{bits} bits gray map");
+                        // Issue 25: a 1-bit gray map (black and white) is a bilevel page.
+                        let want_mode = if bits == 1 { ColorMode::Bilevel } else { ColorMode::Gray };
+                        assert_eq!(page.color, want_mode, "{bits} bits gray map");
                         let got = page.image.to_luma8();
                         assert!(got.as_raw().iter().enumerate().all(|(i, &v)| v == want(i, 0)), "{bits} bits, compression {compression}");
                     } else {
@@ -870,13 +880,14 @@ mod tests {
         use sohoa_testkit::hostile::tiff_raw;
         // A palette page (which the tiff crate refuses) is read through its colour map
         // (`palette_pages_are_read_through_their_colour_map` covers the rest): entry 255
-        // white, entry 0 black, every entry gray, so the page is gray.
+        // white, entry 0 black, every entry gray: the page holds two neutral colours, so it
+        // is bilevel (issue 25).
         let mut map = vec![0u16; 768];
         for c in 0..3 {
             map[c * 256 + 255] = 65535;
         }
         let page = decode_one(&tiff_raw(2, 1, 8, 1, 3, &[], &map, &[255, 0])).unwrap_or_else(|e| panic!("{}", e.message));
-        assert_eq!(page.color, ColorMode::Gray);
+        assert_eq!(page.color, ColorMode::Bilevel);
         assert_eq!(page.image.to_luma8().into_raw(), vec![255, 0]);
         // CMYK: pure cyan, pure black.
         let page = decode_one(&tiff_raw(2, 1, 8, 4, 5, &[], &[], &[255, 0, 0, 0, 0, 0, 0, 255])).unwrap();

@@ -65,6 +65,10 @@ impl TesseractEngine {
         if lexicon.is_some() {
             // Tesseract's alternatives per letter (its choice iterator), for the correction.
             vars.push(("lstm_choice_mode".into(), "2".into()));
+            // One beam search for the alternatives instead of Tesseract's default five: the
+            // other marks of a letter are in the first; the same errors, less CPU
+            // (docs/performance.md, "Diacritic correction").
+            vars.push(("lstm_choice_iterations".into(), "1".into()));
         }
         let names: Vec<CString> = vars.iter().filter_map(|(n, _)| CString::new(n.as_str()).ok()).collect();
         let values: Vec<CString> = vars.iter().filter_map(|(_, v)| CString::new(v.as_str()).ok()).collect();

@@ -1,5 +1,6 @@
-//! Page image encoding for the PDF: JPEG for gray and colour pages, 1-bit packed Flate
-//! for bilevel pages. Pure, no I/O.
+//! Page image encoding for the PDF: JPEG for gray and colour pages, CCITT Group 4 for
+//! bilevel pages (1-bit all the way: a bilevel scan is never stored as 8-bit). Pure, no
+//! I/O.
 
 use std::io::Write;
 
@@ -16,8 +17,9 @@ pub const JPEG_QUALITY: u8 = 85;
 ///
 /// - `Gray` / `Rgb`: baseline JPEG, quality [`JPEG_QUALITY`], 1 or 3 components (the image
 ///   is converted to Luma8 / Rgb8 first if it is not already).
-/// - `Bilevel`: pixels `>= 128` are white; rows packed MSB first, 1 = white (DeviceGray's
-///   default decode), zlib-compressed.
+/// - `Bilevel`: pixels `>= 128` are white; CCITT Group 4 (ITU-T T.6, `/K -1`,
+///   `/BlackIs1 false`: 0 = black, DeviceGray's default decode). A page wider than 65,535
+///   pixels (G4's limit here) is stored as 1-bit packed Flate instead.
 ///
 /// Never fails: if the JPEG encoder refuses the image (for example a zero-sized one), the
 /// samples are stored 8-bit Flate-compressed instead, which the writer also accepts.
@@ -25,8 +27,14 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
     let (width, height) = (img.width(), img.height());
     match color {
         ColorMode::Bilevel => {
-            let gray = img.to_luma8();
-            EncodedImage { width, height, color, filter: ImageFilter::Flate, data: zlib(&pack_bilevel(gray.as_raw(), width as usize)) }
+            let gray: std::borrow::Cow<'_, image::GrayImage> = match img {
+                DynamicImage::ImageLuma8(g) => std::borrow::Cow::Borrowed(g),
+                _ => std::borrow::Cow::Owned(img.to_luma8()),
+            };
+            match g4(gray.as_raw(), width, height) {
+                Some(data) => EncodedImage { width, height, color, filter: ImageFilter::Ccitt, data, mask: None },
+                None => EncodedImage { width, height, color, filter: ImageFilter::Flate, data: zlib(&pack_bilevel(gray.as_raw(), width as usize)), mask: None },
+            }
         }
         ColorMode::Gray | ColorMode::Rgb => {
             // Borrow the samples when they already have the right layout (the usual case).
@@ -41,13 +49,13 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
             let encoded = if width == 0 || height == 0 || width > 65_535 || height > 65_535 {
                 Err(format!("{width}x{height} is outside JPEG's limits"))
             } else {
-                jpeg(&converted, width as usize, height as usize, color == ColorMode::Gray)
+                jpeg(&converted, width as usize, height as usize, color == ColorMode::Gray, JPEG_QUALITY)
             };
             match encoded {
-                Ok(data) => EncodedImage { width, height, color, filter: ImageFilter::Dct, data },
+                Ok(data) => EncodedImage { width, height, color, filter: ImageFilter::Dct, data, mask: None },
                 Err(error) => {
                     tracing::warn!(%error, width, height, "JPEG encoding failed, storing Flate samples");
-                    EncodedImage { width, height, color, filter: ImageFilter::Flate, data: zlib(&converted) }
+                    EncodedImage { width, height, color, filter: ImageFilter::Flate, data: zlib(&converted), mask: None }
                 }
             }
         }
@@ -73,9 +81,44 @@ pub(crate) fn pack_bilevel(samples: &[u8], width: usize) -> Vec<u8> {
     out
 }
 
-/// Baseline JPEG at [`JPEG_QUALITY`]: one component for gray, 4:2:0 YCbCr for colour.
+/// CCITT Group 4 of 8-bit samples (`>= 128` white), `None` when a side is 0 or over
+/// 65,535 pixels.
+pub(crate) fn g4(samples: &[u8], width: u32, height: u32) -> Option<Vec<u8>> {
+    use fax::{Color, VecWriter, encoder::Encoder};
+    let w = u16::try_from(width).ok().filter(|&w| w > 0)?;
+    if height == 0 || height > u32::from(u16::MAX) || samples.len() < width as usize * height as usize {
+        return None;
+    }
+    // A text page codes to about 1/40 of its packed size; start there.
+    let mut encoder = Encoder::new(VecWriter::with_capacity(samples.len() / 40));
+    for row in samples.chunks_exact(width as usize).take(height as usize) {
+        let pels = row.iter().map(|&v| if v >= 128 { Color::White } else { Color::Black });
+        // Writing into a Vec cannot fail.
+        encoder.encode_line(pels, w).ok()?;
+    }
+    Some(encoder.finish().ok()?.finish())
+}
+
+/// Decodes CCITT Group 4 data (as [`g4`] writes it: every row, then the end-of-block)
+/// back into 0/255 samples, `width * height` of them; `None` if the data does not decode
+/// to exactly `height` rows.
+pub(crate) fn decode_g4(data: &[u8], width: u32, height: u32) -> Option<Vec<u8>> {
+    let w = u16::try_from(width).ok()?;
+    u16::try_from(height).ok()?;
+    let mut out = Vec::with_capacity(width as usize * height as usize);
+    let mut rows = 0usize;
+    fax::decoder::decode_g4(data.iter().copied(), w, None, |transitions| {
+        rows += 1;
+        if rows <= height as usize {
+            out.extend(fax::decoder::pels(transitions, w).map(|c| if c == fax::Color::Black { 0u8 } else { 255 }));
+        }
+    })?;
+    (rows == height as usize && out.len() == width as usize * height as usize).then_some(out)
+}
+
+/// Baseline JPEG at `quality`: one component for gray, 4:2:0 YCbCr for colour.
 /// The compressor is made once per thread (pages are encoded on the page threads).
-fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool) -> Result<Vec<u8>, String> {
+pub(crate) fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool, quality: u8) -> Result<Vec<u8>, String> {
     use turbojpeg::{Compressor, Image, PixelFormat, Subsamp};
     thread_local! {
         static COMPRESSOR: std::cell::RefCell<Option<Compressor>> = const { std::cell::RefCell::new(None) };
@@ -90,14 +133,14 @@ fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool) -> Result<Vec<u
             *cell = Some(Compressor::new().map_err(|e| e.to_string())?);
         }
         let compressor = cell.as_mut().expect("compressor just made");
-        compressor.set_quality(JPEG_QUALITY as i32);
+        compressor.set_quality(i32::from(quality.clamp(1, 100)));
         compressor.set_subsamp(subsamp);
         let image = Image { pixels: samples, width, pitch: width * format.size(), height, format };
         compressor.compress_to_vec(image).map_err(|e| e.to_string())
     })
 }
 
-fn zlib(data: &[u8]) -> Vec<u8> {
+pub(crate) fn zlib(data: &[u8]) -> Vec<u8> {
     let mut enc = ZlibEncoder::new(Vec::with_capacity(data.len() / 8 + 64), Compression::new(6));
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(data);
@@ -141,16 +184,42 @@ mod tests {
     }
 
     #[test]
-    fn bilevel_round_trips_through_flate() {
+    fn bilevel_round_trips_through_g4() {
         let mut g = image::GrayImage::from_pixel(13, 3, image::Luma([255]));
         g.put_pixel(0, 0, image::Luma([0]));
         g.put_pixel(12, 2, image::Luma([10]));
-        let enc = encode_page_image(&DynamicImage::ImageLuma8(g), ColorMode::Bilevel);
-        assert_eq!(enc.filter, ImageFilter::Flate);
-        let mut raw = Vec::new();
-        std::io::Read::read_to_end(&mut flate2::read::ZlibDecoder::new(&enc.data[..]), &mut raw).unwrap();
-        assert_eq!(raw.len(), expected_sample_len(&enc));
-        assert_eq!(raw[0], 0x7F);
-        assert_eq!(raw[5] & 0x08, 0, "last pixel of last row is black");
+        let enc = encode_page_image(&DynamicImage::ImageLuma8(g.clone()), ColorMode::Bilevel);
+        assert_eq!(enc.filter, ImageFilter::Ccitt);
+        let back = decode_g4(&enc.data, 13, 3).unwrap();
+        let want: Vec<u8> = g.as_raw().iter().map(|&v| if v >= 128 { 255 } else { 0 }).collect();
+        assert_eq!(back, want);
+    }
+
+    /// Noise, runs of every length, black and white edges: G4 is lossless on all of it.
+    #[test]
+    fn g4_is_lossless_on_random_pages() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(25);
+        for (w, h, p_black) in [(1u32, 5u32, 0.5f64), (8, 8, 0.5), (333, 40, 0.05), (2550, 12, 0.3), (64, 64, 0.97)] {
+            let px: Vec<u8> = (0..w * h).map(|_| if rng.random_bool(p_black) { 0 } else { 255 }).collect();
+            let data = g4(&px, w, h).unwrap();
+            assert_eq!(decode_g4(&data, w, h).as_deref(), Some(px.as_slice()), "{w}x{h}");
+        }
+        // Blocks: long runs across rows (vertical and pass modes).
+        let (w, h) = (1000u32, 300u32);
+        let px: Vec<u8> = (0..w * h).map(|i| if ((i % w) / 37 + (i / w) / 23) % 3 == 0 { 0 } else { 255 }).collect();
+        let data = g4(&px, w, h).unwrap();
+        assert!(data.len() < px.len() / 50, "{} bytes", data.len());
+        assert_eq!(decode_g4(&data, w, h).unwrap(), px);
+        // The wrong height is caught, not padded or cut.
+        assert!(decode_g4(&data, w, h + 1).is_none());
+        assert!(decode_g4(&data, w, h - 1).is_none());
+    }
+
+    #[test]
+    fn g4_refuses_what_it_cannot_code() {
+        assert!(g4(&[], 0, 0).is_none());
+        assert!(g4(&[255; 10], 70_000, 1).is_none());
+        assert!(g4(&[255; 10], 5, 3).is_none(), "short samples");
     }
 }

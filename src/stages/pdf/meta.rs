@@ -100,6 +100,9 @@ pub(crate) fn xmp_packet(meta: &DocumentMeta, languages: &[String]) -> String {
     prop("sohoa:PageCount", &meta.page_count.to_string());
     prop("sohoa:SourceBatch", &meta.source_batch);
     prop("sohoa:ScanTime", &meta.scan_time);
+    for (name, value) in meta.fields.xmp_properties() {
+        prop(&format!("sohoa:{name}"), &value);
+    }
 
     format!(
         "<?xpacket begin=\"\u{FEFF}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
@@ -151,6 +154,7 @@ mod tests {
             source_batch: "batch <1> & co".into(),
             scan_time: "2026-01-05T10:30:00+07:00".into(),
             title: "Giấy khai sinh".into(),
+            fields: Default::default(),
         }
     }
 
@@ -165,6 +169,20 @@ mod tests {
         assert!(x.contains("<sohoa:DocumentType>Quyết định</sohoa:DocumentType>"));
         assert!(x.contains("<sohoa:PageCount>2</sohoa:PageCount>"));
         assert!(x.contains("<sohoa:SourceBatch>batch &lt;1&gt; &amp; co</sohoa:SourceBatch>"));
+        assert!(!x.contains("sohoa:so_ky_hieu"), "no field found, no property");
+    }
+
+    #[test]
+    fn xmp_carries_the_document_fields() {
+        let mut m = meta();
+        m.fields.so_ky_hieu = Some("12/QĐ-UBND".into());
+        m.fields.trich_yeu = Some("Về việc A & B".into());
+        m.fields.cccd = vec!["052190123456".into(), "001203004567".into()];
+        let x = xmp_packet(&m, &[]);
+        assert!(x.contains("<sohoa:so_ky_hieu>12/QĐ-UBND</sohoa:so_ky_hieu>"), "{x}");
+        assert!(x.contains("<sohoa:trich_yeu>Về việc A &amp; B</sohoa:trich_yeu>"), "{x}");
+        assert!(x.contains("<sohoa:cccd>052190123456, 001203004567</sohoa:cccd>"), "{x}");
+        assert!(!x.contains("sohoa:ngay"), "{x}");
     }
 
     #[test]

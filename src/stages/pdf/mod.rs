@@ -3,7 +3,9 @@
 //!
 //! Owns: encoding page images for the PDF ([`encode_page_image`]), the page layout
 //! (MediaBox = image size at its dpi, 100% scale), the invisible text layer (glyphless
-//! Type0 font, text render mode 3), the Info dictionary and XMP metadata.
+//! Type0 font, text render mode 3), the Info dictionary and XMP metadata, and PDF/A-2b
+//! (`pdfa`: identification, extension schema, OutputIntent with an ICC profile made by
+//! `icc`; [`check_pdfa`] checks the rules).
 //!
 //! Invariants:
 //! - Output is PDF 1.7 and byte-for-byte deterministic: identical pages and metadata give
@@ -18,13 +20,20 @@
 
 mod encode;
 mod font;
+pub mod icc;
 mod meta;
+pub mod mrc;
+mod pdfa;
+mod pdfa_check;
 mod textlayer;
 mod writer;
 
 pub use encode::encode_page_image;
 pub use meta::{SOHOA_XMP_NS, language_tags};
-pub use writer::{write_searchable_pdf, write_searchable_pdf_in};
+pub use mrc::{PageEncoding, encode_archival};
+pub use pdfa::{PdfProfile, SOHOA_PROPERTIES, XmpProperty};
+pub use pdfa_check::{PdfaIssue, check_pdfa};
+pub use writer::{PdfOptions, write_pdf, write_searchable_pdf, write_searchable_pdf_in};
 
 /// Why a PDF could not be written.
 #[derive(Debug, thiserror::Error)]

@@ -49,6 +49,7 @@ fn meta(pages: usize) -> DocumentMeta {
         source_batch: "batch-2026-01-05-001".into(),
         scan_time: "2026-01-05T10:30:00+07:00".into(),
         title: "Công văn số 12/UBND-VP".into(),
+        fields: Default::default(),
     }
 }
 
@@ -146,7 +147,7 @@ fn colour_modes_round_trip_through_pdfimages() {
     let rows: Vec<Vec<&str>> = list.lines().skip(2).map(|l| l.split_whitespace().collect()).collect();
     assert_eq!(rows.len(), 3, "{list}");
     let facts: Vec<(&str, &str, &str, &str, &str)> = rows.iter().map(|r| (r[5], r[6], r[7], r[8], r[12])).collect();
-    assert_eq!(facts, [("gray", "1", "1", "image", "150"), ("gray", "1", "8", "jpeg", "150"), ("rgb", "3", "8", "jpeg", "150"),], "{list}");
+    assert_eq!(facts, [("gray", "1", "1", "ccitt", "150"), ("gray", "1", "8", "jpeg", "150"), ("rgb", "3", "8", "jpeg", "150"),], "{list}");
 }
 
 #[test]
@@ -221,6 +222,122 @@ fn jpeg_pages_decode_back_close_to_the_samples() {
             };
             let err = mean_error(&want, &got);
             assert!(err < bound, "{w}x{h} {color:?}: mean error {err}");
+        }
+    }
+}
+
+/// Issue 25: the writer's PDF/A-2b output passes the structural check and `qpdf --check`;
+/// the intent follows the pages' colour; `plain` claims nothing.
+#[test]
+fn pdfa_2b_output_passes_the_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, pages, components) in [
+        ("gray", vec![synthetic_page(ColorMode::Gray), synthetic_page(ColorMode::Bilevel)], 1),
+        ("colour", vec![synthetic_page(ColorMode::Bilevel), synthetic_page(ColorMode::Rgb)], 3),
+    ] {
+        let opts = PdfOptions { languages: language_tags("vie"), profile: PdfProfile::Pdfa2b };
+        let bytes = write_pdf(&pages, &meta(pages.len()), &opts).unwrap();
+        let doc = lopdf::Document::load_mem(&bytes).unwrap();
+        assert_eq!(check_pdfa(&doc), vec![], "{name}");
+        let intents = doc.catalog().unwrap().get(b"OutputIntents").unwrap().as_array().unwrap().clone();
+        let profile = intents[0].as_dict().unwrap().get(b"DestOutputProfile").unwrap().as_reference().unwrap();
+        let n = doc.get_object(profile).unwrap().as_stream().unwrap().dict.get(b"N").unwrap().as_i64().unwrap();
+        assert_eq!(n, components, "{name}");
+        let path = write_tmp(dir.path(), &format!("{name}.pdf"), &bytes);
+        if let Ok(out) = Command::new("qpdf").arg("--check").arg(&path).output() {
+            assert!(out.status.success(), "qpdf --check {name}: {}", String::from_utf8_lossy(&out.stdout));
+        }
+    }
+    let plain = write_pdf(&[synthetic_page(ColorMode::Rgb)], &meta(1), &PdfOptions { languages: vec![], profile: PdfProfile::Plain }).unwrap();
+    let doc = lopdf::Document::load_mem(&plain).unwrap();
+    assert!(!doc.catalog().unwrap().has(b"OutputIntents"));
+    let issues = check_pdfa(&doc);
+    assert!(issues.iter().any(|i| i.rule == "pdfa-xmp-identification"), "{issues:?}");
+    assert!(issues.iter().any(|i| i.rule == "pdfa-output-intent"), "{issues:?}");
+}
+
+/// Issue 25: the check finds each broken rule it claims to check.
+#[test]
+fn check_pdfa_finds_broken_rules() {
+    let bytes = write_pdf(&[synthetic_page(ColorMode::Rgb)], &meta(1), &PdfOptions::default()).unwrap();
+    let good = lopdf::Document::load_mem(&bytes).unwrap();
+    assert_eq!(check_pdfa(&good), vec![]);
+    let rules = |doc: &lopdf::Document| check_pdfa(doc).into_iter().map(|i| i.rule).collect::<Vec<_>>();
+
+    let mut doc = good.clone();
+    doc.trailer.remove(b"ID");
+    doc.trailer.set("Encrypt", lopdf::dictionary! {});
+    assert_eq!(rules(&doc), ["pdfa-no-id", "pdfa-encrypted"]);
+
+    // An unembedded font, an LZW stream, a JavaScript action, an annotation without the
+    // Print flag or an appearance.
+    let mut doc = good.clone();
+    doc.add_object(lopdf::dictionary! { "Type" => "Font", "Subtype" => "TrueType", "BaseFont" => "Arial" });
+    doc.add_object(lopdf::Stream::new(lopdf::dictionary! { "Filter" => "LZWDecode" }, vec![0x80]));
+    doc.add_object(lopdf::dictionary! { "S" => "JavaScript", "JS" => lopdf::Object::string_literal("app.alert(1)") });
+    doc.add_object(lopdf::dictionary! { "Type" => "Annot", "Subtype" => "Widget", "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()] });
+    let found = rules(&doc);
+    for rule in ["pdfa-font-not-embedded", "pdfa-lzw", "pdfa-javascript", "pdfa-annotation"] {
+        assert!(found.contains(&rule), "{rule} not in {found:?}");
+    }
+    assert_eq!(found.iter().filter(|r| **r == "pdfa-annotation").count(), 2, "no Print flag, no /AP: {found:?}");
+
+    // An Info title that the XMP does not carry; an undeclared property; a gray intent
+    // under a colour page.
+    let mut doc = good.clone();
+    let info = doc.trailer.get(b"Info").unwrap().as_reference().unwrap();
+    doc.get_object_mut(info).unwrap().as_dict_mut().unwrap().set("Title", lopdf::Object::string_literal("Other"));
+    let meta_id = doc.catalog().unwrap().get(b"Metadata").unwrap().as_reference().unwrap();
+    let stream = doc.get_object_mut(meta_id).unwrap().as_stream_mut().unwrap();
+    let xmp = String::from_utf8(stream.content.clone()).unwrap().replace("<sohoa:PageCount>", "<sohoa:Pages>1</sohoa:Pages><sohoa:PageCount>");
+    stream.set_content(xmp.into_bytes());
+    let gray_profile = doc.add_object(lopdf::Stream::new(lopdf::dictionary! { "N" => 1 }, icc::gray()));
+    let intents = vec![lopdf::Object::Dictionary(lopdf::dictionary! { "Type" => "OutputIntent", "S" => "GTS_PDFA1", "DestOutputProfile" => gray_profile })];
+    doc.catalog_mut().unwrap().set("OutputIntents", intents);
+    let found = rules(&doc);
+    for rule in ["pdfa-info-xmp-mismatch", "pdfa-xmp-undeclared", "pdfa-device-colour"] {
+        assert!(found.contains(&rule), "{rule} not in {found:?}");
+    }
+}
+
+/// Issue 25: a mixed-raster page as poppler renders it is the page `mrc::render` shows:
+/// the stencil paints the ink where the mask is black, the background shows elsewhere.
+#[test]
+fn mrc_pages_render_as_encoded() {
+    let dir = tempfile::tempdir().unwrap();
+    for color in [ColorMode::Gray, ColorMode::Rgb] {
+        let g = GrayImage::from_fn(600, 400, |x, y| Luma([if (x / 7) % 3 == 0 && (y / 30) % 2 == 0 { 20 } else { 240 - ((x + y) % 5) as u8 }]));
+        let img = match color {
+            ColorMode::Rgb => DynamicImage::ImageRgb8(RgbImage::from_fn(600, 400, |x, y| {
+                let v = g.get_pixel(x, y)[0];
+                if y > 300 && x > 400 { Rgb([200, 40, 40]) } else { Rgb([v, v, v.saturating_sub(10)]) }
+            })),
+            _ => DynamicImage::ImageLuma8(g.clone()),
+        };
+        let enc = mrc::encode_archival(&img, color, 200.0);
+        assert!(enc.mask.is_some(), "{color:?}");
+        let shown = mrc::render(&enc).unwrap().to_rgb8();
+        let page = PdfPage { image: enc, dpi: 200.0, ocr: OcrPage::default() };
+        let pdf = write_searchable_pdf(&[page], &meta(1)).unwrap();
+        let path = write_tmp(dir.path(), "mrc.pdf", &pdf);
+        let prefix = dir.path().join(format!("m{color:?}"));
+        run("pdftoppm", &["-r", "200", "-singlefile", path.to_str().unwrap(), prefix.to_str().unwrap()]);
+        let back = image::open(prefix.with_extension("ppm")).unwrap().to_rgb8();
+        assert_eq!(back.dimensions(), shown.dimensions());
+        let (mut err, mut ink_wrong) = (0f64, 0usize);
+        for (x, y, p) in shown.enumerate_pixels() {
+            let q = back.get_pixel(x, y);
+            err += p.0.iter().zip(q.0).map(|(a, b)| f64::from(a.abs_diff(b))).sum::<f64>() / 3.0;
+            if g.get_pixel(x, y)[0] < 60 && !(y > 300 && x > 400) && q.0.iter().any(|&c| c > 60) {
+                ink_wrong += 1;
+            }
+        }
+        let mean = err / f64::from(600 * 400);
+        assert!(mean < 4.0, "{color:?}: mean difference {mean}");
+        assert_eq!(ink_wrong, 0, "{color:?}: text pixels not painted with the ink");
+        let stamp = back.get_pixel(500, 350);
+        if color == ColorMode::Rgb {
+            assert!(stamp[0] > 150 && stamp[1] < 90, "the stamp stays red: {stamp:?}");
         }
     }
 }

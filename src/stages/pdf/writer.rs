@@ -8,11 +8,14 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictio
 use super::encode::expected_sample_len;
 use super::font::{FONT_RESOURCE, add_glyphless_font};
 use super::meta::{info_dict, language_tags, xmp_packet};
+use super::pdfa::{PdfProfile, output_intents, pdfa_xmp};
 use super::textlayer::text_layer;
 use super::{PdfError, num};
-use crate::model::{ColorMode, DocumentMeta, EncodedImage, ImageFilter, PdfPage};
+use crate::model::{ColorMode, DocumentMeta, EncodedImage, ImageFilter, PdfPage, TextMask};
 
 const IMAGE_RESOURCE: &str = "Im0";
+/// The text mask of a mixed-raster page.
+const MASK_RESOURCE: &str = "Im1";
 
 /// Writes a PDF 1.7 document: one page per entry of `pages`, in order.
 ///
@@ -26,8 +29,24 @@ pub fn write_searchable_pdf(pages: &[PdfPage], meta: &DocumentMeta) -> Result<Ve
 
 /// [`write_searchable_pdf`] for a document in `languages` (BCP 47 tags, the main one
 /// first; see `language_tags`): the catalog's `/Lang` is the first, the XMP
-/// `dc:language` lists them all.
+/// `dc:language` lists them all. PDF/A-2b, the default profile.
 pub fn write_searchable_pdf_in(pages: &[PdfPage], meta: &DocumentMeta, languages: &[String]) -> Result<Vec<u8>, PdfError> {
+    write_pdf(pages, meta, &PdfOptions { languages: languages.to_vec(), profile: PdfProfile::default() })
+}
+
+/// How a document is written beyond its pages and metadata.
+#[derive(Debug, Clone, Default)]
+pub struct PdfOptions {
+    /// BCP 47 tags, the main one first (empty: `vi`).
+    pub languages: Vec<String>,
+    pub profile: PdfProfile,
+}
+
+/// Writes the document under `opts`: under [`PdfProfile::Pdfa2b`] with the PDF/A
+/// identification and extension schema in the XMP and a `GTS_PDFA1` OutputIntent
+/// (sRGB if any page is in colour, else gray).
+pub fn write_pdf(pages: &[PdfPage], meta: &DocumentMeta, opts: &PdfOptions) -> Result<Vec<u8>, PdfError> {
+    let languages = &opts.languages;
     if pages.is_empty() {
         return Err(PdfError::NoPages);
     }
@@ -49,16 +68,27 @@ pub fn write_searchable_pdf_in(pages: &[PdfPage], meta: &DocumentMeta, languages
     let count = kids.len() as i64;
     doc.objects.insert(pages_id, Object::Dictionary(dictionary! { "Type" => "Pages", "Kids" => kids, "Count" => count }));
 
-    let metadata_id = doc.add_object(Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp_packet(meta, languages).into_bytes()));
-    let catalog_id = doc.add_object(dictionary! {
+    let mut xmp = xmp_packet(meta, languages);
+    if opts.profile == PdfProfile::Pdfa2b {
+        xmp = pdfa_xmp(xmp);
+    }
+    // PDF/A: the XMP stays uncompressed (readable by tools that do not parse PDF).
+    let metadata = Stream::new(dictionary! { "Type" => "Metadata", "Subtype" => "XML" }, xmp.into_bytes()).with_compression(false);
+    let metadata_id = doc.add_object(metadata);
+    let mut catalog = dictionary! {
         "Type" => "Catalog",
         "Pages" => pages_id,
         "Metadata" => metadata_id,
         "Lang" => Object::string_literal(languages.first().map_or("vi", String::as_str)),
-    });
+    };
+    if opts.profile == PdfProfile::Pdfa2b {
+        let colour = pages.iter().any(|p| p.image.color == ColorMode::Rgb);
+        catalog.set("OutputIntents", output_intents(&mut doc, colour));
+    }
+    let catalog_id = doc.add_object(catalog);
     let info_id = doc.add_object(info_dict(meta));
 
-    let id = document_id(pages, meta);
+    let id = document_id(pages, meta, opts.profile);
     doc.trailer.set("Root", catalog_id);
     doc.trailer.set("Info", info_id);
     doc.trailer.set("ID", vec![Object::String(id.to_vec(), StringFormat::Hexadecimal), Object::String(id.to_vec(), StringFormat::Hexadecimal)]);
@@ -75,8 +105,16 @@ fn add_page(doc: &mut Document, parent: ObjectId, font: ObjectId, page: &PdfPage
     let height_pt = f64::from(img.height) * k;
 
     let image_id = doc.add_object(image_xobject(img));
+    let mut xobjects = dictionary! { IMAGE_RESOURCE => image_id };
 
     let mut content = format!("q {} 0 0 {} 0 0 cm /{IMAGE_RESOURCE} Do Q\n", num(width_pt), num(height_pt));
+    if let Some(mask) = &img.mask {
+        // The text layer: a stencil filled with the ink colour, over the background.
+        xobjects.set(MASK_RESOURCE, doc.add_object(mask_xobject(img.width, img.height, mask)));
+        let ink = mask.ink.map(|c| num(f64::from(c) / 255.0));
+        let fill = if img.color == ColorMode::Rgb { format!("{} {} {} rg", ink[0], ink[1], ink[2]) } else { format!("{} g", ink[0]) };
+        content.push_str(&format!("q {fill} {} 0 0 {} 0 0 cm /{MASK_RESOURCE} Do Q\n", num(width_pt), num(height_pt)));
+    }
     content.push_str(&text_layer(&page.ocr.words, page.dpi, img.height));
     let mut content = Stream::new(Dictionary::new(), content.into_bytes());
     // Compressing an in-memory buffer cannot fail; a raw stream is valid anyway.
@@ -90,11 +128,26 @@ fn add_page(doc: &mut Document, parent: ObjectId, font: ObjectId, page: &PdfPage
         "Parent" => parent,
         "MediaBox" => media_box,
         "Resources" => dictionary! {
-            "XObject" => dictionary! { IMAGE_RESOURCE => image_id },
+            "XObject" => xobjects,
             "Font" => dictionary! { FONT_RESOURCE => font },
         },
         "Contents" => content_id,
     })
+}
+
+/// The `/ImageMask` stencil of a mixed-raster page: G4, black (0) = paint.
+fn mask_xobject(width: u32, height: u32, mask: &TextMask) -> Stream {
+    let dict = dictionary! {
+        "Type" => "XObject",
+        "Subtype" => "Image",
+        "Width" => i64::from(width),
+        "Height" => i64::from(height),
+        "ImageMask" => true,
+        "BitsPerComponent" => 1,
+        "Filter" => "CCITTFaxDecode",
+        "DecodeParms" => dictionary! { "K" => -1, "Columns" => i64::from(width), "Rows" => i64::from(height), "BlackIs1" => false },
+    };
+    Stream::new(dict, mask.data.clone()).with_compression(false)
 }
 
 fn image_xobject(img: &EncodedImage) -> Stream {
@@ -106,18 +159,25 @@ fn image_xobject(img: &EncodedImage) -> Stream {
     let filter = match img.filter {
         ImageFilter::Dct => "DCTDecode",
         ImageFilter::Flate => "FlateDecode",
+        ImageFilter::Ccitt => "CCITTFaxDecode",
     };
     // Bilevel samples are packed with 1 = white, which is DeviceGray's default /Decode
-    // [0 1], so black stays black without a /Decode entry.
-    let dict = dictionary! {
+    // [0 1], so black stays black without a /Decode entry (G4 with /BlackIs1 false
+    // decodes black to 0 too).
+    // A mixed-raster page's image is its background, at its own size.
+    let (w, h) = img.mask.as_ref().map_or((img.width, img.height), |m| (m.bg_width, m.bg_height));
+    let mut dict = dictionary! {
         "Type" => "XObject",
         "Subtype" => "Image",
-        "Width" => i64::from(img.width),
-        "Height" => i64::from(img.height),
+        "Width" => i64::from(w),
+        "Height" => i64::from(h),
         "ColorSpace" => color_space,
         "BitsPerComponent" => bpc,
         "Filter" => filter,
     };
+    if img.filter == ImageFilter::Ccitt {
+        dict.set("DecodeParms", dictionary! { "K" => -1, "Columns" => i64::from(img.width), "Rows" => i64::from(img.height), "BlackIs1" => false });
+    }
     Stream::new(dict, img.data.clone()).with_compression(false)
 }
 
@@ -130,17 +190,41 @@ fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
     if img.width == 0 || img.height == 0 {
         return Err(bad(format!("image is {}x{} px", img.width, img.height)));
     }
+    // The size of the image data: the background's on a mixed-raster page.
+    let (data_w, data_h) = match &img.mask {
+        Some(mask) => {
+            if img.filter != ImageFilter::Dct || img.color == ColorMode::Bilevel {
+                return Err(bad("a mixed-raster page has a JPEG gray or colour background".into()));
+            }
+            if mask.bg_width == 0 || mask.bg_height == 0 || mask.bg_width > img.width || mask.bg_height > img.height {
+                return Err(bad(format!("background {}x{} for a {}x{} page", mask.bg_width, mask.bg_height, img.width, img.height)));
+            }
+            if super::encode::decode_g4(&mask.data, img.width, img.height).is_none() {
+                return Err(bad(format!("the text mask does not decode to {}x{} pixels", img.width, img.height)));
+            }
+            (mask.bg_width, mask.bg_height)
+        }
+        None => (img.width, img.height),
+    };
     match img.filter {
         ImageFilter::Dct => {
             if img.color == ColorMode::Bilevel {
-                return Err(bad("a bilevel image must be 1-bit Flate, not JPEG".into()));
+                return Err(bad("a bilevel image must be 1-bit (CCITT G4 or Flate), not JPEG".into()));
             }
             let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&img.data)).map_err(|e| bad(format!("JPEG data unreadable: {e}")))?;
             let (w, h) = image::ImageDecoder::dimensions(&decoder);
             let channels = image::ImageDecoder::color_type(&decoder).channel_count();
             let want = if img.color == ColorMode::Gray { 1 } else { 3 };
-            if (w, h) != (img.width, img.height) || channels != want {
-                return Err(bad(format!("JPEG is {w}x{h} with {channels} channel(s), page says {}x{} {:?}", img.width, img.height, img.color)));
+            if (w, h) != (data_w, data_h) || channels != want {
+                return Err(bad(format!("JPEG is {w}x{h} with {channels} channel(s), page says {data_w}x{data_h} {:?}", img.color)));
+            }
+        }
+        ImageFilter::Ccitt => {
+            if img.color != ColorMode::Bilevel {
+                return Err(bad(format!("CCITT data is bilevel only, page says {:?}", img.color)));
+            }
+            if super::encode::decode_g4(&img.data, img.width, img.height).is_none() {
+                return Err(bad(format!("CCITT G4 data does not decode to {}x{} pixels", img.width, img.height)));
             }
         }
         ImageFilter::Flate => {
@@ -156,9 +240,10 @@ fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
 }
 
 /// The trailer /ID: 16 bytes of a BLAKE3 hash of everything the file is made from.
-fn document_id(pages: &[PdfPage], meta: &DocumentMeta) -> [u8; 16] {
+fn document_id(pages: &[PdfPage], meta: &DocumentMeta, profile: PdfProfile) -> [u8; 16] {
     let mut h = blake3::Hasher::new();
     h.update(b"sohoa-pdf-v1");
+    h.update(profile.as_str().as_bytes());
     h.update(serde_json::to_string(meta).unwrap_or_default().as_bytes());
     for p in pages {
         let img = &p.image;
@@ -168,6 +253,13 @@ fn document_id(pages: &[PdfPage], meta: &DocumentMeta) -> [u8; 16] {
         h.update(&p.dpi.to_bits().to_le_bytes());
         h.update(&(img.data.len() as u64).to_le_bytes());
         h.update(&img.data);
+        if let Some(mask) = &img.mask {
+            h.update(b"mask");
+            h.update(&mask.bg_width.to_le_bytes());
+            h.update(&mask.bg_height.to_le_bytes());
+            h.update(&mask.ink);
+            h.update(&mask.data);
+        }
         h.update(serde_json::to_string(&p.ocr.words).unwrap_or_default().as_bytes());
     }
     let mut id = [0u8; 16];

@@ -22,6 +22,7 @@ pub(crate) fn sample_pdf(pages: usize) -> Vec<u8> {
         source_batch: "bat_test".into(),
         scan_time: "2026-01-05T10:30:00+07:00".into(),
         title: "Đơn".into(),
+        fields: Default::default(),
     };
     write_searchable_pdf(&vec![page; pages], &meta).unwrap()
 }

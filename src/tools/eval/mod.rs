@@ -28,8 +28,10 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 pub mod fidelity;
+pub mod fields;
 mod ocr;
 mod set;
+pub mod size;
 
 pub use ocr::{OcrInput, OcrScore, PageOcr, ocr_pages};
 pub use set::{Defects, EvalPage, Truth, build_set, build_set_with, jpeg_round_trip};

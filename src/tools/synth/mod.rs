@@ -27,12 +27,14 @@
 //! Pages are planned sequentially from one seeded RNG, then rendered in parallel, each
 //! from its own seed, so rayon's scheduling cannot change the output.
 //!
-//! Submodules: `text` (Vietnamese content), `document` (a document on pages), `pages`
+//! Submodules: `text` (Vietnamese content), `official` (documents with known header
+//! fields for `sohoa eval-fields`), `document` (a document on pages), `pages`
 //! (single text pages), `defects` (the scanner defects), `cer` (character error rate).
 
 pub mod cer;
 pub mod defects;
 pub mod document;
+pub mod official;
 pub mod pages;
 pub mod sheets;
 pub mod text;
@@ -82,6 +84,16 @@ pub struct GenOptions {
     pub plain_separator_prob: f64,
     /// Standard deviation of the gaussian noise, in gray levels (0 = none).
     pub noise_sigma: f32,
+    /// Covers name a procedure of the sample catalog and a citizen
+    /// (`HS:<code>|<procedure>|<citizen ID>`), and each dossier holds that procedure's
+    /// components (all typed; `docs_per_dossier` and `plain_separator_prob` are then not
+    /// used). Off: the plain convention, and the same batches as before.
+    pub procedures: bool,
+    /// With `procedures`: probability that a dossier lacks one required component.
+    pub missing_prob: f64,
+    /// With `procedures`: how many citizens the dossiers are drawn from (so several
+    /// dossiers share one citizen, for the reuse lookup).
+    pub citizens: usize,
 }
 
 impl Default for GenOptions {
@@ -98,6 +110,9 @@ impl Default for GenOptions {
             symbologies: vec![Symbology::Qr, Symbology::Code128],
             plain_separator_prob: 0.15,
             noise_sigma: 4.0,
+            procedures: false,
+            missing_prob: 0.3,
+            citizens: 2,
         }
     }
 }
@@ -142,6 +157,14 @@ pub struct DossierTruth {
     /// The dossier code on the cover sheet (without the `HS:` prefix).
     pub code: Option<String>,
     pub documents: Vec<DocumentTruth>,
+    /// With `GenOptions::procedures`: the procedure and citizen on the cover, and the
+    /// required components left out of the dossier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub procedure: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citizen_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub missing: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -160,8 +183,16 @@ pub const DOSSIER_PREFIX: &str = "HS:";
 pub const DOCUMENT_PREFIX: &str = "TP:";
 
 enum Sheet {
-    Cover { code: String },
-    Separator { payload: String, symbology: Symbology, label: String },
+    /// `payload`: what the QR carries (`HS:<code>`, or with the procedure and citizen).
+    Cover {
+        code: String,
+        payload: String,
+    },
+    Separator {
+        payload: String,
+        symbology: Symbology,
+        label: String,
+    },
     Content(PageLayout),
     Blank,
 }
@@ -188,6 +219,8 @@ fn validated(opts: &GenOptions) -> GenOptions {
     o.blank_back_prob = prob(opts.blank_back_prob);
     o.plain_separator_prob = prob(opts.plain_separator_prob);
     o.noise_sigma = if opts.noise_sigma.is_finite() { opts.noise_sigma.clamp(0.0, 64.0) } else { 0.0 };
+    o.missing_prob = prob(opts.missing_prob);
+    o.citizens = opts.citizens.max(1);
     if o.symbologies.is_empty() {
         o.symbologies = vec![Symbology::Qr, Symbology::Code128];
     }
@@ -232,10 +265,16 @@ fn plan(opts: &GenOptions) -> (Vec<PlannedPage>, BatchTruth) {
     let mut p = Planner { rng: StdRng::seed_from_u64(opts.seed), opts: opts.clone(), pages: Vec::new(), truth: Vec::new() };
     let mut dossiers = Vec::with_capacity(opts.dossiers);
     let mut separators = 0usize;
+    if opts.procedures {
+        plan_with_procedures(&mut p, &mut dossiers, &mut separators);
+        let truth = BatchTruth { pages: p.truth, dossiers };
+        return (p.pages, truth);
+    }
     for _ in 0..opts.dossiers {
         let received = text::Date::random(&mut p.rng);
         let code = text::dossier_code(&mut p.rng, received);
-        p.push(Sheet::Cover { code: code.clone() }, Some(format!("{DOSSIER_PREFIX}{code}")));
+        let payload = format!("{DOSSIER_PREFIX}{code}");
+        p.push(Sheet::Cover { code: code.clone(), payload: payload.clone() }, Some(payload));
         let n_docs = p.rng.random_range(opts.docs_per_dossier.0..=opts.docs_per_dossier.1);
         let mut documents = Vec::with_capacity(n_docs);
         for _ in 0..n_docs {
@@ -258,17 +297,62 @@ fn plan(opts: &GenOptions) -> (Vec<PlannedPage>, BatchTruth) {
             }
             documents.push(DocumentTruth { r#type: doc_type, source_pages });
         }
-        dossiers.push(DossierTruth { code: Some(code), documents });
+        dossiers.push(DossierTruth { code: Some(code), documents, procedure: None, citizen_id: None, missing: None });
     }
     let truth = BatchTruth { pages: p.truth, dossiers };
     (p.pages, truth)
+}
+
+/// A citizen ID number: a province prefix, the century-and-sex digit, two birth-year
+/// digits, six random digits.
+fn citizen_id(rng: &mut StdRng) -> String {
+    let prefix = ["001", "079", "052", "048", "031"][rng.random_range(0..5)];
+    format!("{prefix}{}{:02}{:06}", rng.random_range(0..4), rng.random_range(0..100), rng.random_range(0..1_000_000u32))
+}
+
+/// The dossiers of a batch with procedures (see [`GenOptions::procedures`]).
+fn plan_with_procedures(p: &mut Planner, dossiers: &mut Vec<DossierTruth>, separators: &mut usize) {
+    let catalog = crate::stages::dossier::procedures::ProcedureCatalog::sample();
+    let citizens: Vec<String> = (0..p.opts.citizens).map(|_| citizen_id(&mut p.rng)).collect();
+    for _ in 0..p.opts.dossiers {
+        let received = text::Date::random(&mut p.rng);
+        let code = text::dossier_code(&mut p.rng, received);
+        let procedure = &catalog.procedures()[p.rng.random_range(0..catalog.procedures().len())];
+        let citizen = citizens[p.rng.random_range(0..citizens.len())].clone();
+        let mut components: Vec<String> = procedure.required.clone();
+        let mut missing = Vec::new();
+        if !components.is_empty() && p.rng.random_bool(p.opts.missing_prob) {
+            missing.push(components.remove(p.rng.random_range(0..components.len())));
+        }
+        for o in &procedure.optional {
+            if p.rng.random_bool(0.3) {
+                components.push(o.clone());
+            }
+        }
+        let payload = format!("{DOSSIER_PREFIX}{code}|{}|{citizen}", procedure.code);
+        p.push(Sheet::Cover { code: code.clone(), payload: payload.clone() }, Some(payload));
+        let mut documents = Vec::with_capacity(components.len());
+        for c in components {
+            let kind = crate::model::doc_kind(&c).unwrap_or(&DOC_KINDS[0]);
+            let sym = p.opts.symbologies[*separators % p.opts.symbologies.len()];
+            *separators += 1;
+            let payload = format!("{DOCUMENT_PREFIX}{}", kind.code);
+            p.push(Sheet::Separator { payload: payload.clone(), symbology: sym, label: kind.name.to_string() }, Some(payload));
+            let n_pages = p.rng.random_range(p.opts.pages_per_doc.0..=p.opts.pages_per_doc.1);
+            let (content, mut body) = text::compose(&mut p.rng, kind);
+            let laid = document::layout_document(&content, &mut body, &mut p.rng, n_pages);
+            let source_pages = laid.into_iter().map(|page| p.push(Sheet::Content(page), None)).collect();
+            documents.push(DocumentTruth { r#type: Some(kind.code.to_string()), source_pages });
+        }
+        dossiers.push(DossierTruth { code: Some(code), documents, procedure: Some(procedure.code.clone()), citizen_id: Some(citizen), missing: Some(missing) });
+    }
 }
 
 fn render_planned(page: &PlannedPage, opts: &GenOptions) -> GrayImage {
     let dpi = opts.dpi;
     let mut rng = StdRng::seed_from_u64(page.seed);
     let layout = match &page.sheet {
-        Sheet::Cover { code } => layout_cover(&format!("{DOSSIER_PREFIX}{code}"), code, dpi),
+        Sheet::Cover { code, payload } => layout_cover(payload, code, dpi),
         Sheet::Separator { payload, symbology, label } => layout_separator(payload, *symbology, label, dpi),
         Sheet::Content(l) => Some(l.clone()),
         Sheet::Blank => None,
@@ -350,6 +434,48 @@ mod tests {
 
     fn small(seed: u64, dpi: f32) -> GenOptions {
         GenOptions { seed, dpi, dossiers: 2, docs_per_dossier: (1, 3), pages_per_doc: (1, 2), ..Default::default() }
+    }
+
+    /// Issue #24: covers with procedures, dossiers with missing components; the split
+    /// and the completeness check read back exactly the truth.
+    #[test]
+    fn procedure_batches_carry_their_missing_components() {
+        use crate::model::{PageKind, PageSignal};
+        use crate::stages::dossier::procedures::ProcedureCatalog;
+        use crate::stages::split::{SplitOptions, classify_barcode, plan_split};
+        let opts =
+            GenOptions { seed: 5, dpi: 60.0, dossiers: 8, pages_per_doc: (1, 1), procedures: true, missing_prob: 0.5, citizens: 2, ..Default::default() };
+        let batch = generate_batch(&opts);
+        let again = generate_batch(&opts);
+        assert!(batch.truth == again.truth && batch.pages == again.pages, "deterministic");
+        let truth = &batch.truth;
+        let catalog = ProcedureCatalog::sample();
+        let citizens: std::collections::BTreeSet<&str> = truth.dossiers.iter().filter_map(|d| d.citizen_id.as_deref()).collect();
+        assert!(citizens.len() <= 2 && citizens.iter().all(|c| c.len() == 12));
+        let incomplete = truth.dossiers.iter().filter(|d| !d.missing.as_ref().unwrap().is_empty()).count();
+        assert!(incomplete > 0 && incomplete < truth.dossiers.len(), "{incomplete} of {} dossiers incomplete", truth.dossiers.len());
+        let signals: Vec<PageSignal> = truth
+            .pages
+            .iter()
+            .map(|t| {
+                let action = t.barcode.as_deref().and_then(classify_barcode);
+                let kind = match t.kind.as_str() {
+                    "content" => PageKind::Content,
+                    "blank" => PageKind::Blank,
+                    _ => PageKind::Separator,
+                };
+                PageSignal { index: t.index, kind, action, keep: None, unread_sheet: false }
+            })
+            .collect();
+        let plan = plan_split(&signals, SplitOptions::default());
+        assert_eq!(plan.dossiers.len(), truth.dossiers.len());
+        for (d, t) in plan.dossiers.iter().zip(&truth.dossiers) {
+            assert_eq!((&d.code, &d.procedure, &d.citizen_id), (&t.code, &t.procedure, &t.citizen_id));
+            let types: Vec<Option<&str>> = d.documents.iter().map(|doc| doc.doc_type.as_deref()).collect();
+            let check = catalog.check(d.procedure.as_deref(), d.code.as_deref(), &types);
+            assert_eq!(Some(&check.missing), t.missing.as_ref());
+            assert_eq!(check.complete, Some(t.missing.as_ref().unwrap().is_empty()));
+        }
     }
 
     #[test]

@@ -359,7 +359,8 @@ struct Ctx {
     date: Date,
 }
 
-fn person_name(rng: &mut impl Rng) -> (String, bool) {
+/// A Vietnamese full name and whether it is a woman's.
+pub(crate) fn person_name(rng: &mut impl Rng) -> (String, bool) {
     let female = rng.random_bool(0.5);
     let surname = SURNAMES.choose(rng).copied().unwrap_or("Nguyễn");
     let (middle, given) = if female {
@@ -695,6 +696,12 @@ impl BodySource {
             self.deck.shuffle(rng);
         }
         self.deck.pop().unwrap_or(0)
+    }
+
+    /// The personal ID number (CCCD) of the document's citizen, which the fields and the
+    /// prose may print.
+    pub fn person_id(&self) -> &str {
+        &self.ctx.person_id
     }
 
     /// The next body paragraph.

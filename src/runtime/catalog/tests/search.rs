@@ -41,7 +41,7 @@ fn report(n: usize) -> BatchReport {
         doc.doc_type = ty.map(String::from);
         doc.ocr_text = text;
         if report.dossiers.last().and_then(|d| d.code.as_deref()) != Some(code) {
-            report.dossiers.push(DossierReport { code: Some(code.into()), documents: vec![], needs_review: false });
+            report.dossiers.push(DossierReport { code: Some(code.into()), documents: vec![], ..Default::default() });
         }
         report.dossiers.last_mut().unwrap().documents.push(doc);
     }

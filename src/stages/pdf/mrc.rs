@@ -1,0 +1,501 @@
+//! Archival page encoding: mixed raster content (MRC) for text pages, the page JPEG for
+//! photos, CCITT G4 for bilevel pages. Pure, no I/O; called by the pipeline once per
+//! stored page through [`encode_archival`].
+//!
+//! An MRC page is two images drawn one over the other:
+//! - the **text mask**, at the scan's full resolution, 1-bit, CCITT G4: every pixel darker
+//!   than the page's ink/paper threshold (Otsu) and not coloured (a red stamp or a blue
+//!   signature is not text ink), isolated single pixels (noise) removed; the PDF paints it
+//!   as an `/ImageMask` stencil filled with the page's ink colour;
+//! - the **background**, at about [`BG_DPI`] (1/2 of a 200 dpi scan, 1/3 of a 300 dpi
+//!   one), JPEG [`BG_QUALITY`]: each pixel the mean of the block's pixels away from the
+//!   text (the mask grown by one pixel, so no dark halo of anti-aliased edges), paper
+//!   within [`PAPER_SNAP`] levels of the paper colour set to the paper colour (the scanner
+//!   noise goes, flat paper costs almost nothing). Stamps, signatures, photos and shading
+//!   stay here, in colour.
+//!
+//! What stays as it was: a page whose mid-tones (neither paper nor ink) cover more than
+//! [`PHOTO_FRACTION`] of it (a photo, an ID card) or whose ink and paper are less than
+//! [`MIN_CONTRAST`] levels apart is stored as the page JPEG ([`super::encode_page_image`]);
+//! a bilevel page as CCITT G4. [`choose`] makes that decision from the page's figures.
+
+use image::DynamicImage;
+
+use super::encode::{encode_page_image, g4, jpeg};
+use crate::model::{ColorMode, EncodedImage, ImageFilter, TextMask};
+
+/// Resolution of the MRC background, dots per inch (approximately: an integer fraction
+/// of the scan's).
+pub const BG_DPI: f32 = 100.0;
+/// JPEG quality of the MRC background (smooth paper, stamps and signatures).
+pub const BG_QUALITY: u8 = 50;
+/// Background pixels within this many levels of the paper colour become paper.
+pub const PAPER_SNAP: u8 = 12;
+/// Above this share of mid-tone pixels a page is a photo: stored as the page JPEG.
+pub const PHOTO_FRACTION: f64 = 0.15;
+/// Below this ink/paper contrast (gray levels) there is no text layer to separate.
+pub const MIN_CONTRAST: u8 = 60;
+/// A pixel whose channels spread more than this is coloured: not text ink.
+pub const CHROMA: u8 = 64;
+
+/// How a page is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PageEncoding {
+    /// Text mask (G4) over a low-resolution JPEG background.
+    Mrc,
+    /// The whole page as one JPEG at full resolution.
+    Jpeg,
+    /// 1-bit CCITT G4.
+    Bilevel,
+}
+
+/// What the encoder measured on a page, to choose its encoding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PageFigures {
+    /// Otsu threshold of the luma.
+    pub threshold: u8,
+    /// Median luma of the pixels above / at or below the threshold.
+    pub paper: u8,
+    pub ink: u8,
+    /// Share of pixels well between ink and paper (a quarter of the range away from both).
+    pub mid_fraction: f64,
+}
+
+/// The encoding for a page of mode `color` with these figures (pure).
+pub fn choose(color: ColorMode, f: &PageFigures) -> PageEncoding {
+    if color == ColorMode::Bilevel {
+        PageEncoding::Bilevel
+    } else if f.paper.saturating_sub(f.ink) < MIN_CONTRAST || f.mid_fraction > PHOTO_FRACTION {
+        PageEncoding::Jpeg
+    } else {
+        PageEncoding::Mrc
+    }
+}
+
+/// Encodes a cleaned page for storage: MRC for text pages, the page JPEG for photos and
+/// low-contrast pages, CCITT G4 for bilevel pages (see the module doc).
+pub fn encode_archival(img: &DynamicImage, color: ColorMode, dpi: f32) -> EncodedImage {
+    encode_as(img, color, dpi, None)
+}
+
+/// [`encode_archival`] with the encoding forced (`None`: chosen by [`choose`]); a page MRC
+/// cannot encode (empty, or wider than G4 allows) falls back to the page JPEG.
+pub fn encode_as(img: &DynamicImage, color: ColorMode, dpi: f32, force: Option<PageEncoding>) -> EncodedImage {
+    if color == ColorMode::Bilevel || force == Some(PageEncoding::Bilevel) {
+        return encode_page_image(img, ColorMode::Bilevel);
+    }
+    if force == Some(PageEncoding::Jpeg) || img.width() == 0 || img.height() == 0 {
+        return encode_page_image(img, color);
+    }
+    let (luma, rgb) = planes(img, color);
+    let figures = figures(&luma);
+    let encoding = force.unwrap_or_else(|| choose(color, &figures));
+    if encoding == PageEncoding::Mrc
+        && let Some(enc) = mrc(&luma, rgb, img.width(), img.height(), color, dpi, &figures)
+    {
+        return enc;
+    }
+    encode_page_image(img, color)
+}
+
+/// The page's luma and, for a colour page, its RGB samples.
+fn planes(img: &DynamicImage, color: ColorMode) -> (std::borrow::Cow<'_, [u8]>, Option<std::borrow::Cow<'_, [u8]>>) {
+    match (color, img) {
+        (ColorMode::Rgb, DynamicImage::ImageRgb8(c)) => (luma_of(c.as_raw()).into(), Some(c.as_raw().as_slice().into())),
+        (ColorMode::Rgb, _) => {
+            let c = img.to_rgb8().into_raw();
+            (luma_of(&c).into(), Some(c.into()))
+        }
+        (_, DynamicImage::ImageLuma8(g)) => (g.as_raw().as_slice().into(), None),
+        _ => (img.to_luma8().into_raw().into(), None),
+    }
+}
+
+/// BT.601 luma of RGB samples.
+fn luma_of(rgb: &[u8]) -> Vec<u8> {
+    rgb.chunks_exact(3).map(|p| ((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]) + 128) >> 8) as u8).collect()
+}
+
+/// Otsu threshold, paper and ink medians and the mid-tone share of a luma plane.
+pub fn figures(luma: &[u8]) -> PageFigures {
+    let mut hist = [0u64; 256];
+    for &v in luma {
+        hist[v as usize] += 1;
+    }
+    let total: u64 = hist.iter().sum();
+    let threshold = otsu(&hist, total);
+    let median = |range: std::ops::RangeInclusive<usize>| -> u8 {
+        let n: u64 = hist[range.clone()].iter().sum();
+        let mut seen = 0;
+        for i in range.clone() {
+            seen += hist[i];
+            if seen * 2 >= n && n > 0 {
+                return i as u8;
+            }
+        }
+        *range.start() as u8
+    };
+    let ink = median(0..=threshold as usize);
+    let paper = median(threshold as usize + 1..=255);
+    let quarter = (paper.saturating_sub(ink) / 4) as usize;
+    let (lo, hi) = (ink as usize + quarter, (paper as usize).saturating_sub(quarter));
+    let mid: u64 = if lo < hi { hist[lo + 1..hi].iter().sum() } else { 0 };
+    PageFigures { threshold, paper, ink, mid_fraction: if total > 0 { mid as f64 / total as f64 } else { 0.0 } }
+}
+
+/// The threshold maximising the between-class variance (pixels `<= t` are one class).
+fn otsu(hist: &[u64; 256], total: u64) -> u8 {
+    if total == 0 {
+        return 127;
+    }
+    let sum_all: f64 = hist.iter().enumerate().map(|(i, &n)| i as f64 * n as f64).sum();
+    let (mut w0, mut sum0) = (0f64, 0f64);
+    let mut between = [f64::MIN; 255];
+    for (t, &n) in hist.iter().enumerate().take(255) {
+        w0 += n as f64;
+        sum0 += t as f64 * n as f64;
+        let w1 = total as f64 - w0;
+        if w0 == 0.0 || w1 == 0.0 {
+            continue;
+        }
+        let (m0, m1) = (sum0 / w0, (sum_all - sum0) / w1);
+        between[t] = w0 * w1 * (m0 - m1) * (m0 - m1);
+    }
+    let best = between.iter().copied().fold(f64::MIN, f64::max);
+    if best == f64::MIN {
+        return 127;
+    }
+    // An empty gap between ink and paper gives a plateau of equal splits: take its
+    // middle, not its first level (which would cut the ink's anti-aliased edges off).
+    let near = |v: f64| v >= best - best.abs() * 1e-12;
+    let first = between.iter().position(|&v| near(v)).unwrap_or(127);
+    let last = first + between[first..].iter().take_while(|&&v| near(v)).count() - 1;
+    ((first + last) / 2) as u8
+}
+
+/// The MRC encoding, `None` when G4 or JPEG cannot take the page.
+fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height: u32, color: ColorMode, dpi: f32, f: &PageFigures) -> Option<EncodedImage> {
+    let (w, h) = (width as usize, height as usize);
+    let mut ink_mask = text_mask(luma, rgb.as_deref(), w, h, f.threshold);
+    despeckle(&mut ink_mask, w, h);
+    let samples: Vec<u8> = ink_mask.iter().map(|&m| if m { 0 } else { 255 }).collect();
+    let mask_data = g4(&samples, width, height)?;
+    drop(samples);
+
+    let factor = (dpi / BG_DPI).round().max(1.0) as usize;
+    let channels = if rgb.is_some() { 3 } else { 1 };
+    let src: &[u8] = rgb.as_deref().unwrap_or(luma);
+    let ink = ink_colour(src, luma, &ink_mask, channels);
+    let grown = grow(&ink_mask, w, h);
+    let paper = paper_colour(src, luma, &grown, channels, f);
+    let (bw, bh, mut bg) = background(src, &grown, w, h, channels, factor, paper);
+    snap_to_paper(&mut bg, channels, paper);
+    let data = jpeg(&bg, bw, bh, channels == 1, BG_QUALITY).ok()?;
+    let ink = if channels == 3 { ink } else { [ink[0]; 3] };
+    Some(EncodedImage {
+        width,
+        height,
+        color,
+        filter: ImageFilter::Dct,
+        data,
+        mask: Some(TextMask { bg_width: bw as u32, bg_height: bh as u32, ink, data: mask_data }),
+    })
+}
+
+/// Ink pixels: luma at or below the threshold and, on a colour page, not coloured.
+fn text_mask(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, threshold: u8) -> Vec<bool> {
+    let n = w * h;
+    match rgb {
+        Some(rgb) => luma[..n]
+            .iter()
+            .zip(rgb.chunks_exact(3))
+            .map(|(&l, p)| l <= threshold && p.iter().max().unwrap_or(&0) - p.iter().min().unwrap_or(&0) <= CHROMA)
+            .collect(),
+        None => luma[..n].iter().map(|&l| l <= threshold).collect(),
+    }
+}
+
+/// Clears mask pixels none of whose 8 neighbours is set (scanner noise, not text).
+fn despeckle(mask: &mut [bool], w: usize, h: usize) {
+    let snapshot = mask.to_vec();
+    for y in 0..h {
+        for x in 0..w {
+            if !snapshot[y * w + x] {
+                continue;
+            }
+            let mut alone = true;
+            'n: for dy in -1i64..=1 {
+                for dx in -1i64..=1 {
+                    let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                    if (dx, dy) != (0, 0) && nx >= 0 && ny >= 0 && (nx as usize) < w && (ny as usize) < h && snapshot[ny as usize * w + nx as usize] {
+                        alone = false;
+                        break 'n;
+                    }
+                }
+            }
+            if alone {
+                mask[y * w + x] = false;
+            }
+        }
+    }
+}
+
+/// The mask grown by one pixel (3x3), separably.
+fn grow(mask: &[bool], w: usize, h: usize) -> Vec<bool> {
+    let mut rows = vec![false; mask.len()];
+    for y in 0..h {
+        let r = &mask[y * w..(y + 1) * w];
+        let o = &mut rows[y * w..(y + 1) * w];
+        for x in 0..w {
+            o[x] = r[x] || (x > 0 && r[x - 1]) || (x + 1 < w && r[x + 1]);
+        }
+    }
+    let mut out = vec![false; mask.len()];
+    for y in 0..h {
+        for x in 0..w {
+            let i = y * w + x;
+            out[i] = rows[i] || (y > 0 && rows[i - w]) || (y + 1 < h && rows[i + w]);
+        }
+    }
+    out
+}
+
+/// Mean colour of the darker half of the ink pixels (the stroke cores, not their
+/// anti-aliased edges); black when there is no ink.
+fn ink_colour(src: &[u8], luma: &[u8], mask: &[bool], channels: usize) -> [u8; 3] {
+    let mut hist = [0u64; 256];
+    for (&l, _) in luma.iter().zip(mask).filter(|(_, m)| **m) {
+        hist[l as usize] += 1;
+    }
+    let n: u64 = hist.iter().sum();
+    if n == 0 {
+        return [0; 3];
+    }
+    let mut seen = 0;
+    let mut median = 0u8;
+    for (i, &c) in hist.iter().enumerate() {
+        seen += c;
+        if seen * 2 >= n {
+            median = i as u8;
+            break;
+        }
+    }
+    let mut sum = [0u64; 3];
+    let mut count = 0u64;
+    for (i, (&l, &m)) in luma.iter().zip(mask).enumerate() {
+        if m && l <= median {
+            for c in 0..channels {
+                sum[c] += u64::from(src[i * channels + c]);
+            }
+            count += 1;
+        }
+    }
+    let mean = sum.map(|s| s.checked_div(count).unwrap_or(0) as u8);
+    if channels == 1 { [mean[0]; 3] } else { mean }
+}
+
+/// Mean colour of the paper: pixels away from the text within [`PAPER_SNAP`] of the
+/// paper median, sampled every 7th pixel.
+fn paper_colour(src: &[u8], luma: &[u8], grown: &[bool], channels: usize, f: &PageFigures) -> [u8; 3] {
+    let mut sum = [0u64; 3];
+    let mut n = 0u64;
+    for i in (0..luma.len()).step_by(7) {
+        if !grown[i] && luma[i].abs_diff(f.paper) <= PAPER_SNAP {
+            for c in 0..channels {
+                sum[c] += u64::from(src[i * channels + c]);
+            }
+            n += 1;
+        }
+    }
+    let mean = sum.map(|s| s.checked_div(n).map_or(f.paper, |v| v as u8));
+    if channels == 1 { [mean[0]; 3] } else { mean }
+}
+
+/// The background at 1/`factor`: per block, the mean of its pixels outside `grown`; a
+/// block that is all text gets the paper colour.
+fn background(src: &[u8], grown: &[bool], w: usize, h: usize, channels: usize, factor: usize, paper: [u8; 3]) -> (usize, usize, Vec<u8>) {
+    let (bw, bh) = (w.div_ceil(factor), h.div_ceil(factor));
+    let mut sums = vec![0u32; bw * channels];
+    let mut counts = vec![0u32; bw];
+    let mut out = Vec::with_capacity(bw * bh * channels);
+    for by in 0..bh {
+        sums.iter_mut().for_each(|s| *s = 0);
+        counts.iter_mut().for_each(|c| *c = 0);
+        for y in by * factor..((by + 1) * factor).min(h) {
+            let row = y * w;
+            for x in 0..w {
+                if grown[row + x] {
+                    continue;
+                }
+                let b = x / factor;
+                counts[b] += 1;
+                let p = (row + x) * channels;
+                for c in 0..channels {
+                    sums[b * channels + c] += u32::from(src[p + c]);
+                }
+            }
+        }
+        for b in 0..bw {
+            for c in 0..channels {
+                out.push(sums[b * channels + c].checked_div(counts[b]).map_or(paper[c], |v| v as u8));
+            }
+        }
+    }
+    (bw, bh, out)
+}
+
+/// Background pixels within [`PAPER_SNAP`] of the paper colour (every channel) become
+/// the paper colour.
+fn snap_to_paper(bg: &mut [u8], channels: usize, paper: [u8; 3]) {
+    for p in bg.chunks_exact_mut(channels) {
+        if p.iter().zip(paper).all(|(&v, q)| v.abs_diff(q) <= PAPER_SNAP) {
+            p.copy_from_slice(&paper[..channels]);
+        }
+    }
+}
+
+/// The page as the PDF shows it: the background stretched (nearest pixel) and the ink
+/// painted where the mask is set; the decoded page image for the other encodings.
+/// `None` when the data does not decode. Used by tests and `eval-size` to read the stored
+/// page back.
+pub fn render(enc: &EncodedImage) -> Option<DynamicImage> {
+    let (w, h) = (enc.width, enc.height);
+    match (&enc.mask, enc.filter) {
+        (Some(mask), ImageFilter::Dct) => {
+            let bg = image::load_from_memory_with_format(&enc.data, image::ImageFormat::Jpeg).ok()?;
+            if (bg.width(), bg.height()) != (mask.bg_width, mask.bg_height) {
+                return None;
+            }
+            let bits = super::encode::decode_g4(&mask.data, w, h)?;
+            let fx = |x: u32| ((u64::from(x) * u64::from(mask.bg_width)) / u64::from(w)) as u32;
+            let fy = |y: u32| ((u64::from(y) * u64::from(mask.bg_height)) / u64::from(h)) as u32;
+            Some(match enc.color {
+                ColorMode::Rgb => {
+                    let bg = bg.to_rgb8();
+                    DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+                        if bits[(y * w + x) as usize] == 0 { image::Rgb(mask.ink) } else { *bg.get_pixel(fx(x), fy(y)) }
+                    }))
+                }
+                _ => {
+                    let bg = bg.to_luma8();
+                    DynamicImage::ImageLuma8(image::GrayImage::from_fn(w, h, |x, y| {
+                        if bits[(y * w + x) as usize] == 0 { image::Luma([mask.ink[0]]) } else { *bg.get_pixel(fx(x), fy(y)) }
+                    }))
+                }
+            })
+        }
+        (None, ImageFilter::Dct) => image::load_from_memory_with_format(&enc.data, image::ImageFormat::Jpeg).ok(),
+        (None, ImageFilter::Ccitt) => {
+            let bits = super::encode::decode_g4(&enc.data, w, h)?;
+            image::GrayImage::from_raw(w, h, bits).map(DynamicImage::ImageLuma8)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{GrayImage, Luma, Rgb, RgbImage};
+
+    /// A 300 dpi strip of "text": dark bars on paper with noise, and a mid-gray patch.
+    fn text_strip(noise: bool) -> GrayImage {
+        let mut g = GrayImage::from_fn(600, 300, |x, y| {
+            let bar = (x / 6) % 3 == 0 && (y / 40) % 2 == 0 && y % 40 > 8;
+            let n = if noise { ((x * 7919 + y * 104_729) % 17) as i32 - 8 } else { 0 };
+            Luma([((if bar { 25 } else { 235 }) + n).clamp(0, 255) as u8])
+        });
+        for y in 250..290 {
+            for x in 500..560 {
+                g.put_pixel(x, y, Luma([150]));
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn otsu_splits_ink_and_paper() {
+        let f = figures(text_strip(true).as_raw());
+        assert!((60..200).contains(&f.threshold), "{f:?}");
+        assert!(f.ink < 40 && f.paper > 220, "{f:?}");
+        assert!(f.mid_fraction < 0.05, "{f:?}");
+        assert_eq!(choose(ColorMode::Gray, &f), PageEncoding::Mrc);
+    }
+
+    #[test]
+    fn photos_and_flat_pages_keep_the_jpeg() {
+        // A gradient is all mid-tones: a photo.
+        let photo = GrayImage::from_fn(256, 100, |x, _| Luma([x as u8]));
+        assert_eq!(choose(ColorMode::Gray, &figures(photo.as_raw())), PageEncoding::Jpeg);
+        // Faint pencil on paper: no contrast to separate.
+        let faint = GrayImage::from_fn(100, 100, |x, _| Luma([if x % 10 == 0 { 200 } else { 230 }]));
+        assert_eq!(choose(ColorMode::Gray, &figures(faint.as_raw())), PageEncoding::Jpeg);
+        assert_eq!(choose(ColorMode::Bilevel, &figures(faint.as_raw())), PageEncoding::Bilevel);
+    }
+
+    #[test]
+    fn mrc_keeps_text_exact_and_paper_flat() {
+        let g = text_strip(true);
+        let enc = encode_archival(&DynamicImage::ImageLuma8(g.clone()), ColorMode::Gray, 300.0);
+        let mask = enc.mask.as_ref().expect("a text page is MRC");
+        assert_eq!((mask.bg_width, mask.bg_height), (200, 100), "1/3 at 300 dpi");
+        assert!(mask.ink[0] < 40, "{:?}", mask.ink);
+        let back = render(&enc).unwrap().to_luma8();
+        assert_eq!(back.dimensions(), g.dimensions());
+        // Every bar pixel is ink, every paper pixel paper-coloured (within JPEG error).
+        for (x, y, p) in g.enumerate_pixels() {
+            let v = back.get_pixel(x, y)[0];
+            if p[0] < 60 {
+                assert_eq!(v, mask.ink[0], "ink at {x},{y}");
+            } else if p[0] > 200 && !((470..590).contains(&x) && y >= 220) {
+                assert!(v > 215, "paper at {x},{y}: {v}");
+            }
+        }
+        // The mid-gray patch is kept in the background.
+        assert!(back.get_pixel(530, 270)[0].abs_diff(150) < 12, "{}", back.get_pixel(530, 270)[0]);
+        // Much smaller than the page JPEG.
+        let jpeg = encode_page_image(&DynamicImage::ImageLuma8(g), ColorMode::Gray);
+        assert!(enc.data.len() + mask.data.len() < jpeg.data.len() / 3, "{} + {} vs {}", enc.data.len(), mask.data.len(), jpeg.data.len());
+    }
+
+    #[test]
+    fn coloured_ink_stays_in_the_colour_background() {
+        let mut c = RgbImage::from_fn(300, 300, |x, y| if (x / 5) % 3 == 0 && y < 150 { Rgb([20, 20, 24]) } else { Rgb([248, 244, 230]) });
+        // A red stamp (dark in luma, but coloured).
+        for y in 200..260 {
+            for x in 100..200 {
+                c.put_pixel(x, y, Rgb([200, 30, 40]));
+            }
+        }
+        let enc = encode_archival(&DynamicImage::ImageRgb8(c), ColorMode::Rgb, 200.0);
+        let mask = enc.mask.as_ref().expect("MRC");
+        assert_eq!((mask.bg_width, mask.bg_height), (150, 150), "1/2 at 200 dpi");
+        let back = render(&enc).unwrap().to_rgb8();
+        let stamp = back.get_pixel(150, 230);
+        assert!(stamp[0] > 160 && stamp[1] < 80, "stamp kept red: {stamp:?}");
+        let text = back.get_pixel(0, 10);
+        assert_eq!(*text, Rgb(mask.ink));
+        assert!(mask.ink.iter().all(|&v| v < 40), "{:?}", mask.ink);
+    }
+
+    #[test]
+    fn lone_pixels_are_not_text() {
+        let mut m = vec![false; 25];
+        m[12] = true; // alone in the middle
+        m[0] = true;
+        m[1] = true; // a pair
+        despeckle(&mut m, 5, 5);
+        assert!(!m[12] && m[0] && m[1]);
+    }
+
+    #[test]
+    fn forced_encodings() {
+        let g = DynamicImage::ImageLuma8(text_strip(false));
+        assert!(encode_as(&g, ColorMode::Gray, 300.0, Some(PageEncoding::Jpeg)).mask.is_none());
+        let b = encode_as(&g, ColorMode::Gray, 300.0, Some(PageEncoding::Bilevel));
+        assert_eq!((b.filter, b.color), (ImageFilter::Ccitt, ColorMode::Bilevel));
+        let empty = DynamicImage::ImageLuma8(GrayImage::new(0, 0));
+        assert!(encode_archival(&empty, ColorMode::Gray, 300.0).mask.is_none());
+    }
+}
