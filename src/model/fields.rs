@@ -8,7 +8,10 @@
 use serde::{Deserialize, Serialize};
 
 /// What was read from a document's header, signature block and text.
+/// Deserialised with every field optional: a document stored without fields (a certified
+/// copy, a row written before migration 0009) has `{}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DocumentFields {
     /// Number and symbol as printed after "Số:" (`1234/UBND-VX`); App. VI CodeNotation.
     pub so_ky_hieu: Option<String>,
