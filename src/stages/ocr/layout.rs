@@ -20,7 +20,10 @@ use crate::model::OcrWord;
 /// A gap wider than this many line heights inside a Tesseract line is a column gap.
 pub const COLUMN_GAP_EM: f32 = 2.5;
 /// A vertical band must be at least this many (median) line heights wide to cut columns.
-const MIN_VERTICAL_CUT_EM: f32 = 1.2;
+/// Word spaces are a third of a line height; between two justified columns 8 mm apart at
+/// 13 pt the band free of ink can be just over one line height (docs/performance.md,
+/// "Diacritic correction", `vie-300-2col`).
+const MIN_VERTICAL_CUT_EM: f32 = 0.9;
 
 #[derive(Debug, Clone)]
 struct Segment {
@@ -250,6 +253,23 @@ mod tests {
         let t = text(&reading_order(words));
         let lines: Vec<&str> = t.lines().map(|l| l.trim_start_matches("__").trim()).filter(|l| !l.is_empty()).collect();
         assert_eq!(lines, ["trái0", "trái1", "trái2", "phải0", "phải1", "phải2", "phải3"], "{t}");
+    }
+
+    #[test]
+    fn columns_a_line_height_apart_are_read_column_by_column() {
+        // Two columns of four lines, 44 pixels (1.1 line heights) apart, each column its own
+        // Tesseract block.
+        let mut words = Vec::new();
+        for row in 0..4u32 {
+            let top = 100 + 60 * row;
+            words.push(w(&format!("trái{row}"), 100, top, 400, row));
+            words.push(w("dòng", 520, top, 380, row));
+            words.push(w(&format!("phải{row}"), 944, top, 500, row + 10));
+            words.push(w("cột", 1464, top, 380, row + 10));
+        }
+        let t = text(&reading_order(words));
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines, ["trái0 dòng", "trái1 dòng", "trái2 dòng", "trái3 dòng", "phải0 cột", "phải1 cột", "phải2 cột", "phải3 cột"], "{t}");
     }
 
     #[test]
