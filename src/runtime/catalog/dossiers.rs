@@ -17,7 +17,8 @@
 //! A dossier code seen in several batches (a dossier scanned again) is read from the most
 //! recent done batch that holds it.
 
-use super::{AuditAction, Backend, Catalog, CatalogError, NewAuditEvent, WriteTx, from_i64, parse_json_list, to_i64};
+use super::records::{DOCUMENT_COLUMNS, document_from_row};
+use super::{AuditAction, Backend, Catalog, CatalogError, NewAuditEvent, WriteTx, parse_json_list, to_i64};
 use crate::model::DocumentReport;
 use crate::stages::dossier::indicators::DossierFacts;
 use sqlx::Row;
@@ -99,25 +100,6 @@ pub(crate) async fn link_citizen(tx: &mut WriteTx, citizen_id: &str, document_id
     Ok(())
 }
 
-const DOC_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.fields_json";
-
-fn document_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentReport, CatalogError> {
-    let source_pages: Vec<usize> =
-        serde_json::from_str(&row.try_get::<String, _>(2)?).map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
-    Ok(DocumentReport {
-        id: row.try_get::<String, _>(0)?.into(),
-        doc_type: row.try_get(1)?,
-        source_pages,
-        page_count: from_i64(row.try_get(3)?, "documents.page_count")?,
-        blake3: row.try_get::<String, _>(4)?.into(),
-        sha256: row.try_get(5)?,
-        bytes: from_i64(row.try_get(6)?, "documents.bytes")?,
-        object_key: row.try_get::<String, _>(7)?.into(),
-        fields: super::fields::fields_from_row(row)?,
-        ocr_text: String::new(),
-    })
-}
-
 impl Catalog {
     /// The dossier with this code, from the most recent done batch that holds it.
     pub async fn dossier_record(&self, code: &str) -> Result<Option<DossierRecord>, CatalogError> {
@@ -132,7 +114,7 @@ impl Catalog {
         .await?;
         let Some(row) = row else { return Ok(None) };
         let dossier_id: String = row.try_get(0)?;
-        let documents = sqlx::query(&format!("SELECT {DOC_COLUMNS} FROM documents d WHERE d.dossier_id = $1 ORDER BY d.seq"))
+        let documents = sqlx::query(&format!("SELECT {DOCUMENT_COLUMNS}, d.fields_json FROM documents d WHERE d.dossier_id = $1 ORDER BY d.seq"))
             .bind(&dossier_id)
             .fetch_all(&mut *conn)
             .await?

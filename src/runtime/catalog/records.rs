@@ -370,9 +370,9 @@ fn error_code_of(last_error: &str) -> String {
 }
 
 /// Columns read by [`document_from_row`], in order, from `documents d`.
-const DOCUMENT_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.ocr_text";
+pub(super) const DOCUMENT_COLUMNS: &str = "d.id, d.doc_type, d.source_pages_json, d.page_count, d.blake3, d.sha256, d.bytes, d.object_key, d.ocr_text";
 
-fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
+pub(super) fn document_from_row(row: &AnyRow) -> Result<DocumentReport, CatalogError> {
     let source_pages: Vec<usize> =
         serde_json::from_str(&row.try_get::<String, _>(2)?).map_err(|e| CatalogError::Corrupt(format!("documents.source_pages_json: {e}")))?;
     Ok(DocumentReport {
