@@ -25,8 +25,8 @@ pub fn thread_cpu_seconds() -> f64 {
 }
 
 /// Per-stage time accumulated over a batch (for `sohoa bench`): thread CPU seconds for
-/// decode, OCR, encode, PDF and hash; wall seconds for clean (rayon inside), barcode (its
-/// own watchdog thread) and store (I/O).
+/// decode, OCR, encode, PDF, scan signing and hash; wall seconds for clean (rayon inside),
+/// barcode (its own watchdog thread) and store (I/O).
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct StageTimes {
     pub decode_s: f64,
@@ -35,8 +35,29 @@ pub struct StageTimes {
     pub ocr_s: f64,
     pub encode_s: f64,
     pub pdf_s: f64,
+    /// Scan signing (`--sign-key`): the signature's incremental update, 0 without a key.
+    #[serde(default)]
+    pub sign_s: f64,
     pub hash_s: f64,
     pub store_s: f64,
+}
+
+impl StageTimes {
+    /// Each stage's name (as `sohoa bench` and `/metrics` print it) and seconds, in
+    /// pipeline order.
+    pub fn stages(&self) -> [(&'static str, f64); 9] {
+        [
+            ("decode", self.decode_s),
+            ("clean", self.clean_s),
+            ("barcode", self.barcode_s),
+            ("ocr", self.ocr_s),
+            ("encode", self.encode_s),
+            ("pdf", self.pdf_s),
+            ("sign", self.sign_s),
+            ("hash", self.hash_s),
+            ("store", self.store_s),
+        ]
+    }
 }
 
 pub fn add_times(sum: &mut StageTimes, t: &StageTimes) {
@@ -46,13 +67,23 @@ pub fn add_times(sum: &mut StageTimes, t: &StageTimes) {
     sum.ocr_s += t.ocr_s;
     sum.encode_s += t.encode_s;
     sum.pdf_s += t.pdf_s;
+    sum.sign_s += t.sign_s;
     sum.hash_s += t.hash_s;
     sum.store_s += t.store_s;
 }
 
 /// Stage times of all the work this process has run (`/metrics` of `sohoa serve`).
-static PROCESS_TIMES: std::sync::Mutex<StageTimes> =
-    std::sync::Mutex::new(StageTimes { decode_s: 0.0, clean_s: 0.0, barcode_s: 0.0, ocr_s: 0.0, encode_s: 0.0, pdf_s: 0.0, hash_s: 0.0, store_s: 0.0 });
+static PROCESS_TIMES: std::sync::Mutex<StageTimes> = std::sync::Mutex::new(StageTimes {
+    decode_s: 0.0,
+    clean_s: 0.0,
+    barcode_s: 0.0,
+    ocr_s: 0.0,
+    encode_s: 0.0,
+    pdf_s: 0.0,
+    sign_s: 0.0,
+    hash_s: 0.0,
+    store_s: 0.0,
+});
 
 /// Adds `t` to this process's running totals (see [`process_times`]).
 pub fn add_process_times(t: &StageTimes) {

@@ -33,7 +33,7 @@ pub async fn certify(State(state): State<SharedState>, who: Principal, Path(id):
         ApiError(Error::config("certifier_key", "this service has no certifier key: start `sohoa serve` with --certifier-key (and --agency-key)"))
     })?;
     in_scope(&state, &who, &id).await?;
-    let entry = signing::certify(&state.services, &id, keys).await?;
+    let entry = signing::certify(&state.services, &id, keys, (&who.token_id, who.role.as_str())).await?;
     Ok((StatusCode::CREATED, Json(Certified::from(&entry))))
 }
 
@@ -46,5 +46,5 @@ pub async fn verify(State(state): State<SharedState>, who: Principal, Path(id): 
         return Err(ApiError(Error::Forbidden(format!("a {} token does not read documents", who.role.as_str()))));
     }
     in_scope(&state, &who, &id).await?;
-    Ok(Json(signing::verify_document(&state.services, &id, &state.trust).await?))
+    Ok(Json(signing::verify_document(&state.services, &id, &state.trust, (&who.token_id, who.role.as_str())).await?))
 }

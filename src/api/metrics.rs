@@ -67,16 +67,7 @@ pub async fn render(metrics: &Metrics, catalog: &Catalog) -> Result<String, crat
     }
     let t = crate::timing::process_times();
     let _ = writeln!(out, "# HELP sohoa_stage_seconds_total Seconds spent per stage by this process's workers.\n# TYPE sohoa_stage_seconds_total counter");
-    for (stage, s) in [
-        ("decode", t.decode_s),
-        ("clean", t.clean_s),
-        ("barcode", t.barcode_s),
-        ("ocr", t.ocr_s),
-        ("encode", t.encode_s),
-        ("pdf", t.pdf_s),
-        ("hash", t.hash_s),
-        ("store", t.store_s),
-    ] {
+    for (stage, s) in t.stages() {
         let _ = writeln!(out, "sohoa_stage_seconds_total{{stage=\"{stage}\"}} {s}");
     }
     let _ = writeln!(out, "# HELP sohoa_failed_jobs Jobs failed for good, by the code of their last error.\n# TYPE sohoa_failed_jobs gauge");

@@ -358,6 +358,16 @@ pub enum Command {
         /// Split the batch into parts of this many pages (0: one job).
         #[arg(long, default_value_t = crate::runtime::worker::DEFAULT_CHUNK_PAGES)]
         chunk_pages: u64,
+        /// Sign every stored document with this key, as `process --sign-key` does (the
+        /// `sign` stage of the report).
+        #[arg(long, value_name = "FILE")]
+        sign_key: Option<PathBuf>,
+        /// RFC 3161 timestamp authority for the signatures (PAdES B-T).
+        #[arg(long, value_name = "URL", requires = "sign_key")]
+        tsa: Option<String>,
+        /// Environment variable holding the password of a PKCS #12 key file.
+        #[arg(long, value_name = "VAR", requires = "sign_key")]
+        key_password_env: Option<String>,
     },
     /// (internal) Write the generated TIFF `sohoa bench` measures, in its own process.
     #[command(hide = true)]

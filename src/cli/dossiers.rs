@@ -15,7 +15,7 @@ use serde_json::Value;
 use std::path::Path;
 
 /// Who the audit trail names for what the command line does.
-const CLI_ACTOR: (&str, &str) = ("cli", "cli");
+pub(super) const CLI_ACTOR: (&str, &str) = ("cli", "cli");
 
 async fn open(config: &Config) -> Result<Catalog, Error> {
     Ok(Catalog::open_existing(config.catalog.as_deref(), &config.data).await?)

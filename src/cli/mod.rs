@@ -139,9 +139,22 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             };
             records::search(&query, &location(&loc)?, json).await
         }
-        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages } => {
-            Ok(crate::tools::bench::run(crate::tools::bench::BenchArgs { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages })
-                .await)
+        Command::Bench { pages, workers, input, json, dpi, seed, lang, tessdata, processes, chunk_pages, sign_key, tsa, key_password_env } => {
+            let signing = crate::tools::bench::BenchSigning { key: sign_key, tsa, key_password_env };
+            Ok(crate::tools::bench::run(crate::tools::bench::BenchArgs {
+                pages,
+                workers,
+                input,
+                json,
+                dpi,
+                seed,
+                lang,
+                tessdata,
+                processes,
+                chunk_pages,
+                signing,
+            })
+            .await)
         }
         Command::BenchInput { out, pages, dpi, seed } => crate::tools::bench::generate_input(&out, pages, dpi, seed)
             .map(|_| exit::OK)

@@ -43,7 +43,7 @@ pub async fn certify(document_id: &str, args: &CertifyArgs, loc: &Location, json
         tsa: config.tsa_url.as_deref().map(signing::load_tsa).transpose()?,
     };
     let services = open_existing(&config).await?;
-    let result = signing::certify(&services, document_id, &keys).await;
+    let result = signing::certify(&services, document_id, &keys, super::dossiers::CLI_ACTOR).await;
     services.catalog.close().await;
     let entry = result?;
     if json {
@@ -85,7 +85,7 @@ pub async fn verify(target: &str, trust: &[PathBuf], loc: &Location, json: bool)
         v?
     } else {
         let services = open_existing(&config).await?;
-        let v = signing::verify_document(&services, target, &roots).await;
+        let v = signing::verify_document(&services, target, &roots, super::dossiers::CLI_ACTOR).await;
         services.catalog.close().await;
         v?
     };

@@ -7,7 +7,7 @@
 //! `verify`) and the API (`POST /documents/{id}/certify`, `GET /documents/{id}/verify`).
 
 use crate::model::ContentHash;
-use crate::runtime::catalog::{BookPlace, Catalog, CertificationEntry, CertifiedDocument};
+use crate::runtime::catalog::{AuditAction, BookPlace, Catalog, CertificationEntry, CertifiedDocument, NewAuditEvent};
 use crate::runtime::error::Error;
 use crate::runtime::store::Store;
 use crate::runtime::tsa::HttpTsa;
@@ -122,7 +122,9 @@ impl From<&CertificationEntry> for Certified {
 
 /// Certifies the stored document `original_id`: the copy with its statement, signed by
 /// the certifier then the agency, stored, and entered in the book.
-pub async fn certify(services: &Services, original_id: &str, keys: &CertifyKeys) -> Result<CertificationEntry, Error> {
+/// `actor` (token id and role; `("cli", "cli")` at a shell) is entered in the audit chain
+/// against the original once the copy is in the book.
+pub async fn certify(services: &Services, original_id: &str, keys: &CertifyKeys, actor: (&str, &str)) -> Result<CertificationEntry, Error> {
     let record = services.catalog.document_record(original_id).await?.ok_or_else(|| Error::NotFound(format!("no document {original_id}")))?;
     let doc = record.document;
     let original = services.store.get_verified(doc.object_key.as_str(), doc.blake3.as_str()).await?;
@@ -161,6 +163,16 @@ pub async fn certify(services: &Services, original_id: &str, keys: &CertifyKeys)
                     page_count: pages,
                 })
             }
+        })
+        .await?;
+    services
+        .catalog
+        .append_audit(&NewAuditEvent {
+            token_id: actor.0.into(),
+            role: actor.1.into(),
+            document_id: original_id.into(),
+            action: AuditAction::Certify,
+            purpose: Some(format!("certified copy {}: Số chứng thực {}, quyển số {}", entry.document_id, entry.number, entry.book)),
         })
         .await?;
     tracing::info!(document_id = %entry.document_id, certified_from = original_id, number = entry.number, book = %entry.book, agency = %entry.agency,
@@ -230,8 +242,12 @@ pub async fn verify_bytes(
 
 /// Verifies the stored document `id`: its bytes as stored (not refused on a hash
 /// mismatch: the mismatch is the answer).
-pub async fn verify_document(services: &Services, id: &str, roots: &[x509_cert::Certificate]) -> Result<Verification, Error> {
+/// The check is entered in the audit chain for `actor` (token id and role) before the
+/// bytes are read.
+pub async fn verify_document(services: &Services, id: &str, roots: &[x509_cert::Certificate], actor: (&str, &str)) -> Result<Verification, Error> {
     let doc = services.catalog.find_document(id).await?.ok_or_else(|| Error::NotFound(format!("no document {id:?} in the catalog and no such file")))?;
+    let event = NewAuditEvent { token_id: actor.0.into(), role: actor.1.into(), document_id: doc.id.to_string(), action: AuditAction::Verify, purpose: None };
+    services.catalog.append_audit(&event).await?;
     let mut stream = services.store.get_stream(doc.object_key.as_str(), None).await?;
     let mut bytes = Vec::with_capacity(doc.bytes as usize);
     while let Some(chunk) = stream.next().await {

@@ -37,6 +37,42 @@ pub struct BenchArgs {
     pub processes: usize,
     /// Split the batch into parts of this many pages (`--chunk-pages`).
     pub chunk_pages: u64,
+    /// Scan signing, as `sohoa process --sign-key` (none by default).
+    pub signing: BenchSigning,
+}
+
+/// `--sign-key`, `--tsa` and `--key-password-env` of `sohoa bench`.
+#[derive(Debug, Default, Clone)]
+pub struct BenchSigning {
+    pub key: Option<PathBuf>,
+    pub tsa: Option<String>,
+    pub key_password_env: Option<String>,
+}
+
+impl BenchSigning {
+    /// The pipeline's scan signing, keys loaded and checked; `None` without a key.
+    fn load(&self) -> Result<Option<crate::runtime::signing::ScanSigning>, crate::runtime::error::Error> {
+        use crate::runtime::signing;
+        let Some(key) = &self.key else { return Ok(None) };
+        let signer = signing::load_key(key, self.key_password_env.as_deref())?;
+        let tsa = self.tsa.as_deref().map(signing::load_tsa).transpose()?;
+        Ok(Some(signing::ScanSigning { signer, tsa }))
+    }
+
+    /// The same options for a `sohoa worker` command line.
+    fn worker_args(&self) -> Vec<std::ffi::OsString> {
+        let mut args = Vec::new();
+        for (flag, value) in [
+            ("--sign-key", self.key.as_ref().map(|k| k.as_os_str().to_owned())),
+            ("--tsa", self.tsa.as_ref().map(Into::into)),
+            ("--key-password-env", self.key_password_env.as_ref().map(Into::into)),
+        ] {
+            if let Some(v) = value {
+                args.extend([flag.into(), v]);
+            }
+        }
+        args
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -47,6 +83,11 @@ pub struct BenchReport {
     pub processes: usize,
     pub pages: usize,
     pub content_pages: usize,
+    /// Whether the stored documents were signed (`--sign-key`).
+    pub signed: bool,
+    /// Bytes of the stored PDFs (page images, text layer, metadata, signatures) per
+    /// stored page.
+    pub bytes_per_page: f64,
     pub wall_s: f64,
     pub pages_per_min: f64,
     pub content_pages_per_min: f64,
@@ -145,6 +186,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     let ocr = OcrConfig { langs: args.lang.clone(), tessdata: args.tessdata.clone(), models: Some(models), ..Default::default() };
     let mut opts = PipelineOptions::new(ocr.clone());
     opts.workers = workers;
+    opts.signing = args.signing.load().map_err(|e| fail(EXIT_BAD_INPUT, e))?;
 
     eprintln!("Running the pipeline on {} pages with {workers} worker thread(s)...", input.page_count());
     reset_peak_rss();
@@ -168,7 +210,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
             .pop()
             .flatten()
     } else {
-        run_worker_processes(&data, args.processes, workers).await?;
+        run_worker_processes(&data, args.processes, workers, &args.signing).await?;
         services.catalog.batch_report(&batch_id).await.map_err(|e| fail(EXIT_STORAGE, e))?.map(|report| crate::runtime::pipeline::BatchOutcome {
             report,
             times: StageTimes::default(),
@@ -193,6 +235,8 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     };
 
     let pages = outcome.report.pages.len();
+    let (stored_bytes, stored_pages) =
+        outcome.report.dossiers.iter().flat_map(|d| &d.documents).fold((0u64, 0usize), |(b, p), d| (b + d.bytes, p + d.page_count));
     let per_min = |n: usize, s: f64| if s > 0.0 { n as f64 * 60.0 / s } else { 0.0 };
     Ok(BenchReport {
         input: input_path.display().to_string(),
@@ -200,6 +244,8 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
         processes: args.processes,
         pages,
         content_pages: content.len(),
+        signed: args.signing.key.is_some(),
+        bytes_per_page: if stored_pages > 0 { stored_bytes as f64 / stored_pages as f64 } else { 0.0 },
         wall_s,
         pages_per_min: per_min(pages, wall_s),
         content_pages_per_min: per_min(content.len(), wall_s),
@@ -214,7 +260,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
 
 /// Runs `n` `sohoa worker --exit-when-idle` processes on the bench's data folder (SQLite
 /// catalog and local store shared through the file system) until the queue is empty.
-async fn run_worker_processes(data: &Path, n: usize, workers: usize) -> Result<(), u8> {
+async fn run_worker_processes(data: &Path, n: usize, workers: usize, signing: &BenchSigning) -> Result<(), u8> {
     let exe = std::env::current_exe().map_err(|e| fail(EXIT_STORAGE, e))?;
     let mut children = Vec::new();
     for _ in 0..n {
@@ -223,6 +269,7 @@ async fn run_worker_processes(data: &Path, n: usize, workers: usize) -> Result<(
             .arg("--data")
             .arg(data)
             .args(["--workers", &workers.to_string(), "--exit-when-idle", "--poll", "0.1"])
+            .args(signing.worker_args())
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| fail(EXIT_STORAGE, e))?;
@@ -280,16 +327,7 @@ pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers:
 }
 
 fn shares(t: &StageTimes) -> Vec<StageShare> {
-    let stages = [
-        ("decode", t.decode_s),
-        ("clean", t.clean_s),
-        ("barcode", t.barcode_s),
-        ("ocr", t.ocr_s),
-        ("encode", t.encode_s),
-        ("pdf", t.pdf_s),
-        ("hash", t.hash_s),
-        ("store", t.store_s),
-    ];
+    let stages = t.stages();
     let total: f64 = stages.iter().map(|s| s.1).sum();
     stages.into_iter().map(|(stage, cpu_s)| StageShare { stage, cpu_s, share: if total > 0.0 { cpu_s / total } else { 0.0 } }).collect()
 }
@@ -313,6 +351,7 @@ fn print_report(r: &BenchReport) {
     } else {
         println!("pages            {} ({} content), {} worker thread(s)", r.pages, r.content_pages, r.workers);
     }
+    println!("stored           {:.1} KB/page{}", r.bytes_per_page / 1000.0, if r.signed { ", signed" } else { "" });
     println!("wall             {:.1} s", r.wall_s);
     println!("pages/min        {:.1}", r.pages_per_min);
     println!("content pages/min {:.1}", r.content_pages_per_min);

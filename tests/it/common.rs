@@ -211,3 +211,12 @@ pub fn create_token(data: &Path, role: &str, extra: &[&str]) -> (String, String)
     assert_eq!(v["role"], role);
     (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string())
 }
+
+/// The PDF/A-2b rules hold for `pdf` (sohoa's structural check) and `qpdf --check` passes:
+/// for every kind of document sohoa writes (scans, signed scans, certified copies, receipts).
+pub fn assert_pdfa(pdf: &Path) {
+    let parsed = lopdf::Document::load(pdf).unwrap_or_else(|e| panic!("{}: {e}", pdf.display()));
+    let issues = sohoa::stages::pdf::check_pdfa(&parsed);
+    assert!(issues.is_empty(), "{}: {issues:?}", pdf.display());
+    crate::archive::qpdf_check(pdf);
+}

@@ -106,6 +106,7 @@ fn dossier_records_end_to_end(catalog: Option<&str>) {
         assert!(text.contains(&line), "{line:?} not in {text}");
     }
     assert!(text.contains("Thành phần còn thiếu:"), "{text}");
+    assert_pdfa(&pdf);
     // Its QR, rasterised by poppler and decoded by zxing-cpp, gives the code and reference.
     let png = dir.path().join("receipt");
     let st = std::process::Command::new("pdftoppm").args(["-r", "200", "-gray", "-png", "-singlefile"]).arg(&pdf).arg(&png).status().unwrap();

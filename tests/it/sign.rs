@@ -7,7 +7,7 @@
 //! pyHanko comes from `scripts/install-deps.sh --test` (a venv under `$SOHOA_CACHE`);
 //! without it these tests fail, unless `SOHOA_SKIP_PYHANKO=1`.
 
-use crate::common::{Server, create_token, repo, sohoa};
+use crate::common::{Server, assert_pdfa, create_token, repo, sohoa};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -16,7 +16,7 @@ use std::process::Command;
 /// The agency of the first dossier of `samples/batch.tif`.
 const AGENCY: &str = "000.01.05.G54";
 
-fn dev_ca(dir: &Path) -> PathBuf {
+pub fn dev_ca(dir: &Path) -> PathBuf {
     let keys = dir.join("keys");
     let out = sohoa().args(["keys", "dev-ca", "--out"]).arg(&keys).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -174,6 +174,8 @@ fn scan_signing_b_b_is_valid_for_sohoa_pdfsig_and_pyhanko_and_one_byte_breaks_it
     // An unknown id is bad usage: exit 2.
     assert_eq!(sohoa().args(["verify", "doc_nope"]).arg("--data").arg(&data).status().unwrap().code(), Some(2));
 
+    // Signed as an incremental update of the PDF/A-2b file, it is still PDF/A-2b.
+    assert_pdfa(&pdf);
     let db = nss_db(dir.path(), &ca);
     assert_pdfsig_valid(&db, &pdf, 1);
     let pyhanko_bin = pyhanko_bin();
@@ -293,6 +295,7 @@ fn b_t_with_an_openssl_timestamp_authority_is_valid_for_sohoa_pdfsig_and_pyhanko
 
     let pdf = dir.path().join("signed.pdf");
     get(&ids[0], &pdf, &data, &[]);
+    assert_pdfa(&pdf);
     let db = nss_db(dir.path(), &ca);
     assert_pdfsig_valid(&db, &pdf, 1);
     if let Some(bin) = pyhanko_bin() {
@@ -322,6 +325,7 @@ fn fifty_certifications(catalog: Option<&str>) {
     let token_args: Vec<&str> = [&["--agency", AGENCY][..], &cat].concat();
     let (_, certifier) = create_token(&data, "certifier", &token_args);
     let (_, agency_reader) = create_token(&data, "agency", &token_args);
+    let (_, admin) = create_token(&data, "admin", &cat);
     let (certifier_key, agency_key) = (keys.join("certifier.pem"), keys.join("agency.pem"));
     let mut serve_args =
         vec!["--no-workers", "--certifier-key", certifier_key.to_str().unwrap(), "--agency-key", agency_key.to_str().unwrap(), "--trust", ca.to_str().unwrap()];
@@ -401,6 +405,34 @@ fn fifty_certifications(catalog: Option<&str>) {
     }
     let bad = tampered(&pdf, dir.path());
     assert_eq!(verify(bad.to_str().unwrap(), &data, &ca, &cat).0, 1);
+    // The certified copy is still PDF/A-2b: the statement page and both signatures keep
+    // the rules.
+    assert_pdfa(&pdf);
+
+    // Every certification is in the audit chain against the original, by whom it was
+    // made, naming its copy and number; each check of the copy by id is there too.
+    let (status, trail) = server.get_json(&format!("/api/v1/audit?document={original}"), Some(&admin));
+    assert_eq!(status, 200, "{trail}");
+    let certified: Vec<&Value> = trail["events"].as_array().unwrap().iter().filter(|e| e["action"] == "certify").collect();
+    assert_eq!(certified.len(), 50, "{trail:#}");
+    assert_eq!(certified.iter().filter(|e| e["role"] == "certifier").count(), 25, "API calls");
+    assert_eq!(certified.iter().filter(|e| e["role"] == "cli").count(), 25, "sohoa certify");
+    let mut audited: Vec<i64> = certified
+        .iter()
+        .map(|e| {
+            let purpose = e["purpose"].as_str().unwrap();
+            let n = purpose.split("Số chứng thực ").nth(1).and_then(|r| r.split(',').next()).unwrap();
+            n.parse().unwrap()
+        })
+        .collect();
+    audited.sort();
+    assert_eq!(audited, numbers);
+    assert!(certified.iter().any(|e| e["purpose"].as_str().unwrap().starts_with(&format!("certified copy {copy}:"))), "{trail:#}");
+    let (_, trail) = server.get_json(&format!("/api/v1/audit?document={copy}"), Some(&admin));
+    let checks: Vec<(&str, &str)> = trail["events"].as_array().unwrap().iter().map(|e| (e["role"].as_str().unwrap(), e["action"].as_str().unwrap())).collect();
+    assert_eq!(checks, [("cli", "verify"), ("agency", "verify")], "{trail:#}");
+    let out = sohoa().args(["audit", "verify", "--json"]).arg("--data").arg(&data).args(&cat).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
 #[test]

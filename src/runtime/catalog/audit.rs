@@ -1,5 +1,5 @@
-//! The audit chain: every document metadata read and PDF download through the service, in
-//! an append-only table where each row holds the hash of the row before it.
+//! The audit chain: every document metadata read, PDF download, reuse, certification and
+//! verification, in an append-only table where each row holds the hash of the row before it.
 //!
 //! Invariants:
 //! - rows are numbered 1, 2, 3, … without gaps; row `n` holds `prev_hash` = the `hash` of
@@ -30,6 +30,12 @@ pub enum AuditAction {
     /// It was attached to another dossier instead of asking for the paper again
     /// (`sohoa reuse --attach`, `POST /api/v1/reuse`).
     Reuse,
+    /// A certified electronic copy was made from it (`sohoa certify`,
+    /// `POST /api/v1/documents/{id}/certify`); the purpose names the copy and its book entry.
+    Certify,
+    /// Its signatures and hashes were checked (`sohoa verify ID`,
+    /// `GET /api/v1/documents/{id}/verify`).
+    Verify,
 }
 
 impl AuditAction {
@@ -38,6 +44,8 @@ impl AuditAction {
             AuditAction::Metadata => "metadata",
             AuditAction::Pdf => "pdf",
             AuditAction::Reuse => "reuse",
+            AuditAction::Certify => "certify",
+            AuditAction::Verify => "verify",
         }
     }
 }

@@ -252,6 +252,15 @@ mod tests {
     }
 
     #[test]
+    fn the_receipt_is_pdfa_2b() {
+        // A time with milliseconds: PDF dates have none, and the XMP must agree with them.
+        let input = ReceiptInput { stored_at_ms: Some(1_740_800_090_734), ..sample() };
+        let (pdf, _) = receipt_pdf(&input).unwrap();
+        let doc = lopdf::Document::load_mem(&pdf).unwrap();
+        assert_eq!(crate::stages::pdf::check_pdfa(&doc), vec![]);
+    }
+
+    #[test]
     fn qr_payloads_round_trip() {
         let p = qr_payload("000.00.15.H40-250301-0007", "BN-0123456789abcdef");
         assert_eq!(p, "BN:000.00.15.H40-250301-0007|BN-0123456789abcdef");

@@ -84,10 +84,13 @@ pub(crate) fn xmp_packet(meta: &DocumentMeta, languages: &[String]) -> String {
         props.push_str(&format!("   <{name}>{}</{name}>\n", xml_escape(value)));
     };
     prop("dc:format", "application/pdf");
-    if DateTime::parse_from_rfc3339(&meta.scan_time).is_ok() {
-        prop("xmp:CreateDate", &meta.scan_time);
-        prop("xmp:ModifyDate", &meta.scan_time);
-        prop("xmp:MetadataDate", &meta.scan_time);
+    if let Ok(t) = DateTime::parse_from_rfc3339(&meta.scan_time) {
+        // To the second, as the Info dictionary's dates (PDF dates have no fractions):
+        // PDF/A wants the two to agree.
+        let t = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, false);
+        prop("xmp:CreateDate", &t);
+        prop("xmp:ModifyDate", &t);
+        prop("xmp:MetadataDate", &t);
     }
     prop("xmp:CreatorTool", PRODUCER);
     prop("pdf:Producer", PRODUCER);
@@ -195,6 +198,15 @@ mod tests {
         assert_eq!(language_tags(""), ["vi"]);
         let x = xmp_packet(&meta(), &language_tags("eng+vie"));
         assert!(x.contains("<dc:language><rdf:Bag><rdf:li>en</rdf:li><rdf:li>vi</rdf:li></rdf:Bag></dc:language>"), "{x}");
+    }
+
+    #[test]
+    fn xmp_dates_are_to_the_second_as_the_info_dates() {
+        let mut m = meta();
+        m.scan_time = "2026-01-05T10:30:00.734+07:00".into();
+        let x = xmp_packet(&m, &[]);
+        assert!(x.contains("<xmp:CreateDate>2026-01-05T10:30:00+07:00</xmp:CreateDate>"), "{x}");
+        assert!(x.contains("<xmp:ModifyDate>2026-01-05T10:30:00+07:00</xmp:ModifyDate>"), "{x}");
     }
 
     #[test]
