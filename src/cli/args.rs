@@ -63,7 +63,7 @@ pub struct Engine {
     /// Sign every stored document with this key (PEM, or PKCS #12 with --key-password-env).
     #[arg(long, env = "SOHOA_SIGN_KEY", value_name = "FILE")]
     pub sign_key: Option<PathBuf>,
-    /// RFC 3161 timestamp authority (http://…): signatures become PAdES B-T.
+    /// RFC 3161 timestamp authority (http:// or https://): signatures become PAdES B-T.
     #[arg(long, env = "SOHOA_TSA_URL", value_name = "URL")]
     pub tsa: Option<String>,
     /// Environment variable holding the password of PKCS #12 key files.
@@ -180,7 +180,7 @@ pub enum Command {
         /// Environment variable holding the password of PKCS #12 key files.
         #[arg(long, value_name = "VAR")]
         key_password_env: Option<String>,
-        /// RFC 3161 timestamp authority (http://…): the signatures become PAdES B-T.
+        /// RFC 3161 timestamp authority (http:// or https://): the signatures become PAdES B-T.
         #[arg(long, env = "SOHOA_TSA_URL", value_name = "URL")]
         tsa: Option<String>,
         /// Print exactly {"document_id","certified_from","book","number","year"}.

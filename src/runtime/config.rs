@@ -52,7 +52,7 @@ pub struct Settings {
     pub sign_key: Option<PathBuf>,
     /// The environment variable holding the password of PKCS #12 key files.
     pub key_password_env: Option<String>,
-    /// RFC 3161 timestamp authority (`http://…`): signatures become PAdES B-T.
+    /// RFC 3161 timestamp authority (`http://` or `https://`): signatures become PAdES B-T.
     pub tsa: Option<String>,
     /// PEM file of the trust roots signatures are verified against.
     pub trust: Option<PathBuf>,

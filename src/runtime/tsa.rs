@@ -1,26 +1,28 @@
-//! An RFC 3161 timestamp authority over HTTP (`--tsa URL`, `SOHOA_TSA_URL`): the
+//! An RFC 3161 timestamp authority over HTTP or HTTPS (`--tsa URL`, `SOHOA_TSA_URL`): the
 //! [`Timestamper`] that makes signatures PAdES B-T.
 //!
 //! One POST of a `TimeStampReq` (SHA-256 imprint, a random nonce, the TSA's certificate
 //! asked for) as `application/timestamp-query`; the answer must be granted, carry a token,
-//! and echo the nonce and the imprint. Plain `http://` only, over `std::net` with a
-//! timeout (TSAs commonly serve HTTP: the token is signed, so the channel adds nothing to
-//! its integrity); `https://` is refused at start-up with a message.
+//! and echo the nonce and the imprint. The HTTP client is reqwest's blocking one (signing
+//! runs on page threads and blocking tasks, never on the async runtime), made on first use,
+//! with a timeout; `https://` servers are checked against the system's roots (on Linux
+//! also `SSL_CERT_FILE` / `SSL_CERT_DIR`).
 
 use crate::stages::sign::{SignError, Timestamper};
 use der::{Decode, Encode};
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
+use std::io::Read;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// Largest answer read from a TSA.
 const MAX_RESPONSE: u64 = 1 << 20;
 
-/// A timestamp authority at an `http://` URL.
+/// A timestamp authority at an `http://` or `https://` URL.
 #[derive(Debug, Clone)]
 pub struct HttpTsa {
     url: url::Url,
     timeout: Duration,
+    client: OnceLock<reqwest::blocking::Client>,
 }
 
 impl HttpTsa {
@@ -28,61 +30,46 @@ impl HttpTsa {
     pub fn new(url: &str) -> Result<HttpTsa, String> {
         let parsed = url::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
         match parsed.scheme() {
-            "http" => {}
-            "https" => return Err(format!("{url}: only http:// timestamp authorities are supported (RFC 3161 tokens are signed; use the TSA's http URL)")),
-            other => return Err(format!("{url}: unsupported scheme {other}")),
+            "http" | "https" => {}
+            other => return Err(format!("{url}: unsupported scheme {other} (give an http:// or https:// URL)")),
         }
         if parsed.host_str().is_none() {
             return Err(format!("{url}: no host"));
         }
-        Ok(HttpTsa { url: parsed, timeout: Duration::from_secs(30) })
+        Ok(HttpTsa { url: parsed, timeout: Duration::from_secs(30), client: OnceLock::new() })
     }
 
     fn fail(&self, reason: impl Into<String>) -> SignError {
         SignError::Timestamp { url: self.url.to_string(), reason: reason.into() }
     }
 
-    fn post(&self, body: &[u8]) -> Result<Vec<u8>, SignError> {
-        let host = self.url.host_str().unwrap_or_default();
-        let port = self.url.port_or_known_default().unwrap_or(80);
-        let addr = (host, port).to_socket_addrs().map_err(|e| self.fail(format!("cannot resolve: {e}")))?.next().ok_or_else(|| self.fail("no address"))?;
-        let mut stream = TcpStream::connect_timeout(&addr, self.timeout).map_err(|e| self.fail(format!("cannot connect: {e}")))?;
-        stream.set_read_timeout(Some(self.timeout)).and_then(|()| stream.set_write_timeout(Some(self.timeout))).map_err(|e| self.fail(e.to_string()))?;
-        let path = match self.url.query() {
-            Some(q) => format!("{}?{q}", self.url.path()),
-            None => self.url.path().to_string(),
-        };
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/timestamp-query\r\nAccept: application/timestamp-reply\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body)).map_err(|e| self.fail(format!("cannot send: {e}")))?;
-        let mut answer = Vec::new();
-        stream.take(MAX_RESPONSE).read_to_end(&mut answer).map_err(|e| self.fail(format!("no answer: {e}")))?;
-        let split = answer.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| self.fail("not an HTTP answer"))?;
-        let head = String::from_utf8_lossy(&answer[..split]).to_string();
-        let body = &answer[split + 4..];
-        let status = head.lines().next().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("");
-        if status != "200" {
-            return Err(self.fail(format!("answered HTTP {status}")));
+    fn client(&self) -> Result<&reqwest::blocking::Client, SignError> {
+        if let Some(c) = self.client.get() {
+            return Ok(c);
         }
-        let chunked = head.lines().any(|l| l.to_ascii_lowercase().starts_with("transfer-encoding:") && l.to_ascii_lowercase().contains("chunked"));
-        if chunked { dechunk(body).ok_or_else(|| self.fail("a broken chunked answer")) } else { Ok(body.to_vec()) }
+        let client = reqwest::blocking::Client::builder()
+            .timeout(self.timeout)
+            .user_agent(concat!("sohoa/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| self.fail(format!("cannot make an HTTP client: {e}")))?;
+        Ok(self.client.get_or_init(|| client))
     }
-}
 
-/// The body of a chunked HTTP answer.
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size = usize::from_str_radix(std::str::from_utf8(&body[..line_end]).ok()?.split(';').next()?.trim(), 16).ok()?;
-        body = &body[line_end + 2..];
-        if size == 0 {
-            return Some(out);
+    fn post(&self, body: &[u8]) -> Result<Vec<u8>, SignError> {
+        let answer = self
+            .client()?
+            .post(self.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/timestamp-query")
+            .header(reqwest::header::ACCEPT, "application/timestamp-reply")
+            .body(body.to_vec())
+            .send()
+            .map_err(|e| self.fail(format!("no answer: {e}")))?;
+        if !answer.status().is_success() {
+            return Err(self.fail(format!("answered HTTP {}", answer.status())));
         }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
+        let mut out = Vec::new();
+        answer.take(MAX_RESPONSE).read_to_end(&mut out).map_err(|e| self.fail(format!("the answer broke off: {e}")))?;
+        Ok(out)
     }
 }
 
@@ -131,11 +118,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn urls_and_chunks() {
+    fn urls() {
         assert!(HttpTsa::new("http://127.0.0.1:3180/tsr").is_ok());
-        assert!(HttpTsa::new("https://tsa.example/").unwrap_err().contains("only http://"));
-        assert!(HttpTsa::new("ftp://x/").is_err());
-        assert_eq!(dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").as_deref(), Some(&b"abcde"[..]));
-        assert_eq!(dechunk(b"5\r\nab"), None);
+        assert!(HttpTsa::new("https://tsa.example/").is_ok());
+        assert!(HttpTsa::new("ftp://x/").unwrap_err().contains("unsupported scheme"));
+        assert!(HttpTsa::new("tsa.example").is_err());
+    }
+
+    #[test]
+    fn an_unreachable_authority_is_a_timestamp_error() {
+        // A port nothing listens on (bound, then closed).
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let tsa = HttpTsa::new(&format!("http://127.0.0.1:{port}/")).unwrap();
+        match tsa.timestamp(&[7; 32]) {
+            Err(SignError::Timestamp { url, reason }) => assert!(url.contains(&port.to_string()) && reason.starts_with("no answer"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -83,6 +83,8 @@ pub struct BenchReport {
     pub processes: usize,
     pub pages: usize,
     pub content_pages: usize,
+    /// Documents stored.
+    pub documents: usize,
     /// Whether the stored documents were signed (`--sign-key`).
     pub signed: bool,
     /// Bytes of the stored PDFs (page images, text layer, metadata, signatures) per
@@ -235,6 +237,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
     };
 
     let pages = outcome.report.pages.len();
+    let documents = outcome.report.dossiers.iter().map(|d| d.documents.len()).sum();
     let (stored_bytes, stored_pages) =
         outcome.report.dossiers.iter().flat_map(|d| &d.documents).fold((0u64, 0usize), |(b, p), d| (b + d.bytes, p + d.page_count));
     let per_min = |n: usize, s: f64| if s > 0.0 { n as f64 * 60.0 / s } else { 0.0 };
@@ -244,6 +247,7 @@ async fn run_in(args: &BenchArgs, scratch: &Path) -> Result<BenchReport, u8> {
         processes: args.processes,
         pages,
         content_pages: content.len(),
+        documents,
         signed: args.signing.key.is_some(),
         bytes_per_page: if stored_pages > 0 { stored_bytes as f64 / stored_pages as f64 } else { 0.0 },
         wall_s,
@@ -351,7 +355,7 @@ fn print_report(r: &BenchReport) {
     } else {
         println!("pages            {} ({} content), {} worker thread(s)", r.pages, r.content_pages, r.workers);
     }
-    println!("stored           {:.1} KB/page{}", r.bytes_per_page / 1000.0, if r.signed { ", signed" } else { "" });
+    println!("stored           {} documents, {:.1} KB/page{}", r.documents, r.bytes_per_page / 1000.0, if r.signed { ", signed" } else { "" });
     println!("wall             {:.1} s", r.wall_s);
     println!("pages/min        {:.1}", r.pages_per_min);
     println!("content pages/min {:.1}", r.content_pages_per_min);

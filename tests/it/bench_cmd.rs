@@ -27,6 +27,7 @@ fn bench_reports_throughput_stages_memory_and_the_tesseract_floor() {
         assert!(s["cpu_s"].as_f64().unwrap() > 0.0, "{stage}: {r}");
     }
     assert_eq!(r["signed"], true);
+    assert!(r["documents"].as_u64().unwrap() >= 1, "{r}");
     // Issue 25's bound for a 200 dpi page, signature and metadata included.
     let bytes = r["bytes_per_page"].as_f64().unwrap();
     assert!(bytes > 10_000.0 && bytes <= 120_000.0, "bytes_per_page {bytes}: {r}");

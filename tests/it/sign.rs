@@ -408,6 +408,13 @@ fn fifty_certifications(catalog: Option<&str>) {
     // The certified copy is still PDF/A-2b: the statement page and both signatures keep
     // the rules.
     assert_pdfa(&pdf);
+    // The statement page has a text layer: the certification can be searched and copied.
+    let last = parsed_page_count(&pdf);
+    let statement = crate::common::pdftotext_mode(&pdf, &["-raw", "-f", &last.to_string()]);
+    for line in ["Chứng thực bản sao đúng với bản chính.", &format!("Số chứng thực: 12, quyển số 01/{year}-SCT/BS/ĐT"), "Trần Thị Bình"]
+    {
+        assert!(statement.contains(line), "{line:?} not in the statement's text:\n{statement}");
+    }
 
     // Every certification is in the audit chain against the original, by whom it was
     // made, naming its copy and number; each check of the copy by id is there too.
@@ -444,4 +451,119 @@ fn fifty_parallel_certifications_get_fifty_consecutive_numbers_on_sqlite() {
 fn fifty_parallel_certifications_get_fifty_consecutive_numbers_on_postgres() {
     let Some(url) = sohoa_testkit::postgres::shared_database_or_skip("certify") else { return };
     fifty_certifications(Some(&url));
+}
+
+fn parsed_page_count(pdf: &Path) -> usize {
+    lopdf::Document::load(pdf).unwrap().get_pages().len()
+}
+
+/// A TLS front for a timestamp authority: Python's `http.server` behind `ssl`, passing each
+/// POST on to `upstream` (the plain [`OpensslTsa`]), with a server certificate for
+/// `localhost` issued by a throwaway root made with `openssl`.
+struct HttpsFront {
+    child: std::process::Child,
+    port: u16,
+    root: PathBuf,
+}
+
+const HTTPS_FRONT: &str = r#"
+import http.server, ssl, sys, urllib.request
+cert, key, upstream = sys.argv[1:4]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        req = urllib.request.Request(upstream, data=body, headers={"Content-Type": self.headers["Content-Type"]})
+        reply = urllib.request.urlopen(req).read()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/timestamp-reply")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+    def log_message(self, *args):
+        pass
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+"#;
+
+impl HttpsFront {
+    fn start(dir: &Path, upstream: &str) -> HttpsFront {
+        let openssl = |args: &[&str]| {
+            let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        };
+        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"];
+        openssl(&[&["req", "-x509"][..], &ec, &["-keyout", "tls-root.key", "-out", "tls-root.pem", "-subj", "/CN=sohoa test TLS root", "-days", "2"]].concat());
+        openssl(&[&["req"][..], &ec, &["-keyout", "tls.key", "-out", "tls.csr", "-subj", "/CN=localhost"]].concat());
+        std::fs::write(dir.join("tls.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n").unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            "tls-root.pem",
+            "-CAkey",
+            "tls-root.key",
+            "-CAcreateserial",
+            "-out",
+            "tls.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "tls.ext",
+        ]);
+        let mut child = Command::new("python3")
+            .args(["-c", HTTPS_FRONT])
+            .arg(dir.join("tls.pem"))
+            .arg(dir.join("tls.key"))
+            .arg(upstream)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 is installed");
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| panic!("the HTTPS front did not start: {line:?}"));
+        HttpsFront { child, port, root: dir.join("tls-root.pem") }
+    }
+}
+
+impl Drop for HttpsFront {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn b_t_with_an_https_timestamp_authority_trusted_through_ssl_cert_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dev_ca(dir.path());
+    let ca = keys.join("ca.pem");
+    let tsa_dir = dir.path().join("tsa");
+    std::fs::create_dir_all(&tsa_dir).unwrap();
+    let tsa = OpensslTsa::start(&keys, &tsa_dir);
+    let front = HttpsFront::start(&tsa_dir, &tsa.url());
+    let url = format!("https://localhost:{}/tsr", front.port);
+    let data = dir.path().join("data");
+    let scan = dir.path().join("page.png");
+    std::fs::write(&scan, text_page_png(3)).unwrap();
+    let out = sohoa()
+        .arg("process")
+        .arg(&scan)
+        .args(["--json", "--sign-key", keys.join("clerk.pem").to_str().unwrap(), "--tsa", &url, "--data"])
+        .arg(&data)
+        .env("SSL_CERT_FILE", &front.root)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let batch: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let id = batch["batches"][0]["dossiers"][0]["documents"][0]["id"].as_str().unwrap().to_string();
+    let (code, v) = verify(&id, &data, &ca, &[]);
+    assert_eq!(code, 0, "{v:#}");
+    let ts = &v["signatures"][0]["timestamp"];
+    assert_eq!((ts["imprint_ok"].as_bool(), ts["chain_trusted"].as_bool()), (Some(true), Some(true)), "{v:#}");
 }

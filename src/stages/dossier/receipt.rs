@@ -14,8 +14,8 @@
 //! so `pdftotext` reads the receipt. Pure and deterministic: the same input gives the same
 //! bytes.
 
-use crate::model::{ColorMode, DocumentMeta, OcrPage, OcrWord, PdfPage};
-use crate::stages::render::{self, Item, MM_PER_PT, PAGE_W_MM, PageLayout, Style, Symbology, TextItem};
+use crate::model::{ColorMode, DocumentMeta, OcrPage, PdfPage};
+use crate::stages::render::{self, Item, PAGE_W_MM, PageLayout, Style, Symbology};
 
 /// Resolution the receipt page is drawn at.
 pub const RECEIPT_DPI: f32 = 200.0;
@@ -151,45 +151,13 @@ pub fn layout(input: &ReceiptInput, reference: &str, dpi: f32) -> Option<PageLay
     Some(page)
 }
 
-/// The text layer of a layout: each text item one line, one word per space-separated
-/// token, boxes from the font's metrics.
-fn words(layout: &PageLayout, dpi: f32) -> Vec<OcrWord> {
-    let px = |mm: f32| render::mm_to_px(mm, dpi).max(0.0).round() as u32;
-    let mut out = Vec::new();
-    let mut line = 0u32;
-    for item in &layout.items {
-        let Item::Text(TextItem { text, style, size_pt, x_mm, baseline_mm, .. }) = item else { continue };
-        line += 1;
-        let height_mm = size_pt * MM_PER_PT;
-        let top_mm = baseline_mm - height_mm * 0.8;
-        let mut offset = 0usize;
-        for token in text.split(' ') {
-            if !token.is_empty() {
-                let left_mm = x_mm + render::text_width_mm(&text[..offset], *style, *size_pt);
-                let width_mm = render::text_width_mm(token, *style, *size_pt);
-                out.push(OcrWord {
-                    text: token.to_string(),
-                    left: px(left_mm),
-                    top: px(top_mm),
-                    width: px(width_mm).max(1),
-                    height: px(height_mm).max(1),
-                    confidence: 100.0,
-                    line: (0, 0, line),
-                });
-            }
-            offset += token.len() + 1;
-        }
-    }
-    out
-}
-
 /// The receipt as a one-page PDF, and its reference.
 pub fn receipt_pdf(input: &ReceiptInput) -> Result<(Vec<u8>, String), crate::stages::pdf::PdfError> {
     let reference = reference(input);
     let layout = layout(input, &reference, RECEIPT_DPI)
         .ok_or_else(|| crate::stages::pdf::PdfError::InvalidImage { page: 0, reason: "the QR payload cannot be encoded".into() })?;
     let image = render::render(&layout, RECEIPT_DPI);
-    let ocr_words = words(&layout, RECEIPT_DPI);
+    let ocr_words = layout.words(RECEIPT_DPI);
     let text = layout.text();
     let page = PdfPage {
         image: crate::stages::pdf::encode_page_image(&image::DynamicImage::ImageLuma8(image), ColorMode::Bilevel),

@@ -72,5 +72,14 @@ pub(crate) fn num(x: f64) -> String {
     s.to_string()
 }
 
+/// An invisible text layer for a page added to an existing document (the certified copy's
+/// statement page): the glyphless font is added to `doc`; returns the content operators
+/// (in a page whose image is `page_height_px` high at `dpi`) and the `/Font` resources the
+/// page needs.
+pub fn add_text_layer(doc: &mut lopdf::Document, words: &[crate::model::OcrWord], dpi: f32, page_height_px: u32) -> (String, lopdf::Dictionary) {
+    let font = font::add_glyphless_font(doc);
+    (textlayer::text_layer(words, dpi, page_height_px), lopdf::dictionary! { font::FONT_RESOURCE => font })
+}
+
 #[cfg(test)]
 mod tests;

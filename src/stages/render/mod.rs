@@ -100,6 +100,40 @@ pub struct PageLayout {
 }
 
 impl PageLayout {
+    /// The text layer of the layout as drawn at `dpi`: each text item one line, one word per
+    /// space-separated token, boxes from the font's metrics (justified lines' stretched
+    /// spaces are not followed). For pages sohoa draws itself (receipts, certification
+    /// statements), whose text is known and need not be read back.
+    pub fn words(&self, dpi: f32) -> Vec<crate::model::OcrWord> {
+        let px = |mm: f32| mm_to_px(mm, dpi).max(0.0).round() as u32;
+        let mut out = Vec::new();
+        let mut line = 0u32;
+        for item in &self.items {
+            let Item::Text(TextItem { text, style, size_pt, x_mm, baseline_mm, .. }) = item else { continue };
+            line += 1;
+            let height_mm = size_pt * MM_PER_PT;
+            let top_mm = baseline_mm - height_mm * 0.8;
+            let mut offset = 0usize;
+            for token in text.split(' ') {
+                if !token.is_empty() {
+                    let left_mm = x_mm + text_width_mm(&text[..offset], *style, *size_pt);
+                    let width_mm = text_width_mm(token, *style, *size_pt);
+                    out.push(crate::model::OcrWord {
+                        text: token.to_string(),
+                        left: px(left_mm),
+                        top: px(top_mm),
+                        width: px(width_mm).max(1),
+                        height: px(height_mm).max(1),
+                        confidence: 100.0,
+                        line: (0, 0, line),
+                    });
+                }
+                offset += token.len() + 1;
+            }
+        }
+        out
+    }
+
     /// The text items joined by '\n': the page's ground-truth text.
     pub fn text(&self) -> String {
         let lines: Vec<&str> = self

@@ -116,8 +116,13 @@ pub fn statement_lines(s: &Statement) -> Vec<(String, Style)> {
     ]
 }
 
-/// The statement as an A4 page drawn at `dpi`.
-pub fn statement_bitmap(s: &Statement, dpi: f32) -> Bitmap {
+/// The statement as an A4 page drawn at `dpi`, and its words (the page's text layer).
+pub fn statement_page(s: &Statement, dpi: f32) -> (Bitmap, Vec<crate::model::OcrWord>) {
+    let layout = statement_layout(s);
+    (Bitmap::from_gray(&render::render(&layout, dpi)), layout.words(dpi))
+}
+
+fn statement_layout(s: &Statement) -> PageLayout {
     let mut layout = PageLayout::default();
     let mut y = render::MARGIN_T_MM + 10.0;
     for (text, style) in statement_lines(s) {
@@ -126,5 +131,5 @@ pub fn statement_bitmap(s: &Statement, dpi: f32) -> Bitmap {
             y += render::line_h(render::BODY_PT);
         }
     }
-    Bitmap::from_gray(&render::render(&layout, dpi))
+    layout
 }

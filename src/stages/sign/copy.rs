@@ -4,7 +4,7 @@
 //! starts as one revision; its signatures are then incremental updates of it.
 
 use super::SignError;
-use super::appearance::{Statement, statement_bitmap};
+use super::appearance::{Statement, statement_page};
 use lopdf::{Document, Object, ObjectId, Stream, dictionary};
 
 /// Resolution of the statement page.
@@ -50,7 +50,7 @@ pub fn certified_copy(original: &[u8], statement: &Statement) -> Result<(Vec<u8>
         }
     }
 
-    let bitmap = statement_bitmap(statement, STATEMENT_DPI);
+    let (bitmap, words) = statement_page(statement, STATEMENT_DPI);
     let mut image = Stream::new(
         dictionary! {
             "Type" => "XObject",
@@ -64,14 +64,16 @@ pub fn certified_copy(original: &[u8], statement: &Statement) -> Result<(Vec<u8>
     );
     let _ = image.compress();
     let image_id = doc.add_object(image);
-    let mut content = Stream::new(lopdf::Dictionary::new(), format!("q {} 0 0 {} 0 0 cm /Im0 Do Q\n", A4_PT.0, A4_PT.1).into_bytes());
+    // The statement's text, invisible over its image, as on every page sohoa writes.
+    let (text, fonts) = crate::stages::pdf::add_text_layer(&mut doc, &words, STATEMENT_DPI, bitmap.height);
+    let mut content = Stream::new(lopdf::Dictionary::new(), format!("q {} 0 0 {} 0 0 cm /Im0 Do Q\n{text}", A4_PT.0, A4_PT.1).into_bytes());
     let _ = content.compress();
     let content_id = doc.add_object(content);
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page",
         "Parent" => pages_id,
         "MediaBox" => vec![0.into(), 0.into(), Object::Real(A4_PT.0), Object::Real(A4_PT.1)],
-        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id } },
+        "Resources" => dictionary! { "XObject" => dictionary! { "Im0" => image_id }, "Font" => fonts },
         "Contents" => content_id,
     });
     let pages = doc.get_dictionary_mut(pages_id).map_err(pdf_err)?;
