@@ -275,14 +275,20 @@ fn answer(mut stream: std::net::TcpStream, conf: &Path, dir: &Path, n: usize) {
     stream.write_all(&reply).unwrap();
 }
 
-#[test]
-fn b_t_with_an_openssl_timestamp_authority_is_valid_for_sohoa_pdfsig_and_pyhanko() {
+/// A scratch folder with the dev CA's keys (`keys/`) and a test TSA (its files in `tsa/`).
+fn with_tsa() -> (tempfile::TempDir, PathBuf, OpensslTsa) {
     let dir = tempfile::tempdir().unwrap();
     let keys = dev_ca(dir.path());
-    let ca = keys.join("ca.pem");
     let tsa_dir = dir.path().join("tsa");
     std::fs::create_dir_all(&tsa_dir).unwrap();
     let tsa = OpensslTsa::start(&keys, &tsa_dir);
+    (dir, keys, tsa)
+}
+
+#[test]
+fn b_t_with_an_openssl_timestamp_authority_is_valid_for_sohoa_pdfsig_and_pyhanko() {
+    let (dir, keys, tsa) = with_tsa();
+    let ca = keys.join("ca.pem");
     let data = dir.path().join("data");
     let scan = dir.path().join("page.png");
     std::fs::write(&scan, text_page_png(2)).unwrap();
@@ -540,13 +546,9 @@ impl Drop for HttpsFront {
 
 #[test]
 fn b_t_with_an_https_timestamp_authority_trusted_through_ssl_cert_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let keys = dev_ca(dir.path());
+    let (dir, keys, tsa) = with_tsa();
     let ca = keys.join("ca.pem");
-    let tsa_dir = dir.path().join("tsa");
-    std::fs::create_dir_all(&tsa_dir).unwrap();
-    let tsa = OpensslTsa::start(&keys, &tsa_dir);
-    let front = HttpsFront::start(&tsa_dir, &tsa.url());
+    let front = HttpsFront::start(&dir.path().join("tsa"), &tsa.url());
     let url = format!("https://localhost:{}/tsr", front.port);
     let data = dir.path().join("data");
     let scan = dir.path().join("page.png");
