@@ -10,6 +10,10 @@
 //! documents whose reading equals the truth exactly (a field the document does not have
 //! must read `null`); for CCCD numbers, recall over the numbers printed and the numbers
 //! read that were not printed (false ones).
+//!
+//! `--keep DIR` writes each document as read ([`KeptDoc`]: OCR words with their boxes, page
+//! widths, truth) and `--from DIR` scores such a folder again ([`score_kept`]), so the
+//! extractor can be worked on against the same readings without a quarter hour of OCR.
 
 use std::path::{Path, PathBuf};
 
