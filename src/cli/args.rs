@@ -467,6 +467,14 @@ pub enum Command {
         /// Data folder (OCR models).
         #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
         data: PathBuf,
+        /// Write each document's OCR (lines with their boxes) and truth to DIR/doc-NNNN.json,
+        /// so the extractor can be scored again with --from without reading the pages again.
+        #[arg(long, value_name = "DIR", conflicts_with = "from")]
+        keep: Option<PathBuf>,
+        /// Score the documents kept in DIR by an earlier --keep run (no rendering, no OCR;
+        /// --docs, --seed and --threads are not used).
+        #[arg(long, value_name = "DIR")]
+        from: Option<PathBuf>,
     },
     /// Score sohoa's text layer against bare Tesseract (and OCRmyPDF where installed) on
     /// generated page sets: CER, WER, tone and vowel-mark errors, per set.

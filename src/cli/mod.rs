@@ -167,7 +167,13 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
         Command::EvalImaging { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script } => {
             Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
         }
-        Command::EvalFields { docs, seed, threads, json, data } => Ok(crate::tools::eval::fields::run_cli(docs, seed, threads, &data, json)),
+        Command::EvalFields { docs, seed, threads, json, data, keep, from } => {
+            let source = match from {
+                Some(dir) => crate::tools::eval::fields::Source::Kept(dir),
+                None => crate::tools::eval::fields::Source::Generate { docs, seed, threads, data, keep },
+            };
+            Ok(crate::tools::eval::fields::run_cli(&source, json))
+        }
         Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, data } => {
             let args = crate::tools::eval::fidelity::FidelityArgs {
                 pages_per_set: pages.max(1),

@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{Line, PageLines, is_caps, word_count};
+use super::syllable::split_run_together;
+use super::{Line, PageLines, SPECKS, drop_specks, is_caps, word_count};
 use crate::model::DocumentFields;
 
 /// Document types of Decree 30/2020 Art. 7 (folded name) and their App. III abbreviations.
@@ -91,12 +92,20 @@ const ORGAN_HEADS: &[&str] = &[
 /// Lines that end a summary (folded prefixes).
 const SUMMARY_STOPS: &[&str] = &["kinh gui", "can cu", "theo de nghi", "dieu ", "quyet dinh", "ho va ten", "ho, chu dem", "so dinh danh", "hom nay"];
 
-static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^s[o0]\s*[:;.,]?\s*\d").unwrap_or_else(|e| panic!("{e}")));
+/// "Số: 12/…", a speck or two before it allowed (`_ Số: 614/2026`).
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^\p{L}\p{N}]{0,3}s[o0]\s*[:;.,]?\s*\d").unwrap_or_else(|e| panic!("{e}")));
 static DATE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(^|[\s,.])ngay\s*([0-9oil]{1,2})\s*thang\s*([0-9oil]{1,2})\s*nam\s*([0-9oil]{4})\b").unwrap_or_else(|e| panic!("{e}")));
 static PLACE_DATE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^\d,]{2,60},\s*ngay\s").unwrap_or_else(|e| panic!("{e}")));
-static VV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^v\s*[/l|1i]\s*[vy]\b\.?\s*").unwrap_or_else(|e| panic!("{e}")));
-static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^:]{1,40}:(\s|$)").unwrap_or_else(|e| panic!("{e}")));
+static VV: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^\p{L}\p{N}]{0,3}v\s*[/l|1i]\s*[vy]\b\.?\s*").unwrap_or_else(|e| panic!("{e}")));
+/// The first line of a numbered list item (`1. Ông (bà) …`, `2) …`): body, not summary.
+static LIST_ITEM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,2}[.)]\s").unwrap_or_else(|e| panic!("{e}")));
+/// A field line ("Họ và tên: …", "Nơi nhận:"): words, then a colon right after a letter (a
+/// speck read as `-:` at the end of a summary line is no label).
+static LABEL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[^:]{0,39}\p{L}\s?:(\s|$)").unwrap_or_else(|e| panic!("{e}")));
+
+/// A number run into its symbol's capitals with no `/`, the symbol having its `-`.
+static NO_SLASH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d{1,5}\p{Lu}[\p{L}]*-").unwrap_or_else(|e| panic!("{e}")));
 
 /// What each line of the first page is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,17 +133,20 @@ fn title_of(l: &Line) -> Option<Option<&'static str>> {
     if !is_caps(&l.text) || word_count(&l.text) > 6 {
         return None;
     }
-    let name = letters(&l.folded);
-    if let Some(&(_, abbr)) = TYPES.iter().find(|(n, _)| *n == name) {
+    // Spaces left out: OCR drops the space between bold capitals (`TỜTRÌNH`); no two
+    // names are the same without their spaces.
+    let name: String = letters(&l.folded).chars().filter(|c| *c != ' ').collect();
+    let same = |n: &str| n.chars().filter(|c| *c != ' ').eq(name.chars());
+    if let Some(&(_, abbr)) = TYPES.iter().find(|(n, _)| same(n)) {
         return Some(Some(abbr));
     }
-    OTHER_TITLES.contains(&name.as_str()).then_some(None)
+    OTHER_TITLES.iter().any(|n| same(n)).then_some(None)
 }
 
 fn kind(l: &Line) -> Kind {
     if is_motto(l) {
         Kind::Motto
-    } else if NUMBER.is_match(&l.folded) && l.text.contains('/') {
+    } else if NUMBER.is_match(&l.folded) && (l.text.contains('/') || number_value(l).is_some()) {
         Kind::Number
     } else if PLACE_DATE.is_match(&l.folded) && DATE.is_match(&l.folded) {
         Kind::PlaceDate
@@ -184,6 +196,13 @@ pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
         _ => {}
     }
 
+    // The symbol set right where OCR mangled it and the title or the body name printed
+    // above it say what it must be.
+    if let (Some(v), Some(loai)) = (f.so_ky_hieu.as_deref(), f.loai.as_deref()) {
+        let bodies: Vec<&str> = [f.co_quan.as_deref(), f.co_quan_chu_quan.as_deref()].into_iter().flatten().collect();
+        f.so_ky_hieu = Some(super::symbol::correct(v, (loai != "CV").then_some(loai), &bodies));
+    }
+
     // Trích yếu: after "V/v" in the header (công văn), or under the title.
     f.trich_yeu = match (vv, title) {
         (Some(v), _) if title.is_none_or(|t| v < t) => letter_summary(page, &kinds, v, end),
@@ -224,9 +243,10 @@ fn split_merged(l: &Line) -> Vec<Line> {
     vec![l.clone()]
 }
 
-/// The text of a line in capitals without the specks OCR leaves at its ends (`- SỞ Y TẾ.`).
+/// The text of a line in capitals without the specks OCR leaves at its ends (`- SỞ Y TẾ.`,
+/// `ˆ NGƯỜI LÀM ĐƠN`: a modifier circumflex is a letter to Unicode, a speck here).
 pub(super) fn trim_specks(s: &str) -> String {
-    s.trim_matches(|c: char| !c.is_alphanumeric() && c != ')' && c != '(').trim().to_string()
+    s.trim_matches(|c: char| (!c.is_alphanumeric() && c != ')' && c != '(') || SPECKS.contains(&c)).trim().to_string()
 }
 
 /// The number and symbol after "Số:", spaces removed (`12/QĐ- SNV` → `12/QĐ-SNV`).
@@ -243,7 +263,13 @@ fn number_value(l: &Line) -> Option<String> {
             break;
         }
     }
-    let value = value.trim_end_matches(['.', ',', ';', ':']).to_string();
+    let mut value = value.trim_end_matches(['.', ',', ';', ':', '_']).to_string();
+    // "1242CT-VX": the `/` between the number and the symbol was not read. The number ends
+    // at the first letter and is always followed by `/` (Decree 30/2020, App. I).
+    if NO_SLASH.is_match(&value) {
+        let digits = value.chars().take_while(char::is_ascii_digit).count();
+        value.insert(digits, '/');
+    }
     let shape = value.chars().all(|c| c.is_alphanumeric() || matches!(c, '/' | '-' | '.'))
         && value.contains('/')
         && value.chars().next().is_some_and(|c| c.is_ascii_digit())
@@ -278,12 +304,13 @@ fn group_organs(lines: &[&Line]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for l in lines {
         let head = word_count(&l.text) >= 2 && ORGAN_HEADS.iter().any(|h| l.folded.starts_with(h) || format!("{} ", l.folded) == *h);
+        let text = split_run_together(&trim_specks(&l.text));
         match out.last_mut() {
             Some(last) if !head => {
                 last.push(' ');
-                last.push_str(&trim_specks(&l.text));
+                last.push_str(&text);
             }
-            _ => out.push(trim_specks(&l.text)),
+            _ => out.push(text),
         }
     }
     out
@@ -302,11 +329,36 @@ fn letter_summary(page: &PageLines, kinds: &[Kind], v: usize, end: usize) -> Opt
         if *k != Kind::Other || l.is_rule() || l.folded.starts_with("kinh gui") || !left_col(l) {
             break;
         }
-        out.push(' ');
-        out.push_str(&l.text);
+        join_wrapped(&mut out, &l.text);
     }
-    let out = out.trim().to_string();
+    let out = summary_value(&out);
     (!out.is_empty()).then_some(out)
+}
+
+/// A summary as returned: specks dropped, run-together words cut, and no punctuation at
+/// its end (a trích yếu is a phrase, not a sentence: `… tại nhà -:` → `… tại nhà`).
+fn summary_value(s: &str) -> String {
+    let s = split_run_together(&drop_specks(s));
+    s.trim_end_matches(|c: char| !c.is_alphanumeric() && !matches!(c, ')' | '"' | '”' | '»')).trim_end().to_string()
+}
+
+/// Appends a wrapped line of a summary to the text before it, with a space. A trích yếu is
+/// one phrase: a full stop read at the end of a line that the next line continues in small
+/// letters is a speck (`… về thủ tục.` / `đăng ký …`), not the end of a sentence; an
+/// abbreviation's stop (`TP.`, `v.v.`) is kept.
+pub(super) fn join_wrapped(out: &mut String, next: &str) {
+    let continues = next.trim_start().chars().next().is_some_and(char::is_lowercase);
+    if continues && out.ends_with('.') {
+        let last = out.rsplit(' ').next().unwrap_or("");
+        let word = &last[..last.len() - 1];
+        if word.chars().count() >= 2 && word.chars().all(|c| c.is_alphabetic() && c.is_lowercase()) {
+            out.pop();
+        }
+    }
+    if !out.is_empty() {
+        out.push(' ');
+    }
+    out.push_str(next);
 }
 
 /// The summary lines under the title: centred and narrower than the prose when the
@@ -321,7 +373,12 @@ fn title_summary(page: &PageLines, kinds: &[Kind], t: usize) -> Option<String> {
         if l.text.chars().filter(|c| c.is_alphanumeric()).count() <= 1 && !l.is_rule() {
             continue;
         }
-        if l.is_rule() || SUMMARY_STOPS.iter().any(|s| l.folded.starts_with(s)) || LABEL.is_match(&l.folded) || matches!(k, Kind::Title(_)) {
+        if l.is_rule()
+            || SUMMARY_STOPS.iter().any(|s| l.folded.starts_with(s))
+            || LABEL.is_match(&l.folded)
+            || LIST_ITEM.is_match(&l.folded)
+            || matches!(k, Kind::Title(_))
+        {
             break;
         }
         let summary_like = match (body, l.span) {
@@ -339,11 +396,16 @@ fn title_summary(page: &PageLines, kinds: &[Kind], t: usize) -> Option<String> {
         let text = if parts.is_empty() { VV.find(&l.folded).map_or(l.text.as_str(), |m| l.text_from(m.end())) } else { l.text.as_str() };
         parts.push(text);
     }
-    let out = parts.join(" ").trim().to_string();
+    let mut out = String::new();
+    for p in parts {
+        join_wrapped(&mut out, p);
+    }
+    let out = summary_value(&out);
     (!out.is_empty()).then_some(out)
 }
 
-/// The left and right edges of the prose (lines of ten words or more), when the page has
+/// The left and right edges of the prose (lines of ten words or more: the lower quartile
+/// of their left edges, the upper quartile of their right edges), when the page has
 /// geometry and at least two such lines.
 fn body_bounds(page: &PageLines) -> Option<(f32, f32)> {
     if page.width == 0 {
@@ -353,9 +415,13 @@ fn body_bounds(page: &PageLines) -> Option<(f32, f32)> {
     if spans.len() < 2 {
         return None;
     }
-    let left = spans.iter().map(|s| s.0).min()?;
-    let right = spans.iter().map(|s| s.1).max()?;
-    Some((left as f32, right as f32))
+    // Quartiles, not the extremes: a speck read at the end of one line of prose must not
+    // widen the prose (and let a list paragraph pass for a centred summary line).
+    let mut lefts: Vec<u32> = spans.iter().map(|s| s.0).collect();
+    let mut rights: Vec<u32> = spans.iter().map(|s| s.1).collect();
+    lefts.sort_unstable();
+    rights.sort_unstable();
+    Some((lefts[(lefts.len() - 1) / 4] as f32, rights[rights.len() - 1 - (rights.len() - 1) / 4] as f32))
 }
 
 #[cfg(test)]
@@ -373,6 +439,10 @@ mod tests {
         assert_eq!(number_value(&line("Sô; 12 /2025")).as_deref(), Some("12/2025"));
         assert_eq!(number_value(&line("SỐ: 7/TB-ÐT")).as_deref(), Some("7/TB-ĐT"), "eth read for Đ");
         assert_eq!(number_value(&line("Số 12 đường Lê Lợi")), None);
+        assert_eq!(number_value(&line("Số:1242CT-VX _")).as_deref(), Some("1242/CT-VX"), "the / not read");
+        assert_eq!(kind(&line("Số:1242CT-VX _")), Kind::Number);
+        assert_eq!(number_value(&line("_ Số: 614/2026")).as_deref(), Some("614/2026"), "a speck before Số");
+        assert_eq!(number_value(&line("Số 12A đường Lê Lợi")), None);
         assert_eq!(kind(&line("Số 12 đường Lê Lợi")), Kind::Other);
     }
 
@@ -408,6 +478,7 @@ mod tests {
         assert_eq!(pieces("Số: 12/QĐ-SYT"), ["Số: 12/QĐ-SYT"]);
         assert_eq!(pieces("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"]);
         assert_eq!(trim_specks("- UBND HUYỆN TUY PHƯỚC."), "UBND HUYỆN TUY PHƯỚC");
+        assert_eq!(trim_specks("ˆ NGƯỜI LÀM ĐƠN"), "NGƯỜI LÀM ĐƠN");
     }
 
     #[test]

@@ -12,6 +12,10 @@
 //!   names of Art. 7) are matched on the Vietnamese fold (`crate::model::fold_vietnamese`: no tones
 //!   or vowel marks, any case, `đ` as `d`), so a misread mark does not hide them; the
 //!   values are returned as read (NFC, single spaces).
+//! - `symbol`: a number and symbol's type and body parts set right from the title and
+//!   the body name printed on the page, where OCR mangled a letter.
+//! - `syllable`: a space OCR dropped between two Vietnamese words put back (`PHƯỚCAN`),
+//!   in the values read, where the cut is certain.
 //! - `signer`: the last page's signature block.
 //! - `cccd`: 12 digits, the first three a province code, standing alone.
 //!
@@ -23,6 +27,8 @@
 mod cccd;
 mod header;
 mod signer;
+mod syllable;
+mod symbol;
 
 pub use cccd::{PROVINCE_CODES, find_cccd, is_province_code};
 
@@ -162,6 +168,17 @@ fn enforce_limits(f: &mut DocumentFields) {
 pub(crate) fn clean(s: &str) -> String {
     let nfc: String = s.nfc().map(|c| if c == 'Ð' { 'Đ' } else { c }).collect();
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Marks a speck of dirt or a stamp's edge is read as inside running text: never part of
+/// a Vietnamese summary (a real apostrophe or quote is not among them: `'` is, as Vietnamese
+/// prose has no apostrophes).
+pub(crate) const SPECKS: &[char] = &['\'', '‘', '’', '`', '´', 'ˆ', '^', '_', '~', '˜', '¨', '·', '•', '|', '°', '¬'];
+
+/// Running text without the specks OCR read inside it: a word made only of specks is
+/// dropped, specks at the ends of a word are cut (`hồ sơ ' đăng ký_` → `hồ sơ đăng ký`).
+pub(crate) fn drop_specks(s: &str) -> String {
+    s.split_whitespace().map(|w| w.trim_matches(SPECKS)).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
 }
 
 /// True when the text has at least two letters and its letters are capitals, one small

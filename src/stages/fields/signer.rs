@@ -11,6 +11,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::header::trim_specks;
+use super::syllable::split_run_together;
 use super::{Line, PageLines, is_caps};
 use crate::model::DocumentFields;
 
@@ -40,14 +41,15 @@ fn is_note(l: &Line) -> bool {
 pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
     let lines = &page.lines;
     for j in (0..lines.len()).rev() {
-        let name = trim_specks(&lines[j].text);
+        let name = split_run_together(&trim_specks(&lines[j].text));
         if !is_name(&name) {
             continue;
         }
         let mut position = None;
         for k in (j.saturating_sub(POSITION_REACH)..j).rev() {
             let l = &lines[k];
-            if is_note(l) || l.is_rule() {
+            // A stamp's or a signature's speck read as one character between the lines.
+            if is_note(l) || l.is_rule() || l.text.chars().filter(|c| c.is_alphanumeric()).count() <= 1 {
                 continue;
             }
             if is_caps(&l.text) && !l.text.starts_with('-') {
@@ -59,16 +61,16 @@ pub(super) fn read(page: &PageLines, f: &mut DocumentFields) {
         f.nguoi_ky = Some(name);
         if CAPACITY.is_match(&lines[p].folded) {
             // The capacity line is the last caps line: "KT. GIÁM ĐỐC" with no position.
-            f.tham_quyen = Some(trim_specks(&lines[p].text));
+            f.tham_quyen = Some(split_run_together(&trim_specks(&lines[p].text)));
         } else {
-            f.chuc_vu = Some(trim_specks(&lines[p].text));
+            f.chuc_vu = Some(split_run_together(&trim_specks(&lines[p].text)));
             // The capacity line above the position (a speck may come between).
             let above = lines[..p].iter().rev().take(3).find(|l| !l.is_rule() && l.text.chars().filter(|c| c.is_alphanumeric()).count() > 1);
             if let Some(above) = above
                 && CAPACITY.is_match(&above.folded)
                 && is_caps(&above.text)
             {
-                f.tham_quyen = Some(trim_specks(&above.text));
+                f.tham_quyen = Some(split_run_together(&trim_specks(&above.text)));
             }
         }
         return;
@@ -98,6 +100,15 @@ mod tests {
         read(&page(&["TL. BỘ TRƯỞNG", "'", "VỤ TRƯỞNG VỤ PHÁP CHẾ.", "Trần Thanh Phương"]), &mut f);
         assert_eq!(f.tham_quyen.as_deref(), Some("TL. BỘ TRƯỞNG"));
         assert_eq!(f.chuc_vu.as_deref(), Some("VỤ TRƯỞNG VỤ PHÁP CHẾ"));
+    }
+
+    #[test]
+    fn a_speck_read_as_a_letter_under_the_position() {
+        let mut f = DocumentFields::default();
+        read(&page(&["Nơi nhận:", "- Lưu: VT.", "TL. GIÁM ĐỐC", ":", "TRƯỞNG PHÒNG HÀNH CHÍNH", "l", "Huỳnh Minh Nhung"]), &mut f);
+        assert_eq!(f.nguoi_ky.as_deref(), Some("Huỳnh Minh Nhung"));
+        assert_eq!(f.chuc_vu.as_deref(), Some("TRƯỞNG PHÒNG HÀNH CHÍNH"));
+        assert_eq!(f.tham_quyen.as_deref(), Some("TL. GIÁM ĐỐC"));
     }
 
     #[test]

@@ -121,3 +121,87 @@ fn lines_from_ocr_words_keep_geometry() {
     assert_eq!(p.lines[0].span, Some((10, 220)));
     assert_eq!(p.lines[0].text_from(4), "12/UBND");
 }
+
+#[test]
+fn specks_inside_a_wrapped_summary_are_dropped() {
+    assert_eq!(drop_specks("tiếp nhận hồ sơ ' đăng ký_ khai sinh ˆ"), "tiếp nhận hồ sơ đăng ký khai sinh");
+    assert_eq!(drop_specks("giai đoạn 2025-2027, tại nhà"), "giai đoạn 2025-2027, tại nhà");
+    let page = lines(
+        "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\nHà Nội, ngày 05 tháng 01 năm 2026\nTHÔNG BÁO\n\
+         Về việc tiếp nhận hồ sơ đăng ký khai sinh _\n' qua dịch vụ bưu chính công ích\nCăn cứ Luật Hộ tịch;",
+    );
+    assert_eq!(extract(&[page]).trich_yeu.as_deref(), Some("Về việc tiếp nhận hồ sơ đăng ký khai sinh qua dịch vụ bưu chính công ích"));
+}
+
+#[test]
+fn a_mangled_symbol_is_set_right_from_the_title() {
+    let page = lines(
+        "UBND TỈNH QUẢNG NGÃI\nSỞ Y TẾ\nSố: 45/TIr-SYT\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\
+         Quảng Ngãi, ngày 14 tháng 3 năm 2025\nTỜ TRÌNH\nVề việc phê duyệt danh mục thủ tục\nKính gửi: Ủy ban nhân dân tỉnh",
+    );
+    let f = extract(&[page]);
+    assert_eq!(f.loai.as_deref(), Some("TTr"));
+    assert_eq!(f.so_ky_hieu.as_deref(), Some("45/TTr-SYT"));
+    // No title: nothing says what the part must be, it is read as printed.
+    let page = lines("SỞ Y TẾ\nSố: 45/TIr-SYT\nQuảng Ngãi, ngày 14 tháng 3 năm 2025");
+    assert_eq!(extract(&[page]).so_ky_hieu.as_deref(), Some("45/TIr-SYT"));
+}
+
+#[test]
+fn a_title_read_without_its_space_and_specks_before_the_number() {
+    let page = lines(
+        "KHO BẠC NHÀ NƯỚC\nKHO BẠC NHÀ NƯỚC CẦNTHƠ\n_ Số: 2021/TTr-KBCT\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\nĐộc lập - Tự do - Hạnh phúc\n\
+         Cần Thơ, ngày 04 tháng 01 năm 2026\n— TỜTRÌNH\nKết quả số hóa hồ sơ, kết quả giải quyết thủ tục hành chính năm\n_ 2026\nKính gửi: Ủy ban nhân dân thành phố",
+    );
+    let f = extract(&[page]);
+    assert_eq!(f.loai.as_deref(), Some("TTr"));
+    assert_eq!(f.so_ky_hieu.as_deref(), Some("2021/TTr-KBCT"));
+    assert_eq!(f.co_quan.as_deref(), Some("KHO BẠC NHÀ NƯỚC CẦN THƠ"), "the dropped space is put back");
+    assert_eq!(f.trich_yeu.as_deref(), Some("Kết quả số hóa hồ sơ, kết quả giải quyết thủ tục hành chính năm 2026"));
+}
+
+#[test]
+fn a_stop_read_at_the_end_of_a_wrapped_summary_line_is_a_speck() {
+    let page = lines(
+        "UBND TỈNH BÌNH ĐỊNH\nKHO BẠC NHÀ NƯỚC CẦN THƠ\nSố: 12/KBCT-VP\nV/v trả lời kiến nghị của công dân về thủ tục.\nđăng ký hộ kinh doanh\n\
+         Cần Thơ, ngày 04 tháng 01 năm 2026\nKính gửi: Ủy ban nhân dân thành phố",
+    );
+    assert_eq!(extract(&[page]).trich_yeu.as_deref(), Some("trả lời kiến nghị của công dân về thủ tục đăng ký hộ kinh doanh"));
+    let mut out = String::from("cấp tại TP.");
+    super::header::join_wrapped(&mut out, "Hồ Chí Minh");
+    assert_eq!(out, "cấp tại TP. Hồ Chí Minh", "an abbreviation keeps its stop");
+}
+
+#[test]
+fn a_signer_read_without_the_space_between_names() {
+    let page = lines("KT. GIÁM ĐỐC\nPHÓ GIÁM ĐỐC\nTrầnXuân Nam");
+    let f = extract(&[page]);
+    assert_eq!(f.nguoi_ky.as_deref(), Some("Trần Xuân Nam"));
+}
+
+#[test]
+fn a_summary_ends_at_a_list_item_and_loses_its_trailing_specks() {
+    // A speck at the end of one prose line must not widen the prose: the list paragraph
+    // under the summary is as wide as the prose, not a centred summary line.
+    let w = 1654;
+    let mk = |t: &str, l: u32, r: u32| Line::new(t, Some((l, r)));
+    let prose = "Dữ liệu đã được số hóa được tái sử dụng cho các lần giải quyết thủ tục sau, công";
+    let page = PageLines {
+        width: w,
+        lines: vec![
+            mk("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", 159, 760),
+            mk("Số: 1451/GNP-STTTT", 296, 625),
+            mk("Thành phố Hồ Chí Minh, ngày 15 tháng 9 năm 2019", 741, 1535),
+            mk("GIẤY NGHỈ PHÉP", 724, 1048),
+            mk("Tổ chức thực hiện chuyển đổi số trong giải quyết thủ tục hành chính", 320, 1451),
+            mk("giai đoạn 2019-2021 -:", 721, 1049),
+            mk("1. Ông (bà) Đặng Xuân An, CCCD số 051147951163, điện thoại 0913798908; 2.", 319, 1533),
+            mk(prose, 237, 1534),
+            mk(prose, 237, 1534),
+            mk("điện có trách nhiệm kiểm tra tính đầy đủ của hồ sơ, hướng dẫn công dân bổ sung giấy tờ '", 237, 1568),
+        ],
+    };
+    let f = extract(&[page]);
+    assert_eq!(f.trich_yeu.as_deref(), Some("Tổ chức thực hiện chuyển đổi số trong giải quyết thủ tục hành chính giai đoạn 2019-2021"));
+    assert_eq!(f.loai.as_deref(), Some("GNP"));
+}

@@ -10,15 +10,19 @@
 //! documents whose reading equals the truth exactly (a field the document does not have
 //! must read `null`); for CCCD numbers, recall over the numbers printed and the numbers
 //! read that were not printed (false ones).
+//!
+//! `--keep DIR` writes each document as read ([`KeptDoc`]: OCR words with their boxes, page
+//! widths, truth) and `--from DIR` scores such a folder again ([`score_kept`]), so the
+//! extractor can be worked on against the same readings without a quarter hour of OCR.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::set::{Defects, degrade};
-use crate::model::{ColorMode, DocumentFields, PageImage, PdfPage};
-use crate::runtime::pipeline::{PageWork, PipelineOptions, document_fields, run_pages, start_engines};
+use crate::model::{ColorMode, DocumentFields, OcrPage, PageImage};
+use crate::runtime::pipeline::{PageWork, PipelineOptions, run_pages, start_engines};
 use crate::stages::ocr::OcrConfig;
 use crate::tools::synth::official::{OfficialDoc, official_document};
 
@@ -138,10 +142,65 @@ fn scan(doc: &OfficialDoc, index: usize, seed: u64, dpi: f32) -> Vec<image::Gray
         .collect()
 }
 
+/// Where the scored documents come from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// Generate `docs` documents of `seed`, read them on `threads` page threads with the OCR
+    /// models of the data folder `data`; with `keep`, write each document's reading there.
+    Generate { docs: usize, seed: u64, threads: usize, data: PathBuf, keep: Option<PathBuf> },
+    /// The documents an earlier run kept in this folder.
+    Kept(PathBuf),
+}
+
+/// One page as read: its pixel width and OCR.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeptPage {
+    pub width: u32,
+    pub ocr: OcrPage,
+}
+
+/// One document as read, with what its fields must be (`--keep`: `DIR/doc-NNNN.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KeptDoc {
+    pub seed: u64,
+    pub index: usize,
+    pub kind: String,
+    pub truth: DocumentFields,
+    pub pages: Vec<KeptPage>,
+}
+
+/// The file of document `index` in a `--keep` folder.
+fn kept_path(dir: &Path, index: usize) -> PathBuf {
+    dir.join(format!("doc-{index:04}.json"))
+}
+
+/// Scores documents as read (pure): their fields are read from the OCR exactly as the
+/// pipeline reads them ([`crate::runtime::pipeline::document_fields`]).
+pub fn score_kept(seed: u64, docs: &[KeptDoc]) -> FieldsReport {
+    let mut scored = Vec::with_capacity(docs.len());
+    let mut lines = Vec::with_capacity(docs.len());
+    for doc in docs {
+        let read = crate::stages::fields::extract_from_ocr(doc.pages.iter().map(|p| (&p.ocr, p.width)));
+        scored.push((doc.kind.clone(), doc.truth.clone(), read));
+        let mut shown = String::new();
+        for p in &doc.pages {
+            for l in crate::stages::fields::PageLines::from_ocr(&p.ocr, p.width).lines {
+                shown.push_str(&format!("    {:?} {}\n", l.span, l.text));
+            }
+            shown.push_str("    ----\n");
+        }
+        lines.push(shown);
+    }
+    let pages = docs.iter().map(|d| d.pages.len()).sum();
+    let mut report = score(seed, pages, &scored);
+    report.lines = lines;
+    report
+}
+
 /// Generates `docs` documents of `seed`, reads them through the pipeline's page stage on
-/// `threads` page threads with the OCR models in `models`, and scores the fields.
-pub fn evaluate(docs: usize, seed: u64, threads: usize, models: &Path) -> Result<FieldsReport, String> {
-    let t = std::time::Instant::now();
+/// `threads` page threads with the OCR models in `models`; with `keep`, writes each
+/// document's reading there.
+pub fn read_documents(docs: usize, seed: u64, threads: usize, models: &Path, keep: Option<&Path>) -> Result<Vec<KeptDoc>, String> {
     let set: Vec<OfficialDoc> = (0..docs).map(|i| official_document(seed, i)).collect();
     let total: usize = set.iter().map(|d| d.pages.len()).sum();
     let threads = threads.max(1);
@@ -153,13 +212,15 @@ pub fn evaluate(docs: usize, seed: u64, threads: usize, models: &Path) -> Result
         ..Default::default()
     });
     opts.workers = threads;
+    if let Some(dir) = keep {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
     let mut engines = start_engines(&opts).map_err(|e| e.to_string())?;
     // Pages are rendered on the pipeline's decode thread as they are needed.
     let mut owner = Vec::with_capacity(total);
     for (d, doc) in set.iter().enumerate() {
         owner.extend(std::iter::repeat_n(d, doc.pages.len()));
     }
-    let set_ref = &set;
     let source = set.iter().enumerate().flat_map(move |(d, doc)| {
         let dpi = if d % 2 == 0 { 200.0 } else { 300.0 };
         scan(doc, d, seed, dpi).into_iter().map(move |img| (img, dpi))
@@ -168,36 +229,62 @@ pub fn evaluate(docs: usize, seed: u64, threads: usize, models: &Path) -> Result
         let page = PageImage { index: i, image: image::DynamicImage::ImageLuma8(img), color: ColorMode::Gray, dpi, warnings: Vec::new() };
         PageWork::new(i as u64, Ok(page), total, threads)
     });
-    let mut read: Vec<Option<PdfPage>> = vec![None; total];
+    let mut read: Vec<Option<KeptPage>> = vec![None; total];
+    let mut written = vec![false; docs];
+    let mut keep_error: Option<String> = None;
     run_pages(&mut engines, source, &opts, |done| {
         let i = done.report.index;
         if let Some(p) = done.pdf_page {
-            let page = PdfPage { image: crate::model::EncodedImage { data: Vec::new(), ..p.image }, dpi: p.dpi, ocr: p.ocr };
-            read[i] = Some(page);
+            read[i] = Some(KeptPage { width: p.image.width, ocr: p.ocr });
         }
         eprint!("\rpages read: {}/{total}", read.iter().filter(|p| p.is_some()).count());
+        // A document is written as soon as its pages are read, so an interrupted run
+        // keeps what it read.
+        if let Some(dir) = keep {
+            for d in 0..docs {
+                let mine = (0..total).filter(|&k| owner[k] == d);
+                if !written[d] && mine.clone().all(|k| read[k].is_some()) {
+                    let doc = kept_doc(&set[d], seed, d, mine.filter_map(|k| read[k].clone()).collect());
+                    let path = kept_path(dir, d);
+                    let wrote = serde_json::to_vec(&doc).map_err(|e| e.to_string()).and_then(|json| std::fs::write(&path, json).map_err(|e| e.to_string()));
+                    if let Err(e) = wrote {
+                        keep_error.get_or_insert(format!("{}: {e}", path.display()));
+                    }
+                    written[d] = true;
+                }
+            }
+        }
         Ok(())
     })
     .map_err(|e| e.to_string())?;
     eprintln!();
-    let mut scored = Vec::with_capacity(docs);
-    let mut lines = Vec::with_capacity(docs);
-    for (d, doc) in set_ref.iter().enumerate() {
-        let pages: Vec<PdfPage> = (0..total).filter(|&i| owner[i] == d).filter_map(|i| read[i].clone()).collect();
-        scored.push((doc.kind.clone(), doc.truth.clone(), document_fields(&pages)));
-        let mut shown = String::new();
-        for p in &pages {
-            for l in crate::stages::fields::PageLines::from_ocr(&p.ocr, p.image.width).lines {
-                shown.push_str(&format!("    {:?} {}\n", l.span, l.text));
-            }
-            shown.push_str("    ----\n");
-        }
-        lines.push(shown);
+    if let Some(e) = keep_error {
+        return Err(format!("could not keep a document: {e}"));
     }
-    let mut report = score(seed, total, &scored);
-    report.lines = lines;
-    report.seconds = t.elapsed().as_secs_f64();
-    Ok(report)
+    Ok(set.iter().enumerate().map(|(d, doc)| kept_doc(doc, seed, d, (0..total).filter(|&k| owner[k] == d).filter_map(|k| read[k].clone()).collect())).collect())
+}
+
+fn kept_doc(doc: &OfficialDoc, seed: u64, index: usize, pages: Vec<KeptPage>) -> KeptDoc {
+    KeptDoc { seed, index, kind: doc.kind.clone(), truth: doc.truth.clone(), pages }
+}
+
+/// The documents of a `--keep` folder, in order (`doc-0000.json`, `doc-0001.json`, … up to
+/// the first missing one).
+pub fn load_kept(dir: &Path) -> Result<Vec<KeptDoc>, String> {
+    let mut out = Vec::new();
+    loop {
+        let path = kept_path(dir, out.len());
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        };
+        out.push(serde_json::from_slice(&bytes).map_err(|e| format!("{}: {e}", path.display()))?);
+    }
+    if out.is_empty() {
+        return Err(format!("no {} in {}", kept_path(Path::new(""), 0).display(), dir.display()));
+    }
+    Ok(out)
 }
 
 /// Prints the report as the README's table.
@@ -215,21 +302,27 @@ pub fn print(r: &FieldsReport) {
 /// `sohoa eval-fields`: exit 0 when every header field of the issue reads exactly on at
 /// least 95% of the documents, CCCD recall is at least 99% and no number is false; 1
 /// otherwise; 2 when the run could not be made.
-pub fn run_cli(docs: usize, seed: u64, threads: usize, data: &Path, json: bool) -> u8 {
-    let models = match crate::stages::ocr::models::materialize_models(data) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("error: eval-fields could not write the OCR models to {}: {e}", data.display());
-            return 2;
-        }
+pub fn run_cli(source: &Source, json: bool) -> u8 {
+    let t = std::time::Instant::now();
+    let kept = match source {
+        Source::Kept(dir) => load_kept(dir),
+        Source::Generate { docs, seed, threads, data, keep } => match crate::stages::ocr::models::materialize_models(data) {
+            Ok(models) => read_documents((*docs).max(1), *seed, *threads, &models, keep.as_deref()),
+            Err(e) => {
+                eprintln!("error: eval-fields could not write the OCR models to {}: {e}", data.display());
+                return 2;
+            }
+        },
     };
-    let report = match evaluate(docs.max(1), seed, threads, &models) {
-        Ok(r) => r,
+    let kept = match kept {
+        Ok(k) => k,
         Err(e) => {
             eprintln!("error: eval-fields could not run: {e}");
             return 2;
         }
     };
+    let mut report = score_kept(kept.first().map_or(0, |d| d.seed), &kept);
+    report.seconds = t.elapsed().as_secs_f64();
     let mut shown = std::collections::BTreeSet::new();
     for m in &report.misses {
         eprintln!("doc {} ({}): {} read {:?}, truth {:?}", m.doc, m.kind, m.field, m.read, m.truth);
@@ -273,5 +366,24 @@ mod tests {
         assert_eq!((r.cccd_printed, r.cccd_found, r.cccd_false), (2, 1, 1));
         assert!(!passes(&r));
         assert_eq!(r.misses.iter().filter(|m| m.doc == 1).count(), 3);
+    }
+
+    #[test]
+    fn kept_documents_are_scored_again_as_read() {
+        use crate::model::OcrWord;
+        let w = |t: &str, left: u32, line: u32| OcrWord { text: t.into(), left, top: 0, width: 100, height: 30, confidence: 90.0, line: (0, 0, line) };
+        let ocr = OcrPage { words: vec![w("Số:", 10, 0), w("12/QĐ-UBND", 120, 0)], confidence: Some(90.0), text: String::new() };
+        let truth = DocumentFields { so_ky_hieu: Some("12/QĐ-UBND".into()), ..Default::default() };
+        let doc = KeptDoc { seed: 4, index: 0, kind: "official".into(), truth, pages: vec![KeptPage { width: 2000, ocr }] };
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(kept_path(dir.path(), 0), serde_json::to_vec(&doc).unwrap()).unwrap();
+        let docs = load_kept(dir.path()).unwrap();
+        assert_eq!(docs.len(), 1);
+        let r = score_kept(docs[0].seed, &docs);
+        assert_eq!((r.seed, r.docs, r.pages), (4, 1, 1));
+        let f = |n: &str| r.fields.iter().find(|f| f.field == n).unwrap().exact;
+        assert_eq!(f("so_ky_hieu"), 1, "{:?}", r.misses);
+        assert!(r.lines[0].contains("Số: 12/QĐ-UBND"));
+        assert!(load_kept(&dir.path().join("none")).is_err(), "an empty folder is an error, not a perfect score");
     }
 }
