@@ -155,7 +155,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             Ok(crate::tools::eval::run(&crate::tools::eval::EvalArgs { pages, seed, json, compare, ocr, ocr_plain, ocr_threads, defects, data, script }))
         }
         Command::EvalFields { docs, seed, threads, json, data } => Ok(crate::tools::eval::fields::run_cli(docs, seed, threads, &data, json)),
-        Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, data } => {
+        Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, show_errors, data } => {
             let args = crate::tools::eval::fidelity::FidelityArgs {
                 pages_per_set: pages.max(1),
                 seed,
@@ -163,6 +163,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
                 ablation: ablation || !readers.is_empty(),
                 readers,
                 threads,
+                show_errors,
             };
             Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }
