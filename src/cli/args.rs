@@ -501,6 +501,9 @@ pub enum Command {
         /// Print exactly one JSON object on stdout.
         #[arg(long)]
         json: bool,
+        /// Also list each page's word errors per reader on stderr (`reference→read`).
+        #[arg(long)]
+        show_errors: bool,
         /// Data folder (OCR models).
         #[arg(long, env = "SOHOA_DATA", default_value = "./sohoa-data")]
         data: PathBuf,

@@ -174,7 +174,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             };
             Ok(crate::tools::eval::fields::run_cli(&source, json))
         }
-        Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, data } => {
+        Command::EvalOcr { pages, seed, sets, ablation, readers, threads, json, show_errors, data } => {
             let args = crate::tools::eval::fidelity::FidelityArgs {
                 pages_per_set: pages.max(1),
                 seed,
@@ -182,6 +182,7 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
                 ablation: ablation || !readers.is_empty(),
                 readers,
                 threads,
+                show_errors,
             };
             Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }

@@ -12,6 +12,7 @@ pub mod layout;
 pub mod line_images;
 pub mod models;
 pub mod page;
+pub mod specks;
 pub mod syllable;
 pub mod tesseract;
 pub mod tsv;

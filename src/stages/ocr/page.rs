@@ -18,10 +18,16 @@ use crate::timing::CpuClock;
 use image::GrayImage;
 use std::borrow::Cow;
 
-/// Pages scanned below this resolution are scaled up before OCR: Tesseract's LSTM reads
-/// text whose x-height is about 20 pixels or more; 10-13 pt text at 150 dpi has 10-14.
+/// Pages scanned below this resolution are scaled up before OCR, to this resolution:
+/// 10-13 pt text at 150 dpi has an x-height of 10-12 pixels, where Tesseract starts
+/// losing letters and marks. Scaled further (150 or 100 dpi to 300), Tesseract read
+/// more Vietnamese marks wrong (`giấy` → `giẫy`, `quyền` → `quyên`) than at 200
+/// (docs/performance.md, "Low-resolution pages").
 pub const MIN_OCR_DPI: f32 = 200.0;
-/// The resolution a low-resolution page is scaled up to.
+/// Pages below this resolution are scaled up to [`UPSCALE_DPI`] instead: at 72 dpi a
+/// stroke is about one pixel, and scaled to 200 dpi full stops came back as commas.
+pub const TINY_DPI: f32 = 100.0;
+/// The resolution a page below [`TINY_DPI`] is scaled up to.
 pub const UPSCALE_DPI: f32 = 300.0;
 
 /// The copy of the cleaned page Tesseract reads.
@@ -42,7 +48,7 @@ pub struct ReadOptions {
     pub copy: OcrCopy,
     /// Cut the page in bands (`bands::page_cuts`) and read them one by one.
     pub bands: bool,
-    /// Scale pages below [`MIN_OCR_DPI`] up to [`UPSCALE_DPI`] first.
+    /// Scale pages below [`MIN_OCR_DPI`] up first (see [`upscale_factor`]).
     pub upscale: bool,
 }
 
@@ -55,13 +61,18 @@ impl Default for ReadOptions {
     }
 }
 
-/// The factor a page at `dpi` is scaled by before OCR (1 = as is).
+/// The factor a page at `dpi` is scaled by before OCR (1 = as is): to [`MIN_OCR_DPI`]
+/// from below it, to [`UPSCALE_DPI`] from below [`TINY_DPI`].
 pub fn upscale_factor(dpi: f32, opts: &ReadOptions) -> f32 {
-    if opts.upscale && dpi.is_finite() && dpi > 0.0 && dpi < MIN_OCR_DPI { UPSCALE_DPI / dpi } else { 1.0 }
+    if !opts.upscale || !dpi.is_finite() || dpi <= 0.0 || dpi >= MIN_OCR_DPI {
+        return 1.0;
+    }
+    if dpi < TINY_DPI { UPSCALE_DPI / dpi } else { MIN_OCR_DPI / dpi }
 }
 
 /// What Tesseract reads for the cleaned page `gray` at `dpi`: the copy, at the resolution
-/// returned (the page's, or [`UPSCALE_DPI`]), and the scale factor applied.
+/// returned (the page's, or the one [`upscale_factor`] brings it to), and the scale factor
+/// applied.
 pub fn ocr_input<'a>(gray: &'a GrayImage, dpi: f32, opts: &ReadOptions) -> (Cow<'a, GrayImage>, f32, f32) {
     use crate::stages::imaging::prepare_for_ocr_with;
     let copy: Cow<GrayImage> = match opts.copy {
@@ -131,15 +142,22 @@ mod tests {
     fn only_low_resolution_pages_are_scaled_up() {
         let on = ReadOptions::default();
         let off = ReadOptions { upscale: false, ..on };
+        // 72 dpi to 300; 100 and 150 dpi to 200.
         assert_eq!(upscale_factor(72.0, &on), 300.0 / 72.0);
-        assert_eq!(upscale_factor(150.0, &on), 2.0);
+        assert_eq!(upscale_factor(99.0, &on), 300.0 / 99.0);
+        assert_eq!(upscale_factor(100.0, &on), 2.0);
+        assert_eq!(upscale_factor(150.0, &on), 200.0 / 150.0);
         for dpi in [200.0, 300.0, 600.0, 0.0, f32::NAN] {
             assert_eq!(upscale_factor(dpi, &on), 1.0, "{dpi}");
         }
         assert_eq!(upscale_factor(72.0, &off), 1.0);
         let gray = GrayImage::from_pixel(100, 50, image::Luma([255]));
         let (img, dpi, f) = ocr_input(&gray, 100.0, &on);
-        assert_eq!((img.dimensions(), dpi, f), ((300, 150), 300.0, 3.0));
+        assert_eq!((img.dimensions(), dpi, f), ((200, 100), 200.0, 2.0));
+        let (img, dpi, f) = ocr_input(&gray, 75.0, &on);
+        assert_eq!((img.dimensions(), dpi, f), ((400, 200), 300.0, 4.0));
+        let (img, dpi, f) = ocr_input(&gray, 150.0, &on);
+        assert_eq!((img.dimensions(), dpi.round(), f), ((133, 67), 200.0, 200.0 / 150.0));
         let (img, dpi, f) = ocr_input(&gray, 300.0, &on);
         assert_eq!((img.dimensions(), dpi, f), ((100, 50), 300.0, 1.0));
     }

@@ -166,8 +166,9 @@ impl TesseractEngine {
             if let Some(lexicon) = &self.lexicon {
                 correct_marks(&mut words, symbols, lexicon);
             }
-            // Tesseract's order interleaves side-by-side columns; ours reads them in turn.
-            let page = tsv::page_from_words(if self.tesseract_order { words } else { super::layout::reading_order(words) });
+            // Tesseract's order interleaves side-by-side columns; ours reads them in turn,
+            // without the specks of dust it read as punctuation.
+            let page = tsv::page_from_words(if self.tesseract_order { words } else { super::layout::reading_order(super::specks::drop_specks(words)) });
             Ok(page)
         }
     }

@@ -219,6 +219,10 @@ pub struct Counts {
     pub cpu_s: f64,
     /// The mark errors, `reference→read`.
     pub marks: Vec<String>,
+    /// Every word edit, `reference→read` (`∅` for a word missing or added), for
+    /// `--show-errors`; not in the JSON.
+    #[serde(skip)]
+    pub edits: Vec<String>,
 }
 
 impl Counts {
@@ -234,6 +238,7 @@ impl Counts {
         self.protected_errors += o.protected_errors;
         self.cpu_s += o.cpu_s;
         self.marks.extend(o.marks.iter().cloned());
+        self.edits.extend(o.edits.iter().cloned());
     }
     pub fn cer(&self) -> f64 {
         self.char_errors as f64 / self.chars.max(1) as f64
@@ -259,6 +264,8 @@ pub fn score(reference: &str, hyp: &str, protected: &HashSet<String>) -> Counts 
         };
         if wrong {
             c.word_errors += 1;
+            let side = |k: Option<usize>, ws: &[&str]| k.map_or("∅".to_string(), |k| ws[k].to_string());
+            c.edits.push(format!("{}→{}", side(ri, &r), side(hi, &h)));
         }
         if let (Some(i), Some(j)) = (ri, hi)
             && r[i] != h[j]
@@ -384,6 +391,8 @@ pub struct FidelityArgs {
     /// Only these ablation readers (all when empty).
     pub readers: Vec<String>,
     pub threads: usize,
+    /// Print each page's word edits per reader on stderr (`--show-errors`).
+    pub show_errors: bool,
 }
 
 /// Engines of one thread, by (language, with sohoa's models, Tesseract's word order).
@@ -576,6 +585,11 @@ pub fn run_cli(args: &FidelityArgs, data: &Path, json: bool) -> u8 {
         let line: Vec<String> =
             scores.iter().map(|(r, c)| format!("{r} CER {:.3}% WER {:.2}% marks {}", c.cer() * 100.0, c.wer() * 100.0, c.mark_errors)).collect();
         eprintln!("{name}: {}", line.join("; "));
+        if args.show_errors {
+            for (r, c) in scores {
+                eprintln!("  {name} {r}: {}", if c.edits.is_empty() { "no word errors".to_string() } else { c.edits.join(", ") });
+            }
+        }
     });
     let report = match report {
         Ok(r) => r,
@@ -684,6 +698,9 @@ mod tests {
         assert_eq!(ops, vec![(Some(0), Some(0)), (Some(1), None), (Some(2), Some(1))]);
         let c = score("một hai ba", "", &HashSet::new());
         assert_eq!((c.word_errors, c.char_errors, c.chars), (3, 10, 10));
+        // Each word edit is listed, a missing or added word against `∅`.
+        let c = score("một hai ba", "một hải ba bốn", &HashSet::new());
+        assert_eq!(c.edits, ["hai→hải", "∅→bốn"]);
     }
 
     #[test]
