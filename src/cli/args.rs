@@ -522,6 +522,10 @@ pub enum Command {
         /// Pages measured at once, one Tesseract engine each.
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Write each page's cleaned image, stored page images and the texts read from them
+        /// into this folder (to see where characters are lost).
+        #[arg(long)]
+        keep_work: Option<PathBuf>,
         /// Print exactly one JSON object on stdout.
         #[arg(long)]
         json: bool,

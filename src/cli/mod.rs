@@ -186,7 +186,9 @@ async fn dispatch(command: Command) -> Result<u8, Error> {
             };
             Ok(crate::tools::eval::fidelity::run_cli(&args, &data, json))
         }
-        Command::EvalSize { pages, seed, sets, threads, json, data } => Ok(crate::tools::eval::size::run_cli(pages, seed, threads, &sets, &data, json)),
+        Command::EvalSize { pages, seed, sets, threads, keep_work, json, data } => {
+            Ok(crate::tools::eval::size::run_cli(pages, seed, threads, &sets, &data, keep_work.as_deref(), json))
+        }
     }
 }
 

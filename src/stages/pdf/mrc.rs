@@ -4,11 +4,13 @@
 //!
 //! An MRC page is two images drawn one over the other:
 //! - the **text mask**, at the scan's full resolution, 1-bit, CCITT G4: every pixel darker
-//!   than the page's ink/paper threshold (Otsu) and not coloured (a red stamp or a blue
-//!   signature is not text ink), isolated single pixels (noise) removed; the PDF paints it
-//!   as an `/ImageMask` stencil filled with the page's ink colour;
-//! - the **background**, at about [`BG_DPI`] (1/2 of a 200 dpi scan, 1/3 of a 300 dpi
-//!   one), JPEG [`BG_QUALITY`]: each pixel the mean of the block's pixels away from the
+//!   than the page's ink/paper threshold (Otsu) that is not coloured (a red stamp or a blue
+//!   signature is not text ink) or is dark in every channel (text seen through a stamp),
+//!   [`is_ink`]; isolated single pixels (noise) removed; the PDF paints it as an
+//!   `/ImageMask` stencil filled with the page's ink colour;
+//! - the **background**, at about [`BG_DPI`] on a gray page (1/2 of a 200 dpi scan, 1/3 of
+//!   a 300 dpi one) and [`BG_DPI_COLOUR`] on a colour page (1/2 of a 200 or 300 dpi scan),
+//!   [`bg_factor`], JPEG [`BG_QUALITY`]: each pixel the mean of the block's pixels away from the
 //!   text (the mask grown by one pixel, so no dark halo of anti-aliased edges), paper
 //!   within [`PAPER_SNAP`] levels of the paper colour set to the paper colour (the scanner
 //!   noise goes, flat paper costs almost nothing). Stamps, signatures, photos and shading
@@ -24,9 +26,12 @@ use image::DynamicImage;
 use super::encode::{encode_page_image, g4, jpeg};
 use crate::model::{ColorMode, EncodedImage, ImageFilter, TextMask};
 
-/// Resolution of the MRC background, dots per inch (approximately: an integer fraction
-/// of the scan's).
+/// Resolution of the MRC background of a gray page, dots per inch (approximately: an
+/// integer fraction of the scan's).
 pub const BG_DPI: f32 = 100.0;
+/// Resolution of the MRC background of a colour page: stamps and signatures, and the
+/// edges of text seen through them, keep their shape (at most half the scan's resolution).
+pub const BG_DPI_COLOUR: f32 = 150.0;
 /// JPEG quality of the MRC background (smooth paper, stamps and signatures).
 pub const BG_QUALITY: u8 = 50;
 /// Background pixels within this many levels of the paper colour become paper.
@@ -174,6 +179,12 @@ fn otsu(hist: &[u64; 256], total: u64) -> u8 {
     ((first + last) / 2) as u8
 }
 
+/// How many scan pixels (each way) make one background pixel (pure): about [`BG_DPI`] for
+/// a gray page, about [`BG_DPI_COLOUR`] and at least 2 for a colour one.
+pub fn bg_factor(dpi: f32, colour: bool) -> usize {
+    if colour { (dpi / BG_DPI_COLOUR).round().max(2.0) as usize } else { (dpi / BG_DPI).round().max(1.0) as usize }
+}
+
 /// The MRC encoding, `None` when G4 or JPEG cannot take the page.
 fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height: u32, color: ColorMode, dpi: f32, f: &PageFigures) -> Option<EncodedImage> {
     let (w, h) = (width as usize, height as usize);
@@ -183,8 +194,8 @@ fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height:
     let mask_data = g4(&samples, width, height)?;
     drop(samples);
 
-    let factor = (dpi / BG_DPI).round().max(1.0) as usize;
     let channels = if rgb.is_some() { 3 } else { 1 };
+    let factor = bg_factor(dpi, channels == 3);
     let src: &[u8] = rgb.as_deref().unwrap_or(luma);
     let ink = ink_colour(src, luma, &ink_mask, channels);
     let grown = grow(&ink_mask, w, h);
@@ -203,16 +214,28 @@ fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height:
     })
 }
 
-/// Ink pixels: luma at or below the threshold and, on a colour page, not coloured.
+/// Whether a pixel is text ink (pure). A gray pixel (`rgb` `None`): its luma at or below
+/// `threshold`. A colour pixel: a near-neutral one (channels within [`CHROMA`]) at or below
+/// the threshold, or one dark in every channel (its brightest channel at or below the
+/// threshold). A stamp or a signature is bright in its own hue's channel, so it is not ink;
+/// dark text under a translucent stamp only loses light in every channel, so its strokes
+/// and their anti-aliased edges (a strongly coloured mix of ink and stamp) stay ink.
+pub fn is_ink(luma: u8, rgb: Option<[u8; 3]>, threshold: u8) -> bool {
+    match rgb {
+        None => luma <= threshold,
+        Some(p) => {
+            let (hi, lo) = (p[0].max(p[1]).max(p[2]), p[0].min(p[1]).min(p[2]));
+            hi <= threshold || (luma <= threshold && hi - lo <= CHROMA)
+        }
+    }
+}
+
+/// Ink pixels ([`is_ink`]).
 fn text_mask(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, threshold: u8) -> Vec<bool> {
     let n = w * h;
     match rgb {
-        Some(rgb) => luma[..n]
-            .iter()
-            .zip(rgb.chunks_exact(3))
-            .map(|(&l, p)| l <= threshold && p.iter().max().unwrap_or(&0) - p.iter().min().unwrap_or(&0) <= CHROMA)
-            .collect(),
-        None => luma[..n].iter().map(|&l| l <= threshold).collect(),
+        Some(rgb) => luma[..n].iter().zip(rgb.chunks_exact(3)).map(|(&l, p)| is_ink(l, Some([p[0], p[1], p[2]]), threshold)).collect(),
+        None => luma[..n].iter().map(|&l| is_ink(l, None, threshold)).collect(),
     }
 }
 
@@ -477,6 +500,68 @@ mod tests {
         let text = back.get_pixel(0, 10);
         assert_eq!(*text, Rgb(mask.ink));
         assert!(mask.ink.iter().all(|&v| v < 40), "{:?}", mask.ink);
+    }
+
+    #[test]
+    fn ink_under_a_stamp_is_text_and_the_stamp_is_not() {
+        let t = 130;
+        let luma = |p: [u8; 3]| luma_of(&p)[0];
+        let ink = |p: [u8; 3]| is_ink(luma(p), Some(p), t);
+        // Blue-black text ink, and a gray pixel on a gray page.
+        assert!(ink([22, 26, 58]));
+        assert!(is_ink(40, None, t) && !is_ink(200, None, t));
+        // Cream paper; a red stamp on paper (dark in luma, bright in red); a blue signature.
+        assert!(!ink([250, 245, 228]));
+        assert!(!ink([215, 54, 46]));
+        assert!(!ink([40, 60, 170]));
+        // Text ink seen through the stamp (each channel multiplied by the stamp's), and its
+        // anti-aliased edge half ink, half paper: strongly coloured, but dark everywhere.
+        let through = |p: [u8; 3]| [(f32::from(p[0]) * 0.86) as u8, (f32::from(p[1]) * 0.22) as u8, (f32::from(p[2]) * 0.2) as u8];
+        assert!(ink(through([22, 26, 58])));
+        assert!(ink(through([136, 135, 143])));
+        // The same edge off the stamp is lighter than the threshold: not ink either way.
+        assert!(!ink([150, 149, 155]));
+    }
+
+    #[test]
+    fn colour_pages_keep_a_finer_background() {
+        assert_eq!(bg_factor(300.0, false), 3);
+        assert_eq!(bg_factor(200.0, false), 2);
+        assert_eq!(bg_factor(300.0, true), 2);
+        assert_eq!(bg_factor(200.0, true), 2);
+        assert_eq!(bg_factor(600.0, true), 4);
+    }
+
+    #[test]
+    fn text_through_a_stamp_stays_in_the_mask() {
+        // Text bars with an anti-aliased edge (a column half ink, half paper) on cream paper;
+        // a translucent red stamp over the middle of them.
+        let bar = |x: u32, y: u32| match ((x % 15), y < 200) {
+            (0..5, true) => Rgb([22, 26, 58]),
+            (5, true) => Rgb([136, 135, 143]),
+            _ => Rgb([250, 245, 228]),
+        };
+        let mut c = RgbImage::from_fn(300, 300, bar);
+        for y in 100..230 {
+            for x in 100..180 {
+                let p = c.get_pixel(x, y).0;
+                c.put_pixel(x, y, Rgb([(f32::from(p[0]) * 0.86) as u8, (f32::from(p[1]) * 0.22) as u8, (f32::from(p[2]) * 0.2) as u8]));
+            }
+        }
+        let enc = encode_archival(&DynamicImage::ImageRgb8(c.clone()), ColorMode::Rgb, 300.0);
+        let mask = enc.mask.as_ref().expect("MRC");
+        assert_eq!((mask.bg_width, mask.bg_height), (150, 150), "1/2 at 300 dpi in colour");
+        let back = render(&enc).unwrap().to_rgb8();
+        for y in (110..190).step_by(7) {
+            for x in 100..180 {
+                if x % 15 <= 5 {
+                    assert_eq!(*back.get_pixel(x, y), Rgb(mask.ink), "text and its edge under the stamp at {x},{y}");
+                }
+            }
+        }
+        // The stamp on paper stays red.
+        let stamp = back.get_pixel(140, 215);
+        assert!(stamp[0] > 160 && stamp[1] < 90, "stamp kept red: {stamp:?}");
     }
 
     #[test]

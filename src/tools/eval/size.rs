@@ -225,11 +225,23 @@ struct PageOutcome {
 type Measured = (usize, usize, Result<PageOutcome, String>);
 
 /// Runs the eval: `pages` per set, `threads` pages at once (one Tesseract engine each).
-pub fn run(pages: usize, seed: u64, threads: usize, data: &Path, sets_wanted: &[String], done: impl Fn(&str) + Sync) -> Result<SizeReport, String> {
+/// With `keep`, each page's images and texts are written there (see [`keep_page`]).
+pub fn run(
+    pages: usize,
+    seed: u64,
+    threads: usize,
+    data: &Path,
+    sets_wanted: &[String],
+    keep: Option<&Path>,
+    done: impl Fn(&str) + Sync,
+) -> Result<SizeReport, String> {
     let models = crate::stages::ocr::models::materialize_models(data).map_err(|e| e.to_string())?;
     let specs: Vec<SetSpec> = sets().into_iter().filter(|s| sets_wanted.is_empty() || sets_wanted.iter().any(|n| *n == s.name())).collect();
     if specs.is_empty() {
         return Err(format!("no such set; the sets are {}", sets().iter().map(SetSpec::name).collect::<Vec<_>>().join(", ")));
+    }
+    if let Some(dir) = keep {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
     let with_ocrmypdf = std::process::Command::new("ocrmypdf").arg("--version").output().is_ok_and(|o| o.status.success());
     let work: Vec<(usize, SetPage)> = specs.iter().enumerate().flat_map(|(i, s)| build(*s, pages.max(1), seed).into_iter().map(move |p| (i, p))).collect();
@@ -249,7 +261,8 @@ pub fn run(pages: usize, seed: u64, threads: usize, data: &Path, sets_wanted: &[
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some((set, page)) = work.get(i) else { break };
-                    let r = measure(&mut engine, page, with_ocrmypdf);
+                    let label = format!("{}-p{}", specs[*set].name(), i);
+                    let r = measure(&mut engine, page, with_ocrmypdf, keep.map(|d| (d, label.as_str())));
                     done(&format!("{} page {i}", specs[*set].name()));
                     results.lock().unwrap_or_else(|p| p.into_inner()).push((*set, i, r));
                 }
@@ -322,11 +335,29 @@ fn read(engine: &mut crate::stages::ocr::tesseract::TesseractEngine, gray: &Gray
     r.map_err(|e| e.to_string())
 }
 
-fn measure(engine: &mut crate::stages::ocr::tesseract::TesseractEngine, page: &SetPage, with_ocrmypdf: bool) -> Result<PageOutcome, String> {
+/// Writes `<label>-<what>.png` and `<label>-<what>.txt` (the text Tesseract read) into
+/// `dir`; `what` is `truth` (text only), `cleaned` or an encoder's name.
+fn keep_page(dir: &Path, label: &str, what: &str, img: Option<&DynamicImage>, text: &str) -> Result<(), String> {
+    if let Some(img) = img {
+        img.save(dir.join(format!("{label}-{what}.png"))).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(dir.join(format!("{label}-{what}.txt")), text).map_err(|e| e.to_string())
+}
+
+fn measure(
+    engine: &mut crate::stages::ocr::tesseract::TesseractEngine,
+    page: &SetPage,
+    with_ocrmypdf: bool,
+    keep: Option<(&Path, &str)>,
+) -> Result<PageOutcome, String> {
     let clean = clean_page(page.page.clone());
     let dpi = clean.dpi;
     let reference = read(engine, &luma(&clean.image), dpi)?;
     let cer_cleaned = synth::cer(&page.text, &reference.text);
+    if let Some((dir, label)) = keep {
+        keep_page(dir, label, "truth", None, &page.text)?;
+        keep_page(dir, label, "cleaned", Some(&clean.image), &reference.text)?;
+    }
     let meta = DocumentMeta {
         page_count: 1,
         source_batch: "eval-size".into(),
@@ -350,6 +381,9 @@ fn measure(engine: &mut crate::stages::ocr::tesseract::TesseractEngine, page: &S
             .map_err(|e| e.to_string())?
             .len();
         let stored = read(engine, &luma(&shown), dpi)?;
+        if let Some((dir, label)) = keep {
+            keep_page(dir, label, name, Some(&shown), &stored.text)?;
+        }
         encoders.push((bytes, synth::cer(&page.text, &stored.text), encode_s, kind));
     }
     let ocrmypdf = if with_ocrmypdf { Some(ocrmypdf(engine, &clean.image, dpi, &page.text)?) } else { None };
@@ -427,9 +461,9 @@ fn crc32(data: &[u8]) -> u32 {
 
 /// `sohoa eval-size`: runs, prints the table (or the JSON report), returns the exit code
 /// (0; 2 when the eval could not run).
-pub fn run_cli(pages: usize, seed: u64, threads: usize, sets: &[String], data: &Path, json: bool) -> u8 {
+pub fn run_cli(pages: usize, seed: u64, threads: usize, sets: &[String], data: &Path, keep: Option<&Path>, json: bool) -> u8 {
     let t = std::time::Instant::now();
-    let report = match run(pages, seed, threads, data, sets, |what| eprintln!("{what} done")) {
+    let report = match run(pages, seed, threads, data, sets, keep, |what| eprintln!("{what} done")) {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: eval-size could not run: {e}");
