@@ -598,15 +598,7 @@ pub fn run_cli(args: &FidelityArgs, data: &Path, json: bool) -> u8 {
             return 2;
         }
     };
-    eprintln!("Done in {:.0} s.", t.elapsed().as_secs_f64());
-    if json {
-        match serde_json::to_string(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
-    } else {
-        print(&report);
-    }
+    super::emit(&report, t.elapsed().as_secs_f64(), json, print);
     u8::from(!report.worse_than_bare.is_empty())
 }
 

@@ -330,15 +330,7 @@ pub fn run_cli(source: &Source, json: bool) -> u8 {
             eprint!("{}", report.lines.get(m.doc).map_or("", String::as_str));
         }
     }
-    eprintln!("Done in {:.0} s.", report.seconds);
-    if json {
-        match serde_json::to_string(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
-    } else {
-        print(&report);
-    }
+    super::emit(&report, report.seconds, json, print);
     u8::from(!passes(&report))
 }
 

@@ -27,6 +27,20 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+/// Ends an eval command: its time on stderr, then one JSON object on stdout with `--json`, or
+/// the table `print` makes.
+pub(crate) fn emit<R: Serialize>(report: &R, seconds: f64, json: bool, print: impl FnOnce(&R)) {
+    eprintln!("Done in {seconds:.0} s.");
+    if json {
+        match serde_json::to_string(report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    } else {
+        print(report);
+    }
+}
+
 pub mod fidelity;
 pub mod fields;
 mod ocr;

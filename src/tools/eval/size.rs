@@ -470,15 +470,7 @@ pub fn run_cli(pages: usize, seed: u64, threads: usize, sets: &[String], data: &
             return 2;
         }
     };
-    eprintln!("Done in {:.0} s.", t.elapsed().as_secs_f64());
-    if json {
-        match serde_json::to_string(&report) {
-            Ok(s) => println!("{s}"),
-            Err(e) => eprintln!("error: {e}"),
-        }
-    } else {
-        print(&report);
-    }
+    super::emit(&report, t.elapsed().as_secs_f64(), json, print);
     0
 }
 
