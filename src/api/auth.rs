@@ -56,18 +56,7 @@ pub struct Principal {
     pub post_office: Option<String>,
 }
 
-/// Whether `code` is an agency code: the receiving-unit part of a dossier code,
-/// `V1V2V3.Z1Z2.Y1Y2.MX1X2` (`000.00.15.H40`).
-pub fn is_agency_code(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 13
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            3 | 6 | 9 => c == b'.',
-            10 => c.is_ascii_uppercase(),
-            _ => c.is_ascii_digit(),
-        })
-}
-
+use crate::model::is_agency_code;
 pub use crate::model::is_post_office_code;
 
 /// Whether a dossier belongs to `agency`: its code is the agency code, then `-`.

@@ -289,6 +289,19 @@ pub struct BatchReport {
     pub warnings: Vec<String>,
 }
 
+/// Whether `code` is an agency code: the receiving-unit part of a dossier code,
+/// `V1V2V3.Z1Z2.Y1Y2.MX1X2` (`000.00.15.H40`). Token scopes and the procedure catalog's
+/// default procedures are keyed by it.
+pub fn is_agency_code(code: &str) -> bool {
+    let b = code.as_bytes();
+    b.len() == 13
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            3 | 6 | 9 => c == b'.',
+            10 => c.is_ascii_uppercase(),
+            _ => c.is_ascii_digit(),
+        })
+}
+
 /// Whether a post office code can tag batches (a clerk's token, a hot folder): 1 to 32
 /// ASCII letters, digits, `-`, `_` or `.` (Vietnam Post's six-digit codes, or a local name).
 pub fn is_post_office_code(code: &str) -> bool {

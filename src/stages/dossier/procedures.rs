@@ -93,16 +93,7 @@ fn is_type_code(code: &str) -> bool {
     (1..=16).contains(&code.len()) && code.bytes().all(|c| c.is_ascii_alphanumeric())
 }
 
-/// An agency code: `V1V2V3.Z1Z2.Y1Y2.MX1X2` (`000.00.15.H40`).
-pub fn is_agency_code(code: &str) -> bool {
-    let b = code.as_bytes();
-    b.len() == 13
-        && b.iter().enumerate().all(|(i, &c)| match i {
-            3 | 6 | 9 => c == b'.',
-            10 => c.is_ascii_uppercase(),
-            _ => c.is_ascii_digit(),
-        })
-}
+use crate::model::is_agency_code;
 
 /// The agency part of a dossier code (before the first `-`), if it has the agency shape.
 pub fn agency_of(dossier_code: &str) -> Option<&str> {
