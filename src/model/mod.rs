@@ -49,7 +49,8 @@ pub struct CleanPage {
     /// The page deskewed, turned upright and trimmed of dark scanner borders, in its
     /// original colour mode.
     pub image: DynamicImage,
-    /// Grayscale version of `image` (what OCR and barcode detection read).
+    /// Grayscale version of `image` (BT.601 luma): what barcode detection reads, and OCR
+    /// with a colour page's coloured ink dropped (`stages::imaging::ocr_page_gray`).
     pub gray: GrayImage,
     pub color: ColorMode,
     pub dpi: f32,
@@ -129,7 +130,7 @@ pub struct PdfPage {
     pub ocr: OcrPage,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EncodedImage {
     /// The page's size in pixels (at the page's dpi).
     pub width: u32,
@@ -152,6 +153,23 @@ pub struct TextMask {
     pub bg_height: u32,
     /// Ink colour (R, G, B; equal for a gray page).
     pub ink: [u8; 3],
+    #[serde(with = "serde_bytes")]
+    pub data: Vec<u8>,
+    /// Photos kept at the scan's resolution, drawn over the background; the mask is
+    /// empty inside them. (Always serialized: stored parts use a non-self-describing
+    /// format.)
+    pub photos: Vec<PhotoPatch>,
+}
+
+/// A region of a mixed-raster page stored at the scan's resolution (a photo, an ID card's
+/// portrait): a JPEG of `width` x `height` pixels, in the page's colour mode, whose
+/// top-left corner is at (`x`, `y`) in page pixels.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoPatch {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
     #[serde(with = "serde_bytes")]
     pub data: Vec<u8>,
 }

@@ -403,11 +403,13 @@ fn process_page(
     if kind == PageKind::Content {
         // One budget for the page, however many bands it is read in (see `Deadline`).
         let deadline = crate::stages::ocr::Deadline::after_ms(ocr_budget_ms);
-        // Tesseract reads a levelled copy (low-resolution pages scaled up), in bands; a
+        // Tesseract reads a levelled copy (coloured ink dropped, low-resolution pages
+        // scaled up), in bands; a
         // late page's bands are shared with threads that have no page left. The stored
         // image stays as cleaned (see `crate::stages::ocr::page`).
         let opts = crate::stages::ocr::page::ReadOptions::default();
-        let (result, engines_s) = crate::stages::ocr::page::read_page(engine, &clean.gray, clean.dpi, &opts, bands, deadline);
+        let gray = crate::stages::imaging::ocr_page_gray(&clean);
+        let (result, engines_s) = crate::stages::ocr::page::read_page(engine, &gray, clean.dpi, &opts, bands, deadline);
         match result {
             Ok(page) => ocr = page,
             Err(e) => {

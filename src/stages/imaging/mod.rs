@@ -18,7 +18,8 @@
 //! - `orientation`: 0/90/180/270 from line direction and ascender/mark asymmetry;
 //! - `deskew`: coarse-to-fine projection-profile search over [-15, +15] degrees;
 //! - `ocr_copy`: [`prepare_for_ocr`], the copy of a cleaned page Tesseract reads (paper
-//!   levels to white, 3x3 median); the pipeline calls it on content pages.
+//!   levels to white, 3x3 median); the pipeline calls it on content pages, after
+//!   [`ocr_page_gray`] has dropped a colour page's coloured ink ([`drop_colour_ink`]).
 //!
 //! Conventions: angles in degrees, positive = content turned counter-clockwise on screen;
 //! `rotation` = how far the content was turned counter-clockwise from upright.
@@ -38,7 +39,7 @@ mod tests;
 
 pub use blank::{BlankVerdict, blank_note, blank_verdict};
 pub use deskew::{SkewEstimate, estimate_skew};
-pub use ocr_copy::{prepare_for_ocr, prepare_for_ocr_with};
+pub use ocr_copy::{DROPOUT_CHROMA_FROM, DROPOUT_CHROMA_FULL, drop_colour_ink, prepare_for_ocr, prepare_for_ocr_with};
 pub use orientation::{OrientationEstimate, detect_orientation};
 
 use image::{DynamicImage, GrayImage, RgbImage};
@@ -182,6 +183,34 @@ fn paper_colour(img: &RgbImage, bg: u8, factor: u32) -> [u8; 3] {
         }
     }
     sum.map(|s| s.checked_div(n).map_or(bg, |v| v as u8))
+}
+
+/// The gray Tesseract reads for a cleaned page: `CleanPage::gray` on a gray page; on a
+/// colour page that luma with coloured ink (seals, signatures) dropped
+/// ([`drop_colour_ink`]). Barcodes read `CleanPage::gray` itself.
+pub fn ocr_page_gray(clean: &CleanPage) -> std::borrow::Cow<'_, GrayImage> {
+    match &clean.image {
+        DynamicImage::ImageRgb8(c) if c.dimensions() == clean.gray.dimensions() => {
+            let mut gray = clean.gray.clone();
+            ocr_copy::drop_colour_ink(c, &mut gray);
+            std::borrow::Cow::Owned(gray)
+        }
+        _ => std::borrow::Cow::Borrowed(&clean.gray),
+    }
+}
+
+/// [`ocr_page_gray`] for a page image the pipeline did not clean, such as a stored page
+/// rendered back: a gray image as it is, a colour one's luma with coloured ink dropped.
+pub fn ocr_gray(img: &DynamicImage) -> GrayImage {
+    match img {
+        DynamicImage::ImageLuma8(g) => g.clone(),
+        DynamicImage::ImageRgb8(c) => {
+            let mut gray = luma(c);
+            ocr_copy::drop_colour_ink(c, &mut gray);
+            gray
+        }
+        other => ocr_gray(&DynamicImage::ImageRgb8(other.to_rgb8())),
+    }
 }
 
 /// BT.601 luma (same weights as the analysis reduction), rows in parallel.

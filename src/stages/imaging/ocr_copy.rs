@@ -17,8 +17,12 @@
 //! as each output pixel is stored. Both lower the CER on `eval-imaging` sets, skewed and
 //! straight, and Tesseract spends less time on the cleaner page than the copy costs
 //! (docs/performance.md, "OCR after the image stage").
+//!
+//! Before either step, a colour page's gray drops its coloured ink ([`drop_colour_ink`],
+//! called by `clean_page`): a red seal or a blue signature is dark in luma and, where it
+//! crosses text lines, made Tesseract drop or merge whole lines.
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 use rayon::prelude::*;
 
 use super::transform::zeroed_page_buffer;
@@ -56,6 +60,51 @@ pub fn prepare_for_ocr_with(gray: &GrayImage, median: bool) -> GrayImage {
         },
     );
     GrayImage::from_raw(w as u32, h as u32, out).unwrap_or_else(|| gray.clone())
+}
+
+/// Chroma (`max − min` of the channels) at and below which a pixel is left as it is:
+/// paper, black and gray ink, cream paper (about 20).
+pub const DROPOUT_CHROMA_FROM: u8 = 24;
+/// Chroma from which a pixel takes its brightest channel: printed seal red is 150-180, a
+/// blue ballpoint 100-130, a faint pink impression 60-80.
+pub const DROPOUT_CHROMA_FULL: u8 = 64;
+
+/// Drops coloured ink from the gray of a colour page, in place (`gray` is `rgb`'s luma,
+/// same size): the colour dropout of document scanners, done in software. Decree 30/2020
+/// Art. 33 has seals impressed in red ink over the signer's title and name, and signatures
+/// are mostly blue ballpoint; both are as dark as text to Tesseract in luma. A coloured ink
+/// absorbs some channels and lets its own hue's through, so the brightest channel is what
+/// the paper under it looks like: a pixel of chroma [`DROPOUT_CHROMA_FULL`] or more takes
+/// its brightest channel (never darker than its luma), blended linearly down to
+/// [`DROPOUT_CHROMA_FROM`]. Text under a translucent seal or highlighter is dark in every
+/// channel and stays dark; a dark coloured stroke (navy, dark red, brown: brightest channel
+/// at most about 120) stays dark enough to read. Bright coloured print (a red urgency mark,
+/// a form's coloured background) fades like the seal. Rows in parallel.
+pub fn drop_colour_ink(rgb: &RgbImage, gray: &mut GrayImage) {
+    if rgb.dimensions() != gray.dimensions() || rgb.width() == 0 {
+        return;
+    }
+    let w = rgb.width() as usize;
+    gray.par_chunks_mut(w).zip(rgb.as_raw().par_chunks(3 * w)).for_each(|(g, c)| {
+        for (v, p) in g.iter_mut().zip(c.chunks_exact(3)) {
+            *v = dropout(*v, p[0], p[1], p[2]);
+        }
+    });
+}
+
+/// One pixel of [`drop_colour_ink`]: `luma` moved toward the brightest channel by the
+/// pixel's chroma.
+#[inline(always)]
+fn dropout(luma: u8, r: u8, g: u8, b: u8) -> u8 {
+    let (hi, lo) = (r.max(g).max(b), r.min(g).min(b));
+    let chroma = i32::from(hi - lo);
+    let from = i32::from(DROPOUT_CHROMA_FROM);
+    if chroma <= from {
+        return luma;
+    }
+    let range = i32::from(DROPOUT_CHROMA_FULL - DROPOUT_CHROMA_FROM);
+    let lift = i32::from(hi.max(luma) - luma);
+    (i32::from(luma) + (lift * (chroma - from).min(range) + range / 2) / range) as u8
 }
 
 /// `v ↦ min(255, (max(v − ink, 0) · k + 128) >> 8)`, with `k` = 255·256 / (white − ink)
@@ -202,6 +251,52 @@ mod tests {
         assert_eq!(out.get_pixel(30, 70).0[0], 255, "paper white");
         assert!(out.get_pixel(50, 41).0[0] < 10, "stroke kept dark");
         assert_eq!(out.dimensions(), img.dimensions());
+    }
+
+    #[test]
+    fn seal_and_signature_fade_text_under_them_stays() {
+        // Cream paper, blue-black ink, a red seal multiplying both (as in eval-size).
+        let paper = [250u8, 245, 228];
+        let ink = [22u8, 26, 58];
+        let seal = |p: [u8; 3]| [(p[0] as f32 * 0.86) as u8, (p[1] as f32 * 0.22) as u8, (p[2] as f32 * 0.2) as u8];
+        let luma = |p: [u8; 3]| ((77 * p[0] as u32 + 150 * p[1] as u32 + 29 * p[2] as u32 + 128) >> 8) as u8;
+        let at = |p: [u8; 3]| dropout(luma(p), p[0], p[1], p[2]);
+        assert_eq!(at(paper), luma(paper), "paper untouched");
+        assert_eq!(at([30, 30, 30]), 30, "black ink untouched");
+        assert!(at(ink) < 45, "blue-black ink stays dark: {}", at(ink));
+        assert!(luma(seal(paper)) < 110, "the seal is dark in luma");
+        assert!(at(seal(paper)) >= 210, "the seal on paper reads as paper: {}", at(seal(paper)));
+        assert!(at(seal(ink)) < 30, "ink under the seal stays dark: {}", at(seal(ink)));
+        assert!(luma([40, 60, 170]) < 80 && at([40, 60, 170]) >= 165, "a blue ballpoint signature fades: {}", at([40, 60, 170]));
+        // Yellowed paper gets lighter, never darker; dark coloured strokes stay dark.
+        assert!(at([245, 230, 200]) >= luma([245, 230, 200]));
+        for p in [[120, 20, 20], [20, 30, 110], [110, 80, 50]] {
+            assert!(at(p) <= 120, "{p:?}: {}", at(p));
+        }
+        // Never darker than the luma, never lighter than the brightest channel.
+        for r in (0..=255u8).step_by(15) {
+            for g in (0..=255u8).step_by(15) {
+                for b in (0..=255u8).step_by(15) {
+                    let (l, v) = (luma([r, g, b]), at([r, g, b]));
+                    assert!(v >= l && v <= r.max(g).max(b).max(l), "{r} {g} {b}: {v} (luma {l})");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn drop_colour_ink_matches_the_pixel_rule_and_skips_mismatched_sizes() {
+        let rgb = RgbImage::from_fn(37, 11, |x, y| image::Rgb([(x * 7) as u8, (y * 23) as u8, ((x + y) * 5) as u8]));
+        let gray0 = GrayImage::from_fn(37, 11, |x, y| image::Luma([((x * 3 + y) % 256) as u8]));
+        let mut gray = gray0.clone();
+        drop_colour_ink(&rgb, &mut gray);
+        for (x, y, v) in gray.enumerate_pixels() {
+            let p = rgb.get_pixel(x, y).0;
+            assert_eq!(v.0[0], dropout(gray0.get_pixel(x, y).0[0], p[0], p[1], p[2]));
+        }
+        let mut other = GrayImage::new(5, 5);
+        drop_colour_ink(&rgb, &mut other);
+        assert_eq!(other, GrayImage::new(5, 5));
     }
 
     #[test]

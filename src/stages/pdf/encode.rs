@@ -49,7 +49,7 @@ pub fn encode_page_image(img: &DynamicImage, color: ColorMode) -> EncodedImage {
             let encoded = if width == 0 || height == 0 || width > 65_535 || height > 65_535 {
                 Err(format!("{width}x{height} is outside JPEG's limits"))
             } else {
-                jpeg(&converted, width as usize, height as usize, color == ColorMode::Gray, JPEG_QUALITY)
+                jpeg(&converted, width as usize, height as usize, color == ColorMode::Gray, JPEG_QUALITY, false)
             };
             match encoded {
                 Ok(data) => EncodedImage { width, height, color, filter: ImageFilter::Dct, data, mask: None },
@@ -116,14 +116,19 @@ pub(crate) fn decode_g4(data: &[u8], width: u32, height: u32) -> Option<Vec<u8>>
     (rows == height as usize && out.len() == width as usize * height as usize).then_some(out)
 }
 
-/// Baseline JPEG at `quality`: one component for gray, 4:2:0 YCbCr for colour.
+/// Baseline JPEG at `quality`: one component for gray, YCbCr for colour, its chroma at
+/// half resolution each way (4:2:0) or, with `full_chroma`, at full resolution (4:4:4).
 /// The compressor is made once per thread (pages are encoded on the page threads).
-pub(crate) fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool, quality: u8) -> Result<Vec<u8>, String> {
+pub(crate) fn jpeg(samples: &[u8], width: usize, height: usize, gray: bool, quality: u8, full_chroma: bool) -> Result<Vec<u8>, String> {
     use turbojpeg::{Compressor, Image, PixelFormat, Subsamp};
     thread_local! {
         static COMPRESSOR: std::cell::RefCell<Option<Compressor>> = const { std::cell::RefCell::new(None) };
     }
-    let (format, subsamp) = if gray { (PixelFormat::GRAY, Subsamp::Gray) } else { (PixelFormat::RGB, Subsamp::Sub2x2) };
+    let (format, subsamp) = match (gray, full_chroma) {
+        (true, _) => (PixelFormat::GRAY, Subsamp::Gray),
+        (false, false) => (PixelFormat::RGB, Subsamp::Sub2x2),
+        (false, true) => (PixelFormat::RGB, Subsamp::None),
+    };
     if samples.len() < width * height * format.size() {
         return Err(format!("{} samples for a {width}x{height} image", samples.len()));
     }

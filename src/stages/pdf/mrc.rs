@@ -16,6 +16,11 @@
 //!   noise goes, flat paper costs almost nothing). Stamps, signatures, photos and shading
 //!   stay here, in colour.
 //!
+//! - **photos** on a text page (an ID card's portrait, a picture in a form): regions whose
+//!   blocks are mostly mid-tones, [`photo_regions`], are cut out of the mask and stored
+//!   as JPEGs at the scan's resolution ([`PHOTO_QUALITY`]) drawn over the background, so a
+//!   face is not posterised into ink and a 100 dpi blur.
+//!
 //! What stays as it was: a page whose mid-tones (neither paper nor ink) cover more than
 //! [`PHOTO_FRACTION`] of it (a photo, an ID card) or whose ink and paper are less than
 //! [`MIN_CONTRAST`] levels apart is stored as the page JPEG ([`super::encode_page_image`]);
@@ -24,7 +29,7 @@
 use image::DynamicImage;
 
 use super::encode::{encode_page_image, g4, jpeg};
-use crate::model::{ColorMode, EncodedImage, ImageFilter, TextMask};
+use crate::model::{ColorMode, EncodedImage, ImageFilter, PhotoPatch, TextMask};
 
 /// Resolution of the MRC background of a gray page, dots per inch (approximately: an
 /// integer fraction of the scan's).
@@ -42,6 +47,30 @@ pub const PHOTO_FRACTION: f64 = 0.15;
 pub const MIN_CONTRAST: u8 = 60;
 /// A pixel whose channels spread more than this is coloured: not text ink.
 pub const CHROMA: u8 = 64;
+/// Side of the blocks photos are found in, inches (about 2 mm).
+pub const PHOTO_BLOCK_IN: f32 = 1.0 / 12.0;
+/// A block belongs to a photo when at least this share of its pixels are mid-tones. Text
+/// blocks have 2-15% (anti-aliased edges); a stamp's or signature's saturated ink is not
+/// counted.
+pub const PHOTO_BLOCK_MID: f64 = 0.3;
+/// A photo region is kept at full resolution when it is at least this big each way,
+/// inches, and its blocks fill at least [`PHOTO_FILL`] of its bounding box.
+pub const PHOTO_MIN_IN: f32 = 0.4;
+/// See [`PHOTO_MIN_IN`].
+pub const PHOTO_FILL: f64 = 0.35;
+/// Channel spread above which a mid-tone pixel is seal or signature ink, not a photo's.
+pub const PHOTO_MAX_CHROMA: u8 = 120;
+/// JPEG quality of photo regions.
+pub const PHOTO_QUALITY: u8 = 75;
+
+/// A rectangle of page pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    pub x: usize,
+    pub y: usize,
+    pub width: usize,
+    pub height: usize,
+}
 
 /// How a page is stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -97,7 +126,7 @@ pub fn encode_as(img: &DynamicImage, color: ColorMode, dpi: f32, force: Option<P
     let figures = figures(&luma);
     let encoding = force.unwrap_or_else(|| choose(color, &figures));
     if encoding == PageEncoding::Mrc
-        && let Some(enc) = mrc(&luma, rgb, img.width(), img.height(), color, dpi, &figures)
+        && let Some(enc) = mrc(&luma, rgb, img.width(), img.height(), color, dpi, &figures, true)
     {
         return enc;
     }
@@ -185,10 +214,27 @@ pub fn bg_factor(dpi: f32, colour: bool) -> usize {
     if colour { (dpi / BG_DPI_COLOUR).round().max(2.0) as usize } else { (dpi / BG_DPI).round().max(1.0) as usize }
 }
 
-/// The MRC encoding, `None` when G4 or JPEG cannot take the page.
-fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height: u32, color: ColorMode, dpi: f32, f: &PageFigures) -> Option<EncodedImage> {
+/// The MRC encoding, `None` when G4 or JPEG cannot take the page; with `find_photos`,
+/// photos are kept at full resolution ([`photo_regions`]).
+#[allow(clippy::too_many_arguments)]
+fn mrc(
+    luma: &[u8],
+    rgb: Option<std::borrow::Cow<'_, [u8]>>,
+    width: u32,
+    height: u32,
+    color: ColorMode,
+    dpi: f32,
+    f: &PageFigures,
+    find_photos: bool,
+) -> Option<EncodedImage> {
     let (w, h) = (width as usize, height as usize);
     let mut ink_mask = text_mask(luma, rgb.as_deref(), w, h, f.threshold);
+    let photos = if find_photos { photo_regions(luma, rgb.as_deref(), w, h, f, dpi) } else { Vec::new() };
+    for r in &photos {
+        for row in ink_mask[r.y * w..(r.y + r.height) * w].chunks_exact_mut(w) {
+            row[r.x..r.x + r.width].fill(false);
+        }
+    }
     despeckle(&mut ink_mask, w, h);
     let samples: Vec<u8> = ink_mask.iter().map(|&m| if m { 0 } else { 255 }).collect();
     let mask_data = g4(&samples, width, height)?;
@@ -198,11 +244,25 @@ fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height:
     let factor = bg_factor(dpi, channels == 3);
     let src: &[u8] = rgb.as_deref().unwrap_or(luma);
     let ink = ink_colour(src, luma, &ink_mask, channels);
-    let grown = grow(&ink_mask, w, h);
+    let mut grown = grow(&ink_mask, w, h);
+    let mut patches = Vec::with_capacity(photos.len());
+    for r in &photos {
+        let mut crop = Vec::with_capacity(r.width * r.height * channels);
+        for y in r.y..r.y + r.height {
+            crop.extend_from_slice(&src[(y * w + r.x) * channels..(y * w + r.x + r.width) * channels]);
+            // The background under a photo is never shown: paper there costs nothing.
+            grown[y * w + r.x..y * w + r.x + r.width].fill(true);
+        }
+        let data = jpeg(&crop, r.width, r.height, channels == 1, PHOTO_QUALITY, false).ok()?;
+        patches.push(PhotoPatch { x: r.x as u32, y: r.y as u32, width: r.width as u32, height: r.height as u32, data });
+    }
     let paper = paper_colour(src, luma, &grown, channels, f);
     let (bw, bh, mut bg) = background(src, &grown, w, h, channels, factor, paper);
     snap_to_paper(&mut bg, channels, paper);
-    let data = jpeg(&bg, bw, bh, channels == 1, BG_QUALITY).ok()?;
+    // Chroma at the background's own resolution: at 4:2:0 a seal's ring or a signature's
+    // stroke (a few background pixels wide) lost most of its colour, and with it the colour
+    // that OCR's dropout (`stages::imaging::drop_colour_ink`) tells ink from seal by.
+    let data = jpeg(&bg, bw, bh, channels == 1, BG_QUALITY, true).ok()?;
     let ink = if channels == 3 { ink } else { [ink[0]; 3] };
     Some(EncodedImage {
         width,
@@ -210,8 +270,105 @@ fn mrc(luma: &[u8], rgb: Option<std::borrow::Cow<'_, [u8]>>, width: u32, height:
         color,
         filter: ImageFilter::Dct,
         data,
-        mask: Some(TextMask { bg_width: bw as u32, bg_height: bh as u32, ink, data: mask_data }),
+        mask: Some(TextMask { bg_width: bw as u32, bg_height: bh as u32, ink, data: mask_data, photos: patches }),
     })
+}
+
+/// The photos of a text page (pure): the page is cut in blocks of [`PHOTO_BLOCK_IN`];
+/// a block is part of a photo when [`PHOTO_BLOCK_MID`] of its pixels are mid-tones (a
+/// quarter of the ink-paper range away from both, as in [`figures`]) that are not
+/// strongly coloured ([`PHOTO_MAX_CHROMA`]: seal and signature ink are not photos). Such
+/// blocks within one block of each other form a region; a region at least
+/// [`PHOTO_MIN_IN`] each way whose blocks fill [`PHOTO_FILL`] of its bounding box is a
+/// photo, returned as that box grown by half a block (clipped to the page), in page
+/// pixels. Regions are disjoint; text lines, stamps, signatures and shading give none.
+pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &PageFigures, dpi: f32) -> Vec<Rect> {
+    let b = ((dpi * PHOTO_BLOCK_IN).round() as usize).max(4);
+    let (gw, gh) = (w.div_ceil(b), h.div_ceil(b));
+    if w == 0 || h == 0 || luma.len() < w * h {
+        return Vec::new();
+    }
+    let quarter = f.paper.saturating_sub(f.ink) / 4;
+    let (lo, hi) = (f.ink.saturating_add(quarter), f.paper.saturating_sub(quarter));
+    if lo >= hi {
+        return Vec::new();
+    }
+    let mut mids = vec![0u32; gw * gh];
+    let plain = |p: &[u8]| p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2]) <= PHOTO_MAX_CHROMA;
+    for y in 0..h {
+        let row = &luma[y * w..(y + 1) * w];
+        let cells = &mut mids[(y / b) * gw..(y / b + 1) * gw];
+        for (bx, (cell, chunk)) in cells.iter_mut().zip(row.chunks(b)).enumerate() {
+            *cell += match rgb {
+                // Counted branch-free; the colour test only on the (few) mid-tone pixels.
+                None => chunk.iter().map(|&l| u32::from(l > lo && l < hi)).sum::<u32>(),
+                Some(c) => {
+                    let at = (y * w + bx * b) * 3;
+                    chunk.iter().enumerate().filter(|&(i, &l)| l > lo && l < hi && plain(&c[at + 3 * i..at + 3 * i + 3])).count() as u32
+                }
+            };
+        }
+    }
+    let busy: Vec<bool> = (0..gw * gh)
+        .map(|i| {
+            let (bx, by) = (i % gw, i / gw);
+            let area = (b.min(w - bx * b) * b.min(h - by * b)) as f64;
+            f64::from(mids[i]) >= PHOTO_BLOCK_MID * area
+        })
+        .collect();
+    // Regions: busy blocks joined when within one block (8-neighbours of the grown set).
+    let mut label = vec![usize::MAX; gw * gh];
+    let mut out = Vec::new();
+    let min_blocks = ((PHOTO_MIN_IN / PHOTO_BLOCK_IN).round() as usize).max(1);
+    for start in 0..gw * gh {
+        if !busy[start] || label[start] != usize::MAX {
+            continue;
+        }
+        let id = start;
+        let (mut x0, mut y0, mut x1, mut y1, mut n) = (gw, gh, 0, 0, 0usize);
+        let mut stack = vec![start];
+        label[start] = id;
+        while let Some(i) = stack.pop() {
+            let (bx, by) = (i % gw, i / gw);
+            (x0, y0, x1, y1, n) = (x0.min(bx), y0.min(by), x1.max(bx), y1.max(by), n + 1);
+            for ny in by.saturating_sub(2)..(by + 3).min(gh) {
+                for nx in bx.saturating_sub(2)..(bx + 3).min(gw) {
+                    let j = ny * gw + nx;
+                    if busy[j] && label[j] == usize::MAX {
+                        label[j] = id;
+                        stack.push(j);
+                    }
+                }
+            }
+        }
+        let (bw, bh) = (x1 + 1 - x0, y1 + 1 - y0);
+        if bw < min_blocks || bh < min_blocks || (n as f64) < PHOTO_FILL * (bw * bh) as f64 {
+            continue;
+        }
+        let half = b / 2;
+        let (px0, py0) = ((x0 * b).saturating_sub(half), (y0 * b).saturating_sub(half));
+        let (px1, py1) = (((x1 + 1) * b + half).min(w), ((y1 + 1) * b + half).min(h));
+        out.push(Rect { x: px0, y: py0, width: px1 - px0, height: py1 - py0 });
+    }
+    // Grown boxes of nearby regions can overlap: merge until disjoint.
+    let mut merged = true;
+    while merged {
+        merged = false;
+        'outer: for i in 0..out.len() {
+            for j in i + 1..out.len() {
+                let (a, c) = (out[i], out[j]);
+                if a.x < c.x + c.width && c.x < a.x + a.width && a.y < c.y + c.height && c.y < a.y + a.height {
+                    let (x, y) = (a.x.min(c.x), a.y.min(c.y));
+                    let (x1, y1) = ((a.x + a.width).max(c.x + c.width), (a.y + a.height).max(c.y + c.height));
+                    out[i] = Rect { x, y, width: x1 - x, height: y1 - y };
+                    out.remove(j);
+                    merged = true;
+                    break 'outer;
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether a pixel is text ink (pure). A gray pixel (`rgb` `None`): its luma at or below
@@ -393,20 +550,45 @@ pub fn render(enc: &EncodedImage) -> Option<DynamicImage> {
             let bits = super::encode::decode_g4(&mask.data, w, h)?;
             let fx = |x: u32| ((u64::from(x) * u64::from(mask.bg_width)) / u64::from(w)) as u32;
             let fy = |y: u32| ((u64::from(y) * u64::from(mask.bg_height)) / u64::from(h)) as u32;
-            Some(match enc.color {
+            let mut page = match enc.color {
                 ColorMode::Rgb => {
                     let bg = bg.to_rgb8();
-                    DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
-                        if bits[(y * w + x) as usize] == 0 { image::Rgb(mask.ink) } else { *bg.get_pixel(fx(x), fy(y)) }
-                    }))
+                    DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| *bg.get_pixel(fx(x), fy(y))))
                 }
                 _ => {
                     let bg = bg.to_luma8();
-                    DynamicImage::ImageLuma8(image::GrayImage::from_fn(w, h, |x, y| {
-                        if bits[(y * w + x) as usize] == 0 { image::Luma([mask.ink[0]]) } else { *bg.get_pixel(fx(x), fy(y)) }
-                    }))
+                    DynamicImage::ImageLuma8(image::GrayImage::from_fn(w, h, |x, y| *bg.get_pixel(fx(x), fy(y))))
                 }
-            })
+            };
+            for p in &mask.photos {
+                let img = image::load_from_memory_with_format(&p.data, image::ImageFormat::Jpeg).ok()?;
+                if (img.width(), img.height()) != (p.width, p.height) || p.x + p.width > w || p.y + p.height > h {
+                    return None;
+                }
+                match &mut page {
+                    DynamicImage::ImageRgb8(c) => image::imageops::replace(c, &img.to_rgb8(), i64::from(p.x), i64::from(p.y)),
+                    DynamicImage::ImageLuma8(g) => image::imageops::replace(g, &img.to_luma8(), i64::from(p.x), i64::from(p.y)),
+                    _ => return None,
+                }
+            }
+            match &mut page {
+                DynamicImage::ImageRgb8(c) => {
+                    for (x, y, px) in c.enumerate_pixels_mut() {
+                        if bits[(y * w + x) as usize] == 0 {
+                            *px = image::Rgb(mask.ink);
+                        }
+                    }
+                }
+                DynamicImage::ImageLuma8(g) => {
+                    for (x, y, px) in g.enumerate_pixels_mut() {
+                        if bits[(y * w + x) as usize] == 0 {
+                            *px = image::Luma([mask.ink[0]]);
+                        }
+                    }
+                }
+                _ => return None,
+            }
+            Some(page)
         }
         (None, ImageFilter::Dct) => image::load_from_memory_with_format(&enc.data, image::ImageFormat::Jpeg).ok(),
         (None, ImageFilter::Ccitt) => {
@@ -435,6 +617,97 @@ mod tests {
             }
         }
         g
+    }
+
+    /// A 300 dpi page, 3 x 3.3 inches: rows of "text" (bars with gaps) and, when `photo`,
+    /// a photo of 1.2 x 1.3 inches (smooth tones, texture and a dark region) at
+    /// [`PHOTO_AT`].
+    fn page_with_photo(photo: bool) -> GrayImage {
+        GrayImage::from_fn(900, 990, |x, y| {
+            let (px, py) = (x as i32 - PHOTO_AT.x as i32, y as i32 - PHOTO_AT.y as i32);
+            if photo && (0..PHOTO_AT.width as i32).contains(&px) && (0..PHOTO_AT.height as i32).contains(&py) {
+                let (fx, fy) = (px as f32, py as f32);
+                let v = if py < 90 && (px - 180).abs() < 120 { 40.0 } else { 125.0 + 70.0 * (fx / 23.0).sin() * (fy / 31.0).cos() };
+                let grain = ((x * 131 + y * 71) % 23) as f32 - 11.0;
+                return Luma([(v + grain).clamp(0.0, 255.0) as u8]);
+            }
+            let bar = (x / 7) % 4 != 0 && (y / 45) % 2 == 0 && y % 45 > 12 && (x / 60) % 5 != 4;
+            Luma([if bar { 25 } else { 235 }])
+        })
+    }
+    const PHOTO_AT: Rect = Rect { x: 300, y: 450, width: 360, height: 390 };
+
+    fn psnr(a: &[u8], b: &[u8]) -> f64 {
+        let mse = a.iter().zip(b).map(|(&x, &y)| (f64::from(x) - f64::from(y)).powi(2)).sum::<f64>() / a.len() as f64;
+        10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
+    }
+
+    fn crop(g: &GrayImage, r: Rect) -> Vec<u8> {
+        image::imageops::crop_imm(g, r.x as u32, r.y as u32, r.width as u32, r.height as u32).to_image().into_raw()
+    }
+
+    #[test]
+    fn photos_are_found_and_text_stamps_and_shading_are_not() {
+        let page = page_with_photo(true);
+        let f = figures(page.as_raw());
+        let found = photo_regions(page.as_raw(), None, 900, 990, &f, 300.0);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let (r, p) = (found[0], PHOTO_AT);
+        assert!(r.x <= p.x && r.y <= p.y && r.x + r.width >= p.x + p.width && r.y + r.height >= p.y + p.height, "{r:?} covers {p:?}");
+        assert!(p.x - r.x <= 40 && p.y - r.y <= 40 && r.x + r.width - p.x - p.width <= 40 && r.y + r.height - p.y - p.height <= 40, "{r:?} tight on {p:?}");
+        // Text alone, noisy text with a small gray patch: nothing.
+        let text = page_with_photo(false);
+        assert_eq!(photo_regions(text.as_raw(), None, 900, 990, &figures(text.as_raw()), 300.0), vec![]);
+        let strip = text_strip(true);
+        assert_eq!(photo_regions(strip.as_raw(), None, 600, 300, &figures(strip.as_raw()), 300.0), vec![]);
+        // A red seal ring and a blue signature over the text: nothing.
+        let rgb = RgbImage::from_fn(900, 990, |x, y| {
+            let v = text.get_pixel(x, y).0[0];
+            let (dx, dy) = (x as f32 - 450.0, y as f32 - 500.0);
+            let d = (dx * dx + dy * dy).sqrt();
+            if (d - 195.0).abs() < 9.0 || (d - 165.0).abs() < 5.0 {
+                Rgb([(f32::from(v) * 0.86) as u8, (f32::from(v) * 0.22) as u8, (f32::from(v) * 0.2) as u8])
+            } else if (y as f32 - 300.0 - 40.0 * (x as f32 / 40.0).sin()).abs() < 4.0 {
+                Rgb([40, 60, 170])
+            } else {
+                Rgb([v, v, v])
+            }
+        });
+        let l = luma_of(rgb.as_raw());
+        assert_eq!(photo_regions(&l, Some(rgb.as_raw()), 900, 990, &figures(&l), 300.0), vec![]);
+        // Empty and degenerate input.
+        assert_eq!(photo_regions(&[], None, 0, 0, &f, 300.0), vec![]);
+    }
+
+    #[test]
+    fn photos_keep_their_tones_and_text_stays_in_the_mask() {
+        let page = page_with_photo(true);
+        let enc = encode_archival(&DynamicImage::ImageLuma8(page.clone()), ColorMode::Gray, 300.0);
+        let mask = enc.mask.as_ref().expect("a text page with a photo is MRC");
+        assert_eq!(mask.photos.len(), 1);
+        let shown = render(&enc).unwrap().to_luma8();
+        let quality = psnr(&crop(&page, PHOTO_AT), &crop(&shown, PHOTO_AT));
+        assert!(quality >= 30.0, "photo PSNR {quality:.1} dB");
+        // Text outside the photo is drawn by the mask, in the ink colour.
+        let text = Rect { x: 0, y: 0, width: 900, height: 400 };
+        assert!(psnr(&crop(&page, text), &crop(&shown, text)) >= 30.0);
+        // Without photo regions, the photo's darker half goes into the mask as solid ink
+        // and the rest into the 100 dpi background.
+        let f = figures(page.as_raw());
+        let flat = mrc(page.as_raw(), None, 900, 990, ColorMode::Gray, 300.0, &f, false).unwrap();
+        let before = psnr(&crop(&page, PHOTO_AT), &crop(&render(&flat).unwrap().to_luma8(), PHOTO_AT));
+        eprintln!("photo PSNR: {before:.1} dB as mask and background, {quality:.1} dB as a photo region");
+        assert!(before < quality - 5.0, "without the photo region {before:.1} dB, with {quality:.1} dB");
+        // The PDF holds the photo as its own image and stays PDF/A-2b.
+        let pdf_page = crate::model::PdfPage { image: enc, dpi: 300.0, ocr: Default::default() };
+        let meta = crate::model::DocumentMeta { page_count: 1, ..Default::default() };
+        let opts = super::super::PdfOptions { languages: vec![], profile: super::super::PdfProfile::Pdfa2b };
+        let bytes = super::super::write_pdf(&[pdf_page], &meta, &opts).unwrap();
+        let doc = lopdf::Document::load_mem(&bytes).unwrap();
+        assert_eq!(super::super::check_pdfa(&doc), vec![]);
+        let page_id = doc.get_pages()[&1];
+        let res = doc.get_dictionary(page_id).unwrap().get(b"Resources").unwrap().as_dict().unwrap();
+        assert!(res.get(b"XObject").unwrap().as_dict().unwrap().has(b"Ph0"));
     }
 
     #[test]

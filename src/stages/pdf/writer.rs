@@ -11,11 +11,13 @@ use super::meta::{info_dict, language_tags, xmp_packet};
 use super::pdfa::{PdfProfile, output_intents, pdfa_xmp};
 use super::textlayer::text_layer;
 use super::{PdfError, num};
-use crate::model::{ColorMode, DocumentMeta, EncodedImage, ImageFilter, PdfPage, TextMask};
+use crate::model::{ColorMode, DocumentMeta, EncodedImage, ImageFilter, PdfPage, PhotoPatch, TextMask};
 
 const IMAGE_RESOURCE: &str = "Im0";
 /// The text mask of a mixed-raster page.
 const MASK_RESOURCE: &str = "Im1";
+/// Photos of a mixed-raster page: `Ph0`, `Ph1`, ...
+const PHOTO_RESOURCE: &str = "Ph";
 
 /// Writes a PDF 1.7 document: one page per entry of `pages`, in order.
 ///
@@ -109,6 +111,14 @@ fn add_page(doc: &mut Document, parent: ObjectId, font: ObjectId, page: &PdfPage
 
     let mut content = format!("q {} 0 0 {} 0 0 cm /{IMAGE_RESOURCE} Do Q\n", num(width_pt), num(height_pt));
     if let Some(mask) = &img.mask {
+        // Photos at the scan's resolution, over the background.
+        for (i, p) in mask.photos.iter().enumerate() {
+            let name = format!("{PHOTO_RESOURCE}{i}");
+            let (pw, ph) = (f64::from(p.width) * k, f64::from(p.height) * k);
+            let (px, py) = (f64::from(p.x) * k, f64::from(img.height.saturating_sub(p.y + p.height)) * k);
+            content.push_str(&format!("q {} 0 0 {} {} {} cm /{name} Do Q\n", num(pw), num(ph), num(px), num(py)));
+            xobjects.set(name.into_bytes(), doc.add_object(photo_xobject(img.color, p)));
+        }
         // The text layer: a stencil filled with the ink colour, over the background.
         xobjects.set(MASK_RESOURCE, doc.add_object(mask_xobject(img.width, img.height, mask)));
         let ink = mask.ink.map(|c| num(f64::from(c) / 255.0));
@@ -148,6 +158,20 @@ fn mask_xobject(width: u32, height: u32, mask: &TextMask) -> Stream {
         "DecodeParms" => dictionary! { "K" => -1, "Columns" => i64::from(width), "Rows" => i64::from(height), "BlackIs1" => false },
     };
     Stream::new(dict, mask.data.clone()).with_compression(false)
+}
+
+/// A photo of a mixed-raster page: a JPEG in the page's colour space.
+fn photo_xobject(color: ColorMode, p: &PhotoPatch) -> Stream {
+    let dict = dictionary! {
+        "Type" => "XObject",
+        "Subtype" => "Image",
+        "Width" => i64::from(p.width),
+        "Height" => i64::from(p.height),
+        "ColorSpace" => if color == ColorMode::Rgb { "DeviceRGB" } else { "DeviceGray" },
+        "BitsPerComponent" => 8,
+        "Filter" => "DCTDecode",
+    };
+    Stream::new(dict, p.data.clone()).with_compression(false)
 }
 
 fn image_xobject(img: &EncodedImage) -> Stream {
@@ -202,6 +226,12 @@ fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
             if super::encode::decode_g4(&mask.data, img.width, img.height).is_none() {
                 return Err(bad(format!("the text mask does not decode to {}x{} pixels", img.width, img.height)));
             }
+            for p in &mask.photos {
+                if p.width == 0 || p.height == 0 || p.x.saturating_add(p.width) > img.width || p.y.saturating_add(p.height) > img.height {
+                    return Err(bad(format!("photo {}x{} at ({}, {}) outside the {}x{} page", p.width, p.height, p.x, p.y, img.width, img.height)));
+                }
+                check_jpeg(&p.data, (p.width, p.height), img.color).map_err(|e| bad(format!("photo at ({}, {}): {e}", p.x, p.y)))?;
+            }
             (mask.bg_width, mask.bg_height)
         }
         None => (img.width, img.height),
@@ -211,13 +241,7 @@ fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
             if img.color == ColorMode::Bilevel {
                 return Err(bad("a bilevel image must be 1-bit (CCITT G4 or Flate), not JPEG".into()));
             }
-            let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&img.data)).map_err(|e| bad(format!("JPEG data unreadable: {e}")))?;
-            let (w, h) = image::ImageDecoder::dimensions(&decoder);
-            let channels = image::ImageDecoder::color_type(&decoder).channel_count();
-            let want = if img.color == ColorMode::Gray { 1 } else { 3 };
-            if (w, h) != (data_w, data_h) || channels != want {
-                return Err(bad(format!("JPEG is {w}x{h} with {channels} channel(s), page says {data_w}x{data_h} {:?}", img.color)));
-            }
+            check_jpeg(&img.data, (data_w, data_h), img.color).map_err(bad)?;
         }
         ImageFilter::Ccitt => {
             if img.color != ColorMode::Bilevel {
@@ -235,6 +259,18 @@ fn validate_page(index: usize, page: &PdfPage) -> Result<(), PdfError> {
                 return Err(bad(format!("Flate data holds {got} bytes of samples, expected {want}")));
             }
         }
+    }
+    Ok(())
+}
+
+/// That `data` is a JPEG of `size` pixels with the channels of `color` (gray or RGB).
+fn check_jpeg(data: &[u8], size: (u32, u32), color: ColorMode) -> Result<(), String> {
+    let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(data)).map_err(|e| format!("JPEG data unreadable: {e}"))?;
+    let (w, h) = image::ImageDecoder::dimensions(&decoder);
+    let channels = image::ImageDecoder::color_type(&decoder).channel_count();
+    let want = if color == ColorMode::Gray { 1 } else { 3 };
+    if (w, h) != size || channels != want {
+        return Err(format!("JPEG is {w}x{h} with {channels} channel(s), page says {}x{} {color:?}", size.0, size.1));
     }
     Ok(())
 }
@@ -259,6 +295,14 @@ fn document_id(pages: &[PdfPage], meta: &DocumentMeta, profile: PdfProfile) -> [
             h.update(&mask.bg_height.to_le_bytes());
             h.update(&mask.ink);
             h.update(&mask.data);
+            for p in &mask.photos {
+                h.update(b"photo");
+                for v in [p.x, p.y, p.width, p.height] {
+                    h.update(&v.to_le_bytes());
+                }
+                h.update(&(p.data.len() as u64).to_le_bytes());
+                h.update(&p.data);
+            }
         }
         h.update(serde_json::to_string(&p.ocr.words).unwrap_or_default().as_bytes());
     }

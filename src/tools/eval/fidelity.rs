@@ -510,9 +510,13 @@ pub fn run(args: &FidelityArgs, data: &Path, done: impl Fn(&str, &[(String, Coun
                     let Some(p) = pages.get(i) else { break };
                     let mut work = || -> Result<Vec<(String, Counts)>, String> {
                         let clean = clean_page(p.page.clone());
+                        let ocr_gray = crate::stages::imaging::ocr_page_gray(&clean);
                         let mut out = Vec::new();
                         for r in &readers {
-                            let (text, cpu) = read(&mut engines, r, p.lang, &clean.gray, clean.dpi).map_err(|e| format!("{}: {}: {e}", p.name, r.name()))?;
+                            // sohoa's readers get the pipeline's input; bare Tesseract and
+                            // OCRmyPDF the cleaned page's luma.
+                            let gray = if matches!(r, Reader::Sohoa { .. }) { &ocr_gray } else { &clean.gray };
+                            let (text, cpu) = read(&mut engines, r, p.lang, gray, clean.dpi).map_err(|e| format!("{}: {}: {e}", p.name, r.name()))?;
                             let mut c = score(&p.text, &text, &p.protected);
                             c.cpu_s = cpu;
                             out.push((r.name().to_string(), c));

@@ -9,9 +9,10 @@
 //! as in the pipeline; then for each encoder:
 //! - **bytes**: the one-page PDF/A-2b the pipeline would store (image, invisible text
 //!   layer, metadata, ICC profile);
-//! - **legibility**: Tesseract (the pipeline's reader) reads the stored page image (the
-//!   page as the PDF shows it, [`crate::stages::pdf::mrc::render`]) and the cleaned page;
-//!   the CER difference, in points, is the legibility cost of the encoding.
+//! - **legibility**: Tesseract, through the pipeline's reader (`ocr_gray`, then
+//!   `read_page`), reads the stored page image (the page as the PDF shows it,
+//!   [`crate::stages::pdf::mrc::render`]) and the cleaned page; the CER difference, in
+//!   points, is the legibility cost of the encoding.
 //!
 //! OCRmyPDF (when on the PATH) gets the cleaned page as a PNG at its dpi
 //! (`--output-type pdfa --optimize 3`); its PDF is measured as is and read back through
@@ -27,7 +28,7 @@ use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
 use crate::model::{ColorMode, DocumentMeta, OcrPage, PageImage, PdfPage};
-use crate::stages::imaging::clean_page;
+use crate::stages::imaging::{clean_page, ocr_gray, ocr_page_gray};
 use crate::stages::pdf::{self, PageEncoding, PdfOptions, PdfProfile};
 use crate::tools::synth;
 
@@ -198,20 +199,6 @@ pub fn encode_with(encoder: &str, img: &DynamicImage, color: ColorMode, dpi: f32
     }
 }
 
-/// BT.601 luma of a page (the pipeline's OCR input for colour pages).
-fn luma(img: &DynamicImage) -> GrayImage {
-    match img {
-        DynamicImage::ImageLuma8(g) => g.clone(),
-        other => {
-            let c = other.to_rgb8();
-            GrayImage::from_fn(c.width(), c.height(), |x, y| {
-                let p = c.get_pixel(x, y).0;
-                image::Luma([((77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2]) + 128) >> 8) as u8])
-            })
-        }
-    }
-}
-
 /// Per page, per encoder: (bytes, CER stored, encode seconds, stored as); and the
 /// cleaned page's CER; and OCRmyPDF's (bytes, CER) when it ran.
 struct PageOutcome {
@@ -352,7 +339,7 @@ fn measure(
 ) -> Result<PageOutcome, String> {
     let clean = clean_page(page.page.clone());
     let dpi = clean.dpi;
-    let reference = read(engine, &luma(&clean.image), dpi)?;
+    let reference = read(engine, &ocr_page_gray(&clean), dpi)?;
     let cer_cleaned = synth::cer(&page.text, &reference.text);
     if let Some((dir, label)) = keep {
         keep_page(dir, label, "truth", None, &page.text)?;
@@ -380,7 +367,7 @@ fn measure(
         let bytes = pdf::write_pdf(&[pdf_page], &meta, &PdfOptions { languages: pdf::language_tags("vie"), profile: PdfProfile::Pdfa2b })
             .map_err(|e| e.to_string())?
             .len();
-        let stored = read(engine, &luma(&shown), dpi)?;
+        let stored = read(engine, &ocr_gray(&shown), dpi)?;
         if let Some((dir, label)) = keep {
             keep_page(dir, label, name, Some(&shown), &stored.text)?;
         }
@@ -412,7 +399,7 @@ fn ocrmypdf(engine: &mut crate::stages::ocr::tesseract::TesseractEngine, img: &D
         let bytes = std::fs::metadata(&out_pdf).map_err(|e| e.to_string())?.len() as usize;
         let prefix = dir.join("back");
         let status = std::process::Command::new("pdftoppm")
-            .args(["-gray", "-r"])
+            .args(["-r"])
             .arg(format!("{}", dpi.round()))
             .arg("-singlefile")
             .arg(&out_pdf)
@@ -422,7 +409,7 @@ fn ocrmypdf(engine: &mut crate::stages::ocr::tesseract::TesseractEngine, img: &D
         if !status.success() {
             return Err("pdftoppm failed on OCRmyPDF's output".into());
         }
-        let back = image::open(dir.join("back.pgm")).map_err(|e| e.to_string())?.to_luma8();
+        let back = ocr_gray(&image::open(dir.join("back.ppm")).map_err(|e| e.to_string())?);
         let ocr = read(engine, &back, dpi)?;
         Ok((bytes, synth::cer(text, &ocr.text)))
     })();
