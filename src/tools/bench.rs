@@ -310,7 +310,8 @@ pub fn tesseract_floor(input: &Input, pages: &[usize], ocr: &OcrConfig, workers:
                     continue;
                 }
                 let clean = crate::stages::imaging::clean_page(page);
-                if tx.send((clean.gray, clean.dpi)).is_err() {
+                let gray = crate::stages::imaging::ocr_page_gray(&clean).into_owned();
+                if tx.send((gray, clean.dpi)).is_err() {
                     break;
                 }
             }

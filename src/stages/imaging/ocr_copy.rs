@@ -19,7 +19,7 @@
 //! (docs/performance.md, "OCR after the image stage").
 //!
 //! Before either step, a colour page's gray drops its coloured ink ([`drop_colour_ink`],
-//! called by `clean_page`): a red seal or a blue signature is dark in luma and, where it
+//! applied by `ocr_page_gray` before `read_page`): a red seal or a blue signature is dark in luma and, where it
 //! crosses text lines, made Tesseract drop or merge whole lines.
 
 use image::{GrayImage, RgbImage};

@@ -284,14 +284,16 @@ fn mrc(
 /// a block is part of a photo when [`PHOTO_BLOCK_MID`] of its pixels are mid-tones (a
 /// quarter of the ink-paper range away from both, as in [`figures`]) that are not
 /// strongly coloured ([`PHOTO_MAX_CHROMA`]: seal and signature ink are not photos). Such
-/// blocks within one block of each other form a region; a region at least
+/// blocks with at most one block between them form a region; a region at least
 /// [`PHOTO_MIN_IN`] each way whose blocks fill [`PHOTO_FILL`] of its bounding box is a
 /// photo, returned as that box grown by half a block (clipped to the page), in page
-/// pixels. Regions are disjoint; text lines, stamps, signatures and shading give none.
+/// pixels. Regions are disjoint; text lines, stamps, signatures and light shading give
+/// none (a block of mid-gray shading as tall as the minimum is taken as a photo: kept at
+/// full resolution, its text legible, at some bytes' cost).
 pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &PageFigures, dpi: f32) -> Vec<Rect> {
     let b = ((dpi * PHOTO_BLOCK_IN).round() as usize).max(4);
     let (gw, gh) = (w.div_ceil(b), h.div_ceil(b));
-    if w == 0 || h == 0 || luma.len() < w * h {
+    if w == 0 || h == 0 || luma.len() < w * h || rgb.is_some_and(|c| c.len() < 3 * w * h) {
         return Vec::new();
     }
     let quarter = f.paper.saturating_sub(f.ink) / 4;
@@ -319,7 +321,8 @@ pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &Pa
         .map(|i| {
             let (bx, by) = (i % gw, i / gw);
             let area = (b.min(w - bx * b) * b.min(h - by * b)) as f64;
-            f64::from(mids[i]) >= PHOTO_BLOCK_MID * area
+            // A sliver of a block at the right or bottom edge is not judged on its own.
+            area * 2.0 >= (b * b) as f64 && f64::from(mids[i]) >= PHOTO_BLOCK_MID * area
         })
         .collect();
     // Regions: busy blocks joined when within one block (8-neighbours of the grown set).
@@ -541,8 +544,8 @@ fn snap_to_paper(bg: &mut [u8], channels: usize, paper: [u8; 3]) {
     }
 }
 
-/// The page as the PDF shows it: the background stretched (nearest pixel) and the ink
-/// painted where the mask is set; the decoded page image for the other encodings.
+/// The page as the PDF shows it: the background stretched (nearest pixel), the photos
+/// over it and the ink painted where the mask is set; the decoded page image for the other encodings.
 /// `None` when the data does not decode. Used by tests and `eval-size` to read the stored
 /// page back.
 pub fn render(enc: &EncodedImage) -> Option<DynamicImage> {
@@ -568,7 +571,7 @@ pub fn render(enc: &EncodedImage) -> Option<DynamicImage> {
             };
             for p in &mask.photos {
                 let img = image::load_from_memory_with_format(&p.data, image::ImageFormat::Jpeg).ok()?;
-                if (img.width(), img.height()) != (p.width, p.height) || p.x + p.width > w || p.y + p.height > h {
+                if (img.width(), img.height()) != (p.width, p.height) || p.x.saturating_add(p.width) > w || p.y.saturating_add(p.height) > h {
                     return None;
                 }
                 match &mut page {
