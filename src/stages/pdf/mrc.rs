@@ -63,6 +63,9 @@ pub const PHOTO_BLOCK_MID: f64 = 0.3;
 pub const PHOTO_MIN_IN: f32 = 0.4;
 /// See [`PHOTO_MIN_IN`].
 pub const PHOTO_FILL: f64 = 0.35;
+/// A photo's box grows over a row or column of blocks along its edge when at least this
+/// share of the strip's pixels are darker than paper (a dark edge of the photo, not text).
+pub const PHOTO_EDGE_DARK: f64 = 0.6;
 /// Channel spread above which a mid-tone pixel is seal or signature ink, not a photo's.
 pub const PHOTO_MAX_CHROMA: u8 = 120;
 /// JPEG quality of photo regions.
@@ -286,8 +289,9 @@ fn mrc(
 /// strongly coloured ([`PHOTO_MAX_CHROMA`]: seal and signature ink are not photos). Such
 /// blocks with at most one block between them form a region; a region at least
 /// [`PHOTO_MIN_IN`] each way whose blocks fill [`PHOTO_FILL`] of its bounding box is a
-/// photo, returned as that box grown by half a block (clipped to the page), in page
-/// pixels. Regions are disjoint; text lines, stamps, signatures and light shading give
+/// photo; its box grows over rows and columns of blocks along it that are mostly darker
+/// than paper ([`PHOTO_EDGE_DARK`]: a dark edge of the photo is ink, not mid-tones), and is
+/// returned grown by half a block (clipped to the page), in page pixels. Regions are disjoint; text lines, stamps, signatures and light shading give
 /// none (a block of mid-gray shading as tall as the minimum is taken as a photo: kept at
 /// full resolution, its text legible, at some bytes' cost).
 pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &PageFigures, dpi: f32) -> Vec<Rect> {
@@ -302,11 +306,15 @@ pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &Pa
         return Vec::new();
     }
     let mut mids = vec![0u32; gw * gh];
+    // Pixels darker than paper (ink or mid-tone), to carry a photo's box over its dark edges.
+    let mut marked = vec![0u32; gw * gh];
     let plain = |p: &[u8]| p[0].max(p[1]).max(p[2]) - p[0].min(p[1]).min(p[2]) <= PHOTO_MAX_CHROMA;
     for y in 0..h {
         let row = &luma[y * w..(y + 1) * w];
         let cells = &mut mids[(y / b) * gw..(y / b + 1) * gw];
-        for (bx, (cell, chunk)) in cells.iter_mut().zip(row.chunks(b)).enumerate() {
+        let dark = &mut marked[(y / b) * gw..(y / b + 1) * gw];
+        for (bx, ((cell, d), chunk)) in cells.iter_mut().zip(dark.iter_mut()).zip(row.chunks(b)).enumerate() {
+            *d += chunk.iter().map(|&l| u32::from(l < hi)).sum::<u32>();
             *cell += match rgb {
                 // Counted branch-free; the colour test only on the (few) mid-tone pixels.
                 None => chunk.iter().map(|&l| u32::from(l > lo && l < hi)).sum::<u32>(),
@@ -353,6 +361,37 @@ pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &Pa
         let (bw, bh) = (x1 + 1 - x0, y1 + 1 - y0);
         if bw < min_blocks || bh < min_blocks || (n as f64) < PHOTO_FILL * (bw * bh) as f64 {
             continue;
+        }
+        // A photo's dark edge (hair, a dark coat) is ink, not mid-tone: the box grows over
+        // any row or column of blocks along it that is mostly darker than paper.
+        let strip = |xs: std::ops::RangeInclusive<usize>, ys: std::ops::RangeInclusive<usize>| {
+            let (mut m, mut a) = (0u64, 0u64);
+            for by in ys {
+                for bx in xs.clone() {
+                    m += u64::from(marked[by * gw + bx]);
+                    a += (b.min(w - bx * b) * b.min(h - by * b)) as u64;
+                }
+            }
+            a > 0 && m as f64 >= PHOTO_EDGE_DARK * a as f64
+        };
+        let (mut x0, mut y0, mut x1, mut y1) = (x0, y0, x1, y1);
+        loop {
+            let grown = (x0, y0, x1, y1);
+            if y0 > 0 && strip(x0..=x1, y0 - 1..=y0 - 1) {
+                y0 -= 1;
+            }
+            if y1 + 1 < gh && strip(x0..=x1, y1 + 1..=y1 + 1) {
+                y1 += 1;
+            }
+            if x0 > 0 && strip(x0 - 1..=x0 - 1, y0..=y1) {
+                x0 -= 1;
+            }
+            if x1 + 1 < gw && strip(x1 + 1..=x1 + 1, y0..=y1) {
+                x1 += 1;
+            }
+            if grown == (x0, y0, x1, y1) {
+                break;
+            }
         }
         let half = b / 2;
         let (px0, py0) = ((x0 * b).saturating_sub(half), (y0 * b).saturating_sub(half));
@@ -629,14 +668,15 @@ mod tests {
     }
 
     /// A 300 dpi page, 3 x 3.3 inches: rows of "text" (bars with gaps) and, when `photo`,
-    /// a photo of 1.2 x 1.3 inches (smooth tones, texture and a dark region) at
-    /// [`PHOTO_AT`].
+    /// a photo of 1.2 x 1.3 inches (smooth tones, texture, and a dark band across its whole
+    /// top edge, as hair) at [`PHOTO_AT`].
     fn page_with_photo(photo: bool) -> GrayImage {
         GrayImage::from_fn(900, 990, |x, y| {
             let (px, py) = (x as i32 - PHOTO_AT.x as i32, y as i32 - PHOTO_AT.y as i32);
             if photo && (0..PHOTO_AT.width as i32).contains(&px) && (0..PHOTO_AT.height as i32).contains(&py) {
                 let (fx, fy) = (px as f32, py as f32);
-                let v = if py < 90 && (px - 180).abs() < 120 { 40.0 } else { 125.0 + 70.0 * (fx / 23.0).sin() * (fy / 31.0).cos() };
+                // Dark hair across the whole top (ink-dark, no mid-tones), then tones.
+                let v = if py < 60 || (py < 120 && (px - 180).abs() < 120) { 30.0 } else { 125.0 + 70.0 * (fx / 23.0).sin() * (fy / 31.0).cos() };
                 let grain = ((x * 131 + y * 71) % 23) as f32 - 11.0;
                 return Luma([(v + grain).clamp(0.0, 255.0) as u8]);
             }
