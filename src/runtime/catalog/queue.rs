@@ -467,9 +467,12 @@ impl Catalog {
             .collect()
     }
 
-    /// An assemble job found a `pages` result unreadable: that range is queued again and
-    /// the assemble job is dropped (it is created anew when the range is done again).
-    pub async fn reopen_pages_job(&self, assemble_job_id: &str, worker_id: &str, pages_job_id: &str) -> Result<(), CatalogError> {
+    /// An assemble job found a `pages` result unreadable (`error` says why): the assemble
+    /// job is dropped (it is created anew when the range is done again) and the range is
+    /// queued again, unless the `pages` job has used its `max_attempts` claims, in which
+    /// case it and its batch are failed with `error` (a part that never reads back is not
+    /// redone forever). `true` when the range was queued again.
+    pub async fn reopen_pages_job(&self, assemble_job_id: &str, worker_id: &str, pages_job_id: &str, error: &str) -> Result<bool, CatalogError> {
         let now = self.now_ms();
         let mut tx = self.begin_write().await?;
         let n = sqlx::query("DELETE FROM jobs WHERE id = $1 AND worker_id = $2 AND status = 'running' AND kind = 'assemble'")
@@ -481,17 +484,37 @@ impl Catalog {
         if n != 1 {
             return Err(CatalogError::JobLost { job_id: assemble_job_id.to_string(), worker_id: worker_id.to_string() });
         }
+        let row = sqlx::query("SELECT batch_id, attempts, max_attempts FROM jobs WHERE id = $1 AND kind = 'pages'")
+            .bind(pages_job_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(row) = row {
+            let batch: String = row.try_get(0)?;
+            let (attempts, max_attempts): (i64, i64) = (row.try_get(1)?, row.try_get(2)?);
+            if attempts >= max_attempts {
+                sqlx::query("UPDATE jobs SET status = 'failed', worker_id = NULL, heartbeat_at = NULL, last_error = $1 WHERE id = $2")
+                    .bind(error)
+                    .bind(pages_job_id)
+                    .execute(&mut *tx)
+                    .await?;
+                fail_batch(&mut tx, &batch, now).await?;
+                tx.commit().await?;
+                tracing::error!(batch_id = %batch, pages_job_id, attempts, error, "Pages result unreadable after every attempt; batch failed");
+                return Ok(false);
+            }
+        }
         sqlx::query(
-            "UPDATE jobs SET status = 'queued', worker_id = NULL, heartbeat_at = NULL, result_key = NULL, result_blake3 = NULL, run_after = $1
-             WHERE id = $2 AND kind = 'pages'",
+            "UPDATE jobs SET status = 'queued', worker_id = NULL, heartbeat_at = NULL, result_key = NULL, result_blake3 = NULL, run_after = $1, last_error = $2
+             WHERE id = $3 AND kind = 'pages'",
         )
         .bind(now)
+        .bind(error)
         .bind(pages_job_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        tracing::warn!(pages_job_id, "Pages result unreadable; that range is queued again");
-        Ok(())
+        tracing::warn!(pages_job_id, error, "Pages result unreadable; that range is queued again");
+        Ok(true)
     }
 
     /// Pages of a batch, and how many of them are processed (done `pages` jobs, or all

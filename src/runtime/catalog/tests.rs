@@ -370,7 +370,7 @@ async fn page_jobs_are_shared_then_assembled(cats: [Catalog; 2]) {
     assert_eq!(b.claim(ClaimFilter { batches: Some(&only), pages_only: false }, "wb", STALE).await.unwrap(), None);
 
     // Part 2 turns out unreadable: it goes back to the queue, the assembly is dropped.
-    a.reopen_pages_job(&assemble.id, "wa", &parts[1].job_id).await.unwrap();
+    assert!(a.reopen_pages_job(&assemble.id, "wa", &parts[1].job_id, "stored part does not decode").await.unwrap());
     assert_eq!(a.batch_progress(&nb.id).await.unwrap(), Some((10, 6)));
     let redo = b.claim(ClaimFilter { batches: Some(&only), pages_only: false }, "wb", STALE).await.unwrap().unwrap();
     assert_eq!(redo.kind, JobKind::Pages { start: 4, end: 8 });
@@ -400,6 +400,35 @@ async fn a_failed_part_fails_the_batch(cats: [Catalog; 2]) {
     let js = a.job_status(&nb.id).await.unwrap().unwrap();
     assert_eq!(js.last_error.as_deref(), Some("input-unreadable: broken"));
     assert_eq!(a.queue_counts().await.unwrap(), QueueCounts { queued: 0, running: 0, done: 0, failed: 1 });
+}
+
+/// A part that never reads back is redone until its `pages` job has used every attempt;
+/// then the job and the batch fail with the reason, instead of a redo loop.
+async fn an_unreadable_part_fails_the_batch_after_its_attempts(cats: [Catalog; 2]) {
+    let [a, _b] = cats;
+    let mut nb = new_batch(10);
+    nb.page_count = 8;
+    nb.chunk_pages = 4;
+    a.create_batch(&nb).await.unwrap();
+    let only = [nb.id.clone()];
+    let filter = ClaimFilter { batches: Some(&only), pages_only: true };
+    let first = a.claim(filter, "w", STALE).await.unwrap().unwrap();
+    let second = a.claim(filter, "w", STALE).await.unwrap().unwrap();
+    assert_eq!(a.complete_pages_job(&second.id, "w", "work/b", "hb").await.unwrap(), None);
+    let mut job = first.clone();
+    for attempt in 1..=MAX_ATTEMPTS {
+        assert_eq!((job.id.as_str(), job.attempts), (first.id.as_str(), attempt));
+        let assemble = a.complete_pages_job(&job.id, "w", "work/a", "ha").await.unwrap().expect("the last part creates the assembly");
+        let requeued = a.reopen_pages_job(&assemble.id, "w", &job.id, "stored part does not decode").await.unwrap();
+        assert_eq!(requeued, attempt < MAX_ATTEMPTS, "attempt {attempt}");
+        if requeued {
+            job = a.claim(filter, "w", STALE).await.unwrap().unwrap();
+        }
+    }
+    assert_eq!(a.batch_state(&nb.id).await.unwrap().map(|s| s.as_str()), Some("failed"));
+    assert_eq!(a.claim(ClaimFilter { batches: Some(&only), pages_only: false }, "w", STALE).await.unwrap(), None);
+    let js = a.job_status(&nb.id).await.unwrap().unwrap();
+    assert_eq!(js.last_error.as_deref(), Some("stored part does not decode"));
 }
 
 async fn sqlite_pair() -> (tempfile::TempDir, [Catalog; 2]) {
@@ -447,6 +476,7 @@ on_both_backends!(
     concurrent_claims_never_share_a_job,
     page_jobs_are_shared_then_assembled,
     a_failed_part_fails_the_batch,
+    an_unreadable_part_fails_the_batch_after_its_attempts,
 );
 
 /// Run by `sqlite_claims_are_exclusive_across_processes` in child processes (a no-op

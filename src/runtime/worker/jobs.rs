@@ -123,7 +123,7 @@ impl JobContext {
                 Err(e) if e.is_retryable() => return Err(e.into()),
                 Err(e) => {
                     tracing::warn!(error = %e, key = %part.key, "Part of the batch unreadable.");
-                    self.rt.block_on(catalog.reopen_pages_job(&job.id, &self.worker_id, &part.job_id))?;
+                    self.rt.block_on(catalog.reopen_pages_job(&job.id, &self.worker_id, &part.job_id, &format!("stored part unreadable: {e}")))?;
                     return Ok(None);
                 }
             };
@@ -131,12 +131,13 @@ impl JobContext {
                 Ok(r) if r.start == part.start && r.end == part.end && r.batch_id == job.batch_id && r.pages.len() == r.end - r.start => r,
                 Ok(r) => {
                     tracing::warn!(key = %part.key, pages = ?(r.start..r.end), "Part of the batch holds other pages than its job; the part is redone.");
-                    self.rt.block_on(catalog.reopen_pages_job(&job.id, &self.worker_id, &part.job_id))?;
+                    let error = format!("stored part holds pages {}..{}, its job {}..{}", r.start, r.end, part.start, part.end);
+                    self.rt.block_on(catalog.reopen_pages_job(&job.id, &self.worker_id, &part.job_id, &error))?;
                     return Ok(None);
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, key = %part.key, "Part of the batch cannot be read; the part is redone.");
-                    self.rt.block_on(catalog.reopen_pages_job(&job.id, &self.worker_id, &part.job_id))?;
+                    self.rt.block_on(catalog.reopen_pages_job(&job.id, &self.worker_id, &part.job_id, &e.to_string()))?;
                     return Ok(None);
                 }
             };
