@@ -325,10 +325,11 @@ pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &Pa
             };
         }
     }
+    // Pixels in block (bx, by): blocks at the right and bottom edges may be cut short.
+    let block_area = |bx: usize, by: usize| b.min(w - bx * b) * b.min(h - by * b);
     let busy: Vec<bool> = (0..gw * gh)
         .map(|i| {
-            let (bx, by) = (i % gw, i / gw);
-            let area = (b.min(w - bx * b) * b.min(h - by * b)) as f64;
+            let area = block_area(i % gw, i / gw) as f64;
             // A sliver of a block at the right or bottom edge is not judged on its own.
             area * 2.0 >= (b * b) as f64 && f64::from(mids[i]) >= PHOTO_BLOCK_MID * area
         })
@@ -369,7 +370,7 @@ pub fn photo_regions(luma: &[u8], rgb: Option<&[u8]>, w: usize, h: usize, f: &Pa
             for by in ys {
                 for bx in xs.clone() {
                     m += u64::from(marked[by * gw + bx]);
-                    a += (b.min(w - bx * b) * b.min(h - by * b)) as u64;
+                    a += block_area(bx, by) as u64;
                 }
             }
             a > 0 && m as f64 >= PHOTO_EDGE_DARK * a as f64
